@@ -1,0 +1,32 @@
+# LAPOR Daerah production image: gunicorn for the web, the same image for the Celery worker and
+# beat (see docker-compose.yml). Configuration comes from the environment at run time.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATA_DIR=/data \
+    MEDIA_ROOT=/data/media \
+    STATIC_ROOT=/app/staticfiles
+
+RUN groupadd --system lapor \
+    && useradd --system --gid lapor --home-dir /app --no-create-home --shell /usr/sbin/nologin lapor
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+# The code stays owned by root (read-only for the app); only the data folders (media, the beat
+# schedule: volumes in docker-compose.yml take their owner from here) and the static files are
+# the app's.
+COPY . .
+RUN mkdir -p /data/media /data/beat /app/staticfiles \
+    && chown -R lapor:lapor /data /app/staticfiles
+USER lapor
+
+# The key only lets settings load for collectstatic; it is not in the image's environment.
+RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput -v 0
+
+EXPOSE 8000
+CMD ["gunicorn", "lapor.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

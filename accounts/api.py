@@ -1,0 +1,206 @@
+"""Account endpoints of the API (PRODUCT.md §8): registration, expiring tokens, the caller's own
+profile and email verification. Validation is the web registration form's (`accounts.forms`);
+tokens come from `accounts.auth.issue_token` (only their hash is stored); verification codes from
+`accounts.verification`."""
+
+from django.apps import apps
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from complaints.api import serializers as s
+from complaints.api.permissions import IsActiveUser
+from complaints.api.throttles import ScopedThrottle
+from complaints.api.views import errors
+
+from . import services, verification
+from .auth import issue_token
+from .forms import LoginForm, lockout_message
+from .models import ApiToken, User
+
+STRICT = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedThrottle]
+
+
+class RegisterView(APIView):
+    """Anyone registers a citizen account; the email is confirmed with a code sent to it."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = STRICT
+    throttle_scope = "auth_register"
+
+    @extend_schema(
+        summary="Daftar akun pelapor",
+        description="Membuat akun (email belum terverifikasi; kode verifikasi dikirim ke email). Tidak "
+        "memberi token: minta token di `/api/v1/auth/token/`. `consent`: lihat keterangannya.",
+        request=s.RegisterSerializer,
+        responses={201: s.ProfileSerializer, **errors(400)},
+        examples=[
+            OpenApiExample(
+                "Pendaftaran",
+                request_only=True,
+                value={
+                    "email": "warga@contoh.id",
+                    "password": "kata-sandi-panjang-2026",
+                    "full_name": "Siti Aminah",
+                    "phone": "0852 9860 1111",
+                    "consent": True,
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        ser = s.RegisterSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        user = services.register(
+            email=d["email"],
+            password=d["password"],
+            full_name=d["full_name"],
+            phone=d["phone"],
+            nik=d["nik"],
+            language=getattr(request, "LANGUAGE_CODE", None) or "id",
+        )
+        if d["consent"] is not True:
+            # services.register records consent (the web form requires it); an API client that did
+            # not send it has not shown the notice yet, so no consent is on record.
+            User.objects.filter(pk=user.pk).update(privacy_consent_at=None)
+            user.privacy_consent_at = None
+        verification.send_email_verification(user)
+        user = User.objects.get(pk=user.pk)
+        return Response(s.ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+def _second_factor_ok(user, code):
+    """Staff who can see identities use their second factor here too, once they have a device
+    (django-otp); None when fine, else the refusal message."""
+    if not user.needs_second_factor or not apps.is_installed("django_otp"):
+        return None
+    from django_otp import devices_for_user, match_token
+
+    if not any(True for _d in devices_for_user(user, confirmed=True)):
+        return None
+    if not code or match_token(user, code) is None:
+        return _("Masukkan kode autentikasi dua langkah yang benar (isian otp).")
+    return None
+
+
+class TokenView(APIView):
+    """Exchange email + password for an expiring token; DELETE revokes the token in use."""
+
+    throttle_classes = STRICT
+    throttle_scope = "auth_token"
+
+    def get_permissions(self):
+        return [IsActiveUser()] if self.request.method == "DELETE" else [AllowAny()]
+
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if request.method == "POST":
+            # A stale token sent along with the login must not stop the client getting a new one.
+            drf_request.authenticators = ()
+        return drf_request
+
+    @extend_schema(
+        summary="Masuk: token API",
+        description="Token berlaku terbatas (`expires_at`); kirim sebagai `Authorization: Token <token>`. "
+        "Salah berulang kali mengunci akun+alamat sementara (429).",
+        request=s.TokenRequestSerializer,
+        responses={200: s.TokenSerializer, **errors(400, 403)},
+        examples=[
+            OpenApiExample(
+                "Masuk", request_only=True, value={"username": "warga@contoh.id", "password": "kata-sandi-panjang-2026"}
+            )
+        ],
+    )
+    def post(self, request):
+        ser = s.TokenRequestSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        form = LoginForm(
+            request, data={"username": ser.validated_data["username"], "password": ser.validated_data["password"]}
+        )
+        if not form.is_valid():
+            if form.locked_seconds:
+                return Response(
+                    {"detail": lockout_message(form.locked_seconds)},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(form.locked_seconds)},
+                )
+            return Response({"detail": _("Email atau kata sandi salah.")}, status=status.HTTP_400_BAD_REQUEST)
+        user = form.user
+        refusal = _second_factor_ok(user, ser.validated_data.get("otp"))
+        if refusal:
+            return Response({"detail": refusal, "otp": [refusal]}, status=status.HTTP_400_BAD_REQUEST)
+        raw = issue_token(user)
+        token = ApiToken.objects.filter(user=user).order_by("-created_at").first()
+        User.objects.filter(pk=user.pk).update(last_login=token.created_at)
+        return Response({"token": raw, "expires_at": s.iso(token.expires_at)})
+
+    @extend_schema(
+        summary="Keluar: cabut token ini",
+        request=None,
+        responses={204: OpenApiResponse(description="Token dicabut."), **errors(401)},
+    )
+    def delete(self, request):
+        if isinstance(request.auth, ApiToken):
+            ApiToken.objects.filter(pk=request.auth.pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [IsActiveUser]
+
+    @extend_schema(summary="Profil Anda", responses={200: s.ProfileSerializer, **errors(401)})
+    def get(self, request):
+        return Response(s.ProfileSerializer(request.user).data)
+
+
+class VerifyEmailView(APIView):
+    permission_classes = [IsActiveUser]
+    throttle_classes = STRICT
+    throttle_scope = "auth_token"
+
+    @extend_schema(
+        summary="Verifikasi email dengan kode",
+        request=s.CodeSerializer,
+        responses={200: s.ProfileSerializer, **errors(400, 401)},
+        examples=[OpenApiExample("Kode", request_only=True, value={"code": "123456"})],
+    )
+    def post(self, request):
+        ser = s.CodeSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            verification.verify_email(request.user, ser.validated_data["code"])
+        except verification.CodeError as err:
+            message = err.messages[0] if err.messages else _("Kode tidak valid.")
+            return Response({"detail": message, "code": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
+
+
+class ResendVerificationView(APIView):
+    permission_classes = [IsActiveUser]
+    throttle_classes = STRICT
+    throttle_scope = "auth_register"
+
+    @extend_schema(
+        summary="Kirim ulang kode verifikasi email",
+        request=None,
+        responses={202: OpenApiResponse(s.ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
+    )
+    def post(self, request):
+        user = request.user
+        if user.email_verified:
+            return Response({"detail": _("Email Anda sudah terverifikasi.")}, status=status.HTTP_409_CONFLICT)
+        wait = verification.seconds_until_resend(user)
+        if wait:
+            return Response(
+                {"detail": _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": wait}},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
+        verification.send_email_verification(user)
+        return Response({"detail": _("Kode verifikasi dikirim ke email Anda.")}, status=status.HTTP_202_ACCEPTED)

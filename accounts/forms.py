@@ -1,0 +1,238 @@
+"""Account forms: login (with the brute-force lock), registration (with consent), verification
+codes, profile, account deletion."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import ratelimit
+from .models import User, validate_nik
+from .phone import normalize_phone
+
+
+def lockout_message(seconds):
+    minutes = max(1, (seconds + 59) // 60)
+    return ngettext(
+        "Terlalu banyak percobaan masuk yang gagal. Demi keamanan akun, coba lagi dalam %(n)d menit.",
+        "Terlalu banyak percobaan masuk yang gagal. Demi keamanan akun, coba lagi dalam %(n)d menit.",
+        minutes,
+    ) % {"n": minutes}
+
+
+class LoginForm(forms.Form):
+    username = forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        label=_("Kata sandi"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    error_messages = {
+        "invalid_login": _("Email atau kata sandi salah."),
+    }
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = None
+        self.locked_seconds = 0
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").lower()
+        password = self.cleaned_data.get("password")
+        if not username or not password:
+            return self.cleaned_data
+        ip = ratelimit.client_ip(self.request)
+        self.locked_seconds = ratelimit.seconds_locked(username, ip)
+        if self.locked_seconds:
+            # Locked: the password is not even checked, so guessing on gains nothing.
+            raise ValidationError(lockout_message(self.locked_seconds), code="locked")
+        user = authenticate(self.request, username=username, password=password)
+        if user is None:
+            self.locked_seconds = ratelimit.record_failure(username, ip)
+            if self.locked_seconds:
+                raise ValidationError(lockout_message(self.locked_seconds), code="locked")
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        ratelimit.reset(username, ip)
+        self.user = user
+        return self.cleaned_data
+
+
+def _clean_phone(value):
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(_("Nomor telepon wajib diisi."), code="required")
+    return normalize_phone(value)
+
+
+class RegistrationForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("Kami kirim kode verifikasi ke alamat ini."),
+    )
+    full_name = forms.CharField(
+        label=_("Nama lengkap"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text=_("Tidak ditampilkan ke publik."),
+    )
+    phone = forms.CharField(
+        label=_("Nomor telepon"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
+        help_text=_("Contoh: 0852 9860 1111. Hanya untuk menghubungi Anda tentang laporan."),
+    )
+    nik = forms.CharField(
+        label=_("NIK (opsional)"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=_("16 digit sesuai KTP. Hanya dilihat operator untuk memastikan identitas bila diperlukan."),
+    )
+    password1 = forms.CharField(
+        label=_("Kata sandi"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Minimal 8 karakter, jangan hanya angka, jangan mirip email atau nama Anda."),
+    )
+    password2 = forms.CharField(
+        label=_("Ulangi kata sandi"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    consent = forms.BooleanField(
+        label=_("Saya telah membaca pemberitahuan privasi dan setuju data saya diproses untuk menangani laporan saya."),
+        error_messages={"required": _("Anda perlu menyetujui pemberitahuan privasi untuk mendaftar.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set by clean(): the SMS-only account this phone belongs to, which the registrant claims.
+        self.sms_account = None
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                _("Email ini sudah terdaftar. Silakan masuk, atau pakai “Lupa kata sandi”."), code="taken"
+            )
+        return email
+
+    def clean_phone(self):
+        phone = _clean_phone(self.cleaned_data.get("phone"))
+        owner = User.objects.filter(phone=phone).first()
+        if owner is not None:
+            if owner.sms_only and owner.is_active and not owner.erased_at:
+                self.sms_account = owner
+            else:
+                raise ValidationError(
+                    _("Nomor telepon ini sudah dipakai akun lain. Masuk dengan akun itu, atau pakai nomor lain."),
+                    code="taken",
+                )
+        return phone
+
+    def clean_nik(self):
+        nik = (self.cleaned_data.get("nik") or "").strip().replace(" ", "")
+        if nik:
+            validate_nik(nik)
+        return nik
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", ValidationError(_("Kedua kata sandi tidak sama."), code="mismatch"))
+        elif p1:
+            probe = User(email=data.get("email") or "", full_name=data.get("full_name") or "")
+            try:
+                password_validation.validate_password(p1, probe)
+            except ValidationError as err:
+                self.add_error("password1", err)
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Kode 6 digit"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
+    )
+
+    def clean_code(self):
+        code = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
+        if len(code) != 6:
+            raise ValidationError(_("Kode terdiri dari 6 angka."), code="format")
+        return code
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Nama lengkap"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    display_name = forms.CharField(
+        label=_("Nama tampilan"),
+        max_length=80,
+        required=False,
+        help_text=_("Nama yang tampil pada laporan umum Anda. Kosong: nama depan Anda."),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("Jika diubah, Anda perlu memverifikasi email baru."),
+    )
+    phone = forms.CharField(
+        label=_("Nomor telepon"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
+    )
+    language = forms.ChoiceField(label=_("Bahasa"), choices=settings.LANGUAGES)
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        kwargs.setdefault(
+            "initial",
+            {
+                "full_name": user.full_name,
+                "display_name": user.display_name,
+                "email": user.email,
+                "phone": user.phone or "",
+                "language": user.preferred_language or settings.LANGUAGE_CODE,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
+            raise ValidationError(_("Email ini sudah dipakai akun lain."), code="taken")
+        return email
+
+    def clean_phone(self):
+        phone = _clean_phone(self.cleaned_data.get("phone"))
+        if User.objects.filter(phone=phone).exclude(pk=self.user.pk).exists():
+            raise ValidationError(_("Nomor telepon ini sudah dipakai akun lain."), code="taken")
+        return phone
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Kata sandi Anda"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    confirm = forms.BooleanField(
+        label=_("Saya mengerti: identitas saya dihapus permanen, laporan saya tetap ada tanpa identitas."),
+        error_messages={"required": _("Centang pernyataan ini untuk melanjutkan.")},
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("Kata sandi salah."), code="wrong")
+        return password

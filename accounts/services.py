@@ -1,0 +1,226 @@
+"""Account services (writes): registration, claiming an SMS account, profile changes, the personal
+data export and erasure (PRODUCT.md §2, §6, §9 — UU 27/2022 PDP)."""
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, OneTimeCode, User
+
+
+class AccountError(Exception):
+    """A request the account services refuse; `message` is for the user."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
+@transaction.atomic
+def register(*, email, password, full_name, phone, nik="", language="id"):
+    """Anyone registers a citizen account (email not yet verified; consent recorded now).
+    The caller has validated the fields. Returns the new User."""
+    return User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name,
+        phone=phone,
+        nik=nik or "",
+        preferred_language=language,
+        privacy_consent_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def claim_sms_account(sms_user, *, email, password_hash, full_name, nik="", language="id"):
+    """Turn the SMS account that owns a phone into a web account, after the registrant proved they
+    hold the phone with the code texted to it (PRODUCT.md §6): the reports filed by SMS stay with
+    it. Called only by the registration's claim step. Returns the user (email not yet verified)."""
+    user = User.objects.select_for_update().get(pk=sms_user.pk)
+    if not user.sms_only or user.erased_at or not user.is_active:
+        raise AccountError("not claimable")
+    user.email = email.lower()
+    user.password = password_hash
+    user.full_name = full_name
+    user.nik = nik or ""
+    user.sms_only = False
+    user.phone_verified = True
+    user.email_verified = False
+    user.preferred_language = language
+    user.privacy_consent_at = timezone.now()
+    user.save()
+    return user
+
+
+def password_hash(raw):
+    """The hash kept between the registration form and the claim step (never the password)."""
+    return make_password(raw)
+
+
+@transaction.atomic
+def update_profile(user, *, full_name, display_name, email, phone, language):
+    """The user changes their own contact details. A new email must be verified again (the
+    caller sends the code); a new phone is unverified. Returns (user, email_changed)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    email = email.lower()
+    email_changed = email != user.email
+    phone_changed = (phone or None) != user.phone
+    user.full_name = full_name
+    user.display_name = display_name
+    user.email = email
+    user.phone = phone or None
+    user.preferred_language = language
+    fields = ["full_name", "display_name", "email", "phone", "preferred_language"]
+    if email_changed:
+        user.email_verified = False
+        fields.append("email_verified")
+    if phone_changed:
+        user.phone_verified = False
+        fields.append("phone_verified")
+    user.save(update_fields=fields)
+    return user, email_changed
+
+
+def export_data(user):
+    """Everything the portal holds about `user`, for the user themselves (PDP right of access):
+    the account, their reports with their timeline entries and files, the reports they follow,
+    their notifications, and who viewed or revealed their identity."""
+    from complaints import privacy
+    from complaints.models import Complaint, IdentityAccess, Notification, Support
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    reports = []
+    own = (
+        Complaint.objects.visible_to(user)
+        .filter(reporter=user)
+        .select_related("category", "kecamatan", "kelurahan", "target_agency", "terlapor_agency")
+        .prefetch_related("dispositions__agency", "attachments")
+        .order_by("created_at")
+    )
+    for c in own:
+        reports.append(
+            {
+                "tracking_id": c.tracking_id,
+                "kind": c.kind,
+                "privacy": c.privacy,
+                "status": c.status,
+                "channel": c.channel,
+                "title": c.title,
+                "body": c.body,
+                "category": c.category.slug if c.category else None,
+                "location": c.location_text,
+                "kecamatan": c.kecamatan.name if c.kecamatan else None,
+                "kelurahan": c.kelurahan.name if c.kelurahan else None,
+                "lat": str(c.lat) if c.lat is not None else None,
+                "lng": str(c.lng) if c.lng is not None else None,
+                "incident_date": iso(c.incident_date),
+                "target_agency": c.target_agency.slug if c.target_agency else None,
+                "terlapor_agency": c.terlapor_agency.slug if c.terlapor_agency else None,
+                "created_at": iso(c.created_at),
+                "verified_at": iso(c.verified_at),
+                "closed_at": iso(c.closed_at),
+                "rating": c.rating,
+                "rating_comment": c.rating_comment,
+                "dispositions": [
+                    {"agency": d.agency.slug, "status": d.status, "due_at": iso(d.due_at)} for d in c.dispositions.all()
+                ],
+                "attachments": [
+                    {
+                        "name": a.original_name,
+                        "content_type": a.content_type,
+                        "size": a.size,
+                        "created_at": iso(a.created_at),
+                    }
+                    for a in c.attachments.all()
+                    if a.uploaded_by_id == user.pk
+                ],
+                "timeline": [
+                    {"type": e.type, "created_at": iso(e.created_at), "actor": e.actor_label, "body": e.body}
+                    for e in privacy.timeline_for(c, user)
+                ],
+                "identity_access": [
+                    {
+                        "created_at": iso(a.created_at),
+                        "kind": a.kind,
+                        "role": a.role,
+                        "agency": a.agency.name if a.agency else None,
+                        "reason": a.reason,
+                    }
+                    for a in IdentityAccess.objects.filter(complaint=c).select_related("agency")
+                ],
+            }
+        )
+    return {
+        "exported_at": iso(timezone.now()),
+        "account": {
+            "email": user.email,
+            "email_verified": user.email_verified,
+            "full_name": user.full_name,
+            "display_name": user.display_name,
+            "phone": user.phone,
+            "phone_verified": user.phone_verified,
+            "nik": user.nik,
+            "preferred_language": user.preferred_language,
+            "date_joined": iso(user.date_joined),
+            "last_login": iso(user.last_login),
+            "privacy_consent_at": iso(user.privacy_consent_at),
+            "roles": sorted(str(r) for r in user.roles()),
+        },
+        "reports": reports,
+        "supported": [
+            {"tracking_id": s.complaint.tracking_id, "kind": s.kind, "created_at": iso(s.created_at)}
+            for s in Support.objects.filter(user=user).select_related("complaint")
+        ],
+        "notifications": [
+            {
+                "created_at": iso(n.created_at),
+                "channel": n.channel,
+                "subject": n.subject,
+                "text": n.text,
+                "report": n.complaint.tracking_id if n.complaint else None,
+            }
+            for n in Notification.objects.filter(recipient=user).select_related("complaint")
+        ],
+    }
+
+
+@transaction.atomic
+def erase_account(user):
+    """The citizen deletes their own account (PDP right to erasure): their identity is erased —
+    name, display name, email (replaced by a placeholder), phone, NIK, NIP, file names, manual
+    contact fields and the numbers in the SMS log — the account is deactivated with `erased_at`,
+    and their codes, tokens and notifications are deleted. Reports, timelines and supports stay,
+    without the identity (an umum report then shows "Warga"). Staff accounts are closed by a
+    superadmin, not here. Called by the "hapus akun" view only."""
+    from complaints.models import Attachment, Complaint, InboundSms, Notification
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.erased_at:
+        return user
+    if user.is_staff_member or user.is_staff or user.is_superuser:
+        raise AccountError("staff")
+    old_phone = user.phone
+    now = timezone.now()
+    user.full_name = ""
+    user.display_name = ""
+    user.email = f"erased-{user.pk}@erased.invalid"
+    user.phone = None
+    user.nik = ""
+    user.nip = ""
+    user.email_verified = False
+    user.phone_verified = False
+    user.sms_only = False
+    user.is_active = False
+    user.erased_at = now
+    user.set_unusable_password()
+    user.save()
+    OneTimeCode.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()
+    Notification.objects.filter(recipient=user).delete()
+    Attachment.objects.filter(uploaded_by=user).update(original_name="")
+    Complaint.objects.filter(reporter=user).update(walkin_name="", walkin_contact="")
+    if old_phone:
+        InboundSms.objects.filter(sender=old_phone).update(sender="")
+    return user

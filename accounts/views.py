@@ -1,0 +1,283 @@
+"""Account pages (mounted at /akun/): log in and out, register (with consent and, for a phone that
+belongs to an SMS account, the claim step), verify the email address, profile, password reset,
+the personal-data download and account deletion."""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from . import services, verification
+from .forms import CodeForm, DeleteAccountForm, LoginForm, ProfileForm, RegistrationForm
+from .models import User
+
+CLAIM_SESSION_KEY = "pending_phone_claim"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _safe_next(request, default):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _with_language(response, user):
+    """Keep the user's chosen language across sessions (LocaleMiddleware reads the cookie)."""
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+def _wait_message(seconds):
+    if seconds > verification.RESEND_INTERVAL.total_seconds():
+        return _("Terlalu banyak permintaan kode hari ini. Coba lagi besok.")
+    return _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": seconds}
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    next_url = _safe_next(request, settings.LOGIN_REDIRECT_URL)
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    form = LoginForm(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.user, backend=BACKEND)
+        return _with_language(redirect(next_url), form.user)
+    status = 429 if form.locked_seconds else (400 if form.is_bound else 200)
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def logout_view(request):
+    if request.method == "POST":
+        logout(request)
+        messages.success(request, _("Anda sudah keluar."))
+        return redirect("/")
+    return render(request, "accounts/logout.html")
+
+
+@sensitive_post_parameters("password1", "password2", "nik")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        if form.sms_account is not None:
+            # The phone already has an SMS account: prove you hold it before it becomes yours.
+            try:
+                verification.send_phone_claim_code(form.sms_account, data["email"])
+            except verification.CodeError as err:
+                form.add_error(None, err.message)
+                return render(request, "accounts/register.html", {"form": form}, status=503)
+            request.session[CLAIM_SESSION_KEY] = {
+                "user_id": form.sms_account.pk,
+                "email": data["email"],
+                "full_name": data["full_name"],
+                "nik": data["nik"],
+                "password_hash": services.password_hash(data["password1"]),
+                "language": language,
+            }
+            return redirect("accounts:claim")
+        user = services.register(
+            email=data["email"],
+            password=data["password1"],
+            full_name=data["full_name"],
+            phone=data["phone"],
+            nik=data["nik"],
+            language=language,
+        )
+        verification.send_email_verification(user)
+        login(request, user, backend=BACKEND)
+        messages.success(request, _("Akun dibuat. Kami mengirim kode verifikasi ke email Anda."))
+        return redirect("accounts:verify")
+    return render(request, "accounts/register.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def claim(request):
+    """The registration's second step when the phone belongs to an SMS account."""
+    pending = request.session.get(CLAIM_SESSION_KEY)
+    sms_user = User.objects.filter(pk=(pending or {}).get("user_id"), sms_only=True, is_active=True).first()
+    if not pending or sms_user is None:
+        messages.error(request, _("Pendaftaran tidak ditemukan atau sudah selesai. Silakan daftar lagi."))
+        return redirect("accounts:register")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and "resend" in request.POST:
+        wait = verification.seconds_until_resend(sms_user, verification.OneTimeCode.Purpose.CLAIM_PHONE)
+        if wait:
+            messages.error(request, _wait_message(wait))
+        else:
+            try:
+                verification.send_phone_claim_code(sms_user, pending["email"])
+                messages.success(request, _("Kode baru sudah dikirim lewat SMS."))
+            except verification.CodeError as err:
+                messages.error(request, err.message)
+        return redirect("accounts:claim")
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                verification.check_phone_claim_code(sms_user, pending["email"], form.cleaned_data["code"])
+            except verification.CodeError as err:
+                form.add_error("code", err.message)
+            else:
+                if User.objects.filter(email__iexact=pending["email"]).exclude(pk=sms_user.pk).exists():
+                    # Someone registered this email meanwhile: start over rather than collide.
+                    del request.session[CLAIM_SESSION_KEY]
+                    messages.error(request, _("Email ini sudah terdaftar. Silakan daftar dengan email lain."))
+                    return redirect("accounts:register")
+                user = services.claim_sms_account(
+                    sms_user,
+                    email=pending["email"],
+                    password_hash=pending["password_hash"],
+                    full_name=pending["full_name"],
+                    nik=pending["nik"],
+                    language=pending["language"],
+                )
+                del request.session[CLAIM_SESSION_KEY]
+                verification.send_email_verification(user)
+                login(request, user, backend=BACKEND)
+                messages.success(
+                    request,
+                    _(
+                        "Nomor Anda terhubung. Laporan yang Anda kirim lewat SMS kini ada di akun ini. "
+                        "Kami mengirim kode verifikasi ke email Anda."
+                    ),
+                )
+                return redirect("accounts:verify")
+    masked = "…" + (sms_user.phone or "")[-3:]
+    return render(request, "accounts/claim.html", {"form": form, "masked_phone": masked}, status=status)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    user = request.user
+    next_url = _safe_next(request, reverse("accounts:home"))
+    if user.email_verified and request.method == "GET":
+        messages.info(request, _("Email Anda sudah terverifikasi."))
+        return redirect(next_url)
+    status = 200
+    if request.method == "POST" and "resend" in request.POST:
+        wait = verification.seconds_until_resend(user)
+        if wait:
+            messages.error(request, _wait_message(wait))
+        else:
+            verification.send_email_verification(user)
+            messages.success(request, _("Kode baru sudah dikirim ke %(email)s.") % {"email": user.email})
+        return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': next_url})}")
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                verification.verify_email(user, form.cleaned_data["code"])
+            except verification.CodeError as err:
+                form.add_error("code", err.message)
+            else:
+                messages.success(request, _("Terima kasih, email Anda sudah terverifikasi."))
+                return redirect(next_url)
+    else:
+        form = CodeForm(initial={"code": request.GET.get("kode", "")[:12]})
+    return render(request, "accounts/verify.html", {"form": form, "next": next_url}, status=status)
+
+
+@login_required
+def home(request):
+    from complaints.models import Complaint, Notification
+
+    user = request.user
+    context = {
+        "report_count": Complaint.objects.visible_to(user).filter(reporter=user).count(),
+        "unread": Notification.objects.filter(
+            recipient=user, channel=Notification.Channel.INAPP, read_at__isnull=True
+        ).count(),
+    }
+    return render(request, "accounts/home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    form = ProfileForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        user, email_changed = services.update_profile(
+            request.user,
+            full_name=d["full_name"],
+            display_name=d["display_name"],
+            email=d["email"],
+            phone=d["phone"],
+            language=d["language"],
+        )
+        translation.activate(user.preferred_language)
+        if email_changed:
+            verification.send_email_verification(user)
+            messages.success(request, _("Profil disimpan. Verifikasi email baru Anda dengan kode yang kami kirim."))
+            response = redirect("accounts:verify")
+        else:
+            messages.success(request, _("Profil disimpan."))
+            response = redirect("accounts:profile")
+        return _with_language(response, user)
+    return render(request, "accounts/profile.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@login_required
+@never_cache
+def data_export(request):
+    """The user's own data as a JSON download (PDP right of access)."""
+    payload = services.export_data(request.user)
+    response = HttpResponse(
+        json.dumps(payload, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="data-saya-{stamp}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@sensitive_post_parameters("password")
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def delete_account(request):
+    user = request.user
+    form = DeleteAccountForm(user, request.POST or None)
+    staff = user.is_staff_member or user.is_staff or user.is_superuser
+    if request.method == "POST" and not staff and form.is_valid():
+        services.erase_account(user)
+        logout(request)
+        messages.success(request, _("Akun Anda sudah dihapus. Laporan Anda tetap tersimpan tanpa identitas."))
+        return redirect("/")
+    status = 403 if staff and request.method == "POST" else (400 if form.is_bound else 200)
+    return render(request, "accounts/delete.html", {"form": form, "staff": staff}, status=status)

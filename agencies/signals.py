@@ -1,0 +1,46 @@
+"""When the holiday table changes: reload the calendar everywhere and move open deadlines later
+(never earlier) — PRODUCT.md §5. The recompute runs in a Celery task queued after the commit, so
+the admin's save stays fast and the worker reads the committed table."""
+
+import logging
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from . import calendar
+from .models import Holiday
+
+log = logging.getLogger("lapor.calendar")
+
+
+@receiver(pre_save, sender=Holiday)
+def remember_old_date(sender, instance, raw=False, **kwargs):
+    # Moving a holiday (or an extra working day) touches the old date too.
+    if instance.pk and not raw:
+        instance._old_date = Holiday.objects.filter(pk=instance.pk).values_list("date", flat=True).first()
+
+
+@receiver([post_save, post_delete], sender=Holiday)
+def holidays_changed(sender, instance, raw=False, **kwargs):
+    calendar.invalidate()  # this transaction sees its own change at once
+    # Other processes must reload after the commit: one that reloaded before it would have cached
+    # the old table under the new version.
+    transaction.on_commit(calendar.invalidate)
+    if raw:  # loaddata: there are no clocks to move yet that a fixture could know of
+        return
+    dates = [d for d in (instance.date, getattr(instance, "_old_date", None)) if d]
+    transaction.on_commit(partial(queue_recompute, min(dates)))
+
+
+def queue_recompute(since):
+    """Hand the recompute to the worker; with the broker down, do it here and now (a holiday
+    change must not be lost)."""
+    from complaints import sla, tasks
+
+    try:
+        tasks.recompute_deadlines.delay(since.isoformat())
+    except Exception:  # noqa: BLE001 - broker unreachable
+        log.warning("broker unavailable; recomputing deadlines in-process")
+        sla.recompute_open_deadlines(since)

@@ -1,0 +1,24 @@
+"""Who may call an endpoint at all. What a caller may do to one report is decided by
+`user.can(...)` inside the workflow; what they see, by `complaints.privacy`."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+
+
+class IsActiveUser(BasePermission):
+    message = _("Silakan masuk terlebih dahulu.")
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active)
+
+
+class ReadsSanctions(BasePermission):
+    """Auditors (every kind) and heads of an agency read TPP sanction recommendations."""
+
+    message = _("Hanya auditor dan pimpinan instansi yang dapat melihat rekomendasi sanksi.")
+
+    def has_permission(self, request, view):
+        from complaints import sanctions
+
+        return bool(request.user and request.user.is_authenticated and sanctions.may_read(request.user))

@@ -1,0 +1,639 @@
+"""Reports (PRODUCT.md §3–§5): complaints, dispositions, the append-only timeline, attachments,
+supports, identity access log, clocks with their exactly-once steps, the notification outbox,
+TPP sanction recommendations and the channels' bookkeeping.
+
+Status fields are written only by `complaints.workflow`; lists reach people only through
+`Complaint.objects.visible_to(user)` (`complaints.privacy`).
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Crockford's base32 without I, L, O, U: readable over the phone and by SMS.
+TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TRACKING_RE = r"LPR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
+
+
+def new_tracking_id():
+    """`LPR-XXXX-XXXX` from the OS's cryptographic source: 32^8 ≈ 1.1e12 values, no sequence."""
+    chars = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    return f"LPR-{chars[:4]}-{chars[4:]}"
+
+
+class Kind(models.TextChoices):
+    ADUAN = "aduan", _("Aduan")
+    ASPIRASI = "aspirasi", _("Aspirasi")
+    INFORMASI = "informasi", _("Permintaan informasi")
+
+
+class Privacy(models.TextChoices):
+    UMUM = "umum", _("Umum")
+    ANONIM = "anonim", _("Anonim")
+    RAHASIA = "rahasia", _("Rahasia")
+
+
+PRIVACY_RANK = {Privacy.UMUM: 0, Privacy.ANONIM: 1, Privacy.RAHASIA: 2}
+
+
+class Status(models.TextChoices):
+    BELUM_TERVERIFIKASI = "belum_terverifikasi", _("Belum terverifikasi")
+    TUNDA = "tunda", _("Tunda")
+    BELUM_DITINDAKLANJUTI = "belum_ditindaklanjuti", _("Belum ditindaklanjuti")
+    PROSES = "proses", _("Proses")
+    SELESAI = "selesai", _("Selesai")
+    ARSIP = "arsip", _("Arsip")
+
+
+OPEN_STATUSES = (Status.BELUM_TERVERIFIKASI, Status.TUNDA, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Situs web")
+    MOBILE = "mobile", _("Aplikasi seluler")
+    SMS = "sms", _("SMS")
+    OPEN311 = "open311", _("Open311")
+    WALK_IN = "walk-in", _("Datang langsung")
+    PHONE = "phone", _("Telepon")
+    SOCIAL = "social", _("Media sosial")
+
+
+MANUAL_CHANNELS = (Channel.WALK_IN, Channel.PHONE, Channel.SOCIAL)
+
+
+class ArchiveReason(models.TextChoices):
+    INVALID = "invalid", _("Tidak valid")
+    OUT_OF_SCOPE = "out_of_scope", _("Di luar kewenangan")
+    DUPLICATE = "duplicate", _("Duplikat (digabung)")
+    NO_COMPLETION = "no_completion", _("Tidak dilengkapi")
+    WITHDRAWN = "withdrawn", _("Dicabut pelapor")
+    FORWARDED = "forwarded", _("Diteruskan ke instansi di luar daerah")
+
+
+class Institution(models.TextChoices):
+    """Institutions outside the region a report can be forwarded to."""
+
+    BPJS = "bpjs", _("BPJS")
+    PLN = "pln", _("PLN")
+    BPN = "bpn", _("BPN")
+    POLRI = "polri", _("Polri")
+    BAWASLU = "bawaslu", _("Bawaslu")
+    PEMDA_LAIN = "pemda_lain", _("Pemerintah daerah lain")
+    SP4N_NASIONAL = "sp4n_nasional", _("SP4N-LAPOR! nasional")
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .privacy import visible_filter
+
+        return self.filter(visible_filter(user))
+
+    def public(self):
+        from .privacy import public_filter
+
+        return self.filter(public_filter())
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Complaint(models.Model):
+    tracking_id = models.CharField(_("nomor pelacakan"), max_length=13, unique=True, editable=False)
+    kind = models.CharField(_("jenis"), max_length=10, choices=Kind.choices, default=Kind.ADUAN)
+    privacy = models.CharField(_("privasi"), max_length=10, choices=Privacy.choices, default=Privacy.UMUM)
+    status = models.CharField(
+        _("status"), max_length=25, choices=Status.choices, default=Status.BELUM_TERVERIFIKASI, editable=False
+    )
+    channel = models.CharField(_("kanal"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    channel_link = models.URLField(_("tautan sumber"), max_length=500, blank=True)
+
+    title = models.CharField(_("judul"), max_length=200)
+    body = models.TextField(_("isi laporan"))
+    public_summary = models.TextField(_("ringkasan publik"), blank=True)
+    category = models.ForeignKey(
+        "agencies.Category", verbose_name=_("kategori"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    location_text = models.CharField(_("lokasi"), max_length=255, blank=True)
+    kecamatan = models.ForeignKey(
+        "agencies.Area", verbose_name=_("kecamatan"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    kelurahan = models.ForeignKey(
+        "agencies.Area", verbose_name=_("kelurahan"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    lat = models.DecimalField(
+        _("lintang"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    lng = models.DecimalField(
+        _("bujur"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    incident_date = models.DateField(_("tanggal kejadian"), null=True, blank=True)
+    target_agency = models.ForeignKey(
+        "agencies.Agency", verbose_name=_("instansi tujuan"), null=True, blank=True,
+        related_name="targeted_complaints", on_delete=models.PROTECT,
+    )
+    terlapor_agency = models.ForeignKey(
+        "agencies.Agency", verbose_name=_("instansi terlapor"), null=True, blank=True,
+        related_name="accused_complaints", on_delete=models.PROTECT,
+    )
+    # Staff only: the accused person and position, when the report names one.
+    accused_name = models.CharField(_("nama terlapor"), max_length=150, blank=True)
+    accused_position = models.CharField(_("jabatan terlapor"), max_length=150, blank=True)
+    oversight = models.BooleanField(_("berkadar pengawasan"), default=False)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pelapor"), null=True, blank=True,
+        related_name="complaints", on_delete=models.SET_NULL,
+    )
+    # Walk-in/phone reports by people without an account: kept for staff like an identity.
+    walkin_name = models.CharField(_("nama pelapor (manual)"), max_length=150, blank=True)
+    walkin_contact = models.CharField(_("kontak pelapor (manual)"), max_length=150, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+    verified_at = models.DateTimeField(_("diverifikasi"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("ditutup"), null=True, blank=True, editable=False)
+    archive_reason = models.CharField(
+        _("alasan arsip"), max_length=20, choices=ArchiveReason.choices, blank=True, editable=False
+    )
+    archive_note = models.TextField(_("catatan arsip"), blank=True, editable=False)
+    forwarded_to = models.CharField(
+        _("diteruskan ke"), max_length=20, choices=Institution.choices, blank=True, editable=False
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, related_name="duplicates", on_delete=models.PROTECT, editable=False
+    )
+
+    # Deadlines as columns (STYLE rule 4); each mirrors the running `Clock` of that kind.
+    verification_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verification_days_left = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    tunda_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    redisposition_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    autoclose_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopen_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    rating = models.PositiveSmallIntegerField(
+        _("penilaian"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)], editable=False
+    )
+    rating_comment = models.TextField(_("komentar penilaian"), blank=True, editable=False)
+    support_count = models.PositiveIntegerField(_("dukungan"), default=0, editable=False)
+    reopen_count = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("laporan")
+        verbose_name_plural = _("laporan")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "verification_due_at"], name="complaint_status_verif_due"),
+            models.Index(fields=["status", "redisposition_due_at"], name="complaint_status_redisp_due"),
+            models.Index(fields=["status", "-created_at"], name="complaint_status_created"),
+            models.Index(fields=["privacy", "status", "-created_at"], name="complaint_public_feed"),
+            models.Index(fields=["reporter", "-created_at"], name="complaint_reporter"),
+            models.Index(fields=["category", "status"], name="complaint_category_status"),
+            models.Index(fields=["kecamatan", "status"], name="complaint_kecamatan_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="complaint_rating_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.tracking_id
+
+    def save(self, *args, **kwargs):
+        if not self.tracking_id:
+            self.tracking_id = self._unused_tracking_id()
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def _unused_tracking_id(cls):
+        for _attempt in range(10):
+            candidate = new_tracking_id()
+            if not cls.objects.filter(tracking_id=candidate).exists():
+                return candidate
+        raise RuntimeError("could not draw an unused tracking id")  # 10 collisions in 1e12: never
+
+    def clean(self):
+        if self.kelurahan_id and self.kecamatan_id and self.kelurahan.parent_id != self.kecamatan_id:
+            raise ValidationError({"kelurahan": _("Kelurahan tidak berada di kecamatan yang dipilih.")})
+        if (self.lat is None) != (self.lng is None):
+            raise ValidationError({"lat": _("Isi lintang dan bujur bersamaan.")})
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_oversight(self):
+        return self.oversight or bool(self.category_id and self.category.oversight)
+
+    def get_absolute_url(self):
+        return f"/laporan/{self.tracking_id}/"
+
+
+class DispositionStatus(models.TextChoices):
+    MENUNGGU = "menunggu", _("Menunggu")
+    DITINDAKLANJUTI = "ditindaklanjuti", _("Ditindaklanjuti")
+    SELESAI = "selesai", _("Selesai")
+    DIKEMBALIKAN = "dikembalikan", _("Dikembalikan (bukan kewenangan)")
+
+
+ACTIVE_DISPOSITION = (DispositionStatus.MENUNGGU, DispositionStatus.DITINDAKLANJUTI)
+
+
+class Disposition(models.Model):
+    """One report sent to one agency (or, with `parent`, sub-disposed to a unit under it)."""
+
+    complaint = models.ForeignKey(Complaint, related_name="dispositions", on_delete=models.CASCADE)
+    agency = models.ForeignKey("agencies.Agency", related_name="dispositions", on_delete=models.PROTECT)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, related_name="subdispositions", on_delete=models.CASCADE
+    )
+    status = models.CharField(
+        max_length=16, choices=DispositionStatus.choices, default=DispositionStatus.MENUNGGU, editable=False
+    )
+    note = models.TextField(_("catatan disposisi"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    # The running follow-up (or information-request) deadline and the 60-day ceiling.
+    due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    settlement_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_followup_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    returned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    return_reason = models.TextField(_("alasan dikembalikan"), blank=True, editable=False)
+    # A return waiting for the operator's decision (re-dispose, refuse, forward, archive).
+    return_pending = models.BooleanField(default=False, editable=False)
+    extended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    extension_reason = models.TextField(blank=True, editable=False)
+    ceiling_passed = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("disposisi")
+        verbose_name_plural = _("disposisi")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["agency", "status", "due_at"], name="disposition_inbox"),
+            models.Index(fields=["status", "due_at"], name="disposition_status_due"),
+            models.Index(fields=["complaint", "status"], name="disposition_complaint_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.complaint_id} → {self.agency_id}"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_DISPOSITION
+
+
+class EventType(models.TextChoices):
+    FILED = "filed", _("Laporan dibuat")
+    VERIFIED = "verified", _("Diverifikasi")
+    POSTPONED = "postponed", _("Ditunda, menunggu kelengkapan")
+    COMPLETED = "completed", _("Dilengkapi pelapor")
+    ARCHIVED = "archived", _("Diarsipkan")
+    MERGED = "merged", _("Digabung")
+    DISPOSED = "disposed", _("Didisposisikan")
+    FOLLOWUP = "followup", _("Tindak lanjut")
+    RETURNED = "returned", _("Dikembalikan (bukan kewenangan)")
+    FINISHED = "finished", _("Tindak lanjut selesai")
+    REPLY = "reply", _("Tanggapan")
+    ACCEPTED = "accepted", _("Diterima pelapor")
+    CLOSED = "closed", _("Selesai")
+    REOPENED = "reopened", _("Dibuka kembali")
+    RATED = "rated", _("Dinilai")
+    PRIVACY_CHANGED = "privacy_changed", _("Privasi diubah")
+    REMINDER = "reminder", _("Pengingat tenggat")
+    OVERDUE = "overdue", _("Lewat tenggat")
+    ESCALATED = "escalated", _("Dieskalasi")
+    EXTENDED = "extended", _("Diperpanjang")
+    CEILING_PASSED = "ceiling_passed", _("Lewat 60 hari")
+    WITHDRAWN = "withdrawn", _("Dicabut pelapor")
+    FORWARDED = "forwarded", _("Diteruskan")
+    RETURN_REFUSED = "return_refused", _("Pengembalian ditolak")
+    SUBDISPOSED = "subdisposed", _("Didisposisikan ke unit")
+    SUMMARY_EDITED = "summary_edited", _("Ringkasan publik diubah")
+    RECLASSIFIED = "reclassified", _("Klasifikasi diubah")
+    QUESTION = "question", _("Pertanyaan kepada pelapor")
+    CALENDAR_CHANGED = "calendar_changed", _("Kalender libur berubah")
+    SUPPORTED = "supported", _("Didukung")
+    ATTACHMENT_HIDDEN = "attachment_hidden", _("Lampiran disembunyikan dari publik")
+    OVERSIGHT_FLAGGED = "oversight_flagged", _("Ditandai berkadar pengawasan")
+    REVEALED = "revealed", _("Identitas dibuka")
+
+
+class Audience(models.TextChoices):
+    """Who may see a timeline entry: public ⊂ reporter ⊂ staff (each sees its level and below)."""
+
+    PUBLIC = "public", _("Publik")
+    REPORTER = "reporter", _("Pelapor")
+    STAFF = "staff", _("Petugas")
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class Event(models.Model):
+    """An append-only entry of a report's timeline."""
+
+    complaint = models.ForeignKey(Complaint, related_name="events", on_delete=models.CASCADE)
+    type = models.CharField(max_length=20, choices=EventType.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    # What the public sees as the actor: the role or agency ("Admin Dinas Kesehatan"), never a name.
+    actor_label = models.CharField(max_length=200, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    actor_agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.PUBLIC)
+    body = models.TextField(blank=True)
+    disposition = models.ForeignKey(
+        Disposition, null=True, blank=True, related_name="events", on_delete=models.CASCADE
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("riwayat")
+        verbose_name_plural = _("riwayat")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["complaint", "created_at"], name="event_timeline")]
+
+    def __str__(self):
+        return f"{self.type} {self.complaint_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("force_append_only_bypass", False):
+            raise AppendOnlyError("timeline events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("timeline events are append-only")
+
+
+def attachment_path(instance, filename):
+    # A random name: the original never appears in a path or URL.
+    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}.get(
+        instance.content_type, "bin"
+    )
+    return f"attachments/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}.{ext}"
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, related_name="attachments", on_delete=models.CASCADE)
+    event = models.ForeignKey(Event, null=True, blank=True, related_name="attachments", on_delete=models.SET_NULL)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    thumbnail = models.FileField(upload_to=attachment_path, max_length=200, blank=True)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)  # shown to the reporter only
+    is_public = models.BooleanField(_("tampil ke publik"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lampiran")
+        verbose_name_plural = _("lampiran")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return str(self.key)
+
+
+class Support(models.Model):
+    """A citizen following a report: a "Saya juga mengalami" support, or the reporter of a
+    duplicate merged into it."""
+
+    class Kind(models.TextChoices):
+        SUPPORT = "support", _("Dukungan")
+        MERGED = "merged", _("Laporan duplikat yang digabung")
+
+    complaint = models.ForeignKey(Complaint, related_name="supports", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="supports", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SUPPORT)
+    source = models.ForeignKey(Complaint, null=True, blank=True, related_name="+", on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["complaint", "user"], name="support_once")]
+
+
+class IdentityAccess(models.Model):
+    """Every time a protected identity is shown outside the reporter: who, when, why."""
+
+    class Kind(models.TextChoices):
+        VIEW = "view", _("Dilihat")
+        REVEAL = "reveal", _("Dibuka dengan alasan")
+        ADMIN = "admin", _("Dilihat di admin")
+        EXPORT = "export", _("Diunduh")
+
+    complaint = models.ForeignKey(Complaint, related_name="identity_accesses", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT)
+    role = models.CharField(max_length=20, blank=True)
+    agency = models.ForeignKey("agencies.Agency", null=True, blank=True, related_name="+", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("akses identitas")
+        verbose_name_plural = _("akses identitas")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["complaint", "-created_at"], name="identity_access_complaint")]
+
+
+class ClockKind(models.TextChoices):
+    VERIFICATION = "verification", _("Verifikasi")
+    REDISPOSITION = "redisposition", _("Disposisi ulang")
+    FOLLOWUP = "followup", _("Tindak lanjut pertama")
+    INFORMATION = "information", _("Permintaan informasi")
+    SETTLEMENT = "settlement", _("Penyelesaian 60 hari")
+    REPORTER_REPLY = "reporter_reply", _("Tanggapan pelapor")
+    TUNDA = "tunda", _("Kelengkapan laporan tunda")
+
+
+# Clocks that bind staff climb the escalation ladder; the others end in a workflow action.
+STAFF_CLOCKS = (
+    ClockKind.VERIFICATION,
+    ClockKind.REDISPOSITION,
+    ClockKind.FOLLOWUP,
+    ClockKind.INFORMATION,
+    ClockKind.SETTLEMENT,
+)
+
+
+class Clock(models.Model):
+    """One run of one deadline. Restarting a clock (a refused return, a reopen) is a new row, so
+    each run climbs its own escalation ladder exactly once."""
+
+    complaint = models.ForeignKey(Complaint, related_name="clocks", on_delete=models.CASCADE)
+    disposition = models.ForeignKey(
+        Disposition, null=True, blank=True, related_name="clocks", on_delete=models.CASCADE
+    )
+    kind = models.CharField(max_length=20, choices=ClockKind.choices)
+    # The agency held to this clock: the disposition's top-level OPD, or Diskominfo for operators.
+    agency = models.ForeignKey("agencies.Agency", null=True, blank=True, related_name="+", on_delete=models.PROTECT)
+    started_at = models.DateTimeField()
+    length = models.PositiveSmallIntegerField()  # working days (calendar days for settlement)
+    due_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="clock_running_due", condition=models.Q(stopped_at__isnull=True)
+            ),
+            models.Index(fields=["complaint", "kind"], name="clock_complaint_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.complaint_id} due {self.due_at:%Y-%m-%d}"
+
+
+class StepKind(models.TextChoices):
+    REMINDER = "reminder", _("Pengingat")
+    OVERDUE = "overdue", _("Lewat tenggat")
+    ESCALATED = "escalated", _("Dieskalasi")
+    ACTION = "action", _("Tindakan otomatis")
+
+
+class ClockStep(models.Model):
+    """A step of a clock's ladder: it exists at most once per clock (STYLE rule 3)."""
+
+    clock = models.ForeignKey(Clock, related_name="steps", on_delete=models.CASCADE)
+    step = models.CharField(max_length=10, choices=StepKind.choices)
+    due_at = models.DateTimeField()  # the instant it was due (the evidence)
+    done_at = models.DateTimeField()  # the instant the sweep recorded it
+    event = models.ForeignKey(Event, null=True, blank=True, related_name="+", on_delete=models.SET_NULL)
+    skipped = models.BooleanField(default=False)  # a late sweep skips a reminder past its deadline
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clock", "step"], name="clock_step_once")]
+        indexes = [models.Index(fields=["step", "done_at"], name="clock_step_month")]
+
+
+class Notification(models.Model):
+    """The outbox: one row per recipient and channel, rendered and sent after commit by a task,
+    which records delivery. The unique constraint makes "never twice" a database fact."""
+
+    class Channel(models.TextChoices):
+        INAPP = "inapp", _("Di aplikasi")
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="notifications", on_delete=models.CASCADE
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, related_name="+", on_delete=models.CASCADE)
+    event = models.ForeignKey(Event, null=True, blank=True, related_name="notifications", on_delete=models.CASCADE)
+    template = models.CharField(max_length=40)
+    # Who the message is for, so it renders at send time with the privacy of that moment.
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.REPORTER)
+    dedup_key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=200, blank=True)  # filled when rendered
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["dedup_key", "recipient", "channel"], name="notification_once"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="notification_unsent", condition=models.Q(sent_at__isnull=True)),
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+        ]
+
+
+class Sanction(models.Model):
+    """A monthly TPP sanction recommendation for one agency, with frozen evidence."""
+
+    class Status(models.TextChoices):
+        RECOMMENDED = "recommended", _("Direkomendasikan")
+        CONFIRMED = "confirmed", _("Dikonfirmasi")
+        WAIVED = "waived", _("Dibatalkan")
+
+    agency = models.ForeignKey("agencies.Agency", related_name="sanctions", on_delete=models.PROTECT)
+    month = models.DateField(help_text="first day of the month")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECOMMENDED)
+    evidence = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    clarification = models.TextField(blank=True)
+    clarified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    clarified_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("rekomendasi sanksi TPP")
+        verbose_name_plural = _("rekomendasi sanksi TPP")
+        ordering = ["-month", "agency__name"]
+        constraints = [models.UniqueConstraint(fields=["agency", "month"], name="sanction_once_per_month")]
+
+
+class SanctionEvidence(models.Model):
+    """Ties an escalation step to the one recommendation that counted it: a clock counts once."""
+
+    sanction = models.ForeignKey(Sanction, related_name="evidence_rows", on_delete=models.CASCADE)
+    step = models.OneToOneField(ClockStep, related_name="sanction_evidence", on_delete=models.PROTECT)
+
+
+class InboundSms(models.Model):
+    """Each message from the SMS gateway, deduplicated on the gateway's id."""
+
+    gateway_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    sender = models.CharField(max_length=20)
+    text = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, related_name="+", on_delete=models.SET_NULL)
+    reply = models.TextField(blank=True)
+    # The reply is sent once, by a task that marks it here (a retried task sends nothing twice).
+    reply_sent_at = models.DateTimeField(null=True, blank=True)
+    reply_attempts = models.PositiveSmallIntegerField(default=0)
+
+
+class Open311Key(models.Model):
+    name = models.CharField(max_length=120)
+    key = models.CharField(max_length=64, unique=True, default=secrets.token_hex)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("kunci API Open311")
+        verbose_name_plural = _("kunci API Open311")
+
+    def __str__(self):
+        return self.name

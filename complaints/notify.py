@@ -1,0 +1,353 @@
+"""The notification outbox (STYLE rules 3 and 5).
+
+Workflow functions call `for_event(event)` inside their transaction: it writes one `Notification`
+row per recipient and channel (a unique key makes a second write a no-op) and, after commit, asks
+Celery to deliver them. If the broker is down the rows wait; `flush_outbox` (beat) retries them.
+Messages are rendered when sent, under the report's privacy at that moment, in the recipient's
+language, from one template per audience and event type (`templates/notifications/reporter/` for
+the reporter and followers, `templates/notifications/staff/` for staff, each with a `default.txt`).
+Staff messages never carry the reporter's identity, nor text the reporter wrote (they read it on the
+report's page, behind the access rules).
+
+Who hears what (PRODUCT.md §2, §5):
+
+- the reporter: `REPORTER_EVENTS` on every channel they use; followers (supporters, merged
+  duplicates' reporters) `FOLLOWER_EVENTS` in the app;
+- liaisons of the agency: a new disposition, sub-disposition or refused return; the reporter's
+  reply, completion or reopening (liaisons of the live dispositions);
+- operators: a returned report ("bukan kewenangan"), a completed tunda report;
+- the SLA ladder names its own recipients (`sla._recipients`, passed as `extra`): reminders to the
+  liaisons or operators, overdue to the head and the operators, escalated to the auditors and the
+  head.
+"""
+
+import logging
+import re
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from accounts.models import Membership, Role
+
+from .models import (
+    ACTIVE_DISPOSITION,
+    Audience,
+    Channel,
+    EventType,
+    Notification,
+    Support,
+)
+
+# Staff hear about these (liaisons: new work and the reporter's side of the dialogue; operators:
+# returns and completed tunda reports). The SLA ladder's events come with their recipients.
+LIAISON_WORK_EVENTS = {EventType.DISPOSED, EventType.SUBDISPOSED, EventType.RETURN_REFUSED}
+REPORTER_SIDE_EVENTS = {EventType.REPLY, EventType.COMPLETED, EventType.REOPENED}
+
+log = logging.getLogger("lapor.notify")
+
+# Events the reporter hears about (on every channel they use), and the followers (supporters and
+# merged duplicates' reporters) in the app.
+REPORTER_EVENTS = {
+    EventType.FILED,
+    EventType.VERIFIED,
+    EventType.POSTPONED,
+    EventType.ARCHIVED,
+    EventType.FORWARDED,
+    EventType.FOLLOWUP,
+    EventType.QUESTION,
+    EventType.FINISHED,
+    EventType.CLOSED,
+    EventType.EXTENDED,
+    EventType.MERGED,
+    EventType.REMINDER,  # tunda completion reminder
+}
+FOLLOWER_EVENTS = {EventType.FOLLOWUP, EventType.FINISHED, EventType.CLOSED}
+
+
+def _users_with(role, agency_ids=None):
+    qs = Membership.objects.filter(role=role, user__is_active=True)
+    if agency_ids is not None:
+        qs = qs.filter(agency_id__in=agency_ids)
+    return list({m.user for m in qs.select_related("user", "agency")})
+
+
+def operators_for(complaint):
+    from .privacy import _conflicted
+
+    result = {}
+    for m in Membership.objects.filter(role=Role.OPERATOR, user__is_active=True).select_related("user", "agency"):
+        if not _conflicted(complaint, m.agency):
+            result[m.user_id] = m.user
+    return list(result.values())
+
+
+def liaisons_of(agency_ids):
+    return _users_with(Role.LIAISON, agency_ids)
+
+
+def heads_of(agency_ids):
+    return _users_with(Role.HEAD, agency_ids)
+
+
+def auditors():
+    return _users_with(Role.AUDITOR)
+
+
+def reporter_channels(complaint, user):
+    channels = [Notification.Channel.INAPP]
+    if user.email and not user.sms_only:
+        channels.append(Notification.Channel.EMAIL)
+    if user.phone and (complaint.channel == Channel.SMS or user.sms_only):
+        channels.append(Notification.Channel.SMS)
+    return channels
+
+
+def staff_channels(user):
+    channels = [Notification.Channel.INAPP]
+    if user.email:
+        channels.append(Notification.Channel.EMAIL)
+    return channels
+
+
+def recipients_for(event):
+    """[(user, audience, channels)] for one timeline event."""
+    c = event.complaint
+    out = []
+    # A staff-only entry (the SLA ladder's reminders) never reaches the reporter.
+    if (
+        event.type in REPORTER_EVENTS
+        and event.audience != Audience.STAFF
+        and c.reporter_id
+        and event.actor_id != c.reporter_id
+    ):
+        out.append((c.reporter, Audience.REPORTER, reporter_channels(c, c.reporter)))
+    if event.type in FOLLOWER_EVENTS and event.audience == Audience.PUBLIC:
+        for s in Support.objects.filter(complaint=c).select_related("user"):
+            out.append((s.user, Audience.PUBLIC, [Notification.Channel.INAPP]))
+    # The duplicate's reporter is told through REPORTER_EVENTS on the duplicate itself.
+    if event.type in LIAISON_WORK_EVENTS and event.disposition_id:
+        for u in liaisons_of([event.disposition.agency_id]):
+            out.append((u, Audience.STAFF, staff_channels(u)))
+    if event.type in REPORTER_SIDE_EVENTS and c.reporter_id and event.actor_id == c.reporter_id:
+        agency_ids = list(c.dispositions.filter(status__in=ACTIVE_DISPOSITION).values_list("agency_id", flat=True))
+        for u in liaisons_of(agency_ids):
+            out.append((u, Audience.STAFF, staff_channels(u)))
+        if event.type == EventType.COMPLETED:
+            for u in operators_for(c):
+                out.append((u, Audience.STAFF, staff_channels(u)))
+    if event.type == EventType.REPLY and event.actor_id != c.reporter_id and c.reporter_id:
+        out.append((c.reporter, Audience.REPORTER, reporter_channels(c, c.reporter)))
+    if event.type == EventType.RETURNED:
+        for u in operators_for(c):
+            out.append((u, Audience.STAFF, staff_channels(u)))
+    # Reminder, overdue, escalated and the 60-day ceiling: the sweep passes the recipients of its
+    # step as `extra` (see complaints.sla._recipients).
+    return out
+
+
+def for_event(event, extra=()):
+    """Write the outbox rows for `event` (plus `extra` [(user, audience, channels)]) and queue
+    their delivery after commit."""
+    ids = []
+    seen = set()
+    for user, audience, channels in [*recipients_for(event), *extra]:
+        if user is None or not user.is_active or (event.actor_id and user.pk == event.actor_id):
+            continue
+        for channel in channels:
+            key = (user.pk, channel)
+            if key in seen:
+                continue
+            seen.add(key)
+            n = _create_once(
+                recipient=user,
+                channel=channel,
+                complaint=event.complaint,
+                event=event,
+                template=event.type,
+                audience=audience,
+                dedup_key=f"event:{event.pk}",
+            )
+            if n:
+                ids.append(n.pk)
+    if ids:
+        transaction.on_commit(lambda: enqueue(ids))
+    return ids
+
+
+def _create_once(**fields):
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
+# After a failed hand-over the broker is left alone for a while: during an outage each request
+# would otherwise wait for a connection timeout per event. The rows wait in the outbox meanwhile.
+BROKER_RETRY_AFTER = 30  # seconds
+_broker = {"down_until": 0.0}
+
+
+def reset_broker_state():
+    """Forget a past broker failure (tests; an operator who knows the broker is back)."""
+    _broker["down_until"] = 0.0
+
+
+def enqueue(ids):
+    """Hand the rows to the broker; a broker outage only delays them (the beat retries). The
+    first failure ends the attempt and pauses further attempts for BROKER_RETRY_AFTER seconds."""
+    from . import tasks
+
+    if time.monotonic() < _broker["down_until"]:
+        log.info("broker recently unavailable; %s notification(s) wait for flush_outbox", len(ids))
+        return
+    for i, pk in enumerate(ids):
+        try:
+            tasks.deliver_notification.delay(pk)
+        except Exception:  # noqa: BLE001 - the broker is down: flush_outbox will pick them up
+            _broker["down_until"] = time.monotonic() + BROKER_RETRY_AFTER
+            log.warning("broker unavailable; %s notification(s) stay in the outbox", len(ids) - i)
+            return
+
+
+# Delivery -------------------------------------------------------------------------------------
+def _path(name, *args):
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # a deployment without that page: the report's own page
+        return None
+
+
+def link_for(notification):
+    """The page a notification leads to, for its recipient: the operator's review page, the OPD's
+    disposition page, or the report's own page (reporter, followers, auditors)."""
+    from accounts.models import Role
+
+    from .privacy import _subtree_ids, roles_on
+
+    c, user = notification.complaint, notification.recipient
+    if c is None:
+        return _path("complaints:notifications") or "/"
+    fallback = c.get_absolute_url()
+    if notification.audience != Audience.STAFF or user is None:
+        return fallback
+    roles = roles_on(c, user)
+    if any(m.role == Role.OPERATOR for m, _live in roles):
+        return _path("staff:review", c.tracking_id) or fallback
+    subtree = set()
+    for m, _live in roles:
+        if m.role in (Role.LIAISON, Role.HEAD):
+            subtree.update(_subtree_ids(user)[m.agency_id])
+    if subtree:
+        event = notification.event
+        if event is not None and event.disposition_id and event.disposition.agency_id in subtree:
+            disposition_id = event.disposition_id
+        else:
+            disposition_id = (
+                c.dispositions.filter(agency_id__in=subtree)
+                .order_by("-created_at")
+                .values_list("pk", flat=True)
+                .first()
+            )
+        return _path("opd:disposition", disposition_id) or fallback
+    return fallback
+
+
+def _context(notification):
+    c, event = notification.complaint, notification.event
+    staff = notification.audience == Audience.STAFF
+    disposition = event.disposition if event is not None and event.disposition_id else None
+    reporter_wrote = bool(event and c and c.reporter_id and event.actor_id == c.reporter_id)
+    folder = "staff" if staff else "reporter"
+    template = notification.template or "default"
+    return {
+        "n": notification,
+        "complaint": c,
+        "event": event,
+        "disposition": disposition,
+        "user": notification.recipient,
+        "site_url": settings.SITE_URL,
+        "site_name": settings.SITE_NAME,
+        "staff": staff,
+        "follower": notification.audience == Audience.PUBLIC,
+        "link": settings.SITE_URL + link_for(notification),
+        # Staff messages leave out what the reporter wrote: it may name them, and an email travels
+        # beyond the access rules. Staff read it on the page.
+        "show_body": bool(event and event.body)
+        and (not staff or not reporter_wrote)
+        and (staff or event.audience != Audience.STAFF),
+        "message": [f"notifications/{folder}/{template}.txt", f"notifications/{folder}/default.txt"],
+    }
+
+
+def render(notification):
+    """(subject, text) rendered now, in the recipient's language, under the report's current
+    privacy; None if the recipient may no longer see the report at all."""
+    from .privacy import is_visible
+
+    c = notification.complaint
+    user = notification.recipient
+    if c is not None and user is not None and not is_visible(c, user):
+        return None
+    context = _context(notification)
+    sms = notification.channel == Notification.Channel.SMS
+    # SMS are short and in Indonesian (PRODUCT.md §6); mail and the app follow the recipient.
+    language = "id" if sms else (getattr(user, "preferred_language", None) or settings.LANGUAGE_CODE)
+    with translation.override(language):
+        subject = " ".join(render_to_string("notifications/subject.txt", context).split())
+        text = render_to_string("notifications/sms.txt" if sms else "notifications/body.txt", context)
+    if sms:
+        text = " ".join(text.split())
+    else:
+        text = re.sub(r"\n[ \t]*(\n[ \t]*)+", "\n\n", text).strip()
+    return subject, text
+
+
+def deliver(pk):
+    """Send one outbox row exactly once: the row is locked (others skip it) and marked sent in the
+    same transaction."""
+    from .smsbackends import send_sms
+
+    with transaction.atomic():
+        n = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "complaint", "event")
+            .filter(pk=pk, sent_at__isnull=True)
+            .first()
+        )
+        if n is None:
+            return False
+        n.attempts += 1
+        try:
+            rendered = render(n)
+            if rendered is None:
+                n.last_error = "suppressed: no longer visible to the recipient"
+            else:
+                n.subject, n.text = rendered
+                if n.channel == Notification.Channel.EMAIL:
+                    send_mail(n.subject, n.text, None, [n.recipient.email])
+                elif n.channel == Notification.Channel.SMS:
+                    send_sms(n.recipient.phone, n.text)
+            n.sent_at = timezone.now()
+        except Exception as exc:  # noqa: BLE001 - recorded and retried by flush_outbox
+            n.last_error = str(exc)[:255]
+            log.warning("notification %s failed: %s", pk, type(exc).__name__)
+        n.save(update_fields=["attempts", "sent_at", "last_error", "subject", "text"])
+        return n.sent_at is not None
+
+
+def flush_outbox(older_than_seconds=30, limit=500, max_attempts=10):
+    """Deliver rows that were not delivered (broker down, worker crash, gateway error)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        Notification.objects.filter(sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=max_attempts)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in ids if deliver(pk))

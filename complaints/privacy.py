@@ -1,0 +1,407 @@
+"""The one privacy rule (PRODUCT.md §3, STYLE rule 1).
+
+- `Complaint.objects.visible_to(user)` (built from `visible_filter`) is the only way a list of
+  reports reaches anyone; `get_complaint_or_404(user, tracking_id)` the only way one report does.
+- `reporter_visible_to(complaint, user)` decides how much of the reporter the caller may see;
+  `reporter_identity(...)` returns it and writes the `IdentityAccess` row when the view is logged.
+- `can(user, action, complaint)` is the permission vocabulary behind `user.can(...)`.
+
+A staff role never works on a report that names the staff member's own organisation (the same
+top-level agency) as terlapor: for that report the role is ignored, and the person sees what the
+public sees.
+"""
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+
+from .models import (
+    ACTIVE_DISPOSITION,
+    ArchiveReason,
+    Audience,
+    Complaint,
+    Disposition,
+    Event,
+    IdentityAccess,
+    Privacy,
+    Status,
+)
+
+NOT_FOUND_MESSAGE = _("Laporan tidak ditemukan.")
+
+GLOBAL_READ_ROLES = (Role.OPERATOR, Role.AUDITOR, Role.SUPERADMIN)
+OPD_ROLES = (Role.LIAISON, Role.HEAD)
+
+
+def _authenticated(user):
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+# Lists ---------------------------------------------------------------------------------------
+def public_filter():
+    """A report is public once an operator verified it, unless it is rahasia or was archived as
+    invalid: before that the public sees it exactly like a rahasia report."""
+    return (
+        Q(verified_at__isnull=False)
+        & ~Q(privacy=Privacy.RAHASIA)
+        & ~Q(status=Status.ARSIP, archive_reason=ArchiveReason.INVALID)
+    )
+
+
+def _not_accused(agency):
+    """Reports that do not name `agency`'s organisation as terlapor."""
+    if agency is None:
+        return Q()
+    return Q(terlapor_agency__isnull=True) | ~Q(terlapor_agency__root_id=agency.root_id or agency.pk)
+
+
+def _subtree_ids(user):
+    """{membership agency id: ids of it and the units under it} for the user's OPD roles."""
+    cache = getattr(user, "_subtree_cache", None)
+    if cache is None:
+        cache = {}
+        for m in user.memberships:
+            if m.role in OPD_ROLES and m.agency_id and m.agency_id not in cache:
+                cache[m.agency_id] = m.agency.descendants_and_self_ids()
+        user._subtree_cache = cache
+    return cache
+
+
+def visible_filter(user):
+    q = public_filter()
+    if not _authenticated(user):
+        return q
+    q |= Q(reporter_id=user.pk)
+    for m in user.memberships:
+        if m.role in GLOBAL_READ_ROLES:
+            q |= _not_accused(m.agency)
+        elif m.role in OPD_ROLES and m.agency_id:
+            disposed = Exists(
+                Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
+            )
+            q |= disposed & _not_accused(m.agency)
+    return q
+
+
+def get_complaint_or_404(user, tracking_id, queryset=None):
+    """The one way a single report reaches anyone: missing and forbidden are the same 404."""
+    qs = (queryset if queryset is not None else Complaint.objects.all()).visible_to(user)
+    complaint = qs.filter(tracking_id=str(tracking_id).upper()).first()
+    if complaint is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return complaint
+
+
+def is_visible(complaint, user):
+    return Complaint.objects.visible_to(user).filter(pk=complaint.pk).exists()
+
+
+# Roles on one report ---------------------------------------------------------------------------
+def _conflicted(complaint, agency):
+    if agency is None or complaint.terlapor_agency_id is None:
+        return False
+    return complaint.terlapor_agency.root_id == (agency.root_id or agency.pk)
+
+
+def roles_on(complaint, user):
+    """The memberships through which `user` acts on `complaint` (conflicts removed). Liaison/head
+    memberships count only where the report was disposed to the agency or a unit under it;
+    `active` tells whether such a disposition is still live (a returned one is history)."""
+    if not _authenticated(user):
+        return []
+    result = []
+    dispositions = None
+    for m in user.memberships:
+        if _conflicted(complaint, m.agency):
+            continue
+        if m.role in GLOBAL_READ_ROLES:
+            result.append((m, True))
+        elif m.role in OPD_ROLES and m.agency_id:
+            if dispositions is None:
+                # Uses the prefetched dispositions when a list selector prefetched them.
+                dispositions = [(d.agency_id, d.status) for d in complaint.dispositions.all()]
+            subtree = set(_subtree_ids(user)[m.agency_id])
+            mine = [status for agency_id, status in dispositions if agency_id in subtree]
+            if mine:
+                result.append((m, any(s in ACTIVE_DISPOSITION for s in mine)))
+    return result
+
+
+def has_role_on(complaint, user, *roles, active=True):
+    return any(m.role in roles and (live or not active) for m, live in roles_on(complaint, user))
+
+
+def liaison_agency_ids(complaint, user):
+    """Agency ids (with units under them) whose dispositions of `complaint` the user may act on."""
+    ids = set()
+    for m, _live in roles_on(complaint, user):
+        if m.role == Role.LIAISON:
+            ids.update(_subtree_ids(user)[m.agency_id])
+    return ids
+
+
+def is_reporter(complaint, user):
+    return _authenticated(user) and complaint.reporter_id == user.pk
+
+
+# Identity ------------------------------------------------------------------------------------
+class Level(IntEnum):
+    NONE = 0  # nothing about the reporter
+    NAME = 1  # the display name
+    CONTACT = 2  # name, full name, email and phone
+    FULL = 3  # everything, including NIK
+
+
+@dataclass(frozen=True)
+class IdentityView:
+    level: Level
+    logged: bool = False  # showing it writes an IdentityAccess row
+
+    def __bool__(self):
+        return self.level > Level.NONE
+
+
+HIDDEN = IdentityView(Level.NONE)
+
+
+def reporter_visible_to(complaint, user):
+    """How much of the reporter `user` may see on `complaint` (PRODUCT.md §3 table):
+
+    public / other OPD staff: the display name of an umum report, nothing otherwise; the reporter:
+    everything; operator: everything, logged for anonim/rahasia; liaison/head of a disposed OPD:
+    name and contact for umum, nothing otherwise; a returned OPD and auditors: the display name of
+    an umum report (an auditor reaches more only through a logged reveal).
+    """
+    if complaint.reporter_id is None and not complaint.walkin_name:
+        return HIDDEN
+    if is_reporter(complaint, user):
+        return IdentityView(Level.FULL)
+    umum = complaint.privacy == Privacy.UMUM
+    best = IdentityView(Level.NAME) if umum and complaint.verified_at else HIDDEN
+    for m, live in roles_on(complaint, user):
+        if m.role == Role.OPERATOR:
+            view = IdentityView(Level.FULL, logged=not umum)
+        elif m.role in OPD_ROLES and live and umum:
+            view = IdentityView(Level.CONTACT)
+        elif umum:
+            view = IdentityView(Level.NAME)
+        else:
+            view = HIDDEN
+        if view.level > best.level or (view.level == best.level and best.logged and not view.logged):
+            best = view
+    return best
+
+
+def _membership_for_log(complaint, user, *roles):
+    for m, _live in roles_on(complaint, user):
+        if not roles or m.role in roles:
+            return m
+    return None
+
+
+def log_identity_access(complaint, user, kind, reason="", roles=()):
+    m = _membership_for_log(complaint, user, *roles)
+    return IdentityAccess.objects.create(
+        complaint=complaint,
+        user=user,
+        role=m.role if m else "",
+        agency=m.agency if m else None,
+        kind=kind,
+        reason=reason,
+    )
+
+
+def identity_fields(complaint, level):
+    reporter = complaint.reporter
+    if level == Level.NONE:
+        return None
+    if reporter is None:  # a walk-in without an account
+        data = {"display_name": complaint.walkin_name or str(_("Pelapor"))}
+        if level >= Level.CONTACT:
+            data.update(full_name=complaint.walkin_name, contact=complaint.walkin_contact)
+        return data
+    data = {"display_name": str(reporter.public_name)}
+    if level >= Level.CONTACT:
+        data.update(full_name=reporter.full_name, email=reporter.email, phone=reporter.phone or "")
+    if level >= Level.FULL:
+        data["nik"] = reporter.nik
+    return data
+
+
+def reporter_identity(complaint, user):
+    """The reporter as `user` may see them, or None; writes the IdentityAccess row when the
+    §3 table says the view is logged."""
+    view = reporter_visible_to(complaint, user)
+    if view.logged:
+        log_identity_access(complaint, user, IdentityAccess.Kind.VIEW)
+    return identity_fields(complaint, view.level)
+
+
+def public_display_name(complaint, user):
+    """Just the `{"display_name"}` part, for lists and the API (`reporter` field)."""
+    view = reporter_visible_to(complaint, user)
+    if not view:
+        return None
+    if view.logged:
+        log_identity_access(complaint, user, IdentityAccess.Kind.VIEW)
+    return {"display_name": identity_fields(complaint, Level.NAME)["display_name"]}
+
+
+# Permissions ---------------------------------------------------------------------------------
+OPERATOR_ACTIONS = {
+    "verify",
+    "dispose",
+    "postpone",
+    "archive",
+    "merge",
+    "forward",
+    "edit_summary",
+    "reclassify",
+    "flag_oversight",
+    "hide_attachment",
+    "raise_privacy",
+    "view_identity",
+}
+REPORTER_ACTIONS = {"complete", "withdraw", "accept", "rate", "reopen", "change_privacy", "reply", "attach"}
+LIAISON_ACTIONS = {"followup", "question", "return", "finish", "subdispose", "extend", "reply", "attach"}
+AUDITOR_ACTIONS = {"reveal"}
+
+
+def can(user, action, complaint=None):
+    """May `user` do `action` on `complaint`? Roles and ownership only: the workflow checks the
+    status. `privacy` is the reporter's (raise or lower) or an operator's (raise only)."""
+    if not _authenticated(user):
+        return False
+    if complaint is None:
+        if action == "manual_entry":
+            return user.has_role(Role.OPERATOR)
+        if action == "decide_sanction":
+            return any(m.role == Role.AUDITOR and m.agency and m.agency.kind in ("inspektorat", "bkd") for m in user.memberships)
+        return False
+    if action == "privacy":
+        return can(user, "change_privacy", complaint) or can(user, "raise_privacy", complaint)
+    if action == "support":
+        return not is_reporter(complaint, user)
+    allowed = set()
+    if is_reporter(complaint, user):
+        allowed |= REPORTER_ACTIONS
+    for m, live in roles_on(complaint, user):
+        if m.role == Role.OPERATOR:
+            allowed |= OPERATOR_ACTIONS | {"reveal"}
+        elif m.role == Role.LIAISON and live:
+            allowed |= LIAISON_ACTIONS
+        elif m.role in (Role.AUDITOR, Role.SUPERADMIN):
+            allowed |= AUDITOR_ACTIONS
+    return action in allowed
+
+
+# Timeline and files --------------------------------------------------------------------------
+def event_audiences(complaint, user):
+    """Which timeline audiences `user` reads on a report they can see: the public entries; the
+    reporter's entries for the reporter; everything for staff with a role on the report."""
+    if roles_on(complaint, user):
+        return {Audience.PUBLIC, Audience.REPORTER, Audience.STAFF}
+    if is_reporter(complaint, user):
+        return {Audience.PUBLIC, Audience.REPORTER}
+    return {Audience.PUBLIC}
+
+
+def timeline_for(complaint, user):
+    """The entries of `complaint`'s timeline meant for `user` (who must be able to see it)."""
+    return (
+        Event.objects.filter(complaint=complaint, audience__in=event_audiences(complaint, user))
+        .select_related("actor_agency", "disposition__agency")
+        .order_by("created_at", "pk")
+    )
+
+
+def public_text(complaint, user):
+    """The body a caller reads: the operator's public summary for everyone without a role on the
+    report (the reporter and staff see the original)."""
+    if complaint.public_summary and not (is_reporter(complaint, user) or roles_on(complaint, user)):
+        return complaint.public_summary
+    return complaint.body
+
+
+def coordinates_for(complaint, user):
+    """Exact coordinates for the reporter and staff; ~100 m for umum, none (the kelurahan only)
+    for anonim on public surfaces."""
+    if complaint.lat is None or complaint.lng is None:
+        return None
+    if is_reporter(complaint, user) or roles_on(complaint, user):
+        return (complaint.lat, complaint.lng)
+    if complaint.privacy == Privacy.UMUM:
+        return (round(complaint.lat, 3), round(complaint.lng, 3))
+    return None
+
+
+def attachments_for(complaint, user):
+    """Attachments `user` may open: hidden ones and those on staff-only entries only for the
+    reporter (their own files) and staff with a role on the report."""
+    qs = complaint.attachments.select_related("event").order_by("created_at", "pk")
+    if roles_on(complaint, user):
+        return qs
+    audiences = event_audiences(complaint, user)
+    visible = Q(event__isnull=True) | Q(event__audience__in=audiences)
+    if is_reporter(complaint, user):
+        return qs.filter(visible)
+    return qs.filter(visible, is_public=True)
+
+
+def get_attachment_or_404(user, key):
+    from .models import Attachment
+
+    a = Attachment.objects.select_related("complaint").filter(key=key).first()
+    if a is None or not is_visible(a.complaint, user) or not attachments_for(a.complaint, user).filter(pk=a.pk).exists():
+        raise Http404(NOT_FOUND_MESSAGE)
+    return a
+
+
+# Staff work lists ------------------------------------------------------------------------------
+def acting_filter(user, *roles):
+    """Reports on which `user` acts in one of `roles` (the staff queues and inboxes): the role
+    branches of `visible_filter` without the public and the reporter's, conflicts removed. A
+    report the user sees only as the public (it names their own organisation as terlapor) is not
+    in their work list. Matches nothing for a user without such a role."""
+    q = Q(pk__in=[])
+    if not _authenticated(user):
+        return q
+    for m in user.memberships:
+        if m.role not in roles:
+            continue
+        if m.role in GLOBAL_READ_ROLES:
+            # An empty Q() would be dropped by `|`: a role without an agency covers every report.
+            q |= _not_accused(m.agency) if m.agency_id else Q(pk__isnull=False)
+        elif m.role in OPD_ROLES and m.agency_id:
+            disposed = Exists(
+                Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
+            )
+            q |= disposed & _not_accused(m.agency)
+    return q
+
+
+# SMS -------------------------------------------------------------------------------------------
+def sms_filter(user):
+    """What an SMS sender reaches by tracking id (CEK, BALAS): their own reports and what the public
+    sees. A sender is known only by a phone number, which a gateway cannot prove, so no staff role
+    ever acts through SMS. `user` is the account keyed by the number, or None."""
+    q = public_filter()
+    if _authenticated(user):
+        q |= Q(reporter_id=user.pk)
+    return q
+
+
+def get_for_sms(user, tracking_id):
+    """The report `tracking_id` as an SMS sender may see it, or None (missing and not visible alike)."""
+    return Complaint.objects.filter(sms_filter(user), tracking_id=str(tracking_id).upper()).first()
+
+
+def public_attachments_q():
+    """Attachments anyone may open on a report they can see: the public branch of
+    `attachments_for`, as a filter, so a list (Open311) can prefetch them in one query."""
+    return (Q(event__isnull=True) | Q(event__audience=Audience.PUBLIC)) & Q(is_public=True)

@@ -1,0 +1,20 @@
+"""Staff workspace URLs: the operators' pages under /petugas/ (namespace `staff`), the OPDs' under
+/opd/ (namespace `opd`). Both lists are mounted in lapor/urls.py."""
+
+from django.urls import path
+
+from . import staff_views
+
+operator_urlpatterns = [
+    path("", staff_views.queue, name="queue"),
+    path("ruang-kerja/", staff_views.workspace, name="workspace"),
+    path("laporan/<str:tracking_id>/", staff_views.review, name="review"),
+    path("input/", staff_views.manual_entry, name="manual_entry"),
+    path("input/<str:tracking_id>/tanda-terima/", staff_views.receipt, name="receipt"),
+]
+
+opd_urlpatterns = [
+    path("", staff_views.inbox, name="inbox"),
+    path("disposisi/<int:pk>/", staff_views.disposition, name="disposition"),
+    path("pimpinan/", staff_views.head, name="head"),
+]

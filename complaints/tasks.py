@@ -1,0 +1,75 @@
+"""Celery tasks: thin and idempotent, each calls a service."""
+
+from celery import shared_task
+
+from . import notify
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+def deliver_notification(self, pk):
+    return notify.deliver(pk)
+
+
+@shared_task
+def flush_outbox():
+    return notify.flush_outbox()
+
+
+# SLA engine (issue 6) -------------------------------------------------------------------------
+@shared_task
+def sla_sweep(now=None):
+    """One pass of every clock (beat, every SLA_SWEEP_INTERVAL seconds). `now`: ISO-8601."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from . import sla
+
+    instant = parse_datetime(now) if now else timezone.now()
+    if timezone.is_naive(instant):
+        instant = timezone.make_aware(instant)
+    return dict(sla.sla_sweep(instant))
+
+
+@shared_task
+def tpp_sanctions(month=None):
+    """Build the TPP sanction recommendations of `month` (YYYY-MM; default: last month)."""
+    from . import sanctions
+
+    result = sanctions.build_month(month or sanctions.last_month())
+    return {"created": len(result["created"]), "existing": len(result["existing"]), "late": result["late"]}
+
+
+@shared_task
+def recompute_deadlines(since=None):
+    """Move open deadlines after a holiday change (queued by agencies.signals on commit)."""
+    from datetime import date
+
+    from . import sla
+
+    return sla.recompute_open_deadlines(date.fromisoformat(since) if since else None)
+
+
+# SMS gateway (issue 7) -------------------------------------------------------------------------
+@shared_task(bind=True, max_retries=5, default_retry_delay=60)
+def send_sms_reply(self, inbound_id):
+    """Send the reply to one inbound SMS (once; a failure is recorded and retried)."""
+    from . import sms
+
+    try:
+        return sms.send_reply(inbound_id)
+    except RuntimeError as exc:
+        raise self.retry(exc=exc)
+
+
+@shared_task
+def flush_sms_replies():
+    """Send replies whose task never ran or gave up (broker outage, gateway down): beat."""
+    from . import sms
+
+    sent = 0
+    for pk in sms.unsent_replies():
+        try:
+            sent += bool(sms.send_reply(pk))
+        except RuntimeError:
+            continue
+    return sent

@@ -1,0 +1,801 @@
+"""The one door for changes (PRODUCT.md §4, STYLE rule 2).
+
+Every status change of a report or a disposition happens here, each in one transaction: lock the
+report (`select_for_update`), re-check the caller's right and the state inside the lock, change,
+append a timeline `Event`, and queue notifications for after the commit. Views, the API, the SMS
+gateway and management commands call these functions; nothing else assigns `status`.
+
+Errors: `NotFound` (the caller may not see the report: same as missing), `Forbidden` (sees it but
+may not act), `TransitionError` (not allowed from the current status → 409), `Invalid` (bad input).
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from agencies import calendar
+from agencies.models import Agency, AgencyKind, SlaPolicy
+
+from . import notify, privacy
+from .clocks import running, start_clock, stop_clocks
+from .errors import Forbidden, Invalid, NotFound, TransitionError
+from .models import (
+    ACTIVE_DISPOSITION,
+    PRIVACY_RANK,
+    ArchiveReason,
+    Attachment,
+    Audience,
+    Channel,
+    ClockKind,
+    Complaint,
+    Disposition,
+    DispositionStatus,
+    Event,
+    EventType,
+    IdentityAccess,
+    Institution,
+    Kind,
+    Privacy,
+    Status,
+    Support,
+)
+
+DISPOSABLE_KINDS = {
+    AgencyKind.OPD,
+    AgencyKind.UNIT,
+    AgencyKind.PPID,
+    AgencyKind.INSPEKTORAT,
+    AgencyKind.BKD,
+    AgencyKind.DISKOMINFO,
+}
+OVERSIGHT_AGENCY_KINDS = {AgencyKind.INSPEKTORAT, AgencyKind.BKD}
+OPERATOR_ARCHIVE_REASONS = {
+    ArchiveReason.INVALID,
+    ArchiveReason.OUT_OF_SCOPE,
+    ArchiveReason.DUPLICATE,
+    ArchiveReason.NO_COMPLETION,
+}
+
+
+# Helpers ---------------------------------------------------------------------------------------
+def _lock(complaint_id, by, action=None):
+    """Lock the report and check that `by` may see it (else NotFound) and do `action` (else
+    Forbidden). `by=None` is the system (sweeps)."""
+    try:
+        c = Complaint.objects.select_for_update().get(pk=complaint_id)
+    except Complaint.DoesNotExist:
+        raise NotFound() from None
+    if by is not None:
+        if not privacy.is_visible(c, by):
+            raise NotFound()
+        if action and not by.can(action, c):
+            raise Forbidden()
+    return c
+
+
+def _require_status(c, *statuses):
+    if c.status not in statuses:
+        raise TransitionError(
+            _("Tindakan ini tidak dapat dilakukan pada laporan berstatus “%(status)s”.")
+            % {"status": c.get_status_display()}
+        )
+
+
+def _set_status(c, status, now, **fields):
+    c.status = status
+    for name, value in fields.items():
+        setattr(c, name, value)
+    c.save(update_fields=["status", "updated_at", *fields])
+
+
+def _actor(c, by):
+    """(label, role, agency) as the public timeline names the actor: never a person's name."""
+    if by is None:
+        return _("Sistem"), "system", None
+    if privacy.is_reporter(c, by):
+        return _("Pelapor"), Role.PELAPOR, None
+    for m, _live in privacy.roles_on(c, by):
+        if m.role == Role.OPERATOR:
+            return _("Operator %(agency)s") % {"agency": m.agency.display if m.agency else ""}, m.role, m.agency
+        if m.role == Role.LIAISON:
+            return _("Admin %(agency)s") % {"agency": m.agency.display}, m.role, m.agency
+        if m.role in (Role.AUDITOR, Role.SUPERADMIN):
+            label = m.agency.display if m.agency else _("Auditor")
+            return _("Auditor %(agency)s") % {"agency": label}, m.role, m.agency
+        if m.role == Role.HEAD:
+            return _("Pimpinan %(agency)s") % {"agency": m.agency.display}, m.role, m.agency
+    return _("Warga"), Role.PELAPOR, None
+
+
+def _event(c, type_, by, audience, body="", disposition=None, data=None, notify_extra=(), agency=None):
+    label, role, actor_agency = _actor(c, by)
+    if agency is not None and role == Role.LIAISON:
+        label, actor_agency = _("Admin %(agency)s") % {"agency": agency.display}, agency
+    event = Event.objects.create(
+        complaint=c,
+        type=type_,
+        actor=by,
+        actor_label=str(label),
+        actor_role=role,
+        actor_agency=actor_agency,
+        audience=audience,
+        body=body or "",
+        disposition=disposition,
+        data=data or {},
+    )
+    notify.for_event(event, extra=notify_extra)
+    return event
+
+
+def _text(value, field, *, min_length=1, max_length=10000):
+    value = (value or "").strip()
+    if len(value) < min_length:
+        raise Invalid(fields={field: [_("Wajib diisi.") if min_length <= 1 else _("Terlalu pendek.")]})
+    if len(value) > max_length:
+        raise Invalid(fields={field: [_("Terlalu panjang.")]})
+    return value
+
+
+def _agencies_from(values):
+    slugs = [v.slug if isinstance(v, Agency) else str(v) for v in (values or [])]
+    if not slugs:
+        raise Invalid(fields={"agencies": [_("Pilih minimal satu instansi.")]})
+    found = {a.slug: a for a in Agency.objects.filter(slug__in=slugs).select_related("root", "parent")}
+    missing = [s for s in slugs if s not in found]
+    if missing:
+        raise Invalid(fields={"agencies": [_("Instansi tidak dikenal: %(slugs)s") % {"slugs": ", ".join(missing)}]})
+    return [found[s] for s in dict.fromkeys(slugs)]
+
+
+def check_targets(c, agencies):
+    """Refuse dispositions to the accused organisation (or any unit under or above it), to
+    inactive agencies, and — for reports berkadar pengawasan — to anything but Inspektorat/BKD."""
+    errors = []
+    for a in agencies:
+        if not a.is_active or a.kind not in DISPOSABLE_KINDS:
+            errors.append(_("%(agency)s tidak dapat menerima disposisi.") % {"agency": a.name})
+        elif c.terlapor_agency_id and (a.root_id or a.pk) == c.terlapor_agency.root_id:
+            errors.append(
+                _("%(agency)s adalah (bagian dari) instansi terlapor dan tidak boleh menangani laporan ini.")
+                % {"agency": a.name}
+            )
+        elif c.is_oversight and a.kind not in OVERSIGHT_AGENCY_KINDS:
+            errors.append(
+                _("Laporan berkadar pengawasan hanya didisposisikan ke Inspektorat atau BKD, bukan %(agency)s.")
+                % {"agency": a.name}
+            )
+    if errors:
+        raise Invalid(fields={"agencies": errors})
+
+
+def _disposition(c, disposition_id, by=None, *, statuses=ACTIVE_DISPOSITION, liaison=True):
+    d = (
+        Disposition.objects.select_for_update(of=("self",))
+        .select_related("agency", "agency__root")
+        .filter(complaint=c, pk=disposition_id)
+        .first()
+    )
+    if d is None:
+        raise Invalid(fields={"disposition": [_("Disposisi tidak ditemukan pada laporan ini.")]})
+    if liaison and by is not None and d.agency_id not in privacy.liaison_agency_ids(c, by):
+        raise Forbidden(_("Disposisi ini bukan milik instansi Anda."))
+    if d.status not in statuses:
+        raise TransitionError(
+            _("Disposisi berstatus “%(status)s”: tindakan ini tidak dapat dilakukan.")
+            % {"status": d.get_status_display()}
+        )
+    return d
+
+
+def _stop_all_clocks(c, now, reason):
+    stop_clocks(c, list(ClockKind), now, reason)
+    for d in c.dispositions.filter(status__in=ACTIVE_DISPOSITION):
+        stop_clocks(c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, reason, disposition=d)
+
+
+def _close_dispositions_for_archive(c, now):
+    for d in c.dispositions.filter(status__in=ACTIVE_DISPOSITION):
+        d.status = DispositionStatus.SELESAI
+        d.finished_at = now
+        d.save(update_fields=["status", "finished_at"])
+    c.dispositions.filter(return_pending=True).update(return_pending=False)
+
+
+def _first_clock_kind(c):
+    return ClockKind.INFORMATION if c.kind == Kind.INFORMASI else ClockKind.FOLLOWUP
+
+
+# Filing ----------------------------------------------------------------------------------------
+@transaction.atomic
+def file_complaint(*, reporter, title, body, kind=Kind.ADUAN, privacy_level=None, channel=Channel.WEB,
+                   category=None, entered_by=None, now=None, **fields):
+    """Anyone with a verified account (or an operator entering a walk-in/phone/social report for
+    `reporter`, who may be None for an anonymous walk-in) files a report: stored as
+    belum_terverifikasi with its verification clock running. Returns the Complaint."""
+    now = now or timezone.now()
+    if entered_by is not None and not entered_by.can("manual_entry"):
+        raise Forbidden()
+    if reporter is None and entered_by is None:
+        raise Forbidden()
+    title = _text(title, "title", min_length=5, max_length=200)
+    body = _text(body, "body", min_length=10)
+    if kind not in Kind.values:
+        raise Invalid(fields={"kind": [_("Jenis laporan tidak dikenal.")]})
+    if privacy_level is None:
+        privacy_level = Privacy.RAHASIA if channel == Channel.SMS else Privacy.UMUM
+    if privacy_level not in Privacy.values:
+        raise Invalid(fields={"privacy": [_("Tingkat privasi tidak dikenal.")]})
+    c = Complaint(
+        reporter=reporter,
+        title=title,
+        body=body,
+        kind=kind,
+        privacy=privacy_level,
+        channel=channel,
+        category=category,
+        entered_by=entered_by,
+        oversight=bool(category and category.oversight),
+        **fields,
+    )
+    c.full_clean(exclude=["tracking_id", "status"])
+    c.save()
+    start_clock(c, ClockKind.VERIFICATION, now)
+    _event(c, EventType.FILED, reporter if entered_by is None else entered_by, Audience.PUBLIC,
+           data={"channel": channel})
+    return c
+
+
+# Operator: verification -------------------------------------------------------------------------
+@transaction.atomic
+def verify(complaint_id, *, by, agencies, note=""):
+    """Operator verifies a belum_terverifikasi report and disposes it to `agencies` in one step:
+    the report becomes public (unless rahasia) and belum_ditindaklanjuti."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "verify")
+    _require_status(c, Status.BELUM_TERVERIFIKASI)
+    targets = _agencies_from(agencies)
+    check_targets(c, targets)
+    stop_clocks(c, [ClockKind.VERIFICATION], now, "verified")
+    _set_status(c, Status.BELUM_DITINDAKLANJUTI, now, verified_at=now)
+    _event(c, EventType.VERIFIED, by, Audience.PUBLIC)
+    _dispose_to(c, targets, by, now, note)
+    return c
+
+
+def _dispose_to(c, targets, by, now, note):
+    created = []
+    for agency in targets:
+        d = Disposition.objects.create(complaint=c, agency=agency, note=note or "", created_by=by)
+        start_clock(c, _first_clock_kind(c), now, disposition=d)
+        start_clock(c, ClockKind.SETTLEMENT, now, disposition=d)
+        _event(c, EventType.DISPOSED, by, Audience.PUBLIC, body="", disposition=d,
+               data={"agency": agency.slug, "note": note or ""})
+        created.append(d)
+    return created
+
+
+@transaction.atomic
+def dispose(complaint_id, *, by, agencies, note=""):
+    """Operator disposes a verified open report to more OPDs, or re-disposes after a return.
+    Disposing again to an OPD that returned it is refusing the return: it needs `note`, and that
+    OPD gets it back with a new clock. Any pending return is settled by this decision."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "dispose")
+    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    targets = _agencies_from(agencies)
+    check_targets(c, targets)
+    existing = {d.agency_id: d for d in c.dispositions.select_for_update().filter(parent__isnull=True)}
+    new, refused = [], []
+    for agency in targets:
+        d = existing.get(agency.pk)
+        if d is None:
+            new.append(agency)
+        elif d.status == DispositionStatus.DIKEMBALIKAN:
+            refused.append(d)
+        else:
+            raise Invalid(fields={"agencies": [_("%(agency)s sudah menangani laporan ini.") % {"agency": agency.name}]})
+    if refused and not (note or "").strip():
+        raise Invalid(fields={"note": [_("Menolak pengembalian memerlukan alasan.")]})
+    for d in refused:
+        d.status = DispositionStatus.MENUNGGU
+        d.return_pending = False
+        d.save(update_fields=["status", "return_pending"])
+        start_clock(c, _first_clock_kind(c), now, disposition=d)
+        if not running(c, ClockKind.SETTLEMENT, d):
+            start_clock(c, ClockKind.SETTLEMENT, now, disposition=d)
+        _event(c, EventType.RETURN_REFUSED, by, Audience.REPORTER, body=note.strip(), disposition=d,
+               data={"agency": d.agency.slug})
+    _dispose_to(c, new, by, now, note)
+    _settle_returns(c, now)
+    # A live disposition again: the auto-close clock (all finished, waiting on the reporter) stops.
+    stop_clocks(c, [ClockKind.REPORTER_REPLY], now, "redisposed")
+    return c
+
+
+def _settle_returns(c, now):
+    c.dispositions.filter(return_pending=True).update(return_pending=False)
+    stop_clocks(c, [ClockKind.REDISPOSITION], now, "redisposed")
+
+
+@transaction.atomic
+def postpone(complaint_id, *, by, reason):
+    """Operator asks the reporter to complete a belum_terverifikasi report (tunda): the
+    verification clock pauses, keeping the working days left; the tunda clock starts."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "postpone")
+    _require_status(c, Status.BELUM_TERVERIFIKASI)
+    reason = _text(reason, "reason", min_length=5)
+    left = 1
+    if c.verification_due_at:
+        left = max(1, calendar.working_days_between(now, c.verification_due_at))
+    stop_clocks(c, [ClockKind.VERIFICATION], now, "paused")
+    _set_status(c, Status.TUNDA, now, verification_days_left=left)
+    start_clock(c, ClockKind.TUNDA, now)
+    _event(c, EventType.POSTPONED, by, Audience.REPORTER, body=reason)
+    return c
+
+
+@transaction.atomic
+def complete(complaint_id, *, by, body):
+    """The reporter completes a tunda report: back to belum_terverifikasi, the verification clock
+    resumes with the working days that were left."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "complete")
+    _require_status(c, Status.TUNDA)
+    body = _text(body, "body", min_length=5)
+    stop_clocks(c, [ClockKind.TUNDA], now, "completed")
+    _set_status(c, Status.BELUM_TERVERIFIKASI, now)
+    start_clock(c, ClockKind.VERIFICATION, now, days=c.verification_days_left or None)
+    _event(c, EventType.COMPLETED, by, Audience.REPORTER, body=body)
+    return c
+
+
+def _archive(c, by, now, reason, note, event_type=EventType.ARCHIVED, **fields):
+    _stop_all_clocks(c, now, f"archived:{reason}")
+    _close_dispositions_for_archive(c, now)
+    _set_status(c, Status.ARSIP, now, archive_reason=reason, archive_note=note or "", closed_at=now, **fields)
+    return _event(c, event_type, by, Audience.PUBLIC if c.verified_at else Audience.REPORTER,
+                  body=note or "", data={"reason": reason, **{k: str(v) for k, v in fields.items()}})
+
+
+def _all_returned(c):
+    top = c.dispositions.filter(parent__isnull=True)
+    return top.exists() and not top.exclude(status=DispositionStatus.DIKEMBALIKAN).exists()
+
+
+@transaction.atomic
+def archive(complaint_id, *, by, reason, note=""):
+    """Operator archives: before verification (belum_terverifikasi/tunda) for any operator reason;
+    after disposition only as out_of_scope, once every disposition was returned."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "archive")
+    if reason not in OPERATOR_ARCHIVE_REASONS:
+        raise Invalid(fields={"reason": [_("Alasan arsip tidak dikenal.")]})
+    if c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES):
+        if reason != ArchiveReason.OUT_OF_SCOPE or not _all_returned(c):
+            raise TransitionError(
+                _("Laporan yang sudah didisposisikan hanya dapat diarsipkan sebagai di luar kewenangan "
+                  "setelah semua disposisi dikembalikan.")
+            )
+    else:
+        _require_status(c, Status.BELUM_TERVERIFIKASI, Status.TUNDA)
+    note = (note or "").strip()
+    if reason == ArchiveReason.INVALID and not note:
+        raise Invalid(fields={"note": [_("Jelaskan mengapa laporan tidak valid.")]})
+    _archive(c, by, now, reason, note)
+    return c
+
+
+@transaction.atomic
+def withdraw(complaint_id, *, by):
+    """The reporter withdraws their report before verification → arsip (withdrawn)."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "withdraw")
+    _require_status(c, Status.BELUM_TERVERIFIKASI)
+    _archive(c, by, now, ArchiveReason.WITHDRAWN, "", event_type=EventType.WITHDRAWN)
+    return c
+
+
+@transaction.atomic
+def forward(complaint_id, *, by, institution, note=""):
+    """Operator forwards a report to an institution outside the region (before verification, or
+    after every disposition was returned) → arsip (forwarded); the reporter is told."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "forward")
+    if institution not in Institution.values:
+        raise Invalid(fields={"institution": [_("Instansi tujuan tidak dikenal.")]})
+    if c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES):
+        if not _all_returned(c):
+            raise TransitionError(_("Laporan hanya dapat diteruskan setelah semua disposisi dikembalikan."))
+    else:
+        _require_status(c, Status.BELUM_TERVERIFIKASI)
+    _archive(c, by, now, ArchiveReason.FORWARDED, (note or "").strip(), event_type=EventType.FORWARDED,
+             forwarded_to=institution)
+    return c
+
+
+@transaction.atomic
+def merge(complaint_id, *, by, into):
+    """Operator merges a duplicate (not yet verified) into its primary: the duplicate is archived
+    (duplicate) and its reporter and supporters follow the primary. Both timelines say so."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "merge")
+    _require_status(c, Status.BELUM_TERVERIFIKASI, Status.TUNDA)
+    primary = Complaint.objects.select_for_update().filter(tracking_id=str(into).upper()).first()
+    if primary is None or not privacy.is_visible(primary, by):
+        raise Invalid(fields={"into": [_("Laporan utama tidak ditemukan.")]})
+    if primary.pk == c.pk or primary.status == Status.ARSIP:
+        raise Invalid(fields={"into": [_("Laporan utama harus laporan lain yang masih terbuka.")]})
+    followers = list(Support.objects.filter(complaint=c).values_list("user_id", flat=True))
+    if c.reporter_id:
+        followers.append(c.reporter_id)
+    added = 0
+    for user_id in dict.fromkeys(followers):
+        if user_id == primary.reporter_id:
+            continue
+        _obj, made = Support.objects.get_or_create(
+            complaint=primary, user_id=user_id,
+            defaults={"kind": Support.Kind.MERGED if user_id == c.reporter_id else Support.Kind.SUPPORT, "source": c},
+        )
+        added += made
+    if added:
+        Complaint.objects.filter(pk=primary.pk).update(support_count=F("support_count") + added)
+    _archive(c, by, now, ArchiveReason.DUPLICATE, "", event_type=EventType.MERGED, merged_into=primary)
+    _event(primary, EventType.MERGED, by, Audience.PUBLIC,
+           body=_("Laporan serupa digabungkan ke laporan ini."), data={"duplicate": c.tracking_id})
+    return c
+
+
+# OPD: follow-up ---------------------------------------------------------------------------------
+@transaction.atomic
+def followup(complaint_id, *, by, disposition, body):
+    """A liaison of the disposed OPD (or unit) posts a follow-up: the disposition becomes
+    ditindaklanjuti (its first-follow-up clock stops; the 60-day ceiling does not) and the report
+    proses."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "followup")
+    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    d = _disposition(c, disposition, by)
+    body = _text(body, "body", min_length=5)
+    for node in [d, d.parent] if d.parent_id else [d]:
+        if node.status == DispositionStatus.MENUNGGU:
+            node.status = DispositionStatus.DITINDAKLANJUTI
+            node.first_followup_at = now
+            node.save(update_fields=["status", "first_followup_at"])
+            stop_clocks(c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION], now, "followed_up", disposition=node)
+    if c.status == Status.BELUM_DITINDAKLANJUTI:
+        _set_status(c, Status.PROSES, now)
+    return _event(c, EventType.FOLLOWUP, by, Audience.PUBLIC, body=body, disposition=d, agency=d.agency)
+
+
+@transaction.atomic
+def question(complaint_id, *, by, disposition, body):
+    """A liaison asks the reporter a question (the dialogue; it does not stop any clock)."""
+    c = _lock(complaint_id, by, "question")
+    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    d = _disposition(c, disposition, by)
+    body = _text(body, "body", min_length=5)
+    return _event(c, EventType.QUESTION, by, Audience.REPORTER, body=body, disposition=d, agency=d.agency)
+
+
+@transaction.atomic
+def return_disposition(complaint_id, *, by, disposition, reason):
+    """A liaison returns their disposition as "bukan kewenangan" with a reason: the report goes to
+    the operators' re-disposition queue with its own clock; its status does not change."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "return")
+    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    d = _disposition(c, disposition, by)
+    if d.parent_id:
+        raise TransitionError(_("Unit mengembalikan laporan kepada OPD induknya, bukan kepada operator."))
+    reason = _text(reason, "reason", min_length=10)
+    for node in [d, *d.subdispositions.filter(status__in=ACTIVE_DISPOSITION)]:
+        node.status = DispositionStatus.DIKEMBALIKAN
+        node.returned_at = now
+        node.return_reason = reason
+        node.return_pending = node.pk == d.pk
+        node.save(update_fields=["status", "returned_at", "return_reason", "return_pending"])
+        stop_clocks(c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "returned",
+                    disposition=node)
+    if not running(c, ClockKind.REDISPOSITION):
+        start_clock(c, ClockKind.REDISPOSITION, now)
+    return _event(c, EventType.RETURNED, by, Audience.REPORTER, body=reason, disposition=d, agency=d.agency)
+
+
+@transaction.atomic
+def subdispose(complaint_id, *, by, disposition, unit):
+    """A liaison of an OPD passes its disposition to a unit under it; the unit inherits the
+    deadline (the OPD's own first-follow-up clock hands over to the unit's)."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "subdispose")
+    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    d = _disposition(c, disposition, by)
+    target = Agency.objects.select_related("root").filter(slug=getattr(unit, "slug", unit)).first()
+    if target is None or target.pk == d.agency_id or target.pk not in d.agency.descendants_and_self_ids():
+        raise Invalid(fields={"unit": [_("Pilih unit di bawah instansi Anda.")]})
+    check_targets(c, [target])
+    if d.subdispositions.filter(agency=target, status__in=ACTIVE_DISPOSITION).exists():
+        raise Invalid(fields={"unit": [_("Unit ini sudah menerima disposisi.")]})
+    child = Disposition.objects.create(complaint=c, agency=target, parent=d, created_by=by)
+    inherited = running(c, _first_clock_kind(c), d)
+    if inherited:
+        stop_clocks(c, [inherited.kind], now, "subdisposed", disposition=d)
+        start_clock(c, inherited.kind, now, disposition=child, days=inherited.length, due_at=inherited.due_at)
+    child.settlement_due_at = d.settlement_due_at
+    child.save(update_fields=["settlement_due_at"])
+    return _event(c, EventType.SUBDISPOSED, by, Audience.REPORTER, disposition=child,
+                  data={"agency": target.slug, "parent": d.pk}, agency=d.agency)
+
+
+def _all_finished(c):
+    top = c.dispositions.filter(parent__isnull=True)
+    return (
+        top.filter(status=DispositionStatus.SELESAI).exists()
+        and not top.filter(status__in=ACTIVE_DISPOSITION).exists()
+    )
+
+
+@transaction.atomic
+def finish(complaint_id, *, by, disposition):
+    """A liaison marks their followed-up disposition done. When every disposition is finished,
+    the reporter-reply clock starts (auto-close after its silence)."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "finish")
+    _require_status(c, Status.PROSES)
+    d = _disposition(c, disposition, by, statuses=(DispositionStatus.DITINDAKLANJUTI,))
+    for node in [d, *d.subdispositions.filter(status__in=ACTIVE_DISPOSITION)]:
+        node.status = DispositionStatus.SELESAI
+        node.finished_at = now
+        node.save(update_fields=["status", "finished_at"])
+        stop_clocks(c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "finished",
+                    disposition=node)
+    event = _event(c, EventType.FINISHED, by, Audience.PUBLIC, disposition=d, agency=d.agency)
+    if _all_finished(c) and not running(c, ClockKind.REPORTER_REPLY):
+        start_clock(c, ClockKind.REPORTER_REPLY, now)
+    return event
+
+
+# Dialogue and closing -----------------------------------------------------------------------------
+@transaction.atomic
+def reply(complaint_id, *, by, body):
+    """The reporter or a liaison of a live disposition writes in the dialogue. A reporter's reply
+    restarts the auto-close clock."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "reply")
+    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    body = _text(body, "body")
+    if privacy.is_reporter(c, by) and running(c, ClockKind.REPORTER_REPLY):
+        stop_clocks(c, [ClockKind.REPORTER_REPLY], now, "reporter_replied")
+        start_clock(c, ClockKind.REPORTER_REPLY, now)
+    return _event(c, EventType.REPLY, by, Audience.REPORTER, body=body)
+
+
+def _close(c, by, now, event_type):
+    stop_clocks(c, [ClockKind.REPORTER_REPLY], now, "closed")
+    policy = SlaPolicy.current()
+    _set_status(c, Status.SELESAI, now, closed_at=now,
+                reopen_until=calendar.add_working_days(now, policy.reopen_days))
+    if event_type == EventType.ACCEPTED:
+        _event(c, EventType.ACCEPTED, by, Audience.PUBLIC)
+    return _event(c, EventType.CLOSED, by if event_type == EventType.ACCEPTED else None, Audience.PUBLIC)
+
+
+@transaction.atomic
+def accept(complaint_id, *, by):
+    """The reporter accepts the result once every disposition is finished → selesai."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "accept")
+    _require_status(c, Status.PROSES)
+    if not _all_finished(c):
+        raise TransitionError(_("Masih ada instansi yang belum menyelesaikan tindak lanjut."))
+    _close(c, by, now, EventType.ACCEPTED)
+    return c
+
+
+@transaction.atomic
+def auto_close(complaint_id, *, now=None):
+    """The system closes a proses report whose reporter stayed silent past the reply clock."""
+    now = now or timezone.now()
+    c = _lock(complaint_id, None)
+    if c.status != Status.PROSES or not _all_finished(c) or not c.autoclose_due_at or c.autoclose_due_at > now:
+        return None
+    _close(c, None, now, EventType.CLOSED)
+    return c
+
+
+@transaction.atomic
+def auto_archive(complaint_id, *, now=None):
+    """The system archives a tunda report the reporter did not complete in time (no_completion)."""
+    now = now or timezone.now()
+    c = _lock(complaint_id, None)
+    if c.status != Status.TUNDA or not c.tunda_due_at or c.tunda_due_at > now:
+        return None
+    _archive(c, None, now, ArchiveReason.NO_COMPLETION,
+             _("Laporan tidak dilengkapi dalam batas waktu."))
+    return c
+
+
+@transaction.atomic
+def reopen(complaint_id, *, by, body, dispositions=None):
+    """The reporter reopens a selesai report within the reopen window: the disputed dispositions
+    (all finished ones by default) go back to ditindaklanjuti with a new follow-up clock."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "reopen")
+    _require_status(c, Status.SELESAI)
+    if c.reopen_until and now > c.reopen_until:
+        raise TransitionError(_("Batas waktu untuk membuka kembali laporan ini sudah lewat."))
+    body = _text(body, "body", min_length=10)
+    finished = c.dispositions.select_for_update().filter(status=DispositionStatus.SELESAI, parent__isnull=True)
+    if dispositions:
+        wanted = {int(x) for x in dispositions if str(x).isdigit()}
+        chosen = [d for d in finished if d.pk in wanted]
+        if len(chosen) != len(wanted):
+            raise Invalid(fields={"dispositions": [_("Pilih disposisi yang sudah selesai pada laporan ini.")]})
+    else:
+        chosen = list(finished)
+    if not chosen:
+        raise TransitionError(_("Tidak ada disposisi selesai yang dapat dibuka kembali."))
+    for d in chosen:
+        d.status = DispositionStatus.DITINDAKLANJUTI
+        d.finished_at = None
+        d.save(update_fields=["status", "finished_at"])
+        start_clock(c, ClockKind.FOLLOWUP, now, disposition=d)
+    _set_status(c, Status.PROSES, now, closed_at=None, reopen_until=None, rating=None, rating_comment="",
+                reopen_count=c.reopen_count + 1)
+    return _event(c, EventType.REOPENED, by, Audience.PUBLIC, body=body,
+                  data={"dispositions": [d.pk for d in chosen]})
+
+
+@transaction.atomic
+def rate(complaint_id, *, by, score, comment=""):
+    """The reporter rates a selesai report 1–5 with an optional comment (once per closing)."""
+    c = _lock(complaint_id, by, "rate")
+    _require_status(c, Status.SELESAI)
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise Invalid(fields={"score": [_("Nilai harus antara 1 dan 5.")]})
+    if c.rating is not None:
+        raise TransitionError(_("Laporan ini sudah dinilai."))
+    comment = (comment or "").strip()[:2000]
+    c.rating, c.rating_comment = score, comment
+    c.save(update_fields=["rating", "rating_comment", "updated_at"])
+    return _event(c, EventType.RATED, by, Audience.PUBLIC, body=comment, data={"score": score})
+
+
+# Privacy, support, identity --------------------------------------------------------------------
+@transaction.atomic
+def change_privacy(complaint_id, *, by, privacy_level):
+    """The reporter raises or lowers the privacy of their report; an operator may only raise it.
+    It takes effect at once everywhere (notifications render at send time)."""
+    c = _lock(complaint_id, by, "privacy")
+    if privacy_level not in Privacy.values:
+        raise Invalid(fields={"privacy": [_("Tingkat privasi tidak dikenal.")]})
+    if privacy_level == c.privacy:
+        raise Invalid(fields={"privacy": [_("Laporan sudah memakai tingkat privasi ini.")]})
+    raising = PRIVACY_RANK[privacy_level] > PRIVACY_RANK[c.privacy]
+    if not privacy.is_reporter(c, by) and not raising:
+        raise Forbidden(_("Petugas hanya dapat menaikkan tingkat privasi."))
+    old = c.privacy
+    c.privacy = privacy_level
+    c.save(update_fields=["privacy", "updated_at"])
+    return _event(c, EventType.PRIVACY_CHANGED, by, Audience.REPORTER,
+                  data={"from": old, "to": privacy_level})
+
+
+@transaction.atomic
+def support(complaint_id, *, by):
+    """A citizen (not the reporter) supports an open public report ("Saya juga mengalami")."""
+    c = _lock(complaint_id, by, "support")
+    if not Complaint.objects.public().filter(pk=c.pk).exists() or not c.is_open:
+        raise TransitionError(_("Hanya laporan publik yang masih terbuka dapat didukung."))
+    _obj, created = Support.objects.get_or_create(complaint=c, user=by)
+    if not created:
+        raise TransitionError(_("Anda sudah mendukung laporan ini."))
+    Complaint.objects.filter(pk=c.pk).update(support_count=F("support_count") + 1)
+    c.refresh_from_db(fields=["support_count"])
+    return c
+
+
+@transaction.atomic
+def reveal(complaint_id, *, by, reason):
+    """An auditor or operator reveals the reporter's identity with a reason; logged, and visible to
+    the reporter in their identity log. Returns the identity."""
+    c = _lock(complaint_id, by, "reveal")
+    reason = _text(reason, "reason", min_length=10, max_length=1000)
+    privacy.log_identity_access(c, by, IdentityAccess.Kind.REVEAL, reason, roles=(Role.AUDITOR, Role.OPERATOR,
+                                                                                   Role.SUPERADMIN))
+    _event(c, EventType.REVEALED, by, Audience.STAFF, body=reason)
+    return privacy.identity_fields(c, privacy.Level.FULL)
+
+
+@transaction.atomic
+def extend(complaint_id, *, by, disposition, reason):
+    """A liaison extends an information request's deadline once by the policy's extension, with a
+    reason; the reporter is told."""
+    c = _lock(complaint_id, by, "extend")
+    if c.kind != Kind.INFORMASI:
+        raise TransitionError(_("Perpanjangan hanya untuk permintaan informasi."))
+    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    d = _disposition(c, disposition, by, statuses=(DispositionStatus.MENUNGGU,))
+    if d.extended_at:
+        raise TransitionError(_("Permintaan informasi hanya dapat diperpanjang satu kali."))
+    reason = _text(reason, "reason", min_length=10)
+    now = timezone.now()
+    current = running(c, ClockKind.INFORMATION, d)
+    base = current.due_at if current else now
+    days = SlaPolicy.current().information_extension_days
+    stop_clocks(c, [ClockKind.INFORMATION], now, "extended", disposition=d)
+    start_clock(c, ClockKind.INFORMATION, now, disposition=d, days=days,
+                due_at=calendar.add_working_days(base, days))
+    d.extended_at, d.extension_reason = now, reason
+    d.save(update_fields=["extended_at", "extension_reason"])
+    return _event(c, EventType.EXTENDED, by, Audience.PUBLIC, body=reason, disposition=d, agency=d.agency)
+
+
+# Operator edits -------------------------------------------------------------------------------
+@transaction.atomic
+def edit_summary(complaint_id, *, by, summary):
+    """Operator writes the public summary (names of private persons, addresses, abuse redacted);
+    staff keep seeing the original."""
+    c = _lock(complaint_id, by, "edit_summary")
+    c.public_summary = (summary or "").strip()
+    c.save(update_fields=["public_summary", "updated_at"])
+    return _event(c, EventType.SUMMARY_EDITED, by, Audience.STAFF, body=c.public_summary)
+
+
+@transaction.atomic
+def reclassify(complaint_id, *, by, **changes):
+    """Operator changes kind, category or location (kecamatan, kelurahan, location_text)."""
+    c = _lock(complaint_id, by, "reclassify")
+    allowed = {"kind", "category", "kecamatan", "kelurahan", "location_text", "terlapor_agency"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise Invalid(fields={k: [_("Tidak dapat diubah.")] for k in unknown})
+    before = {}
+    for name, value in changes.items():
+        before[name] = str(getattr(c, name) or "")
+        setattr(c, name, value)
+    if c.kind not in Kind.values:
+        raise Invalid(fields={"kind": [_("Jenis laporan tidak dikenal.")]})
+    if c.category_id and c.category.oversight:
+        c.oversight = True
+    c.full_clean(exclude=["tracking_id", "status"])
+    c.save()
+    return _event(c, EventType.RECLASSIFIED, by, Audience.STAFF,
+                  data={"before": before, "after": {k: str(getattr(c, k) or "") for k in changes}})
+
+
+@transaction.atomic
+def flag_oversight(complaint_id, *, by):
+    """Operator flags a report as berkadar pengawasan: from now on it goes only to Inspektorat/BKD."""
+    c = _lock(complaint_id, by, "flag_oversight")
+    if c.oversight:
+        raise TransitionError(_("Laporan sudah berkadar pengawasan."))
+    c.oversight = True
+    c.save(update_fields=["oversight", "updated_at"])
+    return _event(c, EventType.OVERSIGHT_FLAGGED, by, Audience.STAFF)
+
+
+@transaction.atomic
+def set_attachment_public(complaint_id, *, by, attachment, public):
+    """Operator hides an attachment from the public (or shows it again); staff still see it."""
+    c = _lock(complaint_id, by, "hide_attachment")
+    a = Attachment.objects.filter(complaint=c, pk=getattr(attachment, "pk", attachment)).first()
+    if a is None:
+        raise Invalid(fields={"attachment": [_("Lampiran tidak ditemukan.")]})
+    a.is_public = bool(public)
+    a.save(update_fields=["is_public"])
+    return _event(c, EventType.ATTACHMENT_HIDDEN, by, Audience.STAFF, data={"attachment": a.pk, "public": a.is_public})
+
+
+__all__ = [
+    "file_complaint", "verify", "dispose", "postpone", "complete", "archive", "withdraw", "forward",
+    "merge", "followup", "question", "return_disposition", "subdispose", "finish", "reply", "accept",
+    "auto_close", "auto_archive", "reopen", "rate", "change_privacy", "support", "reveal", "extend",
+    "edit_summary", "reclassify", "flag_oversight", "set_attachment_public", "check_targets",
+]

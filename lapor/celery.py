@@ -1,0 +1,44 @@
+"""The Celery app (`celery -A lapor worker` / `beat`). On the embedded default the broker is
+kombu's filesystem transport, whose folders must exist before the worker starts."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from kombu.transport import TRANSPORT_ALIASES
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
+
+# "filesystem://" (the embedded default) uses the crash-safe variant of kombu's transport.
+TRANSPORT_ALIASES["filesystem"] = "lapor.broker:Transport"
+
+app = Celery("lapor")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _ensure_broker_folders():
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+
+
+_ensure_broker_folders()
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    sender.add_periodic_task(settings.OUTBOX_RETRY_INTERVAL, sender.signature("complaints.tasks.flush_outbox"),
+                             name="flush-outbox")
+    sender.add_periodic_task(30.0, sender.signature("lapor.tasks.heartbeat"), name="worker-heartbeat")
+    # A sweep that waited longer than one interval is dropped: the next one does the same work.
+    sender.add_periodic_task(settings.SLA_SWEEP_INTERVAL, sender.signature("complaints.tasks.sla_sweep"),
+                             name="sla-sweep", expires=settings.SLA_SWEEP_INTERVAL)
+    # Last month's TPP recommendations on day 1 at 06:00 local time (CELERY_TIMEZONE): the sweeps
+    # have by then recorded the escalations due at the end of the month's last day.
+    sender.add_periodic_task(crontab(minute=0, hour=6, day_of_month=1),
+                             sender.signature("complaints.tasks.tpp_sanctions"), name="tpp-sanctions")

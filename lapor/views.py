@@ -1,0 +1,83 @@
+"""Home page and health check."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from complaints.models import Complaint, Status
+
+from .tasks import HEARTBEAT_KEY
+
+WORKER_STALE_AFTER = timedelta(seconds=120)
+
+
+def home(request):
+    public = Complaint.objects.public()
+    context = {
+        "recent": public.select_related("category").order_by("-verified_at")[:5],
+        "counts": {
+            "total": public.count(),
+            "selesai": public.filter(status=Status.SELESAI).count(),
+        },
+    }
+    return render(request, "home.html", context)
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"status": "up", "engine": connection.vendor}
+
+
+def _check_broker():
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
+        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+        import os
+
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise RuntimeError("broker folder missing")
+        return {"status": "up", "transport": "filesystem"}
+    import redis
+
+    redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    return {"status": "up", "transport": "redis"}
+
+
+def _check_cache():
+    cache.set("healthz", "1", 10)
+    if cache.get("healthz") != "1":
+        raise RuntimeError("cache round trip failed")
+    return {"status": "up"}
+
+
+def _check_worker():
+    beat = cache.get(HEARTBEAT_KEY)
+    if not beat:
+        raise RuntimeError("no heartbeat from the worker")
+    age = timezone.now() - datetime.fromisoformat(beat)
+    if age > WORKER_STALE_AFTER:
+        raise RuntimeError(f"last heartbeat {int(age.total_seconds())} s ago")
+    return {"status": "up", "last_heartbeat": beat}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {}
+    for name, check in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker),
+                        ("worker", _check_worker)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001 - a failing dependency is the answer, not an error
+            checks[name] = {"status": "down", "error": type(exc).__name__ + ": " + str(exc)[:200]}
+    ok = all(c["status"] == "up" for c in checks.values())
+    return JsonResponse({"status": "up" if ok else "down", **checks}, status=200 if ok else 503)

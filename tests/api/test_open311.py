@@ -1,0 +1,293 @@
+"""Open311 GeoReport v2: discovery, services, requests (list, one, create) in JSON and XML."""
+
+import io
+import xml.etree.ElementTree as ET  # noqa: S405 - parsing our own responses in tests
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from PIL import Image
+
+from accounts.models import User
+from complaints import uploads, workflow
+from complaints.models import Complaint, Open311Key, Privacy
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/open311/v2/"
+REQUEST_FIELDS = {
+    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
+    "address", "address_id", "zipcode", "lat", "long", "media_url",
+}
+
+
+def xml(response):
+    assert response["Content-Type"].startswith("text/xml")
+    assert response.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    return ET.fromstring(response.content)  # noqa: S314
+
+
+@pytest.fixture
+def key(db):
+    return Open311Key.objects.create(name="Aplikasi warga").key
+
+
+# Discovery and services ----------------------------------------------------------------------------
+def test_discovery(client):
+    data = client.get(BASE + "discovery.json").json()
+    endpoint = data["endpoints"][0]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"] == "http://testserver/open311/v2/"
+    assert set(endpoint["formats"]) == {"text/xml", "application/json"}
+    root = xml(client.get(BASE + "discovery.xml"))
+    assert root.tag == "discovery"
+    assert [f.text for f in root.find("endpoints/endpoint/formats")] == ["text/xml", "application/json"]
+
+
+def test_services(client, region):
+    services = client.get(BASE + "services.json").json()
+    roads = next(s for s in services if s["service_code"] == "jalan")
+    assert roads == {"service_code": "jalan", "service_name": "Jalan dan jembatan", "description": "",
+                     "metadata": False, "type": "realtime", "keywords": "", "group": "Dinas PU"}
+    root = xml(client.get(BASE + "services.xml"))
+    assert root.tag == "services" and {s.findtext("service_code") for s in root} >= {"jalan", "kesehatan"}
+    assert root.find("service/metadata").text == "false"
+
+
+def test_service_definition(client, region):
+    assert client.get(BASE + "services/jalan.json").json() == {"service_code": "jalan", "attributes": []}
+    assert xml(client.get(BASE + "services/jalan.xml")).tag == "service_definition"
+    r = client.get(BASE + "services/tidak-ada.json")
+    assert r.status_code == 404 and r.json()[0]["code"] == 404 and r.json()[0]["description"]
+    err = xml(client.get(BASE + "services/tidak-ada.xml"))
+    assert err.tag == "errors" and err.findtext("error/code") == "404"
+
+
+# Requests: reading ----------------------------------------------------------------------------------
+def test_request_fields(client, region, file_report, operator, liaison_pu):
+    c = file_report(location_text="Jl. Poros", kelurahan=region.kelurahan, kecamatan=region.kecamatan,
+                    lat=Decimal("-4.601234"), lng=Decimal("121.903456"))
+    workflow.verify(c.pk, by=operator, agencies=["dinas-pu", "dinkes"])
+    row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
+    assert set(row) == REQUEST_FIELDS
+    assert row["service_request_id"] == c.tracking_id
+    assert (row["status"], row["status_notes"]) == ("open", "Belum ditindaklanjuti")
+    assert (row["service_code"], row["service_name"]) == ("jalan", "Jalan dan jembatan")
+    assert row["agency_responsible"] == "Dinas PU, Dinas Kesehatan"
+    assert row["address"] == "Jl. Poros, Lamokato, Kota"
+    assert (row["lat"], row["long"]) == (-4.601, 121.903)
+    requested = parse_datetime(row["requested_datetime"])
+    assert requested.utcoffset() == timedelta(hours=7) and row["requested_datetime"].endswith("+07:00")
+    first_deadline = min(d.due_at for d in c.dispositions.all())
+    assert abs(parse_datetime(row["expected_datetime"]) - first_deadline) < timedelta(seconds=1)
+    assert row["media_url"] == ""
+    node = xml(client.get(BASE + f"requests/{c.tracking_id}.xml")).find("request")
+    assert {child.tag for child in node} == REQUEST_FIELDS
+    assert node.findtext("service_request_id") == c.tracking_id and node.findtext("lat") == "-4.601"
+
+
+def test_closed_requests_and_public_summary(client, disposed_report, operator, liaison_pu, citizen):
+    c = disposed_report()
+    d = c.dispositions.get()
+    workflow.followup(c.pk, by=liaison_pu, disposition=d.pk, body="Sudah ditambal.")
+    workflow.finish(c.pk, by=liaison_pu, disposition=d.pk)
+    workflow.accept(c.pk, by=citizen)
+    workflow.edit_summary(c.pk, by=operator, summary="Jalan berlubang <dekat> pasar & terminal.")
+    row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
+    assert (row["status"], row["status_notes"], row["expected_datetime"]) == ("closed", "Selesai", None)
+    assert row["description"] == "Jalan berlubang <dekat> pasar & terminal."
+    node = xml(client.get(BASE + f"requests/{c.tracking_id}.xml")).find("request")
+    assert node.findtext("description") == "Jalan berlubang <dekat> pasar & terminal."  # escaped, parsed back
+    assert b"&lt;dekat&gt; pasar &amp; terminal" in client.get(BASE + f"requests/{c.tracking_id}.xml").content
+
+
+def test_list_filters(client, region, disposed_report, liaison_pu, citizen):
+    road = disposed_report()
+    health = disposed_report(category=region.health, agencies=("dinkes",))
+    d = road.dispositions.get()
+    workflow.followup(road.pk, by=liaison_pu, disposition=d.pk, body="Sudah ditambal.")
+    workflow.finish(road.pk, by=liaison_pu, disposition=d.pk)
+    workflow.accept(road.pk, by=citizen)
+
+    def ids(query):
+        return sorted(r["service_request_id"] for r in client.get(BASE + "requests.json" + query).json())
+
+    assert ids("") == sorted([road.tracking_id, health.tracking_id])
+    assert ids("?service_code=kesehatan") == [health.tracking_id]
+    assert ids("?service_code=jalan,kesehatan") == sorted([road.tracking_id, health.tracking_id])
+    assert ids("?status=open") == [health.tracking_id]
+    assert ids("?status=closed") == [road.tracking_id]
+    assert ids(f"?service_request_id={road.tracking_id},LPR-0000-0000&status=open") == [road.tracking_id]
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    assert ids(f"?start_date={tomorrow}") == []
+    assert ids(f"?end_date={tomorrow}") == sorted([road.tracking_id, health.tracking_id])
+    for bad in ("?status=pending", "?start_date=kemarin", "?end_date=2026-13-40",
+                f"?start_date={tomorrow}&end_date=2020-01-01"):
+        r = client.get(BASE + "requests.json" + bad)
+        assert r.status_code == 400 and r.json()[0]["code"] == 400, bad
+        assert xml(client.get(BASE + "requests.xml" + bad)).tag == "errors"
+
+
+def test_default_window_is_90_days(client, disposed_report):
+    with time_machine.travel(timezone.now() - timedelta(days=100)):
+        old = disposed_report()
+    recent = disposed_report()
+    ids = [r["service_request_id"] for r in client.get(BASE + "requests.json").json()]
+    assert ids == [recent.tracking_id]
+    start = (timezone.localdate() - timedelta(days=120)).isoformat()
+    ids = [r["service_request_id"] for r in client.get(BASE + f"requests.json?start_date={start}").json()]
+    assert ids == [recent.tracking_id, old.tracking_id]
+
+
+def test_at_most_1000_rows(client, disposed_report, monkeypatch):
+    from complaints import open311
+
+    monkeypatch.setattr(open311, "MAX_ROWS", 2)
+    for _i in range(3):
+        disposed_report()
+    assert len(client.get(BASE + "requests.json").json()) == 2
+
+
+def test_media_url_is_a_public_image(client, disposed_report, citizen, operator):
+    c = disposed_report()
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10), "blue").save(out, format="PNG")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    a = uploads.add_attachment(c, by=citizen, uploaded=SimpleUploadedFile("rumah-alice.png", out.getvalue()))
+    row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
+    assert row["media_url"] == f"http://testserver/lampiran/{a.key}/"
+    assert client.get(row["media_url"]).status_code == 200
+    workflow.set_attachment_public(c.pk, by=operator, attachment=a.pk, public=False)
+    assert client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]["media_url"] == ""
+
+
+def test_list_query_count_is_constant(client, disposed_report, django_assert_max_num_queries):
+    disposed_report()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(BASE + "requests.json")
+    for _i in range(30):
+        disposed_report()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(client.get(BASE + "requests.xml").content) > 1000
+
+
+def test_unknown_paths(client):
+    r = client.get(BASE + "tidak-ada.json")
+    assert r.status_code == 404 and r.json()[0]["code"] == 404
+    assert client.get(BASE + "requests.csv").status_code == 404
+
+
+# Requests: creating ----------------------------------------------------------------------------------
+def post(client, fmt="json", **fields):
+    return client.post(BASE + f"requests.{fmt}", fields)
+
+
+def test_create_files_a_report(client, region, key):
+    r = post(client, api_key=key, service_code="jalan", lat="-4.6012345678", long="121.90345", email="Budi@Contoh.id",
+             first_name="Budi", last_name="Hartono", phone="0812 5555 6666",
+             description="Lubang besar di tikungan dekat jembatan, sudah ada motor jatuh.",
+             address_string="Jl. Poros km 3", media_url="https://contoh.id/foto.jpg")
+    assert r.status_code == 201, r.content
+    row = r.json()[0]
+    c = Complaint.objects.get(tracking_id=row["service_request_id"])
+    assert row["service_notice"] and row["account_id"] is None
+    assert (c.channel, c.privacy, c.category, c.location_text) == ("open311", Privacy.ANONIM, region.roads,
+                                                                    "Jl. Poros km 3")
+    assert c.lat == Decimal("-4.601235") and c.channel_link == "https://contoh.id/foto.jpg"
+    user = c.reporter
+    assert (user.email, user.full_name, user.phone, user.email_verified, user.sms_only) == (
+        "budi@contoh.id", "Budi Hartono", "+6281255556666", False, False)
+    # Not public until an operator verifies it.
+    assert client.get(BASE + f"requests/{c.tracking_id}.json").status_code == 404
+
+
+def test_create_xml_and_existing_account(client, region, key, citizen):
+    r = post(client, "xml", api_key=key, service_code="kesehatan", address_string="Puskesmas Kota",
+             email="alice@warga.id", description="Antrian puskesmas sangat panjang tanpa nomor urut.",
+             privacy="rahasia")
+    assert r.status_code == 201
+    tracking_id = xml(r).findtext("request/service_request_id")
+    c = Complaint.objects.get(tracking_id=tracking_id)
+    assert c.reporter == citizen and c.privacy == Privacy.RAHASIA
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        ({"api_key": "salah"}, 403),
+        ({"api_key": ""}, 403),
+        ({"service_code": "tidak-ada"}, 400),
+        ({"lat": "", "long": "", "address_string": ""}, 400),
+        ({"lat": "95", "long": "10"}, 400),
+        ({"lat": "1", "long": ""}, 400),
+        ({"lat": "utara", "long": "1"}, 400),
+        ({"description": "pendek"}, 400),
+        ({"email": ""}, 400),
+        ({"email": "bukan-email"}, 400),
+        ({"privacy": "terbuka"}, 400),
+    ],
+)
+def test_create_refusals(client, region, key, change, code):
+    fields = {"api_key": key, "service_code": "jalan", "lat": "-4.6", "long": "121.9", "email": "budi@contoh.id",
+              "description": "Lubang besar di tikungan dekat jembatan."}
+    fields.update({k: v for k, v in change.items()})
+    for fmt in ("json", "xml"):
+        r = post(client, fmt, **fields)
+        assert r.status_code == code, (change, r.content)
+        if fmt == "json":
+            assert r.json()[0]["code"] == code and r.json()[0]["description"]
+        else:
+            assert xml(r).findtext("error/code") == str(code)
+    assert not Complaint.objects.exists()
+
+
+def test_inactive_key_refused(client, region, key):
+    Open311Key.objects.update(is_active=False)
+    r = post(client, api_key=key, service_code="jalan", lat="-4.6", long="121.9", email="budi@contoh.id",
+             description="Lubang besar di tikungan dekat jembatan.")
+    assert r.status_code == 403
+
+
+def test_phone_of_another_account_is_not_taken_over(client, region, key, citizen):
+    r = post(client, api_key=key, service_code="jalan", lat="-4.6", long="121.9", email="budi@contoh.id",
+             phone="0852-9860-111", description="Lubang besar di tikungan dekat jembatan.")
+    assert r.status_code == 201
+    assert User.objects.get(email="budi@contoh.id").phone is None
+
+
+def test_public_attachments_q_matches_attachments_for(disposed_report, citizen, liaison_pu, operator):
+    """privacy.public_attachments_q (Open311's prefetch) is the public branch of attachments_for."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints import privacy
+    from complaints.models import Attachment
+
+    def png():
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), "white").save(out, format="PNG")
+        return SimpleUploadedFile("a.png", out.getvalue())
+
+    c = disposed_report()
+    d = c.dispositions.get()
+    evidence = uploads.add_attachment(c, by=citizen, uploaded=png())
+    hidden = uploads.add_attachment(c, by=citizen, uploaded=png())
+    workflow.set_attachment_public(c.pk, by=operator, attachment=hidden.pk, public=False)
+    followup = workflow.followup(c.pk, by=liaison_pu, disposition=d.pk, body="Sudah ditambal.")
+    on_followup = uploads.add_attachment(c, by=liaison_pu, uploaded=png(), event=followup)
+    question = workflow.question(c.pk, by=liaison_pu, disposition=d.pk, body="Di sisi mana lubangnya?")
+    on_question = uploads.add_attachment(c, by=liaison_pu, uploaded=png(), event=question)
+    expected = set(privacy.attachments_for(c, AnonymousUser()).values_list("pk", flat=True))
+    assert expected == {evidence.pk, on_followup.pk}
+    assert set(Attachment.objects.filter(privacy.public_attachments_q(), complaint=c).values_list("pk", flat=True)) \
+        == expected
+    assert hidden.pk not in expected and on_question.pk not in expected

@@ -1,0 +1,187 @@
+"""Personas and factories shared by the whole suite.
+
+Region: Diskominfo; OPDs Dinas PU (with unit Bina Marga) and Dinas Kesehatan (with Puskesmas
+Kota); Inspektorat, BKD, PPID. People: citizen (alice), other_citizen (bob), operator, liaison_pu,
+liaison_dinkes, head_pu, auditor (Inspektorat), auditor_bkd, liaison_bina_marga.
+"""
+
+import os
+import shutil
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + sync Playwright
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _isolated_services(settings, tmp_path):
+    """Each test: in-process cache, eager Celery, media in a temporary folder, fresh calendar."""
+    from agencies import calendar
+    from lapor.celery import app
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SMS_BACKEND = "tests.conftest.RecordingSms"
+    app.conf.task_always_eager = True
+    RecordingSms.sent.clear()
+    calendar.invalidate()
+    yield
+    calendar.invalidate()
+
+
+class RecordingSms:
+    """The SMS gateway is the outside world: record instead of sending."""
+
+    sent = []
+
+    def send(self, to, text):
+        RecordingSms.sent.append((to, text))
+
+
+@pytest.fixture
+def sms_outbox():
+    return RecordingSms.sent
+
+
+# Region ----------------------------------------------------------------------------------------
+@pytest.fixture
+def region(db):
+    from agencies.models import Agency, AgencyKind, Area, Category, SlaPolicy
+
+    def agency(slug, name, kind, parent=None):
+        return Agency.objects.create(slug=slug, name=name, short_name=name, kind=kind, parent=parent)
+
+    r = type("Region", (), {})()
+    r.diskominfo = agency("diskominfo", "Diskominfo", AgencyKind.DISKOMINFO)
+    r.pu = agency("dinas-pu", "Dinas PU", AgencyKind.OPD)
+    r.bina_marga = agency("dinas-pu-bina-marga", "Bidang Bina Marga", AgencyKind.UNIT, r.pu)
+    r.dinkes = agency("dinkes", "Dinas Kesehatan", AgencyKind.OPD)
+    r.puskesmas = agency("dinkes-puskesmas-kota", "Puskesmas Kota", AgencyKind.UNIT, r.dinkes)
+    r.inspektorat = agency("inspektorat", "Inspektorat", AgencyKind.INSPEKTORAT)
+    r.bkd = agency("bkd", "BKD", AgencyKind.BKD)
+    r.ppid = agency("ppid", "PPID", AgencyKind.PPID)
+    r.kecamatan = Area.objects.create(name="Kota", code="01", level=Area.Level.KECAMATAN)
+    r.kelurahan = Area.objects.create(name="Lamokato", code="01.01", level=Area.Level.KELURAHAN, parent=r.kecamatan)
+    r.roads = Category.objects.create(slug="jalan", name="Jalan dan jembatan", default_agency=r.pu)
+    r.health = Category.objects.create(slug="kesehatan", name="Kesehatan", default_agency=r.dinkes)
+    r.pungli = Category.objects.create(slug="pungli", name="Pungutan liar", default_agency=r.inspektorat, oversight=True)
+    r.info = Category.objects.create(slug="informasi", name="Informasi publik", default_agency=r.ppid)
+    SlaPolicy.current()
+    return r
+
+
+def make_user(email, full_name, *roles, phone=None):
+    from accounts.models import Membership, User
+
+    user = User.objects.create_user(
+        email=email, password="rahasia-sekali-123", full_name=full_name,
+        display_name=full_name.split()[0], phone=phone, email_verified=True,
+    )
+    for role, agency in roles:
+        Membership.objects.create(user=user, role=role, agency=agency)
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def citizen(db):
+    return make_user("alice@warga.id", "Alice Rahmawati", phone="0852-9860-111")
+
+
+@pytest.fixture
+def other_citizen(db):
+    return make_user("bob@warga.id", "Bob Santoso", phone="+62 813 1111 2222")
+
+
+@pytest.fixture
+def operator(region):
+    return make_user("operator@kominfo.go.id", "Opi Operator", ("operator", region.diskominfo))
+
+
+@pytest.fixture
+def liaison_pu(region):
+    return make_user("pu@pemda.go.id", "Lia Penghubung", ("liaison", region.pu))
+
+
+@pytest.fixture
+def liaison_bina_marga(region):
+    return make_user("binamarga@pemda.go.id", "Budi Bina", ("liaison", region.bina_marga))
+
+
+@pytest.fixture
+def liaison_dinkes(region):
+    return make_user("dinkes@pemda.go.id", "Dina Kes", ("liaison", region.dinkes))
+
+
+@pytest.fixture
+def head_pu(region):
+    return make_user("kepala.pu@pemda.go.id", "Kepala PU", ("head", region.pu))
+
+
+@pytest.fixture
+def auditor(region):
+    return make_user("auditor@inspektorat.go.id", "Audi Tor", ("auditor", region.inspektorat))
+
+
+@pytest.fixture
+def auditor_bkd(region):
+    return make_user("auditor@bkd.go.id", "Bkd Auditor", ("auditor", region.bkd))
+
+
+@pytest.fixture
+def file_report(region, citizen):
+    """file_report(privacy=..., **fields) → a new belum_terverifikasi report by `citizen`."""
+    from complaints import workflow
+
+    def make(reporter=None, privacy="umum", category=None, **fields):
+        fields.setdefault("title", "Jalan berlubang di depan pasar")
+        fields.setdefault("body", "Lubang besar di Jalan Poros, sudah dua minggu belum diperbaiki.")
+        return workflow.file_complaint(
+            reporter=reporter or citizen, privacy_level=privacy, category=category or region.roads, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def disposed_report(file_report, operator, region):
+    """disposed_report(privacy=...) → verified and disposed to Dinas PU."""
+    from complaints import workflow
+
+    def make(privacy="umum", agencies=("dinas-pu",), **fields):
+        c = file_report(privacy=privacy, **fields)
+        workflow.verify(c.pk, by=operator, agencies=list(agencies))
+        c.refresh_from_db()
+        return c
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _broker_circuit_closed():
+    """notify.enqueue leaves a broker that just failed alone for a while; every test starts (and
+    ends) with that memory cleared, so an outage simulated in one test never leaks into another."""
+    from complaints import notify
+
+    notify.reset_broker_state()
+    yield
+    notify.reset_broker_state()

@@ -1,0 +1,116 @@
+"""The deployment files (PRODUCT.md §8 "Deployment", §9): docker-compose.yml is a valid Compose file
+describing web, worker, beat, PostgreSQL and Redis with HTTPS on; every environment variable
+settings.py reads is documented in the README; CI runs the tests."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+APP_SERVICES = ("web", "worker", "beat")
+# Read by gunicorn itself, not by settings.py.
+NOT_SETTINGS = {"WEB_CONCURRENCY"}
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def settings_env_vars():
+    """Every NAME in env("NAME"…), env_bool("NAME"…), env_int("NAME"…), env_list("NAME"…)."""
+    source = (ROOT / "lapor" / "settings.py").read_text()
+    return sorted(set(re.findall(r"\benv(?:_bool|_int|_list)?\(\s*\"([A-Z][A-Z0-9_]*)\"", source)))
+
+
+def environment(service):
+    env = service.get("environment", {})
+    if isinstance(env, list):  # the "NAME=value" form
+        env = dict(item.split("=", 1) for item in env)
+    return env
+
+
+def test_compose_file_matches_the_compose_spec():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(  # noqa: S603 - our own tool on our own file
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_has_every_service_with_health_checks(compose):
+    services = compose["services"]
+    assert {"web", "worker", "beat", "db", "redis"} <= set(services)
+    for name in ("web", "db", "redis"):
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert "gunicorn lapor.wsgi:application" in " ".join(services["web"]["command"])
+    assert "celery -A lapor worker" in services["worker"]["command"]
+    assert "celery -A lapor beat" in services["beat"]["command"]
+
+
+def test_every_depends_on_names_a_defined_service(compose):
+    services = compose["services"]
+    for name, service in services.items():
+        depends_on = service.get("depends_on", {})
+        for target in depends_on:
+            assert target in services, f"{name} depends on undefined service {target}"
+            assert target != name
+        if isinstance(depends_on, dict):
+            for target, condition in depends_on.items():
+                if "healthcheck" in services[target]:
+                    assert condition["condition"] == "service_healthy", (name, target)
+    for name in APP_SERVICES:
+        assert "redis" in services[name]["depends_on"], name
+    for name in ("web", "worker"):
+        assert "db" in services[name]["depends_on"], name
+
+
+def test_app_services_share_the_configuration_and_media(compose):
+    services = compose["services"]
+    envs = [environment(services[name]) for name in APP_SERVICES]
+    for env in envs:
+        assert env["SECURE_HTTPS"] in ("true", True)
+        assert str(env.get("DEBUG", "false")).lower() == "false"
+        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?"), "SECRET_KEY must be required"
+        assert env["DATABASE_URL"].startswith("postgres://") and "@db:" in env["DATABASE_URL"]
+        assert env["REDIS_URL"].startswith("redis://redis:")
+        assert env["MEDIA_ROOT"] == envs[0]["MEDIA_ROOT"]
+    media_root = envs[0]["MEDIA_ROOT"]
+    for name in ("web", "worker"):
+        targets = [volume.split(":")[1] for volume in services[name].get("volumes", [])]
+        assert media_root in targets, f"{name} does not mount the shared media volume"
+    beat_volumes = [volume.split(":") for volume in services["beat"].get("volumes", [])]
+    assert any(target in services["beat"]["command"] for _, target in beat_volumes), "beat schedule not on a volume"
+
+
+def test_compose_sets_only_variables_the_portal_reads(compose):
+    known = set(settings_env_vars()) | NOT_SETTINGS
+    for name in APP_SERVICES:
+        unknown = set(environment(compose["services"][name])) - known
+        assert not unknown, f"{name} sets variables settings.py never reads: {sorted(unknown)}"
+
+
+def test_every_environment_variable_is_documented_in_the_readme():
+    names = settings_env_vars()
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECURE_HTTPS", "SMS_WEBHOOK_SECRET"} <= set(names)
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in names if f"`{name}`" not in readme]
+    assert not missing, f"not documented in README.md: {missing}"
+
+
+def test_ci_script_runs_lint_and_tests():
+    script = ROOT / ".ci" / "run"
+    assert script.stat().st_mode & 0o111, ".ci/run is not executable"
+    lines = [line.strip() for line in script.read_text().splitlines() if not line.strip().startswith("#")]
+    assert "set -euo pipefail" in lines
+    assert any(re.match(r"make test(\s|$)", line) for line in lines), ".ci/run does not run make test"
+    assert any(re.match(r"make lint(\s|$)", line) for line in lines), ".ci/run does not run make lint"
