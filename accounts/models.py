@@ -212,3 +212,6 @@ class OneTimeCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self):
+        return f"{self.purpose} code of user #{self.user_id}"

@@ -167,7 +167,9 @@ class Holiday(models.Model):
 
 
 def _days(default, label):
-    return models.PositiveSmallIntegerField(label, default=default, validators=[MinValueValidator(1), MaxValueValidator(365)])
+    return models.PositiveSmallIntegerField(
+        label, default=default, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
 
 
 class SlaPolicy(models.Model):

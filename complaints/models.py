@@ -126,21 +126,37 @@ class Complaint(models.Model):
         "agencies.Area", verbose_name=_("kelurahan"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
     )
     lat = models.DecimalField(
-        _("lintang"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("lintang"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     lng = models.DecimalField(
-        _("bujur"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("bujur"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     incident_date = models.DateField(_("tanggal kejadian"), null=True, blank=True)
     target_agency = models.ForeignKey(
-        "agencies.Agency", verbose_name=_("instansi tujuan"), null=True, blank=True,
-        related_name="targeted_complaints", on_delete=models.PROTECT,
+        "agencies.Agency",
+        verbose_name=_("instansi tujuan"),
+        null=True,
+        blank=True,
+        related_name="targeted_complaints",
+        on_delete=models.PROTECT,
     )
     terlapor_agency = models.ForeignKey(
-        "agencies.Agency", verbose_name=_("instansi terlapor"), null=True, blank=True,
-        related_name="accused_complaints", on_delete=models.PROTECT,
+        "agencies.Agency",
+        verbose_name=_("instansi terlapor"),
+        null=True,
+        blank=True,
+        related_name="accused_complaints",
+        on_delete=models.PROTECT,
     )
     # Staff only: the accused person and position, when the report names one.
     accused_name = models.CharField(_("nama terlapor"), max_length=150, blank=True)
@@ -148,8 +164,12 @@ class Complaint(models.Model):
     oversight = models.BooleanField(_("berkadar pengawasan"), default=False)
 
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("pelapor"), null=True, blank=True,
-        related_name="complaints", on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pelapor"),
+        null=True,
+        blank=True,
+        related_name="complaints",
+        on_delete=models.SET_NULL,
     )
     # Walk-in/phone reports by people without an account: kept for staff like an identity.
     walkin_name = models.CharField(_("nama pelapor (manual)"), max_length=150, blank=True)
@@ -259,9 +279,7 @@ class Disposition(models.Model):
 
     complaint = models.ForeignKey(Complaint, related_name="dispositions", on_delete=models.CASCADE)
     agency = models.ForeignKey("agencies.Agency", related_name="dispositions", on_delete=models.PROTECT)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, related_name="subdispositions", on_delete=models.CASCADE
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, related_name="subdispositions", on_delete=models.CASCADE)
     status = models.CharField(
         max_length=16, choices=DispositionStatus.choices, default=DispositionStatus.MENUNGGU, editable=False
     )
@@ -366,9 +384,7 @@ class Event(models.Model):
     )
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.PUBLIC)
     body = models.TextField(blank=True)
-    disposition = models.ForeignKey(
-        Disposition, null=True, blank=True, related_name="events", on_delete=models.CASCADE
-    )
+    disposition = models.ForeignKey(Disposition, null=True, blank=True, related_name="events", on_delete=models.CASCADE)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -438,6 +454,9 @@ class Support(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["complaint", "user"], name="support_once")]
 
+    def __str__(self):
+        return f"{self.kind} {self.complaint_id} by user #{self.user_id}"
+
 
 class IdentityAccess(models.Model):
     """Every time a protected identity is shown outside the reporter: who, when, why."""
@@ -461,6 +480,9 @@ class IdentityAccess(models.Model):
         verbose_name_plural = _("akses identitas")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["complaint", "-created_at"], name="identity_access_complaint")]
+
+    def __str__(self):
+        return f"{self.kind} of {self.complaint_id} by user #{self.user_id}"
 
 
 class ClockKind(models.TextChoices):
@@ -488,9 +510,7 @@ class Clock(models.Model):
     each run climbs its own escalation ladder exactly once."""
 
     complaint = models.ForeignKey(Complaint, related_name="clocks", on_delete=models.CASCADE)
-    disposition = models.ForeignKey(
-        Disposition, null=True, blank=True, related_name="clocks", on_delete=models.CASCADE
-    )
+    disposition = models.ForeignKey(Disposition, null=True, blank=True, related_name="clocks", on_delete=models.CASCADE)
     kind = models.CharField(max_length=20, choices=ClockKind.choices)
     # The agency held to this clock: the disposition's top-level OPD, or Diskominfo for operators.
     agency = models.ForeignKey("agencies.Agency", null=True, blank=True, related_name="+", on_delete=models.PROTECT)
@@ -503,9 +523,7 @@ class Clock(models.Model):
     class Meta:
         ordering = ["due_at"]
         indexes = [
-            models.Index(
-                fields=["due_at"], name="clock_running_due", condition=models.Q(stopped_at__isnull=True)
-            ),
+            models.Index(fields=["due_at"], name="clock_running_due", condition=models.Q(stopped_at__isnull=True)),
             models.Index(fields=["complaint", "kind"], name="clock_complaint_kind"),
         ]
 
@@ -533,6 +551,9 @@ class ClockStep(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clock", "step"], name="clock_step_once")]
         indexes = [models.Index(fields=["step", "done_at"], name="clock_step_month")]
+
+    def __str__(self):
+        return f"{self.step} of clock #{self.clock_id}"
 
 
 class Notification(models.Model):
@@ -572,6 +593,9 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
         ]
 
+    def __str__(self):
+        return f"{self.template} via {self.channel} to user #{self.recipient_id}"
+
 
 class Sanction(models.Model):
     """A monthly TPP sanction recommendation for one agency, with frozen evidence."""
@@ -603,12 +627,18 @@ class Sanction(models.Model):
         ordering = ["-month", "agency__name"]
         constraints = [models.UniqueConstraint(fields=["agency", "month"], name="sanction_once_per_month")]
 
+    def __str__(self):
+        return f"{self.agency_id} {self.month:%Y-%m} ({self.status})"
+
 
 class SanctionEvidence(models.Model):
     """Ties an escalation step to the one recommendation that counted it: a clock counts once."""
 
     sanction = models.ForeignKey(Sanction, related_name="evidence_rows", on_delete=models.CASCADE)
     step = models.OneToOneField(ClockStep, related_name="sanction_evidence", on_delete=models.PROTECT)
+
+    def __str__(self):
+        return f"step #{self.step_id} in sanction #{self.sanction_id}"
 
 
 class InboundSms(models.Model):
@@ -623,6 +653,9 @@ class InboundSms(models.Model):
     # The reply is sent once, by a task that marks it here (a retried task sends nothing twice).
     reply_sent_at = models.DateTimeField(null=True, blank=True)
     reply_attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self):
+        return f"SMS from {self.sender} at {self.received_at:%Y-%m-%d %H:%M}"
 
 
 class Open311Key(models.Model):

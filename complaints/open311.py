@@ -11,8 +11,8 @@ the deployment's time zone. Errors use the specification's format (`[{"code", "d
 """
 
 import json
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree as ET  # noqa: S405 - building XML only, never parsing input
 
 from django.conf import settings

@@ -281,7 +281,10 @@ def can(user, action, complaint=None):
         if action == "manual_entry":
             return user.has_role(Role.OPERATOR)
         if action == "decide_sanction":
-            return any(m.role == Role.AUDITOR and m.agency and m.agency.kind in ("inspektorat", "bkd") for m in user.memberships)
+            return any(
+                m.role == Role.AUDITOR and m.agency and m.agency.kind in ("inspektorat", "bkd")
+                for m in user.memberships
+            )
         return False
     if action == "privacy":
         return can(user, "change_privacy", complaint) or can(user, "raise_privacy", complaint)
@@ -357,7 +360,11 @@ def get_attachment_or_404(user, key):
     from .models import Attachment
 
     a = Attachment.objects.select_related("complaint").filter(key=key).first()
-    if a is None or not is_visible(a.complaint, user) or not attachments_for(a.complaint, user).filter(pk=a.pk).exists():
+    if (
+        a is None
+        or not is_visible(a.complaint, user)
+        or not attachments_for(a.complaint, user).filter(pk=a.pk).exists()
+    ):
         raise Http404(NOT_FOUND_MESSAGE)
     return a
 

@@ -209,8 +209,19 @@ def _first_clock_kind(c):
 
 # Filing ----------------------------------------------------------------------------------------
 @transaction.atomic
-def file_complaint(*, reporter, title, body, kind=Kind.ADUAN, privacy_level=None, channel=Channel.WEB,
-                   category=None, entered_by=None, now=None, **fields):
+def file_complaint(
+    *,
+    reporter,
+    title,
+    body,
+    kind=Kind.ADUAN,
+    privacy_level=None,
+    channel=Channel.WEB,
+    category=None,
+    entered_by=None,
+    now=None,
+    **fields,
+):
     """Anyone with a verified account (or an operator entering a walk-in/phone/social report for
     `reporter`, who may be None for an anonymous walk-in) files a report: stored as
     belum_terverifikasi with its verification clock running. Returns the Complaint."""
@@ -242,8 +253,9 @@ def file_complaint(*, reporter, title, body, kind=Kind.ADUAN, privacy_level=None
     c.full_clean(exclude=["tracking_id", "status"])
     c.save()
     start_clock(c, ClockKind.VERIFICATION, now)
-    _event(c, EventType.FILED, reporter if entered_by is None else entered_by, Audience.PUBLIC,
-           data={"channel": channel})
+    _event(
+        c, EventType.FILED, reporter if entered_by is None else entered_by, Audience.PUBLIC, data={"channel": channel}
+    )
     return c
 
 
@@ -270,8 +282,15 @@ def _dispose_to(c, targets, by, now, note):
         d = Disposition.objects.create(complaint=c, agency=agency, note=note or "", created_by=by)
         start_clock(c, _first_clock_kind(c), now, disposition=d)
         start_clock(c, ClockKind.SETTLEMENT, now, disposition=d)
-        _event(c, EventType.DISPOSED, by, Audience.PUBLIC, body="", disposition=d,
-               data={"agency": agency.slug, "note": note or ""})
+        _event(
+            c,
+            EventType.DISPOSED,
+            by,
+            Audience.PUBLIC,
+            body="",
+            disposition=d,
+            data={"agency": agency.slug, "note": note or ""},
+        )
         created.append(d)
     return created
 
@@ -305,8 +324,15 @@ def dispose(complaint_id, *, by, agencies, note=""):
         start_clock(c, _first_clock_kind(c), now, disposition=d)
         if not running(c, ClockKind.SETTLEMENT, d):
             start_clock(c, ClockKind.SETTLEMENT, now, disposition=d)
-        _event(c, EventType.RETURN_REFUSED, by, Audience.REPORTER, body=note.strip(), disposition=d,
-               data={"agency": d.agency.slug})
+        _event(
+            c,
+            EventType.RETURN_REFUSED,
+            by,
+            Audience.REPORTER,
+            body=note.strip(),
+            disposition=d,
+            data={"agency": d.agency.slug},
+        )
     _dispose_to(c, new, by, now, note)
     _settle_returns(c, now)
     # A live disposition again: the auto-close clock (all finished, waiting on the reporter) stops.
@@ -356,8 +382,14 @@ def _archive(c, by, now, reason, note, event_type=EventType.ARCHIVED, **fields):
     _stop_all_clocks(c, now, f"archived:{reason}")
     _close_dispositions_for_archive(c, now)
     _set_status(c, Status.ARSIP, now, archive_reason=reason, archive_note=note or "", closed_at=now, **fields)
-    return _event(c, event_type, by, Audience.PUBLIC if c.verified_at else Audience.REPORTER,
-                  body=note or "", data={"reason": reason, **{k: str(v) for k, v in fields.items()}})
+    return _event(
+        c,
+        event_type,
+        by,
+        Audience.PUBLIC if c.verified_at else Audience.REPORTER,
+        body=note or "",
+        data={"reason": reason, **{k: str(v) for k, v in fields.items()}},
+    )
 
 
 def _all_returned(c):
@@ -376,8 +408,10 @@ def archive(complaint_id, *, by, reason, note=""):
     if c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES):
         if reason != ArchiveReason.OUT_OF_SCOPE or not _all_returned(c):
             raise TransitionError(
-                _("Laporan yang sudah didisposisikan hanya dapat diarsipkan sebagai di luar kewenangan "
-                  "setelah semua disposisi dikembalikan.")
+                _(
+                    "Laporan yang sudah didisposisikan hanya dapat diarsipkan sebagai di luar kewenangan "
+                    "setelah semua disposisi dikembalikan."
+                )
             )
     else:
         _require_status(c, Status.BELUM_TERVERIFIKASI, Status.TUNDA)
@@ -411,8 +445,15 @@ def forward(complaint_id, *, by, institution, note=""):
             raise TransitionError(_("Laporan hanya dapat diteruskan setelah semua disposisi dikembalikan."))
     else:
         _require_status(c, Status.BELUM_TERVERIFIKASI)
-    _archive(c, by, now, ArchiveReason.FORWARDED, (note or "").strip(), event_type=EventType.FORWARDED,
-             forwarded_to=institution)
+    _archive(
+        c,
+        by,
+        now,
+        ArchiveReason.FORWARDED,
+        (note or "").strip(),
+        event_type=EventType.FORWARDED,
+        forwarded_to=institution,
+    )
     return c
 
 
@@ -436,15 +477,22 @@ def merge(complaint_id, *, by, into):
         if user_id == primary.reporter_id:
             continue
         _obj, made = Support.objects.get_or_create(
-            complaint=primary, user_id=user_id,
+            complaint=primary,
+            user_id=user_id,
             defaults={"kind": Support.Kind.MERGED if user_id == c.reporter_id else Support.Kind.SUPPORT, "source": c},
         )
         added += made
     if added:
         Complaint.objects.filter(pk=primary.pk).update(support_count=F("support_count") + added)
     _archive(c, by, now, ArchiveReason.DUPLICATE, "", event_type=EventType.MERGED, merged_into=primary)
-    _event(primary, EventType.MERGED, by, Audience.PUBLIC,
-           body=_("Laporan serupa digabungkan ke laporan ini."), data={"duplicate": c.tracking_id})
+    _event(
+        primary,
+        EventType.MERGED,
+        by,
+        Audience.PUBLIC,
+        body=_("Laporan serupa digabungkan ke laporan ini."),
+        data={"duplicate": c.tracking_id},
+    )
     return c
 
 
@@ -497,8 +545,9 @@ def return_disposition(complaint_id, *, by, disposition, reason):
         node.return_reason = reason
         node.return_pending = node.pk == d.pk
         node.save(update_fields=["status", "returned_at", "return_reason", "return_pending"])
-        stop_clocks(c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "returned",
-                    disposition=node)
+        stop_clocks(
+            c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "returned", disposition=node
+        )
     if not running(c, ClockKind.REDISPOSITION):
         start_clock(c, ClockKind.REDISPOSITION, now)
     return _event(c, EventType.RETURNED, by, Audience.REPORTER, body=reason, disposition=d, agency=d.agency)
@@ -525,15 +574,21 @@ def subdispose(complaint_id, *, by, disposition, unit):
         start_clock(c, inherited.kind, now, disposition=child, days=inherited.length, due_at=inherited.due_at)
     child.settlement_due_at = d.settlement_due_at
     child.save(update_fields=["settlement_due_at"])
-    return _event(c, EventType.SUBDISPOSED, by, Audience.REPORTER, disposition=child,
-                  data={"agency": target.slug, "parent": d.pk}, agency=d.agency)
+    return _event(
+        c,
+        EventType.SUBDISPOSED,
+        by,
+        Audience.REPORTER,
+        disposition=child,
+        data={"agency": target.slug, "parent": d.pk},
+        agency=d.agency,
+    )
 
 
 def _all_finished(c):
     top = c.dispositions.filter(parent__isnull=True)
     return (
-        top.filter(status=DispositionStatus.SELESAI).exists()
-        and not top.filter(status__in=ACTIVE_DISPOSITION).exists()
+        top.filter(status=DispositionStatus.SELESAI).exists() and not top.filter(status__in=ACTIVE_DISPOSITION).exists()
     )
 
 
@@ -549,8 +604,9 @@ def finish(complaint_id, *, by, disposition):
         node.status = DispositionStatus.SELESAI
         node.finished_at = now
         node.save(update_fields=["status", "finished_at"])
-        stop_clocks(c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "finished",
-                    disposition=node)
+        stop_clocks(
+            c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "finished", disposition=node
+        )
     event = _event(c, EventType.FINISHED, by, Audience.PUBLIC, disposition=d, agency=d.agency)
     if _all_finished(c) and not running(c, ClockKind.REPORTER_REPLY):
         start_clock(c, ClockKind.REPORTER_REPLY, now)
@@ -575,8 +631,7 @@ def reply(complaint_id, *, by, body):
 def _close(c, by, now, event_type):
     stop_clocks(c, [ClockKind.REPORTER_REPLY], now, "closed")
     policy = SlaPolicy.current()
-    _set_status(c, Status.SELESAI, now, closed_at=now,
-                reopen_until=calendar.add_working_days(now, policy.reopen_days))
+    _set_status(c, Status.SELESAI, now, closed_at=now, reopen_until=calendar.add_working_days(now, policy.reopen_days))
     if event_type == EventType.ACCEPTED:
         _event(c, EventType.ACCEPTED, by, Audience.PUBLIC)
     return _event(c, EventType.CLOSED, by if event_type == EventType.ACCEPTED else None, Audience.PUBLIC)
@@ -612,8 +667,7 @@ def auto_archive(complaint_id, *, now=None):
     c = _lock(complaint_id, None)
     if c.status != Status.TUNDA or not c.tunda_due_at or c.tunda_due_at > now:
         return None
-    _archive(c, None, now, ArchiveReason.NO_COMPLETION,
-             _("Laporan tidak dilengkapi dalam batas waktu."))
+    _archive(c, None, now, ArchiveReason.NO_COMPLETION, _("Laporan tidak dilengkapi dalam batas waktu."))
     return c
 
 
@@ -642,10 +696,17 @@ def reopen(complaint_id, *, by, body, dispositions=None):
         d.finished_at = None
         d.save(update_fields=["status", "finished_at"])
         start_clock(c, ClockKind.FOLLOWUP, now, disposition=d)
-    _set_status(c, Status.PROSES, now, closed_at=None, reopen_until=None, rating=None, rating_comment="",
-                reopen_count=c.reopen_count + 1)
-    return _event(c, EventType.REOPENED, by, Audience.PUBLIC, body=body,
-                  data={"dispositions": [d.pk for d in chosen]})
+    _set_status(
+        c,
+        Status.PROSES,
+        now,
+        closed_at=None,
+        reopen_until=None,
+        rating=None,
+        rating_comment="",
+        reopen_count=c.reopen_count + 1,
+    )
+    return _event(c, EventType.REOPENED, by, Audience.PUBLIC, body=body, data={"dispositions": [d.pk for d in chosen]})
 
 
 @transaction.atomic
@@ -683,8 +744,7 @@ def change_privacy(complaint_id, *, by, privacy_level):
     old = c.privacy
     c.privacy = privacy_level
     c.save(update_fields=["privacy", "updated_at"])
-    return _event(c, EventType.PRIVACY_CHANGED, by, Audience.REPORTER,
-                  data={"from": old, "to": privacy_level})
+    return _event(c, EventType.PRIVACY_CHANGED, by, Audience.REPORTER, data={"from": old, "to": privacy_level})
 
 
 @transaction.atomic
@@ -707,8 +767,9 @@ def reveal(complaint_id, *, by, reason):
     the reporter in their identity log. Returns the identity."""
     c = _lock(complaint_id, by, "reveal")
     reason = _text(reason, "reason", min_length=10, max_length=1000)
-    privacy.log_identity_access(c, by, IdentityAccess.Kind.REVEAL, reason, roles=(Role.AUDITOR, Role.OPERATOR,
-                                                                                   Role.SUPERADMIN))
+    privacy.log_identity_access(
+        c, by, IdentityAccess.Kind.REVEAL, reason, roles=(Role.AUDITOR, Role.OPERATOR, Role.SUPERADMIN)
+    )
     _event(c, EventType.REVEALED, by, Audience.STAFF, body=reason)
     return privacy.identity_fields(c, privacy.Level.FULL)
 
@@ -730,8 +791,7 @@ def extend(complaint_id, *, by, disposition, reason):
     base = current.due_at if current else now
     days = SlaPolicy.current().information_extension_days
     stop_clocks(c, [ClockKind.INFORMATION], now, "extended", disposition=d)
-    start_clock(c, ClockKind.INFORMATION, now, disposition=d, days=days,
-                due_at=calendar.add_working_days(base, days))
+    start_clock(c, ClockKind.INFORMATION, now, disposition=d, days=days, due_at=calendar.add_working_days(base, days))
     d.extended_at, d.extension_reason = now, reason
     d.save(update_fields=["extended_at", "extension_reason"])
     return _event(c, EventType.EXTENDED, by, Audience.PUBLIC, body=reason, disposition=d, agency=d.agency)
@@ -766,8 +826,13 @@ def reclassify(complaint_id, *, by, **changes):
         c.oversight = True
     c.full_clean(exclude=["tracking_id", "status"])
     c.save()
-    return _event(c, EventType.RECLASSIFIED, by, Audience.STAFF,
-                  data={"before": before, "after": {k: str(getattr(c, k) or "") for k in changes}})
+    return _event(
+        c,
+        EventType.RECLASSIFIED,
+        by,
+        Audience.STAFF,
+        data={"before": before, "after": {k: str(getattr(c, k) or "") for k in changes}},
+    )
 
 
 @transaction.atomic
@@ -794,8 +859,33 @@ def set_attachment_public(complaint_id, *, by, attachment, public):
 
 
 __all__ = [
-    "file_complaint", "verify", "dispose", "postpone", "complete", "archive", "withdraw", "forward",
-    "merge", "followup", "question", "return_disposition", "subdispose", "finish", "reply", "accept",
-    "auto_close", "auto_archive", "reopen", "rate", "change_privacy", "support", "reveal", "extend",
-    "edit_summary", "reclassify", "flag_oversight", "set_attachment_public", "check_targets",
+    "file_complaint",
+    "verify",
+    "dispose",
+    "postpone",
+    "complete",
+    "archive",
+    "withdraw",
+    "forward",
+    "merge",
+    "followup",
+    "question",
+    "return_disposition",
+    "subdispose",
+    "finish",
+    "reply",
+    "accept",
+    "auto_close",
+    "auto_archive",
+    "reopen",
+    "rate",
+    "change_privacy",
+    "support",
+    "reveal",
+    "extend",
+    "edit_summary",
+    "reclassify",
+    "flag_oversight",
+    "set_attachment_public",
+    "check_targets",
 ]

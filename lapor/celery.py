@@ -32,13 +32,21 @@ app.autodiscover_tasks()
 def setup_periodic_tasks(sender, **kwargs):
     from django.conf import settings
 
-    sender.add_periodic_task(settings.OUTBOX_RETRY_INTERVAL, sender.signature("complaints.tasks.flush_outbox"),
-                             name="flush-outbox")
+    sender.add_periodic_task(
+        settings.OUTBOX_RETRY_INTERVAL, sender.signature("complaints.tasks.flush_outbox"), name="flush-outbox"
+    )
     sender.add_periodic_task(30.0, sender.signature("lapor.tasks.heartbeat"), name="worker-heartbeat")
     # A sweep that waited longer than one interval is dropped: the next one does the same work.
-    sender.add_periodic_task(settings.SLA_SWEEP_INTERVAL, sender.signature("complaints.tasks.sla_sweep"),
-                             name="sla-sweep", expires=settings.SLA_SWEEP_INTERVAL)
+    sender.add_periodic_task(
+        settings.SLA_SWEEP_INTERVAL,
+        sender.signature("complaints.tasks.sla_sweep"),
+        name="sla-sweep",
+        expires=settings.SLA_SWEEP_INTERVAL,
+    )
     # Last month's TPP recommendations on day 1 at 06:00 local time (CELERY_TIMEZONE): the sweeps
     # have by then recorded the escalations due at the end of the month's last day.
-    sender.add_periodic_task(crontab(minute=0, hour=6, day_of_month=1),
-                             sender.signature("complaints.tasks.tpp_sanctions"), name="tpp-sanctions")
+    sender.add_periodic_task(
+        crontab(minute=0, hour=6, day_of_month=1),
+        sender.signature("complaints.tasks.tpp_sanctions"),
+        name="tpp-sanctions",
+    )

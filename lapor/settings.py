@@ -222,6 +222,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 SLA_SWEEP_INTERVAL = env_int("SLA_SWEEP_INTERVAL", 300)  # seconds between sweeps
 OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)
 
+
 # Mail: EMAIL_URL (smtp://user:pass@host:587/?tls=1, console://) or the usual Django settings.
 def _email_settings():
     url = env("EMAIL_URL")
@@ -308,7 +309,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "LAPOR Daerah API",
     "DESCRIPTION": (
         "REST API LAPOR Daerah untuk aplikasi seluler dan klien lain. Masuk dengan `POST /api/v1/auth/token/` "
-        "lalu kirim `Authorization: Token <token>` pada setiap panggilan. Kesalahan selalu JSON: `{\"detail\": …}` "
+        'lalu kirim `Authorization: Token <token>` pada setiap panggilan. Kesalahan selalu JSON: `{"detail": …}` '
         "atau kesalahan per isian (400). Laporan yang tidak ada dan yang tidak boleh Anda lihat sama-sama 404."
     ),
     "VERSION": "1.0.0",

@@ -73,8 +73,12 @@ def _check_worker():
 @require_GET
 def healthz(request):
     checks = {}
-    for name, check in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker),
-                        ("worker", _check_worker)):
+    for name, check in (
+        ("database", _check_database),
+        ("cache", _check_cache),
+        ("broker", _check_broker),
+        ("worker", _check_worker),
+    ):
         try:
             checks[name] = check()
         except Exception as exc:  # noqa: BLE001 - a failing dependency is the answer, not an error

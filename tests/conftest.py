@@ -37,8 +37,10 @@ def _isolated_services(settings, tmp_path):
     from lapor.celery import app
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_BACKEND = "tests.conftest.RecordingSms"
@@ -84,7 +86,9 @@ def region(db):
     r.kelurahan = Area.objects.create(name="Lamokato", code="01.01", level=Area.Level.KELURAHAN, parent=r.kecamatan)
     r.roads = Category.objects.create(slug="jalan", name="Jalan dan jembatan", default_agency=r.pu)
     r.health = Category.objects.create(slug="kesehatan", name="Kesehatan", default_agency=r.dinkes)
-    r.pungli = Category.objects.create(slug="pungli", name="Pungutan liar", default_agency=r.inspektorat, oversight=True)
+    r.pungli = Category.objects.create(
+        slug="pungli", name="Pungutan liar", default_agency=r.inspektorat, oversight=True
+    )
     r.info = Category.objects.create(slug="informasi", name="Informasi publik", default_agency=r.ppid)
     SlaPolicy.current()
     return r
@@ -94,8 +98,12 @@ def make_user(email, full_name, *roles, phone=None):
     from accounts.models import Membership, User
 
     user = User.objects.create_user(
-        email=email, password="rahasia-sekali-123", full_name=full_name,
-        display_name=full_name.split()[0], phone=phone, email_verified=True,
+        email=email,
+        password="rahasia-sekali-123",
+        full_name=full_name,
+        display_name=full_name.split()[0],
+        phone=phone,
+        email_verified=True,
     )
     for role, agency in roles:
         Membership.objects.create(user=user, role=role, agency=agency)

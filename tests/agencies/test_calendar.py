@@ -145,8 +145,10 @@ test_subtracting_working_days = pytest.mark.django_db(test_subtracting_working_d
 def test_added_holidays_never_move_a_deadline_earlier(start, n, offsets):
     start = start.replace(tzinfo=JKT)
     before = calendar.add_working_days(start, n)
-    created = [Holiday.objects.get_or_create(date=start.date() + timedelta(days=o), defaults={"name": "Libur"})[0]
-               for o in offsets]
+    created = [
+        Holiday.objects.get_or_create(date=start.date() + timedelta(days=o), defaults={"name": "Libur"})[0]
+        for o in offsets
+    ]
     try:
         after = calendar.add_working_days(start, n)
         assert after >= before
@@ -157,4 +159,6 @@ def test_added_holidays_never_move_a_deadline_earlier(start, n, offsets):
         calendar.invalidate()
 
 
-test_added_holidays_never_move_a_deadline_earlier = pytest.mark.django_db(test_added_holidays_never_move_a_deadline_earlier)
+test_added_holidays_never_move_a_deadline_earlier = pytest.mark.django_db(
+    test_added_holidays_never_move_a_deadline_earlier
+)

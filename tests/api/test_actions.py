@@ -140,8 +140,7 @@ def test_merge(act, file_report, disposed_report, operator, citizen, other_citiz
     expect(act(operator, dup, "merge", {"into": dup.tracking_id}), 400, "into")
     expect(act(other_citizen, dup, "merge", {"into": primary.tracking_id}), 403)
     body = expect(act(operator, dup, "merge", {"into": primary.tracking_id.lower()}), 200)
-    assert (body["status"], body["archive_reason"], body["merged_into"]) == ("arsip", "duplicate",
-                                                                               primary.tracking_id)
+    assert (body["status"], body["archive_reason"], body["merged_into"]) == ("arsip", "duplicate", primary.tracking_id)
     assert Support.objects.filter(complaint=primary, user=other_citizen).exists()
 
 
@@ -191,10 +190,10 @@ def test_return(act, disposed_report, liaison_pu, liaison_dinkes):
     c = disposed_report()
     d = c.dispositions.get()
     expect(act(liaison_pu, c, "return", {"disposition": d.pk, "reason": "x"}), 400, "reason")
-    expect(act(liaison_dinkes, c, "return", {"disposition": d.pk, "reason": "Bukan kewenangan kami sama sekali."}),
-           403)
-    body = expect(act(liaison_pu, c, "return", {"disposition": d.pk, "reason": "Jalan provinsi, bukan kabupaten."}),
-                  200)
+    expect(act(liaison_dinkes, c, "return", {"disposition": d.pk, "reason": "Bukan kewenangan kami sama sekali."}), 403)
+    body = expect(
+        act(liaison_pu, c, "return", {"disposition": d.pk, "reason": "Jalan provinsi, bukan kabupaten."}), 200
+    )
     assert body["dispositions"][0]["status"] == "dikembalikan"
     # The returned OPD keeps its history read-only.
     expect(act(liaison_pu, c, "return", {"disposition": d.pk, "reason": "Jalan provinsi, bukan kabupaten."}), 403)
@@ -220,8 +219,15 @@ def test_extend_information_requests_once(act, file_report, operator, liaison_pu
     assert body["dispositions"][0]["extended"] is True
     expect(act(liaison_pu, c, "extend", {"disposition": d.pk, "reason": "Dokumen masih dikumpulkan."}), 409)
     aduan = disposed_report()
-    expect(act(liaison_pu, aduan, "extend", {"disposition": aduan.dispositions.get().pk,
-                                             "reason": "Dokumen masih dikumpulkan."}), 409)
+    expect(
+        act(
+            liaison_pu,
+            aduan,
+            "extend",
+            {"disposition": aduan.dispositions.get().pk, "reason": "Dokumen masih dikumpulkan."},
+        ),
+        409,
+    )
 
 
 # Reporter ---------------------------------------------------------------------------------------
@@ -249,8 +255,9 @@ def test_accept_rate_reopen(act, in_progress, finished, citizen, other_citizen):
     expect(act(citizen, c, "reopen", {"body": "pendek"}), 400, "body")
     expect(act(citizen, c, "reopen", {"body": "Lubangnya muncul lagi setelah hujan.", "dispositions": [0]}), 400)
     d = c.dispositions.get()
-    body = expect(act(citizen, c, "reopen", {"body": "Lubangnya muncul lagi setelah hujan.",
-                                             "dispositions": [d.pk]}), 200)
+    body = expect(
+        act(citizen, c, "reopen", {"body": "Lubangnya muncul lagi setelah hujan.", "dispositions": [d.pk]}), 200
+    )
     assert body["status"] == "proses" and body["dispositions"][0]["status"] == "ditindaklanjuti"
     expect(act(citizen, c, "reopen", {"body": "Lubangnya muncul lagi setelah hujan."}), 409)
 
@@ -312,6 +319,5 @@ def test_a_refused_action_changes_nothing(act, file_report, operator):
 
 def test_form_encoded_actions(client_for, file_report, operator):
     c = file_report()
-    r = client_for(operator).post(f"/api/v1/complaints/{c.tracking_id}/verify/",
-                                  {"agencies": ["dinas-pu", "dinkes"]})
+    r = client_for(operator).post(f"/api/v1/complaints/{c.tracking_id}/verify/", {"agencies": ["dinas-pu", "dinkes"]})
     assert r.status_code == 200 and len(r.json()["dispositions"]) == 2

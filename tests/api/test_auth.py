@@ -181,9 +181,7 @@ def test_token_endpoint_is_throttled(api, citizen, settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth_token": "3/min"},
     }
-    codes = [
-        api.post(TOKEN, {"username": "x@y.id", "password": "salah"}, format="json").status_code for _i in range(4)
-    ]
+    codes = [api.post(TOKEN, {"username": "x@y.id", "password": "salah"}, format="json").status_code for _i in range(4)]
     assert codes == [400, 400, 400, 429]
 
 
@@ -200,8 +198,11 @@ def test_register_is_throttled(api, settings):
 def test_anonymous_and_user_rates(api, citizen, client_for, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "2/min",
-                                   "user": "3/min"},
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "anon": "2/min",
+            "user": "3/min",
+        },
     }
     assert [api.get("/api/v1/categories/").status_code for _i in range(3)] == [200, 200, 429]
     client = client_for(citizen)

@@ -34,15 +34,21 @@ def jpeg(color="red"):
 def test_agencies_categories_areas(api, region):
     agencies = api.get("/api/v1/agencies/").json()
     unit = next(a for a in agencies if a["slug"] == "dinas-pu-bina-marga")
-    assert unit == {"slug": "dinas-pu-bina-marga", "name": "Bidang Bina Marga", "short_name": "Bidang Bina Marga",
-                    "kind": "unit", "parent": "dinas-pu"}
+    assert unit == {
+        "slug": "dinas-pu-bina-marga",
+        "name": "Bidang Bina Marga",
+        "short_name": "Bidang Bina Marga",
+        "kind": "unit",
+        "parent": "dinas-pu",
+    }
     categories = api.get("/api/v1/categories/").json()
     assert {"slug": "jalan", "name": "Jalan dan jembatan"}.items() <= categories[0].items() or any(
         c["slug"] == "jalan" and c["name"] == "Jalan dan jembatan" for c in categories
     )
     kelurahan = api.get("/api/v1/areas/?level=kelurahan&parent=01").json()
-    assert kelurahan == [{"code": "01.01", "name": "Lamokato", "level": "kelurahan", "parent": "01", "lat": None,
-                          "lng": None}]
+    assert kelurahan == [
+        {"code": "01.01", "name": "Lamokato", "level": "kelurahan", "parent": "01", "lat": None, "lng": None}
+    ]
     assert api.get("/api/v1/areas/?level=provinsi").status_code == 400
 
 
@@ -56,15 +62,36 @@ def test_list_is_paginated_and_public(api, disposed_report, file_report):
     assert set(body) == {"count", "next", "previous", "results"}
     assert body["count"] == 1 and tracking_ids(r) == [public.tracking_id]
     row = body["results"][0]
-    for field in ("tracking_id", "kind", "privacy", "status", "title", "body", "category", "location",
-                  "incident_date", "reporter", "created_at", "support_count", "dispositions", "verification_due_at"):
+    for field in (
+        "tracking_id",
+        "kind",
+        "privacy",
+        "status",
+        "title",
+        "body",
+        "category",
+        "location",
+        "incident_date",
+        "reporter",
+        "created_at",
+        "support_count",
+        "dispositions",
+        "verification_due_at",
+    ):
         assert field in row
     assert row["reporter"] == {"display_name": "Alice"}
     assert row["category"] == "jalan"
     assert row["dispositions"] == [
-        {"id": None, "agency": "dinas-pu", "agency_name": "Dinas PU", "parent": None, "status": "menunggu",
-         "due_at": row["dispositions"][0]["due_at"], "settlement_due_at": row["dispositions"][0]["settlement_due_at"],
-         "extended": False}
+        {
+            "id": None,
+            "agency": "dinas-pu",
+            "agency_name": "Dinas PU",
+            "parent": None,
+            "status": "menunggu",
+            "due_at": row["dispositions"][0]["due_at"],
+            "settlement_due_at": row["dispositions"][0]["settlement_due_at"],
+            "extended": False,
+        }
     ]
     assert row["dispositions"][0]["due_at"] and row["verification_due_at"] is None
 
@@ -105,8 +132,9 @@ def test_mine(api, file_report, disposed_report, other_citizen, citizen, client_
     other = disposed_report()
     theirs = file_report(reporter=other_citizen)
     client = client_for(citizen)
-    assert sorted(tracking_ids(client.get(LIST + "?mine=true"))) == sorted([own_unverified.tracking_id,
-                                                                             other.tracking_id])
+    assert sorted(tracking_ids(client.get(LIST + "?mine=true"))) == sorted(
+        [own_unverified.tracking_id, other.tracking_id]
+    )
     assert theirs.tracking_id not in tracking_ids(client.get(LIST))
     assert tracking_ids(api.get(LIST + "?mine=true")) == []
 
@@ -121,8 +149,9 @@ def test_search(api, disposed_report, operator):
 
 
 def test_search_reads_the_public_summary_not_the_redacted_original(api, disposed_report, operator):
-    c = disposed_report(title="Pelayanan puskesmas lambat",
-                        body="Petugas bernama Sukirman membentak pasien di loket pendaftaran.")
+    c = disposed_report(
+        title="Pelayanan puskesmas lambat", body="Petugas bernama Sukirman membentak pasien di loket pendaftaran."
+    )
     workflow.edit_summary(c.pk, by=operator, summary="Petugas loket pendaftaran membentak pasien.")
     assert tracking_ids(api.get(LIST + "?q=sukirman")) == []
     assert tracking_ids(api.get(LIST + "?q=membentak")) == [c.tracking_id]
@@ -161,12 +190,22 @@ def test_list_never_logs_identity_views(disposed_report, operator, client_for):
 
 # Detail ---------------------------------------------------------------------------------------
 def test_detail_for_the_public_and_staff(api, region, file_report, operator, client_for, liaison_pu):
-    c = file_report(location_text="Jl. Poros", kecamatan=region.kecamatan, kelurahan=region.kelurahan,
-                    lat=Decimal("-4.601234"), lng=Decimal("121.903456"))
+    c = file_report(
+        location_text="Jl. Poros",
+        kecamatan=region.kecamatan,
+        kelurahan=region.kelurahan,
+        lat=Decimal("-4.601234"),
+        lng=Decimal("121.903456"),
+    )
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     public = api.get(detail(c)).json()
-    assert public["location"] == {"text": "Jl. Poros", "kecamatan": {"code": "01", "name": "Kota"},
-                                  "kelurahan": {"code": "01.01", "name": "Lamokato"}, "lat": -4.601, "lng": 121.903}
+    assert public["location"] == {
+        "text": "Jl. Poros",
+        "kecamatan": {"code": "01", "name": "Kota"},
+        "kelurahan": {"code": "01.01", "name": "Lamokato"},
+        "lat": -4.601,
+        "lng": 121.903,
+    }
     assert public["reporter_identity"] is None
     assert public["dispositions"][0]["id"] is None and public["verification_due_at"] is None
     staff = client_for(liaison_pu).get(detail(c)).json()
@@ -237,14 +276,27 @@ def test_file_a_report(region, citizen, client_for):
 
 
 def test_file_with_location_as_text_and_flat_fields(region, citizen, client_for):
-    r = client_for(citizen).post(LIST, {
-        "title": "Puskesmas tutup", "body": "Puskesmas Kota tutup pada jam pelayanan hari Senin.",
-        "category": "kesehatan", "location": "Puskesmas Kota", "kecamatan": "01", "channel": "web",
-    }, format="json")
+    r = client_for(citizen).post(
+        LIST,
+        {
+            "title": "Puskesmas tutup",
+            "body": "Puskesmas Kota tutup pada jam pelayanan hari Senin.",
+            "category": "kesehatan",
+            "location": "Puskesmas Kota",
+            "kecamatan": "01",
+            "channel": "web",
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     c = Complaint.objects.get(tracking_id=r.json()["tracking_id"])
     assert (c.location_text, c.kecamatan, c.channel, c.kind, c.privacy) == (
-        "Puskesmas Kota", region.kecamatan, "web", "aduan", "umum")
+        "Puskesmas Kota",
+        region.kecamatan,
+        "web",
+        "aduan",
+        "umum",
+    )
 
 
 @pytest.mark.parametrize(
@@ -265,8 +317,12 @@ def test_file_with_location_as_text_and_flat_fields(region, citizen, client_for)
     ],
 )
 def test_filing_refusals(region, citizen, client_for, change, field):
-    payload = {"title": "Jalan berlubang", "body": "Lubang besar di Jalan Poros dekat pasar.", "category": "jalan",
-               **change}
+    payload = {
+        "title": "Jalan berlubang",
+        "body": "Lubang besar di Jalan Poros dekat pasar.",
+        "category": "jalan",
+        **change,
+    }
     r = client_for(citizen).post(LIST, payload, format="json")
     if field is None:
         assert r.status_code in (201, 400)
@@ -280,15 +336,24 @@ def test_kelurahan_outside_the_kecamatan(region, citizen, client_for):
     from agencies.models import Area
 
     other = Area.objects.create(name="Lain", code="02", level=Area.Level.KECAMATAN)
-    r = client_for(citizen).post(LIST, {"title": "Jalan rusak", "body": "Jalan rusak parah sekali di sini.",
-                                        "category": "jalan", "kecamatan": other.code, "kelurahan": "01.01"},
-                                 format="json")
+    r = client_for(citizen).post(
+        LIST,
+        {
+            "title": "Jalan rusak",
+            "body": "Jalan rusak parah sekali di sini.",
+            "category": "jalan",
+            "kecamatan": other.code,
+            "kelurahan": "01.01",
+        },
+        format="json",
+    )
     assert r.status_code == 400 and "kelurahan" in r.json()
 
 
 def test_filing_needs_an_account(api, region):
-    r = api.post(LIST, {"title": "Jalan rusak", "body": "Jalan rusak parah sekali.", "category": "jalan"},
-                 format="json")
+    r = api.post(
+        LIST, {"title": "Jalan rusak", "body": "Jalan rusak parah sekali.", "category": "jalan"}, format="json"
+    )
     assert r.status_code == 401
 
 
@@ -310,7 +375,10 @@ def test_timeline_audiences_and_actor_labels(api, disposed_report, liaison_pu, o
     assert [e["type"] for e in public] == ["filed", "verified", "disposed", "followup"]
     assert public[0]["actor"] == "Pelapor"
     assert public[3]["actor"] == "Admin Dinas PU" and public[3]["disposition"] == {
-        "id": None, "agency": "dinas-pu", "agency_name": "Dinas PU"}
+        "id": None,
+        "agency": "dinas-pu",
+        "agency_name": "Dinas PU",
+    }
     assert all("Lia" not in e["actor"] and "Opi" not in e["actor"] for e in public)
     mine = client_for(citizen).get(detail(c) + "timeline/").json()
     assert [e["type"] for e in mine] == ["filed", "verified", "disposed", "followup", "reply"]
@@ -348,20 +416,25 @@ def test_reporter_uploads_evidence(citizen, client_for, file_report, api, operat
 
 def test_upload_refusals(citizen, other_citizen, client_for, file_report, disposed_report, liaison_pu):
     c = file_report()
-    bad = client_for(citizen).post(detail(c) + "attachments/",
-                                   {"file": SimpleUploadedFile("x.jpg", b"<html>bukan gambar</html>")},
-                                   format="multipart")
+    bad = client_for(citizen).post(
+        detail(c) + "attachments/",
+        {"file": SimpleUploadedFile("x.jpg", b"<html>bukan gambar</html>")},
+        format="multipart",
+    )
     assert bad.status_code == 400 and "file" in bad.json()
     assert client_for(citizen).post(detail(c) + "attachments/", {}, format="multipart").status_code == 400
     public = disposed_report()
-    assert client_for(other_citizen).post(detail(public) + "attachments/", {"file": jpeg()},
-                                          format="multipart").status_code == 403
+    assert (
+        client_for(other_citizen)
+        .post(detail(public) + "attachments/", {"file": jpeg()}, format="multipart")
+        .status_code
+        == 403
+    )
     # A liaison attaches to their follow-up; none yet → 400.
     r = client_for(liaison_pu).post(detail(public) + "attachments/", {"file": jpeg()}, format="multipart")
     assert r.status_code == 400 and "file" in r.json()
     workflow.withdraw(c.pk, by=citizen)
-    assert client_for(citizen).post(detail(c) + "attachments/", {"file": jpeg()},
-                                    format="multipart").status_code == 409
+    assert client_for(citizen).post(detail(c) + "attachments/", {"file": jpeg()}, format="multipart").status_code == 409
 
 
 def test_liaison_attaches_to_their_followup(disposed_report, liaison_pu, client_for, api):
@@ -380,8 +453,10 @@ def test_identity_log_for_the_reporter_only(file_report, operator, auditor, citi
     client_for(operator).get(detail(c))
     workflow.reveal(c.pk, by=auditor, reason="Pemeriksaan dugaan pungli oleh petugas.")
     log = client_for(citizen).get(detail(c) + "identity-log/").json()
-    assert [(e["kind"], e["role"], e["agency"]) for e in log] == [("reveal", "auditor", "Inspektorat"),
-                                                                  ("view", "operator", "Diskominfo")]
+    assert [(e["kind"], e["role"], e["agency"]) for e in log] == [
+        ("reveal", "auditor", "Inspektorat"),
+        ("view", "operator", "Diskominfo"),
+    ]
     assert log[0]["reason"] == "Pemeriksaan dugaan pungli oleh petugas."
     assert all("Opi Operator" not in str(e) and "Audi Tor" not in str(e) for e in log)
     assert client_for(operator).get(detail(c) + "identity-log/").status_code == 404
@@ -397,8 +472,9 @@ def test_similar_open_reports(api, disposed_report):
 
 
 # Notifications -----------------------------------------------------------------------------------
-def test_notifications_are_the_callers_own_in_app_messages(file_report, operator, citizen, other_citizen,
-                                                           client_for, django_capture_on_commit_callbacks):
+def test_notifications_are_the_callers_own_in_app_messages(
+    file_report, operator, citizen, other_citizen, client_for, django_capture_on_commit_callbacks
+):
     c = file_report()
     with django_capture_on_commit_callbacks(execute=True):
         workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])

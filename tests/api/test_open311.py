@@ -19,9 +19,23 @@ pytestmark = pytest.mark.django_db
 
 BASE = "/open311/v2/"
 REQUEST_FIELDS = {
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 }
 
 
@@ -51,8 +65,15 @@ def test_discovery(client):
 def test_services(client, region):
     services = client.get(BASE + "services.json").json()
     roads = next(s for s in services if s["service_code"] == "jalan")
-    assert roads == {"service_code": "jalan", "service_name": "Jalan dan jembatan", "description": "",
-                     "metadata": False, "type": "realtime", "keywords": "", "group": "Dinas PU"}
+    assert roads == {
+        "service_code": "jalan",
+        "service_name": "Jalan dan jembatan",
+        "description": "",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": "",
+        "group": "Dinas PU",
+    }
     root = xml(client.get(BASE + "services.xml"))
     assert root.tag == "services" and {s.findtext("service_code") for s in root} >= {"jalan", "kesehatan"}
     assert root.find("service/metadata").text == "false"
@@ -69,8 +90,13 @@ def test_service_definition(client, region):
 
 # Requests: reading ----------------------------------------------------------------------------------
 def test_request_fields(client, region, file_report, operator, liaison_pu):
-    c = file_report(location_text="Jl. Poros", kelurahan=region.kelurahan, kecamatan=region.kecamatan,
-                    lat=Decimal("-4.601234"), lng=Decimal("121.903456"))
+    c = file_report(
+        location_text="Jl. Poros",
+        kelurahan=region.kelurahan,
+        kecamatan=region.kecamatan,
+        lat=Decimal("-4.601234"),
+        lng=Decimal("121.903456"),
+    )
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu", "dinkes"])
     row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
     assert set(row) == REQUEST_FIELDS
@@ -125,8 +151,12 @@ def test_list_filters(client, region, disposed_report, liaison_pu, citizen):
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     assert ids(f"?start_date={tomorrow}") == []
     assert ids(f"?end_date={tomorrow}") == sorted([road.tracking_id, health.tracking_id])
-    for bad in ("?status=pending", "?start_date=kemarin", "?end_date=2026-13-40",
-                f"?start_date={tomorrow}&end_date=2020-01-01"):
+    for bad in (
+        "?status=pending",
+        "?start_date=kemarin",
+        "?end_date=2026-13-40",
+        f"?start_date={tomorrow}&end_date=2020-01-01",
+    ):
         r = client.get(BASE + "requests.json" + bad)
         assert r.status_code == 400 and r.json()[0]["code"] == 400, bad
         assert xml(client.get(BASE + "requests.xml" + bad)).tag == "errors"
@@ -191,28 +221,54 @@ def post(client, fmt="json", **fields):
 
 
 def test_create_files_a_report(client, region, key):
-    r = post(client, api_key=key, service_code="jalan", lat="-4.6012345678", long="121.90345", email="Budi@Contoh.id",
-             first_name="Budi", last_name="Hartono", phone="0812 5555 6666",
-             description="Lubang besar di tikungan dekat jembatan, sudah ada motor jatuh.",
-             address_string="Jl. Poros km 3", media_url="https://contoh.id/foto.jpg")
+    r = post(
+        client,
+        api_key=key,
+        service_code="jalan",
+        lat="-4.6012345678",
+        long="121.90345",
+        email="Budi@Contoh.id",
+        first_name="Budi",
+        last_name="Hartono",
+        phone="0812 5555 6666",
+        description="Lubang besar di tikungan dekat jembatan, sudah ada motor jatuh.",
+        address_string="Jl. Poros km 3",
+        media_url="https://contoh.id/foto.jpg",
+    )
     assert r.status_code == 201, r.content
     row = r.json()[0]
     c = Complaint.objects.get(tracking_id=row["service_request_id"])
     assert row["service_notice"] and row["account_id"] is None
-    assert (c.channel, c.privacy, c.category, c.location_text) == ("open311", Privacy.ANONIM, region.roads,
-                                                                    "Jl. Poros km 3")
+    assert (c.channel, c.privacy, c.category, c.location_text) == (
+        "open311",
+        Privacy.ANONIM,
+        region.roads,
+        "Jl. Poros km 3",
+    )
     assert c.lat == Decimal("-4.601235") and c.channel_link == "https://contoh.id/foto.jpg"
     user = c.reporter
     assert (user.email, user.full_name, user.phone, user.email_verified, user.sms_only) == (
-        "budi@contoh.id", "Budi Hartono", "+6281255556666", False, False)
+        "budi@contoh.id",
+        "Budi Hartono",
+        "+6281255556666",
+        False,
+        False,
+    )
     # Not public until an operator verifies it.
     assert client.get(BASE + f"requests/{c.tracking_id}.json").status_code == 404
 
 
 def test_create_xml_and_existing_account(client, region, key, citizen):
-    r = post(client, "xml", api_key=key, service_code="kesehatan", address_string="Puskesmas Kota",
-             email="alice@warga.id", description="Antrian puskesmas sangat panjang tanpa nomor urut.",
-             privacy="rahasia")
+    r = post(
+        client,
+        "xml",
+        api_key=key,
+        service_code="kesehatan",
+        address_string="Puskesmas Kota",
+        email="alice@warga.id",
+        description="Antrian puskesmas sangat panjang tanpa nomor urut.",
+        privacy="rahasia",
+    )
     assert r.status_code == 201
     tracking_id = xml(r).findtext("request/service_request_id")
     c = Complaint.objects.get(tracking_id=tracking_id)
@@ -237,8 +293,14 @@ def test_create_xml_and_existing_account(client, region, key, citizen):
     ],
 )
 def test_create_refusals(client, region, key, change, code):
-    fields = {"api_key": key, "service_code": "jalan", "lat": "-4.6", "long": "121.9", "email": "budi@contoh.id",
-              "description": "Lubang besar di tikungan dekat jembatan."}
+    fields = {
+        "api_key": key,
+        "service_code": "jalan",
+        "lat": "-4.6",
+        "long": "121.9",
+        "email": "budi@contoh.id",
+        "description": "Lubang besar di tikungan dekat jembatan.",
+    }
     fields.update({k: v for k, v in change.items()})
     for fmt in ("json", "xml"):
         r = post(client, fmt, **fields)
@@ -252,14 +314,29 @@ def test_create_refusals(client, region, key, change, code):
 
 def test_inactive_key_refused(client, region, key):
     Open311Key.objects.update(is_active=False)
-    r = post(client, api_key=key, service_code="jalan", lat="-4.6", long="121.9", email="budi@contoh.id",
-             description="Lubang besar di tikungan dekat jembatan.")
+    r = post(
+        client,
+        api_key=key,
+        service_code="jalan",
+        lat="-4.6",
+        long="121.9",
+        email="budi@contoh.id",
+        description="Lubang besar di tikungan dekat jembatan.",
+    )
     assert r.status_code == 403
 
 
 def test_phone_of_another_account_is_not_taken_over(client, region, key, citizen):
-    r = post(client, api_key=key, service_code="jalan", lat="-4.6", long="121.9", email="budi@contoh.id",
-             phone="0852-9860-111", description="Lubang besar di tikungan dekat jembatan.")
+    r = post(
+        client,
+        api_key=key,
+        service_code="jalan",
+        lat="-4.6",
+        long="121.9",
+        email="budi@contoh.id",
+        phone="0852-9860-111",
+        description="Lubang besar di tikungan dekat jembatan.",
+    )
     assert r.status_code == 201
     assert User.objects.get(email="budi@contoh.id").phone is None
 
@@ -288,6 +365,8 @@ def test_public_attachments_q_matches_attachments_for(disposed_report, citizen, 
     on_question = uploads.add_attachment(c, by=liaison_pu, uploaded=png(), event=question)
     expected = set(privacy.attachments_for(c, AnonymousUser()).values_list("pk", flat=True))
     assert expected == {evidence.pk, on_followup.pk}
-    assert set(Attachment.objects.filter(privacy.public_attachments_q(), complaint=c).values_list("pk", flat=True)) \
+    assert (
+        set(Attachment.objects.filter(privacy.public_attachments_q(), complaint=c).values_list("pk", flat=True))
         == expected
+    )
     assert hidden.pk not in expected and on_question.pk not in expected

@@ -28,8 +28,15 @@ def api_for(request, name):
 
 
 def report(request, privacy, state):
-    return build_report(request, privacy, state, title="Drainase tersumbat Kalimantang",
-                        body="Saluran air di Jalan Poros tersumbat sampah sejak minggu lalu.", lat=LAT, lng=LNG)
+    return build_report(
+        request,
+        privacy,
+        state,
+        title="Drainase tersumbat Kalimantang",
+        body="Saluran air di Jalan Poros tersumbat sampah sejak minggu lalu.",
+        lat=LAT,
+        lng=LNG,
+    )
 
 
 def exact_coordinates(name, exp):

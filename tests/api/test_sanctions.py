@@ -58,11 +58,13 @@ def test_confirm_and_waive(recommendations, auditor, auditor_bkd, client_for):
     r = client.post(f"/api/v1/sanctions/{pu.pk}/confirm/", {"reason": "Bukti eskalasi lengkap dan sah."}, format="json")
     assert r.status_code == 200 and r.json()["status"] == "confirmed"
     assert r.json()["decision_reason"] == "Bukti eskalasi lengkap dan sah."
-    again = client_for(auditor_bkd).post(f"/api/v1/sanctions/{pu.pk}/waive/",
-                                          {"reason": "Keterlambatan karena gangguan sistem."}, format="json")
+    again = client_for(auditor_bkd).post(
+        f"/api/v1/sanctions/{pu.pk}/waive/", {"reason": "Keterlambatan karena gangguan sistem."}, format="json"
+    )
     assert again.status_code == 409
-    r = client_for(auditor_bkd).post(f"/api/v1/sanctions/{dinkes.pk}/waive/",
-                                     {"reason": "Keterlambatan karena gangguan sistem."}, format="json")
+    r = client_for(auditor_bkd).post(
+        f"/api/v1/sanctions/{dinkes.pk}/waive/", {"reason": "Keterlambatan karena gangguan sistem."}, format="json"
+    )
     assert r.status_code == 200 and r.json()["status"] == "waived"
     assert Sanction.objects.get(pk=dinkes.pk).decided_by == auditor_bkd
 
@@ -70,11 +72,13 @@ def test_confirm_and_waive(recommendations, auditor, auditor_bkd, client_for):
 def test_decisions_refused(recommendations, auditor, head_pu, region, client_for):
     # Never one's own agency: the Inspektorat's auditor does not decide the Inspektorat's sanction.
     own = recommendations["inspektorat"]
-    r = client_for(auditor).post(f"/api/v1/sanctions/{own.pk}/confirm/", {"reason": "Bukti eskalasi lengkap."},
-                                 format="json")
+    r = client_for(auditor).post(
+        f"/api/v1/sanctions/{own.pk}/confirm/", {"reason": "Bukti eskalasi lengkap."}, format="json"
+    )
     assert r.status_code == 403
-    r = client_for(head_pu).post(f"/api/v1/sanctions/{recommendations['pu'].pk}/confirm/",
-                                 {"reason": "Bukti eskalasi lengkap."}, format="json")
+    r = client_for(head_pu).post(
+        f"/api/v1/sanctions/{recommendations['pu'].pk}/confirm/", {"reason": "Bukti eskalasi lengkap."}, format="json"
+    )
     assert r.status_code == 403
     # An observer reads, never decides.
     from agencies.models import Agency, AgencyKind
@@ -82,30 +86,36 @@ def test_decisions_refused(recommendations, auditor, head_pu, region, client_for
     ombudsman = Agency.objects.create(slug="ombudsman", name="Ombudsman", kind=AgencyKind.OBSERVER)
     observer = make_user("pengamat@ombudsman.go.id", "Pengamat", (Role.AUDITOR, ombudsman))
     assert client_for(observer).get("/api/v1/sanctions/").status_code == 200
-    r = client_for(observer).post(f"/api/v1/sanctions/{recommendations['pu'].pk}/waive/",
-                                  {"reason": "Bukti eskalasi lengkap."}, format="json")
+    r = client_for(observer).post(
+        f"/api/v1/sanctions/{recommendations['pu'].pk}/waive/", {"reason": "Bukti eskalasi lengkap."}, format="json"
+    )
     assert r.status_code == 403
     assert Membership.objects.filter(user=observer).count() == 1
 
 
 def test_missing_and_not_visible_are_404(recommendations, head_pu, auditor, client_for):
     dinkes = recommendations["dinkes"]
-    r = client_for(head_pu).post(f"/api/v1/sanctions/{dinkes.pk}/clarify/",
-                                 {"clarification": "Penghubung sedang cuti sakit."}, format="json")
-    missing = client_for(head_pu).post("/api/v1/sanctions/999999/clarify/",
-                                       {"clarification": "Penghubung sedang cuti sakit."}, format="json")
+    r = client_for(head_pu).post(
+        f"/api/v1/sanctions/{dinkes.pk}/clarify/", {"clarification": "Penghubung sedang cuti sakit."}, format="json"
+    )
+    missing = client_for(head_pu).post(
+        "/api/v1/sanctions/999999/clarify/", {"clarification": "Penghubung sedang cuti sakit."}, format="json"
+    )
     assert r.status_code == missing.status_code == 404 and r.json() == missing.json()
-    huge = client_for(auditor).post(f"/api/v1/sanctions/{2**70}/confirm/", {"reason": "Bukti eskalasi lengkap."},
-                                    format="json")
+    huge = client_for(auditor).post(
+        f"/api/v1/sanctions/{2**70}/confirm/", {"reason": "Bukti eskalasi lengkap."}, format="json"
+    )
     assert huge.status_code == 404
 
 
 def test_head_clarifies_once(recommendations, head_pu, client_for):
     pu = recommendations["pu"]
     client = client_for(head_pu)
-    r = client.post(f"/api/v1/sanctions/{pu.pk}/clarify/", {"clarification": "Penghubung sedang cuti sakit."},
-                    format="json")
+    r = client.post(
+        f"/api/v1/sanctions/{pu.pk}/clarify/", {"clarification": "Penghubung sedang cuti sakit."}, format="json"
+    )
     assert r.status_code == 200 and r.json()["clarification"] == "Penghubung sedang cuti sakit."
-    r = client.post(f"/api/v1/sanctions/{pu.pk}/clarify/", {"clarification": "Penghubung sedang cuti sakit."},
-                    format="json")
+    r = client.post(
+        f"/api/v1/sanctions/{pu.pk}/clarify/", {"clarification": "Penghubung sedang cuti sakit."}, format="json"
+    )
     assert r.status_code == 409

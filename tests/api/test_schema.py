@@ -41,15 +41,42 @@ def test_schema_is_valid_openapi_without_warnings(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     text = target.read_text()
-    for path in ("/api/v1/auth/register/", "/api/v1/auth/token/", "/api/v1/agencies/", "/api/v1/categories/",
-                 "/api/v1/complaints/", "/api/v1/complaints/{tracking_id}/",
-                 "/api/v1/complaints/{tracking_id}/timeline/", "/api/v1/complaints/{tracking_id}/attachments/",
-                 "/api/v1/complaints/{tracking_id}/identity-log/", "/api/v1/sanctions/",
-                 "/api/v1/sanctions/{id}/confirm/", "/api/v1/sanctions/{id}/waive/"):
+    for path in (
+        "/api/v1/auth/register/",
+        "/api/v1/auth/token/",
+        "/api/v1/agencies/",
+        "/api/v1/categories/",
+        "/api/v1/complaints/",
+        "/api/v1/complaints/{tracking_id}/",
+        "/api/v1/complaints/{tracking_id}/timeline/",
+        "/api/v1/complaints/{tracking_id}/attachments/",
+        "/api/v1/complaints/{tracking_id}/identity-log/",
+        "/api/v1/sanctions/",
+        "/api/v1/sanctions/{id}/confirm/",
+        "/api/v1/sanctions/{id}/waive/",
+    ):
         assert f"  {path}:" in text, path
-    for action in ("verify", "dispose", "postpone", "archive", "merge", "complete", "followup", "return", "finish",
-                   "reply", "accept", "rate", "reopen", "support", "privacy", "withdraw", "forward", "extend",
-                   "reveal"):
+    for action in (
+        "verify",
+        "dispose",
+        "postpone",
+        "archive",
+        "merge",
+        "complete",
+        "followup",
+        "return",
+        "finish",
+        "reply",
+        "accept",
+        "rate",
+        "reopen",
+        "support",
+        "privacy",
+        "withdraw",
+        "forward",
+        "extend",
+        "reveal",
+    ):
         assert f"  /api/v1/complaints/{{tracking_id}}/{action}/:" in text, action
 
 
@@ -65,8 +92,9 @@ def test_schema_and_docs_are_served_locally(client):
 
 
 @pytest.fixture
-def world(region, file_report, disposed_report, operator, liaison_pu, citizen, other_citizen, auditor, head_pu,
-          auditor_bkd):
+def world(
+    region, file_report, disposed_report, operator, liaison_pu, citizen, other_citizen, auditor, head_pu, auditor_bkd
+):
     """Reports in several states, so generated requests also reach real objects."""
     reports = [file_report(), file_report(privacy="rahasia"), disposed_report(), disposed_report(privacy="anonim")]
     c = disposed_report()

@@ -57,8 +57,9 @@ def test_missing_or_bad_signature_is_403(send, settings):
 def test_signature_covers_the_raw_body(client):
     raw = urlencode({"from": "08112222333", "text": "CEK LPR-0000-0000"}).encode()
     tampered = urlencode({"from": "08112222333", "text": "CEK LPR-1111-1111"}).encode()
-    r = client.generic("POST", URL, tampered, content_type="application/x-www-form-urlencoded",
-                       HTTP_X_SIGNATURE=sign(raw))
+    r = client.generic(
+        "POST", URL, tampered, content_type="application/x-www-form-urlencoded", HTTP_X_SIGNATURE=sign(raw)
+    )
     assert r.status_code == 403
 
 
@@ -66,7 +67,9 @@ def test_get_is_not_allowed(client):
     assert client.get(URL).status_code == 405
 
 
-@pytest.mark.parametrize("data", [{"text": "LAPOR x"}, {"from": "12", "text": "CEK"}, {"from": "0811\x00", "text": "x"}])
+@pytest.mark.parametrize(
+    "data", [{"text": "LAPOR x"}, {"from": "12", "text": "CEK"}, {"from": "0811\x00", "text": "x"}]
+)
 def test_bad_payload_is_400(client, data):
     raw = json.dumps(data).encode()
     r = client.generic("POST", URL, raw, content_type="application/json", HTTP_X_SIGNATURE=sign(raw))
@@ -271,8 +274,9 @@ def test_flush_sends_replies_left_by_a_broker_outage(send, sms_outbox, monkeypat
 # The privacy rule of the SMS surface ----------------------------------------------------------
 @pytest.mark.parametrize("privacy_level", ["umum", "anonim", "rahasia"])
 @pytest.mark.parametrize("state", ["unverified", "verified"])
-def test_get_for_sms_reaches_own_and_public_reports_only(request, privacy_level, state, citizen, other_citizen,
-                                                         operator):
+def test_get_for_sms_reaches_own_and_public_reports_only(
+    request, privacy_level, state, citizen, other_citizen, operator
+):
     from complaints import privacy
     from tests.privacy_matrix import build_report
 

@@ -45,8 +45,13 @@ def test_sms_reporters_hear_by_sms(region, operator, sms_outbox, django_capture_
     from accounts.models import User
 
     sms_user = User.objects.create_user(email="628529860111@sms.lapor.invalid", phone="085298601110", sms_only=True)
-    c = workflow.file_complaint(reporter=sms_user, title="Lampu jalan mati", body="Lampu jalan di Jl. Poros mati total.",
-                                channel="sms", category=region.roads)
+    c = workflow.file_complaint(
+        reporter=sms_user,
+        title="Lampu jalan mati",
+        body="Lampu jalan di Jl. Poros mati total.",
+        channel="sms",
+        category=region.roads,
+    )
     assert c.privacy == "rahasia"  # SMS reports are rahasia unless the reporter says otherwise
     with django_capture_on_commit_callbacks(execute=True):
         workflow.postpone(c.pk, by=operator, reason="Sebutkan nama desa.")
@@ -55,8 +60,9 @@ def test_sms_reporters_hear_by_sms(region, operator, sms_outbox, django_capture_
     assert mail.outbox == []
 
 
-def test_followers_lose_notifications_when_privacy_is_raised(disposed_report, liaison_pu, citizen, other_citizen,
-                                                           django_capture_on_commit_callbacks):
+def test_followers_lose_notifications_when_privacy_is_raised(
+    disposed_report, liaison_pu, citizen, other_citizen, django_capture_on_commit_callbacks
+):
     c = disposed_report(privacy="umum")
     workflow.support(c.pk, by=other_citizen)
     d = c.dispositions.get()

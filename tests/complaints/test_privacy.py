@@ -11,15 +11,51 @@ from complaints.privacy import Level, get_complaint_or_404, reporter_identity, r
 
 # (persona, privacy) -> (sees the report, identity level, view is logged)
 MATRIX = {
-    "anonymous": {"umum": (True, Level.NAME, False), "anonim": (True, Level.NONE, False), "rahasia": (False, None, None)},
-    "other_citizen": {"umum": (True, Level.NAME, False), "anonim": (True, Level.NONE, False), "rahasia": (False, None, None)},
-    "citizen": {"umum": (True, Level.FULL, False), "anonim": (True, Level.FULL, False), "rahasia": (True, Level.FULL, False)},
-    "operator": {"umum": (True, Level.FULL, False), "anonim": (True, Level.FULL, True), "rahasia": (True, Level.FULL, True)},
-    "liaison_pu": {"umum": (True, Level.CONTACT, False), "anonim": (True, Level.NONE, False), "rahasia": (True, Level.NONE, False)},
-    "head_pu": {"umum": (True, Level.CONTACT, False), "anonim": (True, Level.NONE, False), "rahasia": (True, Level.NONE, False)},
-    "liaison_dinkes": {"umum": (True, Level.NAME, False), "anonim": (True, Level.NONE, False), "rahasia": (False, None, None)},
-    "liaison_bina_marga": {"umum": (True, Level.NAME, False), "anonim": (True, Level.NONE, False), "rahasia": (False, None, None)},
-    "auditor": {"umum": (True, Level.NAME, False), "anonim": (True, Level.NONE, False), "rahasia": (True, Level.NONE, False)},
+    "anonymous": {
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (False, None, None),
+    },
+    "other_citizen": {
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (False, None, None),
+    },
+    "citizen": {
+        "umum": (True, Level.FULL, False),
+        "anonim": (True, Level.FULL, False),
+        "rahasia": (True, Level.FULL, False),
+    },
+    "operator": {
+        "umum": (True, Level.FULL, False),
+        "anonim": (True, Level.FULL, True),
+        "rahasia": (True, Level.FULL, True),
+    },
+    "liaison_pu": {
+        "umum": (True, Level.CONTACT, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (True, Level.NONE, False),
+    },
+    "head_pu": {
+        "umum": (True, Level.CONTACT, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (True, Level.NONE, False),
+    },
+    "liaison_dinkes": {
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (False, None, None),
+    },
+    "liaison_bina_marga": {
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (False, None, None),
+    },
+    "auditor": {
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (True, Level.NONE, False),
+    },
 }
 
 
@@ -63,8 +99,15 @@ def test_matrix_on_a_disposed_report(request, disposed_report, name, privacy):
 @pytest.mark.parametrize("privacy", ["umum", "anonim", "rahasia"])
 @pytest.mark.parametrize(
     "name,sees",
-    [("anonymous", False), ("other_citizen", False), ("liaison_pu", False), ("liaison_dinkes", False),
-     ("auditor", True), ("operator", True), ("citizen", True)],
+    [
+        ("anonymous", False),
+        ("other_citizen", False),
+        ("liaison_pu", False),
+        ("liaison_dinkes", False),
+        ("auditor", True),
+        ("operator", True),
+        ("citizen", True),
+    ],
 )
 def test_unverified_reports_are_private_to_reporter_and_oversight(request, file_report, name, sees, privacy):
     report = file_report(privacy=privacy)
@@ -130,7 +173,9 @@ def test_subdisposed_unit_counts_as_disposed(disposed_report, liaison_pu, liaiso
 def test_returned_opd_keeps_history_without_identity(disposed_report, liaison_pu):
     report = disposed_report(privacy="umum")
     d = report.dispositions.get()
-    workflow.return_disposition(report.pk, by=liaison_pu, disposition=d.pk, reason="Jalan provinsi, bukan kewenangan kami.")
+    workflow.return_disposition(
+        report.pk, by=liaison_pu, disposition=d.pk, reason="Jalan provinsi, bukan kewenangan kami."
+    )
     assert Complaint.objects.visible_to(liaison_pu).filter(pk=report.pk).exists()
     assert reporter_visible_to(report, liaison_pu).level == Level.NAME  # the public display name only
     assert not liaison_pu.can("followup", report)

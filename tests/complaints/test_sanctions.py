@@ -45,13 +45,17 @@ def staff(region, operator, liaison_pu, liaison_bina_marga, liaison_dinkes, head
     liaison_pu.nip = "198502022010012002"
     liaison_pu.save(update_fields=["nip"])
     observer = Agency.objects.create(slug="ombudsman", name="Ombudsman RI", kind=AgencyKind.OBSERVER)
-    return type("Staff", (), {
-        "head_dinkes": make_user("kepala.dinkes@pemda.go.id", "Kepala Dinkes", ("head", region.dinkes)),
-        "head_diskominfo": make_user("kepala@kominfo.go.id", "Kepala Kominfo", ("head", region.diskominfo)),
-        "observer": make_user("pengamat@ombudsman.go.id", "Peng Amat", ("auditor", observer)),
-        "auditor_inspektorat": auditor,
-        "auditor_bkd": auditor_bkd,
-    })()
+    return type(
+        "Staff",
+        (),
+        {
+            "head_dinkes": make_user("kepala.dinkes@pemda.go.id", "Kepala Dinkes", ("head", region.dinkes)),
+            "head_diskominfo": make_user("kepala@kominfo.go.id", "Kepala Kominfo", ("head", region.diskominfo)),
+            "observer": make_user("pengamat@ombudsman.go.id", "Peng Amat", ("auditor", observer)),
+            "auditor_inspektorat": auditor,
+            "auditor_bkd": auditor_bkd,
+        },
+    )()
 
 
 @pytest.fixture
@@ -62,10 +66,21 @@ def november(region, staff, file_report, disposed_report, liaison_pu):
     r.pu = at(local(2026, 11, 2, 10), disposed_report)
     r.pu_unit = at(local(2026, 11, 2, 10, 5), disposed_report, title="Jembatan retak di Desa Lamokato")
     d = r.pu_unit.dispositions.get()
-    at(local(2026, 11, 3, 9), workflow.subdispose, r.pu_unit.pk, by=liaison_pu, disposition=d.pk,
-       unit="dinas-pu-bina-marga")
-    r.dinkes = at(local(2026, 11, 2, 11), disposed_report, agencies=("dinkes",), category=region.health,
-                  title="Antrian puskesmas terlalu lama")
+    at(
+        local(2026, 11, 3, 9),
+        workflow.subdispose,
+        r.pu_unit.pk,
+        by=liaison_pu,
+        disposition=d.pk,
+        unit="dinas-pu-bina-marga",
+    )
+    r.dinkes = at(
+        local(2026, 11, 2, 11),
+        disposed_report,
+        agencies=("dinkes",),
+        category=region.health,
+        title="Antrian puskesmas terlalu lama",
+    )
     r.unverified = at(local(2026, 11, 2, 12), file_report, title="Sampah menumpuk di pasar")
     r.aspirasi = at(local(2026, 11, 2, 13), disposed_report, kind="aspirasi", title="Usul taman kota baru")
     sweep(local(2026, 11, 6, 12))  # reminders on time
@@ -88,24 +103,32 @@ def test_one_recommendation_per_agency_with_frozen_evidence(november, staff):
     assert sorted(made) == ["dinas-pu", "dinkes", "diskominfo"]  # the unit is charged to its OPD; aspirasi not counted
     pu = made["dinas-pu"]
     assert (pu.month, pu.status) == (NOVEMBER, Sanction.Status.RECOMMENDED)
-    assert sorted(e["tracking_id"] for e in pu.evidence) == sorted([november.pu.tracking_id, november.pu_unit.tracking_id])
+    assert sorted(e["tracking_id"] for e in pu.evidence) == sorted(
+        [november.pu.tracking_id, november.pu_unit.tracking_id]
+    )
     item = next(e for e in pu.evidence if e["tracking_id"] == november.pu.tracking_id)
     assert item["clock_kind"] == ClockKind.FOLLOWUP and item["disposition_agency"] == "Dinas PU"
     assert timezone.localtime(datetime.fromisoformat(item["deadline"])) == local(2026, 11, 9, 23, 59, 59, 999999)
     assert timezone.localtime(datetime.fromisoformat(item["escalated_at"])) == local(2026, 11, 12, 23, 59, 59, 999999)
     assert item["days_late"] == 16  # 10 November … 1 December, working days, still running
     assert {"name": "Kepala PU", "nip": "197001012000031001", "role": "head", "agency": "Dinas PU"} in item["people"]
-    assert {"name": "Lia Penghubung", "nip": "198502022010012002", "role": "liaison", "agency": "Dinas PU"} in item["people"]
+    assert {"name": "Lia Penghubung", "nip": "198502022010012002", "role": "liaison", "agency": "Dinas PU"} in item[
+        "people"
+    ]
     unit_item = next(e for e in pu.evidence if e["tracking_id"] == november.pu_unit.tracking_id)
     assert unit_item["disposition_agency"] == "Bidang Bina Marga"
     assert {p["name"] for p in unit_item["people"]} == {"Kepala PU", "Budi Bina"}
     operators = made["diskominfo"].evidence[0]
     assert operators["clock_kind"] == ClockKind.VERIFICATION
-    assert {(p["name"], p["role"]) for p in operators["people"]} == {("Kepala Kominfo", "head"), ("Opi Operator", "operator")}
+    assert {(p["name"], p["role"]) for p in operators["people"]} == {
+        ("Kepala Kominfo", "head"),
+        ("Opi Operator", "operator"),
+    }
     # Each counted step is tied to its one recommendation.
     assert SanctionEvidence.objects.count() == 4
-    assert set(SanctionEvidence.objects.filter(sanction=pu).values_list("step__clock__complaint__tracking_id", flat=True)) \
-        == {november.pu.tracking_id, november.pu_unit.tracking_id}
+    assert set(
+        SanctionEvidence.objects.filter(sanction=pu).values_list("step__clock__complaint__tracking_id", flat=True)
+    ) == {november.pu.tracking_id, november.pu_unit.tracking_id}
 
     # Frozen: later changes of the people of record do not touch it.
     staff.head_dinkes.membership_set.all().delete()
@@ -136,7 +159,9 @@ def test_a_clock_counts_once_in_the_month_it_escalated(november):
     sweep(local(2027, 1, 5, 9))
     december = build(date(2026, 12, 1), now=local(2027, 1, 1, 6))
     counted = {e["clock"] for s in december["created"] for e in s.evidence}
-    november_clocks = set(SanctionEvidence.objects.filter(sanction__month=NOVEMBER).values_list("step__clock", flat=True))
+    november_clocks = set(
+        SanctionEvidence.objects.filter(sanction__month=NOVEMBER).values_list("step__clock", flat=True)
+    )
     assert not counted & november_clocks
     # December's recommendations hold only clocks that escalated in December (the settlement ceilings
     # of early-November dispositions escalate in January).
@@ -149,8 +174,13 @@ def test_an_escalation_recorded_after_the_month_was_built(region, staff, dispose
     early = at(local(2026, 11, 2, 10), disposed_report)
     sweep(local(2026, 11, 20, 9))  # early's escalation (12 Nov)
     late_pu = at(local(2026, 11, 16, 10), disposed_report, title="Gorong-gorong ambrol di Jl. Poros")
-    late_dinkes = at(local(2026, 11, 16, 10, 5), disposed_report, agencies=("dinkes",), category=region.health,
-                     title="Obat kosong di puskesmas")
+    late_dinkes = at(
+        local(2026, 11, 16, 10, 5),
+        disposed_report,
+        agencies=("dinkes",),
+        category=region.health,
+        title="Obat kosong di puskesmas",
+    )
     first = build()
     assert sorted(by_agency(first)) == ["dinas-pu"]
     frozen = Sanction.objects.get(agency__slug="dinas-pu").evidence
@@ -221,7 +251,10 @@ def test_confirm_and_waive_by_the_right_auditors(made, staff, head_pu, liaison_p
     assert "reason" in err.value.fields
     confirmed = sanctions.confirm(pu.pk, auditor, "Terlambat tanpa alasan yang sah.")
     assert (confirmed.status, confirmed.decided_by, confirmed.decision_reason) == (
-        Sanction.Status.CONFIRMED, auditor, "Terlambat tanpa alasan yang sah.")
+        Sanction.Status.CONFIRMED,
+        auditor,
+        "Terlambat tanpa alasan yang sah.",
+    )
     with pytest.raises(TransitionError):
         sanctions.waive(pu.pk, auditor_bkd, "Berubah pikiran setelah konfirmasi.")
     with pytest.raises(NotFound):
@@ -274,8 +307,19 @@ def test_payroll_export_csv_and_xlsx(made, auditor, head_pu):
     assert [s.pk for s in confirmed] == [pu.pk]
 
     rows = list(csv.reader(io.StringIO(sanctions.export_csv(confirmed).decode("utf-8-sig"))))
-    assert rows[0] == ["Instansi", "Bulan", "Jumlah bukti", "Hari terlambat", "Nama", "NIP", "Peran", "Keputusan",
-                       "Auditor", "Tanggal keputusan", "Alasan"]
+    assert rows[0] == [
+        "Instansi",
+        "Bulan",
+        "Jumlah bukti",
+        "Hari terlambat",
+        "Nama",
+        "NIP",
+        "Peran",
+        "Keputusan",
+        "Auditor",
+        "Tanggal keputusan",
+        "Alasan",
+    ]
     body = rows[1:]
     assert {r[4] for r in body} == {"Kepala PU", "Lia Penghubung", "Budi Bina"}
     head = next(r for r in body if r[4] == "Kepala PU")
@@ -336,14 +380,20 @@ def test_detail_page_and_the_decision_form(client, made, auditor, staff, head_pu
     html = client.get(url).content.decode()
     assert pu.evidence[0]["tracking_id"] in html and "197001012000031001" in html
     assert 'name="decision"' not in html  # observers only read
-    assert client.post(url + "keputusan/", {"decision": "confirm", "reason": "Pengamat mencoba memutuskan."}).status_code == 403
+    assert (
+        client.post(url + "keputusan/", {"decision": "confirm", "reason": "Pengamat mencoba memutuskan."}).status_code
+        == 403
+    )
 
     client.force_login(auditor)
     html = client.get(url).content.decode()
     assert 'name="decision"' in html and 'name="clarification"' not in html
     r = client.post(url + "keputusan/", {"decision": "confirm", "reason": "pendek"})
     assert r.status_code == 400 and "minimal 10 karakter" in r.content.decode()
-    assert client.post(url + "keputusan/", {"decision": "hapus", "reason": "Keputusan yang tidak dikenal."}).status_code == 400
+    assert (
+        client.post(url + "keputusan/", {"decision": "hapus", "reason": "Keputusan yang tidak dikenal."}).status_code
+        == 400
+    )
     r = client.post(url + "keputusan/", {"decision": "confirm", "reason": "Terlambat tanpa alasan yang sah."})
     assert r.status_code == 302 and r["Location"] == url
     pu.refresh_from_db()
@@ -369,7 +419,10 @@ def test_head_clarifies_on_the_page_and_others_get_404(client, made, staff, head
     assert "Penghubung sedang cuti melahirkan." in html and 'name="clarification"' not in html
     assert client.get(f"/audit/sanksi/{dinkes.pk}/").status_code == 404
     assert client.get("/audit/sanksi/999999/").status_code == 404
-    assert client.post(f"/audit/sanksi/{dinkes.pk}/klarifikasi/", {"clarification": "Bukan urusan saya."}).status_code == 404
+    assert (
+        client.post(f"/audit/sanksi/{dinkes.pk}/klarifikasi/", {"clarification": "Bukan urusan saya."}).status_code
+        == 404
+    )
 
 
 # Command and beat task --------------------------------------------------------------------------------
@@ -385,11 +438,14 @@ def test_command_builds_and_re_runs(november, capsys):
     assert "tpp_sanctions 2026-11: created=0 existing=3" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--month", "2026/11"], "YYYY-MM"),
-    (["--month", "2026-11", "--now", "2026-11-20T10:00:00+07:00"], "belum berakhir"),
-    (["--month", "2026-11", "--now", "besok"], "ISO-8601"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--month", "2026/11"], "YYYY-MM"),
+        (["--month", "2026-11", "--now", "2026-11-20T10:00:00+07:00"], "belum berakhir"),
+        (["--month", "2026-11", "--now", "besok"], "ISO-8601"),
+    ],
+)
 def test_command_refuses_bad_input(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("tpp_sanctions", *args)

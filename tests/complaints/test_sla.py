@@ -92,7 +92,9 @@ def steps_of(clock):
 
 
 def recipients(event):
-    return {(n.recipient.email, n.channel) for n in Notification.objects.filter(event=event).select_related("recipient")}
+    return {
+        (n.recipient.email, n.channel) for n in Notification.objects.filter(event=event).select_related("recipient")
+    }
 
 
 def emails_to(address, tracking_id=None):
@@ -107,8 +109,9 @@ def clock_of(complaint, kind, disposition=None):
 
 
 # The worked example: verification clock across Nyepi and Idul Fitri ------------------------------
-def test_worked_example_verification_ladder(march_holidays, file_report, operator, head_diskominfo, auditor, sweep,
-                                            at, citizen):
+def test_worked_example_verification_ladder(
+    march_holidays, file_report, operator, head_diskominfo, auditor, sweep, at, citizen
+):
     c = at(local(2026, 3, 13, 10), file_report)  # Friday 13 March 2026, 10:00 WIB
     clock = clock_of(c, ClockKind.VERIFICATION)
     assert clock.due_at == end_of(2026, 3, 25) == c.verification_due_at
@@ -136,7 +139,10 @@ def test_worked_example_verification_ladder(march_holidays, file_report, operato
     assert sweep(local(2026, 3, 31, 0, 0, 1))["escalated"] == 1
     escalated = steps_of(clock)[StepKind.ESCALATED]
     assert escalated.due_at == end_of(2026, 3, 30)
-    assert {email for email, _ch in recipients(escalated.event)} == {"kepala@kominfo.go.id", "auditor@inspektorat.go.id"}
+    assert {email for email, _ch in recipients(escalated.event)} == {
+        "kepala@kominfo.go.id",
+        "auditor@inspektorat.go.id",
+    }
 
     # Nothing more, ever; the report itself did not change.
     assert sweep(local(2026, 6, 1)) == {}
@@ -152,8 +158,9 @@ def test_worked_example_verification_ladder(march_holidays, file_report, operato
         ("Asia/Jayapura", datetime(2026, 3, 25, 14, 59, 59, 999999, tzinfo=ZoneInfo("UTC"))),  # WIT +9
     ],
 )
-def test_deadlines_follow_the_deployment_time_zone(settings, zone, utc_deadline, march_holidays, file_report, operator,
-                                                   sweep, at):
+def test_deadlines_follow_the_deployment_time_zone(
+    settings, zone, utc_deadline, march_holidays, file_report, operator, sweep, at
+):
     settings.TIME_ZONE = zone
     with timezone.override(ZoneInfo(zone)):
         c = at(local(2026, 3, 13, 10), file_report)
@@ -169,8 +176,9 @@ def test_deadlines_follow_the_deployment_time_zone(settings, zone, utc_deadline,
 
 
 # First follow-up: disposition clocks ------------------------------------------------------------
-def test_followup_ladder_and_recipients(disposed_report, liaison_pu, head_pu, operator, auditor, auditor_bkd,
-                                        liaison_dinkes, sweep, at):
+def test_followup_ladder_and_recipients(
+    disposed_report, liaison_pu, head_pu, operator, auditor, auditor_bkd, liaison_dinkes, sweep, at
+):
     c = at(local(2026, 11, 2, 10), disposed_report)  # Monday
     d = c.dispositions.get()
     clock = clock_of(c, ClockKind.FOLLOWUP, d)
@@ -180,7 +188,10 @@ def test_followup_ladder_and_recipients(disposed_report, liaison_pu, head_pu, op
 
     assert "reminder" not in sweep(end_of(2026, 11, 6))
     assert sweep(end_of(2026, 11, 6) + MICRO)["reminder"] == 1
-    assert recipients(steps_of(clock)[StepKind.REMINDER].event) == {("pu@pemda.go.id", "inapp"), ("pu@pemda.go.id", "email")}
+    assert recipients(steps_of(clock)[StepKind.REMINDER].event) == {
+        ("pu@pemda.go.id", "inapp"),
+        ("pu@pemda.go.id", "email"),
+    }
 
     assert "overdue" not in sweep(end_of(2026, 11, 9))
     assert sweep(end_of(2026, 11, 9) + MICRO)["overdue"] == 1
@@ -192,15 +203,21 @@ def test_followup_ladder_and_recipients(disposed_report, liaison_pu, head_pu, op
     assert sweep(end_of(2026, 11, 12) + MICRO)["escalated"] == 1
     escalated = steps_of(clock)[StepKind.ESCALATED].event
     assert {e for e, _ch in recipients(escalated)} == {
-        "kepala.pu@pemda.go.id", "auditor@inspektorat.go.id", "auditor@bkd.go.id"}
+        "kepala.pu@pemda.go.id",
+        "auditor@inspektorat.go.id",
+        "auditor@bkd.go.id",
+    }
     assert emails_to("dinkes@pemda.go.id") == []
 
     # Escalation is a signal: the report's and the disposition's own fields are untouched.
     assert model_to_dict(Complaint.objects.get(pk=c.pk)) == before_c
     assert model_to_dict(Disposition.objects.get(pk=d.pk)) == before_d
     # Staff see the ladder on the timeline; the public and the reporter do not.
-    assert set(Event.objects.filter(complaint=c, type__in=["reminder", "overdue", "escalated"])
-               .values_list("audience", flat=True)) == {Audience.STAFF}
+    assert set(
+        Event.objects.filter(complaint=c, type__in=["reminder", "overdue", "escalated"]).values_list(
+            "audience", flat=True
+        )
+    ) == {Audience.STAFF}
 
 
 def test_a_followup_stops_the_ladder(disposed_report, liaison_pu, sweep, at):
@@ -213,8 +230,9 @@ def test_a_followup_stops_the_ladder(disposed_report, liaison_pu, sweep, at):
     assert set(steps_of(clock)) == {StepKind.REMINDER}
 
 
-def test_subdisposition_inherits_the_deadline_and_is_charged_to_the_opd(region, disposed_report, liaison_pu,
-                                                                        liaison_bina_marga, head_pu, sweep, at):
+def test_subdisposition_inherits_the_deadline_and_is_charged_to_the_opd(
+    region, disposed_report, liaison_pu, liaison_bina_marga, head_pu, sweep, at
+):
     c = at(local(2026, 11, 2, 10), disposed_report)
     d = c.dispositions.get()
     at(local(2026, 11, 4, 9), workflow.subdispose, c.pk, by=liaison_pu, disposition=d.pk, unit="dinas-pu-bina-marga")
@@ -230,8 +248,14 @@ def test_subdisposition_inherits_the_deadline_and_is_charged_to_the_opd(region, 
 def test_redisposition_clock(disposed_report, liaison_pu, operator, head_diskominfo, sweep, at):
     c = at(local(2026, 11, 2, 10), disposed_report)
     d = c.dispositions.get()
-    at(local(2026, 11, 3, 10), workflow.return_disposition, c.pk, by=liaison_pu, disposition=d.pk,
-       reason="Jalan provinsi, bukan kewenangan kabupaten.")
+    at(
+        local(2026, 11, 3, 10),
+        workflow.return_disposition,
+        c.pk,
+        by=liaison_pu,
+        disposition=d.pk,
+        reason="Jalan provinsi, bukan kewenangan kabupaten.",
+    )
     clock = clock_of(c, ClockKind.REDISPOSITION)
     assert clock.due_at == end_of(2026, 11, 4) == Complaint.objects.get(pk=c.pk).redisposition_due_at
     assert "reminder" not in sweep(end_of(2026, 11, 3))
@@ -240,7 +264,9 @@ def test_redisposition_clock(disposed_report, liaison_pu, operator, head_diskomi
     assert "overdue" not in sweep(end_of(2026, 11, 4))
     assert sweep(local(2026, 11, 5, 0, 0, 1))["overdue"] == 1
     assert {e for e, _ch in recipients(steps_of(clock)[StepKind.OVERDUE].event)} == {
-        "kepala@kominfo.go.id", "operator@kominfo.go.id"}
+        "kepala@kominfo.go.id",
+        "operator@kominfo.go.id",
+    }
 
 
 def test_information_request_and_its_extension(region, file_report, operator, citizen, sweep, at):
@@ -251,8 +277,14 @@ def test_information_request_and_its_extension(region, file_report, operator, ci
     first = clock_of(c, ClockKind.INFORMATION, d)
     assert first.due_at == end_of(2026, 11, 16)  # 10 working days
     assert not Clock.objects.filter(complaint=c, kind=ClockKind.FOLLOWUP).exists()
-    at(local(2026, 11, 12, 9), workflow.extend, c.pk, by=ppid_liaison, disposition=d.pk,
-       reason="Dokumen perlu diambil dari arsip daerah.")
+    at(
+        local(2026, 11, 12, 9),
+        workflow.extend,
+        c.pk,
+        by=ppid_liaison,
+        disposition=d.pk,
+        reason="Dokumen perlu diambil dari arsip daerah.",
+    )
     second = clock_of(c, ClockKind.INFORMATION, d)
     assert second.pk != first.pk and second.due_at == end_of(2026, 11, 25)  # + 7 working days
     assert sweep(local(2026, 11, 17)) == {}  # the old deadline passed, but that clock stopped
@@ -300,8 +332,12 @@ def test_reporter_reply_auto_closes_once(disposed_report, liaison_pu, citizen, s
     assert action.event.type == EventType.CLOSED and not action.skipped
     assert sweep(local(2026, 12, 30)) == {}
     assert Event.objects.filter(complaint=c, type=EventType.CLOSED).count() == 1
-    assert Notification.objects.filter(event=action.event, recipient=citizen, channel="email",
-                                       sent_at__isnull=False).count() == 1
+    assert (
+        Notification.objects.filter(
+            event=action.event, recipient=citizen, channel="email", sent_at__isnull=False
+        ).count()
+        == 1
+    )
     assert len(emails_to(citizen.email, c.tracking_id)) == 1  # only the closing was delivered in this test
 
 
@@ -324,8 +360,15 @@ def sms_reporter(db):
 
 
 def test_tunda_reminds_on_every_channel_then_archives(region, sms_reporter, operator, sms_outbox, sweep, at):
-    c = at(local(2026, 11, 2, 9), workflow.file_complaint, reporter=sms_reporter, title="Lampu jalan mati",
-           body="Lampu jalan di Jl. Poros mati total.", channel="sms", category=region.roads)
+    c = at(
+        local(2026, 11, 2, 9),
+        workflow.file_complaint,
+        reporter=sms_reporter,
+        title="Lampu jalan mati",
+        body="Lampu jalan di Jl. Poros mati total.",
+        channel="sms",
+        category=region.roads,
+    )
     at(local(2026, 11, 2, 10), workflow.postpone, c.pk, by=operator, reason="Sebutkan nama desa.")
     clock = clock_of(c, ClockKind.TUNDA)
     assert clock.due_at == end_of(2026, 11, 16)
@@ -345,8 +388,9 @@ def test_tunda_reminds_on_every_channel_then_archives(region, sms_reporter, oper
     assert sweep(local(2026, 12, 1)) == {}
 
 
-def test_a_late_sweep_skips_the_reminder_but_records_the_rest(disposed_report, liaison_pu, head_pu, sms_reporter,
-                                                              region, operator, sms_outbox, sweep, at):
+def test_a_late_sweep_skips_the_reminder_but_records_the_rest(
+    disposed_report, liaison_pu, head_pu, sms_reporter, region, operator, sms_outbox, sweep, at
+):
     c = at(local(2026, 11, 2, 10), disposed_report)
     clock = clock_of(c, ClockKind.FOLLOWUP)
     late = local(2026, 11, 20, 9)  # the beat was down for two weeks
@@ -360,8 +404,15 @@ def test_a_late_sweep_skips_the_reminder_but_records_the_rest(disposed_report, l
     assert (s[StepKind.ESCALATED].due_at, s[StepKind.ESCALATED].done_at) == (end_of(2026, 11, 12), late)
 
     # A tunda report whose sweep came late: archived, and no reminder after the fact.
-    t = at(local(2026, 11, 2, 9), workflow.file_complaint, reporter=sms_reporter, title="Lampu jalan mati",
-           body="Lampu jalan di Jl. Poros mati total.", channel="sms", category=region.roads)
+    t = at(
+        local(2026, 11, 2, 9),
+        workflow.file_complaint,
+        reporter=sms_reporter,
+        title="Lampu jalan mati",
+        body="Lampu jalan di Jl. Poros mati total.",
+        channel="sms",
+        category=region.roads,
+    )
     at(local(2026, 11, 2, 10), workflow.postpone, t.pk, by=operator, reason="Sebutkan nama desa.")
     sms_outbox.clear()
     counts = sweep(local(2026, 11, 25))
@@ -399,8 +450,14 @@ def ten_reminders(disposed_report, liaison_pu, head_pu, operator, auditor, at):
 
 
 def test_repeated_sweeps_do_each_step_once(ten_reminders, sweep):
-    for instant in (local(2026, 11, 7), local(2026, 11, 7), local(2026, 11, 10), local(2026, 11, 13),
-                    local(2026, 11, 13), local(2026, 11, 30)):
+    for instant in (
+        local(2026, 11, 7),
+        local(2026, 11, 7),
+        local(2026, 11, 10),
+        local(2026, 11, 13),
+        local(2026, 11, 13),
+        local(2026, 11, 30),
+    ):
         sweep(instant)
     _ladder_complete(ten_reminders)
     assert Event.objects.filter(type__in=["reminder", "overdue", "escalated"]).count() == 30
@@ -439,7 +496,9 @@ def test_a_sweep_that_fails_midway_is_rerun_to_the_same_result(ten_reminders, sw
     _one_email_each()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks (SKIP LOCKED) need PostgreSQL; SQLite has one writer")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks (SKIP LOCKED) need PostgreSQL; SQLite has one writer"
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_the_same_time_share_the_work(ten_reminders):
     from django.db import connections
@@ -482,8 +541,9 @@ def _more_reports(n):
     out = []
     for i in range(n):
         with time_machine.travel(local(2026, 11, 2, 11, i), tick=False):
-            c = workflow.file_complaint(reporter=reporter, title=f"Drainase tersumbat {i}",
-                                        body="Saluran air tersumbat sampah sejak seminggu.")
+            c = workflow.file_complaint(
+                reporter=reporter, title=f"Drainase tersumbat {i}", body="Saluran air tersumbat sampah sejak seminggu."
+            )
             workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
         out.append(c)
     mail.outbox.clear()
@@ -512,8 +572,14 @@ def test_a_new_holiday_moves_open_deadlines_later(disposed_report, liaison_pu, a
     assert settlement.due_at == settlement_before  # calendar days: holidays do not count
     event = Event.objects.get(complaint=c, type=EventType.CALENDAR_CHANGED)
     assert event.audience == Audience.STAFF and event.disposition_id is None
-    assert event.data["clocks"] == [{"clock": followup.pk, "kind": ClockKind.FOLLOWUP,
-                                     "from": end_of(2026, 11, 9).isoformat(), "to": end_of(2026, 11, 10).isoformat()}]
+    assert event.data["clocks"] == [
+        {
+            "clock": followup.pk,
+            "kind": ClockKind.FOLLOWUP,
+            "from": end_of(2026, 11, 9).isoformat(),
+            "to": end_of(2026, 11, 10).isoformat(),
+        }
+    ]
     assert "Tindak lanjut pertama" in event.body and "Dinas PU" in event.body
 
     # Removing it again never moves the deadline earlier, and writes nothing.
@@ -524,8 +590,9 @@ def test_a_new_holiday_moves_open_deadlines_later(disposed_report, liaison_pu, a
     assert Event.objects.filter(complaint=c, type=EventType.CALENDAR_CHANGED).count() == 1
 
 
-def test_a_holiday_after_the_deadline_or_on_a_closed_clock_changes_nothing(disposed_report, liaison_pu, at,
-                                                                           django_capture_on_commit_callbacks):
+def test_a_holiday_after_the_deadline_or_on_a_closed_clock_changes_nothing(
+    disposed_report, liaison_pu, at, django_capture_on_commit_callbacks
+):
     c = at(local(2026, 11, 2, 10), disposed_report)
     with django_capture_on_commit_callbacks(execute=True):
         Holiday.objects.create(date=date(2026, 11, 20), name="Libur daerah", kind=Holiday.Kind.LOCAL)
@@ -533,8 +600,9 @@ def test_a_holiday_after_the_deadline_or_on_a_closed_clock_changes_nothing(dispo
     assert not Event.objects.filter(type=EventType.CALENDAR_CHANGED).exists()
 
 
-def test_holiday_change_keeps_steps_taken_and_inherited_deadlines(disposed_report, liaison_pu, sweep, at,
-                                                                   django_capture_on_commit_callbacks):
+def test_holiday_change_keeps_steps_taken_and_inherited_deadlines(
+    disposed_report, liaison_pu, sweep, at, django_capture_on_commit_callbacks
+):
     c = at(local(2026, 11, 2, 10), disposed_report)
     d = c.dispositions.get()
     at(local(2026, 11, 4, 9), workflow.subdispose, c.pk, by=liaison_pu, disposition=d.pk, unit="dinas-pu-bina-marga")
@@ -550,8 +618,9 @@ def test_holiday_change_keeps_steps_taken_and_inherited_deadlines(disposed_repor
     assert sweep(end_of(2026, 11, 10) + MICRO)["overdue"] == 1
 
 
-def test_a_moved_extra_working_day_recomputes_from_its_old_date(disposed_report, at,
-                                                                django_capture_on_commit_callbacks):
+def test_a_moved_extra_working_day_recomputes_from_its_old_date(
+    disposed_report, at, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         saturday = Holiday.objects.create(date=date(2026, 11, 7), name="Sabtu masuk", kind=Holiday.Kind.WORKING_DAY)
     c = at(local(2026, 11, 2, 10), disposed_report)
@@ -564,8 +633,9 @@ def test_a_moved_extra_working_day_recomputes_from_its_old_date(disposed_report,
     assert clock.due_at == end_of(2026, 11, 9)
 
 
-def test_recompute_falls_back_in_process_when_the_broker_is_down(disposed_report, at, monkeypatch,
-                                                                 django_capture_on_commit_callbacks):
+def test_recompute_falls_back_in_process_when_the_broker_is_down(
+    disposed_report, at, monkeypatch, django_capture_on_commit_callbacks
+):
     from complaints import tasks
 
     def down(*args, **kwargs):

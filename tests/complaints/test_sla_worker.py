@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from complaints import notify, workflow
 from complaints.models import Clock, ClockKind, ClockStep, EventType, Notification, StepKind
-from tests.conftest import make_user
 
 pytestmark = [
     pytest.mark.worker,
@@ -67,7 +66,9 @@ class Worker:
         self.mail.mkdir(parents=True, exist_ok=True)
         self.publisher = Celery("sla-test-publisher", broker="filesystem://")
         self.publisher.conf.broker_transport_options = self.options
-        self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER")}
+        self.env = {
+            k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER")
+        }
         self.env.update(
             DATABASE_URL=database_url(),
             DATA_DIR=str(self.data),
@@ -84,8 +85,22 @@ class Worker:
         self.starts += 1
         self.log = self.root / f"worker-{self.starts}.log"
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "celery", "-A", "lapor", "worker", "--pool=solo", "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "-l", "info", "-n", f"sla-test-{os.getpid()}-{self.starts}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "lapor",
+                "worker",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+                "-n",
+                f"sla-test-{os.getpid()}-{self.starts}@%h",
+            ],
             cwd=str(django_settings.BASE_DIR),
             env=self.env,
             stdout=self.log.open("wb"),
@@ -135,17 +150,24 @@ def steps(kind):
     return ClockStep.objects.filter(step=kind).count()
 
 
-def test_a_worker_killed_mid_sweep_and_restarted_does_each_step_once(region, citizen, operator, liaison_pu, head_pu,
-                                                                    auditor, tmp_path, settings):
+def test_a_worker_killed_mid_sweep_and_restarted_does_each_step_once(
+    region, citizen, operator, liaison_pu, head_pu, auditor, tmp_path, settings
+):
     with time_machine.travel(local(2026, 11, 2, 10), tick=False):  # Monday: follow-up due Monday 9 November
         for i in range(REPORTS):
-            c = workflow.file_complaint(reporter=citizen, title=f"Jalan berlubang nomor {i}",
-                                        body="Lubang besar di Jalan Poros, sudah dua minggu.", category=region.roads)
+            c = workflow.file_complaint(
+                reporter=citizen,
+                title=f"Jalan berlubang nomor {i}",
+                body="Lubang besar di Jalan Poros, sudah dua minggu.",
+                category=region.roads,
+            )
             workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     worker = Worker(tmp_path)
     try:
-        for now, kinds in ((local(2026, 11, 7, 8), [StepKind.REMINDER]),
-                           (local(2026, 11, 13, 8), [StepKind.OVERDUE, StepKind.ESCALATED])):
+        for now, kinds in (
+            (local(2026, 11, 7, 8), [StepKind.REMINDER]),
+            (local(2026, 11, 13, 8), [StepKind.OVERDUE, StepKind.ESCALATED]),
+        ):
             worker.start()
             worker.sweep(now)
             wait_for(lambda kinds=kinds: steps(kinds[-1]) >= 10, 120, "the sweep to begin")

@@ -142,7 +142,9 @@ def test_forward_outside_the_region(file_report, operator):
         workflow.forward(file_report().pk, by=operator, institution="nasa")
 
 
-def test_merge_moves_reporter_and_supporters_to_the_primary(file_report, disposed_report, operator, other_citizen, citizen):
+def test_merge_moves_reporter_and_supporters_to_the_primary(
+    file_report, disposed_report, operator, other_citizen, citizen
+):
     primary = disposed_report()
     supporter_of_dup = type(citizen).objects.create_user(email="carol@warga.id", password="x-long-password-1")
     dup = file_report(reporter=other_citizen)
