@@ -54,9 +54,11 @@ def public_filter():
 
 
 def _not_accused(agency):
-    """Reports that do not name `agency`'s organisation as terlapor."""
+    """Reports that do not name `agency`'s organisation as terlapor. A role without an agency
+    (a superadmin, an observer) conflicts with nothing: every report. Not an empty Q(), which `|`
+    would drop."""
     if agency is None:
-        return Q()
+        return Q(pk__isnull=False)
     return Q(terlapor_agency__isnull=True) | ~Q(terlapor_agency__root_id=agency.root_id or agency.pk)
 
 
@@ -382,8 +384,7 @@ def acting_filter(user, *roles):
         if m.role not in roles:
             continue
         if m.role in GLOBAL_READ_ROLES:
-            # An empty Q() would be dropped by `|`: a role without an agency covers every report.
-            q |= _not_accused(m.agency) if m.agency_id else Q(pk__isnull=False)
+            q |= _not_accused(m.agency)
         elif m.role in OPD_ROLES and m.agency_id:
             disposed = Exists(
                 Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])

@@ -285,12 +285,6 @@ def test_reveal_asks_for_a_reason_then_logs_and_shows_the_identity(admin_client,
     _reveal_flow(admin_client, superadmin, report_factory(privacy))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="complaints/privacy.py: _not_accused(None) returns Q(), which disappears when OR-ed into "
-    "visible_filter, so a superadmin (membership without agency) cannot see a rahasia report and "
-    "workflow.reveal raises NotFound. Remove this mark once _not_accused returns Q(pk__isnull=False).",
-)
 def test_reveal_of_a_rahasia_report(admin_client, superadmin, protected_report):
     _reveal_flow(admin_client, superadmin, protected_report)
 
