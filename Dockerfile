@@ -23,6 +23,11 @@ RUN pip install -r requirements.txt
 COPY . .
 RUN mkdir -p /data/media /data/beat /app/staticfiles \
     && chown -R lapor:lapor /data /app/staticfiles
+# The translations are compiled in the build (GNU gettext only for this step).
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    && DATA_DIR=/app/.i18n-build SECRET_KEY=compilemessages-only-not-a-secret python manage.py compilemessages -v 0 \
+    && rm -rf /app/.i18n-build \
+    && apt-get purge -y gettext && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 USER lapor
 
 # The key only lets settings load for collectstatic; it is not in the image's environment.

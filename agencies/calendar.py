@@ -6,13 +6,20 @@ working day after the clock starts; a deadline is 23:59:59.999999 of the n-th wo
 deployment's time zone (`TIME_ZONE`), never UTC.
 """
 
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 from django.core.cache import cache
 from django.utils import timezone
 
 CACHE_KEY = "calendar:holidays:v1"
-_local = {"version": None, "off": frozenset(), "on": frozenset()}
+# How long a process trusts its copy before asking the shared cache whether the table changed:
+# counting the working days of a long-overdue deadline asks about every day in between, and one
+# cache round trip per day made staff lists cost seconds. A change made in this process is seen
+# at once (`invalidate`); one made in another process within this many seconds.
+RECHECK_SECONDS = 1.0
+_local = {"version": None, "off": frozenset(), "on": frozenset(), "checked": 0.0}
 
 
 def _tables():
@@ -20,6 +27,8 @@ def _tables():
     the table (the Holiday signals bump the cache version)."""
     from .models import Holiday
 
+    if _local["version"] is not None and monotonic() - _local["checked"] < RECHECK_SECONDS:
+        return _local["off"], _local["on"]
     version = cache.get(CACHE_KEY)
     if version is None:
         version = timezone.now().isoformat()
@@ -29,6 +38,7 @@ def _tables():
         for day, kind in Holiday.objects.values_list("date", "kind"):
             (on if kind == Holiday.Kind.WORKING_DAY else off).add(day)
         _local.update(version=version, off=frozenset(off), on=frozenset(on))
+    _local["checked"] = monotonic()
     return _local["off"], _local["on"]
 
 
@@ -87,12 +97,18 @@ def working_days_between(start, end):
     sign = 1
     if b < a:
         a, b, sign = b, a, -1
-    count, day = 0, a
-    while day < b:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            count += 1
-    return sign * count
+    # Arithmetic, not a walk: staff lists count the days of deadlines years overdue.
+    off, on = _tables()
+    if _local.get("sorted_for") != _local["version"]:
+        _local["off_weekdays"] = sorted(d for d in off if d.weekday() < 5 and d not in on)
+        _local["on_weekends"] = sorted(d for d in on if d.weekday() >= 5)
+        _local["sorted_for"] = _local["version"]
+    n = (b - a).days
+    weeks, rest = divmod(n, 7)
+    weekdays = weeks * 5 + sum(1 for i in range(1, rest + 1) if (a.weekday() + i) % 7 < 5)
+    days_off = bisect_right(_local["off_weekdays"], b) - bisect_right(_local["off_weekdays"], a)
+    extra = bisect_right(_local["on_weekends"], b) - bisect_right(_local["on_weekends"], a)
+    return sign * (weekdays - days_off + extra)
 
 
 def add_calendar_days(start, n):

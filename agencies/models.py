@@ -75,11 +75,16 @@ class Agency(models.Model):
         return self.root if self.root_id and self.root_id != self.pk else self
 
     def descendants_and_self_ids(self):
-        ids, frontier = [self.pk], [self.pk]
-        while frontier:
-            frontier = list(Agency.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-            ids.extend(frontier)
-        return ids
+        """Ids of this agency and every unit under it. Remembered on the instance (one request's
+        or one transaction's life), since a page asks for the same subtree several times."""
+        cached = self.__dict__.get("_subtree_ids")
+        if cached is None:
+            ids, frontier = [self.pk], [self.pk]
+            while frontier:
+                frontier = list(Agency.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+                ids.extend(frontier)
+            cached = self.__dict__["_subtree_ids"] = tuple(ids)
+        return list(cached)
 
     @property
     def display(self):

@@ -2,6 +2,7 @@
 
 The forms validate input only; every change goes through `complaints.workflow`."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
@@ -149,7 +150,7 @@ class ReportForm(forms.Form):
         self.fields["target_agency"].queryset = agencies.exclude(kind=AgencyKind.OBSERVER)
         self.fields["terlapor_agency"].queryset = agencies.exclude(kind=AgencyKind.OBSERVER)
         chosen = self.data.get(self.add_prefix("kecamatan")) if self.is_bound else self.initial.get("kecamatan")
-        chosen = str(chosen) if chosen and str(chosen).isdigit() else None
+        chosen = str(chosen) if chosen and re.fullmatch(r"[0-9]{1,18}", str(chosen)) else None
         self.fields["kelurahan"].choices = kelurahan_choices(chosen)
         self.fields["files"].widget.attrs.update(
             {"accept": "image/jpeg,image/png,image/webp,application/pdf", "multiple": True}

@@ -87,6 +87,16 @@ class Institution(models.TextChoices):
     SP4N_NASIONAL = "sp4n_nasional", _("SP4N-LAPOR! nasional")
 
 
+# `privacy.public_filter()` spelled on the model's fields, for the partial indexes of the public lists
+# (kept equal to it by tests/complaints/test_bench_indexes.py: the planner uses a partial index only
+# when the query's filter implies its condition).
+PUBLIC_CONDITION = (
+    models.Q(verified_at__isnull=False)
+    & ~models.Q(privacy="rahasia")
+    & ~models.Q(status="arsip", archive_reason="invalid")
+)
+
+
 class ComplaintQuerySet(models.QuerySet):
     def visible_to(self, user):
         from .privacy import visible_filter
@@ -222,6 +232,22 @@ class Complaint(models.Model):
             models.Index(fields=["reporter", "-created_at"], name="complaint_reporter"),
             models.Index(fields=["category", "status"], name="complaint_category_status"),
             models.Index(fields=["kecamatan", "status"], name="complaint_kecamatan_status"),
+            # The public lists at a million reports (docs/benchmarks.md): partial on exactly
+            # `privacy.public_filter()`, so the feed (by verification) and the API and Open311 (by
+            # filing) read their page, their deep page's keys and their count from the index alone.
+            models.Index(fields=["-verified_at", "-id"], name="complaint_public_verified", condition=PUBLIC_CONDITION),
+            models.Index(fields=["-created_at", "-id"], name="complaint_public_created", condition=PUBLIC_CONDITION),
+            # The operator's queue tabs: open statuses only, in deadline order.
+            models.Index(
+                fields=["verification_due_at", "created_at", "id"],
+                name="complaint_unverified_due",
+                condition=models.Q(status="belum_terverifikasi"),
+            ),
+            models.Index(
+                fields=["tunda_due_at", "created_at", "id"],
+                name="complaint_tunda_due",
+                condition=models.Q(status="tunda"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -309,6 +335,10 @@ class Disposition(models.Model):
             models.Index(fields=["agency", "status", "due_at"], name="disposition_inbox"),
             models.Index(fields=["status", "due_at"], name="disposition_status_due"),
             models.Index(fields=["complaint", "status"], name="disposition_complaint_status"),
+            # The operator's "returned" tab: the few dispositions waiting for a decision.
+            models.Index(
+                fields=["complaint"], name="disposition_return_pending", condition=models.Q(return_pending=True)
+            ),
         ]
 
     def __str__(self):
@@ -670,3 +700,40 @@ class Open311Key(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def monthly_report_path(instance, filename):
+    # A random name: the file is served only through the download view, which checks access.
+    return f"monthly-reports/{instance.month:%Y-%m}/{uuid.uuid4().hex}.pdf"
+
+
+class MonthlyReport(models.Model):
+    """A monthly PDF report for the region (no agency) or one OPD, built by a Celery task
+    (`complaints.monthly_report`) for whoever asked for it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Menunggu")
+        RUNNING = "running", _("Sedang dibuat")
+        DONE = "done", _("Selesai")
+        FAILED = "failed", _("Gagal")
+
+    month = models.DateField(_("bulan"), help_text="first day of the month")
+    agency = models.ForeignKey(
+        "agencies.Agency", verbose_name=_("instansi"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to=monthly_report_path, max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("diminta oleh"), null=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("laporan bulanan")
+        verbose_name_plural = _("laporan bulanan")
+        ordering = ["-month", "-created_at"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.agency_id or 'region'} ({self.status})"

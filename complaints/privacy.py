@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from agencies.models import AgencyKind
 
 from .models import (
     ACTIVE_DISPOSITION,
@@ -80,7 +81,7 @@ def visible_filter(user):
         return q
     q |= Q(reporter_id=user.pk)
     for m in user.memberships:
-        if m.role in GLOBAL_READ_ROLES:
+        if m.role in GLOBAL_READ_ROLES or _heads_the_operators(m):
             q |= _not_accused(m.agency)
         elif m.role in OPD_ROLES and m.agency_id:
             disposed = Exists(
@@ -88,6 +89,15 @@ def visible_filter(user):
             )
             q |= disposed & _not_accused(m.agency)
     return q
+
+
+def _heads_the_operators(m):
+    """The head of Diskominfo answers for the operators' clocks (PRODUCT.md §2, §5: they are told
+    when verification or re-disposition is overdue or escalated), so they read every report the
+    operators read, except one accusing Diskominfo. Read only, and the reporter only as the public
+    sees them (`roles_on` marks the role as not live). Their work lists (`acting_filter`) stay the
+    dispositions to Diskominfo itself."""
+    return m.role == Role.HEAD and m.agency_id is not None and m.agency.kind == AgencyKind.DISKOMINFO
 
 
 def get_complaint_or_404(user, tracking_id, queryset=None):
@@ -123,6 +133,8 @@ def roles_on(complaint, user):
             continue
         if m.role in GLOBAL_READ_ROLES:
             result.append((m, True))
+        elif _heads_the_operators(m):
+            result.append((m, False))  # no live disposition of theirs: no identity beyond the public's
         elif m.role in OPD_ROLES and m.agency_id:
             if dispositions is None:
                 # Uses the prefetched dispositions when a list selector prefetched them.

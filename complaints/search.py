@@ -6,15 +6,21 @@ is one, else the body. Searching the original body of a summarised report would 
 it by a name the operator redacted (PRODUCT.md §3), so the original is searched only when the
 caller asks for it (`include_original=True`, for staff surfaces).
 
-PostgreSQL: `SearchVector` with the `indonesian` configuration (Snowball stemmer), title weighted
-over text, ranked by `SearchRank`. Other databases (SQLite, the embedded default): every word must
-appear in the title or the text (`icontains`), newest first.
+PostgreSQL: the `indonesian` configuration (Snowball stemmer), title weighted over text, ranked
+by `SearchRank`. The public document (title A, public text B) is the stored generated column
+`search_document` with a GIN index (migration 0004), so a search reads the index and ranks from
+the stored vector instead of parsing every report's text; only the staff variant that also
+searches the original body parses text. Other databases (SQLite, the embedded default): every
+word must appear in the title or the text (`icontains`), newest first.
+
+Duplicates (`similar_open_reports`) on PostgreSQL also match a title that appears, misspelt or
+not, in the new report's text (`pg_trgm` word similarity), which full-text stemming misses.
 """
 
 import re
 
 from django.db import connection
-from django.db.models import F, Q, TextField, Value
+from django.db.models import Expression, F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Coalesce, Concat, NullIf
 
 from .models import Complaint
@@ -44,6 +50,33 @@ def _public_text():
     return Coalesce(NullIf(F("public_summary"), Value("")), F("body"), output_field=TextField())
 
 
+class PublicDocument(Expression):
+    """The `search_document` column of the report table (PostgreSQL only; not a model field, since
+    SQLite has none). Resolves to the query's own alias, also inside a subquery."""
+
+    def __init__(self):
+        from django.contrib.postgres.search import SearchVectorField
+
+        super().__init__(output_field=SearchVectorField())
+        self.alias = None
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        c = self.copy()
+        c.alias = query.get_initial_alias() if query is not None else None
+        return c
+
+    def relabeled_clone(self, change_map):
+        c = self.copy()
+        c.alias = change_map.get(self.alias, self.alias)
+        return c
+
+    def as_sql(self, compiler, connection):
+        return f"{compiler.quote_name_unless_alias(self.alias)}.{connection.ops.quote_name('search_document')}", []
+
+    def get_group_by_cols(self):
+        return [self]
+
+
 def search(queryset, q, *, include_original=False):
     """Narrow `queryset` to reports matching the words of `q`; annotates `rank` on PostgreSQL and
     orders by it (then newest). An empty or meaningless `q` returns `queryset` unchanged."""
@@ -53,9 +86,7 @@ def search(queryset, q, *, include_original=False):
     if _is_postgres():
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
-        vector = SearchVector("title", weight="A", config=SEARCH_CONFIG) + SearchVector(
-            _public_text(), weight="B", config=SEARCH_CONFIG
-        )
+        vector = PublicDocument()
         if include_original:
             vector = vector + SearchVector("body", weight="C", config=SEARCH_CONFIG)
         query = SearchQuery(" ".join(terms), config=SEARCH_CONFIG, search_type="plain")
@@ -93,18 +124,22 @@ def similar_open_reports(category, kecamatan, text, limit=5, *, user=None):
     if kecamatan is not None:
         qs = qs.filter(kecamatan=kecamatan)
     if _is_postgres():
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        vector = SearchVector("title", weight="A", config=SEARCH_CONFIG) + SearchVector(
-            _public_text(), weight="B", config=SEARCH_CONFIG
-        )
+        vector = PublicDocument()
         query = None
         for term in terms:
             part = SearchQuery(term, config=SEARCH_CONFIG, search_type="plain")
             query = part if query is None else query | part
+        # A title found (at 60% trigram word similarity, pg_trgm's default) within the new text.
+        typed = " ".join(words(text, limit=40))
         return list(
-            qs.annotate(search_vector=vector, rank=SearchRank(vector, query))
-            .filter(search_vector=query)
+            qs.annotate(
+                search_vector=vector,
+                title_match=Func(F("title"), Value(typed), function="WORD_SIMILARITY", output_field=FloatField()),
+            )
+            .annotate(rank=SearchRank(vector, query) + F("title_match"))
+            .filter(Q(search_vector=query) | Q(title_match__gte=0.6))
             .order_by("-rank", "-created_at")[:limit]
         )
     wanted = set(terms)

@@ -29,6 +29,7 @@ from .models import (
     EventType,
     Status,
 )
+from .pagination import cached_aggregate
 
 MONITORED = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
 
@@ -123,8 +124,14 @@ def filter_reports(qs, filters):
 
 def tab_counts(user, filters=None):
     """{tab: count} in one query (the same filters as the list, without "overdue only")."""
-    qs = filter_reports(operator_reports(user), filters or {}).annotate(pending=_pending_return())
-    counts = qs.aggregate(
+    qs = filter_reports(operator_reports(user), filters or {})
+    # Only the open statuses count in any tab: said in WHERE, the count reads the open reports
+    # through the status index instead of every report ever filed.
+    qs = qs.filter(status__in=(Status.BELUM_TERVERIFIKASI, Status.TUNDA, *MONITORED)).annotate(
+        pending=_pending_return()
+    )
+    counts = cached_aggregate(
+        qs,
         belum=Count("pk", filter=Q(status=Status.BELUM_TERVERIFIKASI)),
         tunda=Count("pk", filter=Q(status=Status.TUNDA)),
         dikembalikan=Count("pk", filter=Q(pending=True, status__in=MONITORED)),
@@ -233,7 +240,8 @@ def _by_status(qs, status):
 def status_counts(qs):
     """{disposition status: count} of a disposition queryset in one query, plus active and overdue."""
     now = timezone.now()
-    return qs.aggregate(
+    return cached_aggregate(
+        qs,
         aktif=Count("pk", filter=Q(status__in=ACTIVE_DISPOSITION)),
         overdue=Count("pk", filter=Q(status__in=ACTIVE_DISPOSITION, due_at__lt=now)),
         ceiling=Count("pk", filter=Q(status__in=ACTIVE_DISPOSITION, ceiling_passed=True)),

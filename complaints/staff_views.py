@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role, User
 from agencies.models import Agency, AgencyKind
 
-from . import privacy, selectors, uploads, workflow
+from . import privacy, selectors, uploads, views_dashboards, workflow
 from .errors import Invalid, NotFound, WorkflowError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -37,6 +36,7 @@ from .models import (
     Privacy,
     Status,
 )
+from .pagination import FastPaginator
 from .staff_forms import (
     ArchiveForm,
     AttachmentVisibilityForm,
@@ -117,6 +117,10 @@ def _nav(user):
         items.append(("opd:inbox", _("Kotak masuk OPD")))
     if user.has_role(Role.HEAD):
         items.append(("opd:head", _("Kinerja OPD")))
+    if user.has_role(Role.OPERATOR) or user.has_role(Role.AUDITOR):
+        items.append(("workload", _("Beban kerja operator")))
+    if user.has_role(Role.AUDITOR) or user.has_role(Role.SUPERADMIN):
+        items.append(("dashboards:audit", _("Dasbor audit")))
     links = [(reverse(name), label) for name, label in items]
     try:
         # The in-app notifications page is shared with citizens (complaints.views.notifications).
@@ -135,7 +139,7 @@ def _render(request, template, context, status=200):
 
 
 def _paginate(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return FastPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _query_string(request):
@@ -157,7 +161,7 @@ def workspace(request):
     if user.has_role(Role.HEAD):
         return redirect("opd:head")
     if user.has_role(Role.AUDITOR):
-        return redirect("sanctions:list")
+        return redirect("dashboards:audit")
     raise _not_found()
 
 
@@ -833,5 +837,6 @@ def head(request):
         "rows": rows,
         "query_string": _query_string(request),
         "inbox_url": reverse("opd:inbox"),
+        "dashboard": views_dashboards.head_panel(user, agency),
     }
     return _render(request, "staff/head.html", context)

@@ -73,3 +73,12 @@ def flush_sms_replies():
         except RuntimeError:
             continue
     return sent
+
+
+# Dashboards (issue 8) --------------------------------------------------------------------------
+@shared_task
+def build_monthly_report(pk):
+    """Build one requested monthly PDF report (once: the service claims the row)."""
+    from . import monthly_report
+
+    return monthly_report.generate(pk)

@@ -68,6 +68,10 @@ def _image(data, content_type):
                     img = img.convert("RGB")
                 elif img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
                     img = img.convert("RGBA")
+                # Pillow's encoders fall back on `img.info` for what is not passed to save(): the
+                # JPEG comment and the PNG ICC profile would survive. Keep only the palette
+                # transparency, which is pixel data.
+                img.info = {k: v for k, v in img.info.items() if k == "transparency"}
                 out = io.BytesIO()
                 # No exif=, no icc_profile=, no pnginfo=: nothing of the original's metadata survives.
                 img.save(out, format=fmt, quality=85, optimize=True)

@@ -49,6 +49,7 @@ from .models import (
     Status,
     Support,
 )
+from .pagination import FastPaginator
 
 PAGE_SIZE = 20
 SIMILAR_LIMIT = 5
@@ -92,6 +93,14 @@ def _safe_next(request, default):
 
 def _login_redirect(request, path):
     return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': path})}")
+
+
+def _pk(value):
+    """A primary key typed into a URL or a form, or None: ASCII digits that fit the database's
+    integer (`str.isdigit()` also accepts "²", and a 30-digit number overflows the column), so bad
+    input is never a 500."""
+    value = str(value or "").strip()
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 # Evidence ---------------------------------------------------------------------------------------
@@ -202,8 +211,8 @@ def file_report(request):
         initial = {}
         for name in ("category", "kecamatan"):
             value = request.GET.get(name, "")
-            if value.isdigit():
-                initial[name] = value
+            if _pk(value) is not None:
+                initial[name] = _pk(value)
         form = ReportForm(initial=initial)
     context["form"] = form
     return render(request, "complaints/file.html", context, status=status)
@@ -236,7 +245,9 @@ def similar(request):
     category = _category_from(request.GET.get("category", ""))
     kecamatan_id = request.GET.get("kecamatan", "")
     kecamatan = (
-        Area.objects.filter(pk=kecamatan_id, level=Area.Level.KECAMATAN).first() if kecamatan_id.isdigit() else None
+        Area.objects.filter(pk=_pk(kecamatan_id), level=Area.Level.KECAMATAN).first()
+        if _pk(kecamatan_id) is not None
+        else None
     )
     q = request.GET.get("q", "").strip()[:300]
     results = search.similar_open_reports(category, kecamatan, q, 10, user=request.user) if category and q else []
@@ -259,7 +270,7 @@ def _category_from(value):
     if not value:
         return None
     qs = Category.objects.filter(is_active=True)
-    return (qs.filter(pk=value) if value.isdigit() else qs.filter(slug=value)).first()
+    return (qs.filter(pk=_pk(value)) if _pk(value) is not None else qs.filter(slug=value)).first()
 
 
 def _supported_ids(user, complaints):
@@ -286,7 +297,7 @@ def feed(request):
     else:
         qs = qs.order_by("-verified_at", "-pk")
     qs = qs.select_related("category", "kecamatan", "kelurahan", "reporter")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = FastPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _public_rows(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
@@ -605,7 +616,7 @@ def notifications(request):
         if request.POST.get("all"):
             inbox.filter(read_at__isnull=True).update(read_at=now)
         else:
-            ids = [int(x) for x in request.POST.getlist("id") if x.isdigit()]
+            ids = [_pk(x) for x in request.POST.getlist("id") if _pk(x) is not None]
             inbox.filter(pk__in=ids, read_at__isnull=True).update(read_at=now)
         return redirect(f"{reverse('complaints:notifications')}?{request.GET.urlencode()}")
     page = Paginator(inbox.select_related("complaint", "event").order_by("-created_at", "-pk"), PAGE_SIZE).get_page(

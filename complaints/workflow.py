@@ -822,6 +822,25 @@ def reclassify(complaint_id, *, by, **changes):
         setattr(c, name, value)
     if c.kind not in Kind.values:
         raise Invalid(fields={"kind": [_("Jenis laporan tidak dikenal.")]})
+    if "terlapor_agency" in changes and c.terlapor_agency_id:
+        # A report is never in the hands of the agency it accuses: naming as terlapor an agency
+        # that still holds a live disposition (or a unit under or above it) would leave that
+        # disposition, and its clocks, with an OPD that may no longer act on the report.
+        root = c.terlapor_agency.root_id or c.terlapor_agency_id
+        held = c.dispositions.filter(status__in=ACTIVE_DISPOSITION, agency__root_id=root).select_related("agency")
+        names = sorted({d.agency.name for d in held})
+        if names:
+            raise Invalid(
+                fields={
+                    "terlapor_agency": [
+                        _(
+                            "%(agencies)s masih menangani laporan ini; instansi terlapor tidak boleh memegang "
+                            "disposisinya. Minta instansi itu mengembalikan laporan lebih dahulu."
+                        )
+                        % {"agencies": ", ".join(names)}
+                    ]
+                }
+            )
     if c.category_id and c.category.oversight:
         c.oversight = True
     c.full_clean(exclude=["tracking_id", "status"])

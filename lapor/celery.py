@@ -35,6 +35,13 @@ def setup_periodic_tasks(sender, **kwargs):
     sender.add_periodic_task(
         settings.OUTBOX_RETRY_INTERVAL, sender.signature("complaints.tasks.flush_outbox"), name="flush-outbox"
     )
+    # SMS replies whose task was never queued (broker down at receipt) or gave up wait in their
+    # InboundSms row; the same retry interval sends them, once.
+    sender.add_periodic_task(
+        settings.OUTBOX_RETRY_INTERVAL,
+        sender.signature("complaints.tasks.flush_sms_replies"),
+        name="flush-sms-replies",
+    )
     sender.add_periodic_task(30.0, sender.signature("lapor.tasks.heartbeat"), name="worker-heartbeat")
     # A sweep that waited longer than one interval is dropped: the next one does the same work.
     sender.add_periodic_task(

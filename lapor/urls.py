@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from complaints import files, open311, sms, staff_urls, views_sanctions
+from complaints import files, open311, sms, staff_urls, views_dashboards, views_sanctions
 
 from . import views
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("lampiran/<uuid:key>/", files.attachment, name="attachment"),
     path("lampiran/<uuid:key>/thumb/", files.attachment, {"thumb": True}, name="attachment-thumb"),
     path("audit/sanksi/", include((views_sanctions.urlpatterns, "sanctions"))),
+    path("audit/", include((views_dashboards.audit_urlpatterns, "dashboards"))),
+    path("statistik/", include((views_dashboards.public_urlpatterns, "statistics"))),
+    path("petugas/beban-kerja/", views_dashboards.workload, name="workload"),
     path("akun/", include("accounts.urls")),
     path("petugas/", include((staff_urls.operator_urlpatterns, "staff"))),
     path("opd/", include((staff_urls.opd_urlpatterns, "opd"))),

@@ -2,7 +2,8 @@
 
 Region: Diskominfo; OPDs Dinas PU (with unit Bina Marga) and Dinas Kesehatan (with Puskesmas
 Kota); Inspektorat, BKD, PPID. People: citizen (alice), other_citizen (bob), operator, liaison_pu,
-liaison_dinkes, head_pu, auditor (Inspektorat), auditor_bkd, liaison_bina_marga.
+liaison_dinkes, head_pu, auditor (Inspektorat), auditor_bkd, liaison_bina_marga, observer (an
+Ombudsman auditor), superadmin and liaison_without_agency (roles without an agency).
 """
 
 import os
@@ -30,11 +31,28 @@ def browser_type_launch_args():
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_root(tmp_path_factory):
+    """Tests never run collectstatic: whitenoise gets an (empty) STATIC_ROOT that exists, or it
+    warns "No directory at …" for every test client and the live server; the files come from the
+    finders. Session-wide, so it is in place before the live server starts."""
+    from django.test.utils import override_settings
+
+    with override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_services(settings, tmp_path):
-    """Each test: in-process cache, eager Celery, media in a temporary folder, fresh calendar."""
+    """Each test: in-process cache, eager Celery, media in a temporary folder, fresh calendar, the
+    default language (a request in English leaves English active in the thread, and a later test
+    calling gettext directly would read English)."""
+    from django.utils import translation
+
     from agencies import calendar
     from lapor.celery import app
+
+    translation.activate(settings.LANGUAGE_CODE)
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
@@ -42,6 +60,7 @@ def _isolated_services(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.LIST_COUNT_CACHE_SECONDS = 0  # a test reads its own writes; the cache has its own test
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_BACKEND = "tests.conftest.RecordingSms"
     app.conf.task_always_eager = True
@@ -49,6 +68,7 @@ def _isolated_services(settings, tmp_path):
     calendar.invalidate()
     yield
     calendar.invalidate()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 class RecordingSms:
@@ -146,6 +166,12 @@ def head_pu(region):
 
 
 @pytest.fixture
+def head_diskominfo(region):
+    """The head of Diskominfo: answers for the operators' clocks, reads what operators read."""
+    return make_user("kepala@kominfo.go.id", "Kepala Kominfo", ("head", region.diskominfo))
+
+
+@pytest.fixture
 def auditor(region):
     return make_user("auditor@inspektorat.go.id", "Audi Tor", ("auditor", region.inspektorat))
 
@@ -153,6 +179,31 @@ def auditor(region):
 @pytest.fixture
 def auditor_bkd(region):
     return make_user("auditor@bkd.go.id", "Bkd Auditor", ("auditor", region.bkd))
+
+
+@pytest.fixture
+def observer(region):
+    """An auditor of an external observer (Ombudsman): reads every report, decides no sanction."""
+    from agencies.models import Agency, AgencyKind
+
+    ombudsman = Agency.objects.create(slug="ombudsman", name="Ombudsman RI", kind=AgencyKind.OBSERVER)
+    return make_user("pengamat@ombudsman.go.id", "Omar Pengamat", ("auditor", ombudsman))
+
+
+@pytest.fixture
+def superadmin(db):
+    """The system owner: a role without an agency."""
+    from accounts.models import User
+
+    user = User.objects.create_superuser(email="root@pemda.go.id", password="x", full_name="Super Admin")
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def liaison_without_agency(region):
+    """A liaison membership without an agency (the admin form refuses one; the data can still hold
+    it): it gives no OPD role on any report."""
+    return make_user("tanpa.instansi@pemda.go.id", "Tanpa Instansi", ("liaison", None))
 
 
 @pytest.fixture

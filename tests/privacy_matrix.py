@@ -33,6 +33,10 @@ PERSONAS = (
     "liaison_dinkes",  # another OPD
     "liaison_bina_marga",  # a unit under the disposed OPD, without a sub-disposition
     "auditor",
+    "observer",  # an auditor of an external observer (Ombudsman): reads everything, no identity
+    "superadmin",  # a role without an agency
+    "liaison_without_agency",  # a liaison membership with no agency: no OPD role at all
+    "head_diskominfo",  # answers for the operators' clocks: reads what they read, identity as the public
 )
 PRIVACY_LEVELS = ("umum", "anonim", "rahasia")
 STATES = ("unverified", "verified", "invalid")
@@ -48,6 +52,14 @@ _VERIFIED = {
     "liaison_dinkes": {"umum": (True, Level.NAME), "anonim": (True, Level.NONE), "rahasia": (False, Level.NONE)},
     "liaison_bina_marga": {"umum": (True, Level.NAME), "anonim": (True, Level.NONE), "rahasia": (False, Level.NONE)},
     "auditor": {"umum": (True, Level.NAME), "anonim": (True, Level.NONE), "rahasia": (True, Level.NONE)},
+    "observer": {"umum": (True, Level.NAME), "anonim": (True, Level.NONE), "rahasia": (True, Level.NONE)},
+    "superadmin": {"umum": (True, Level.NAME), "anonim": (True, Level.NONE), "rahasia": (True, Level.NONE)},
+    "liaison_without_agency": {
+        "umum": (True, Level.NAME),
+        "anonim": (True, Level.NONE),
+        "rahasia": (False, Level.NONE),
+    },
+    "head_diskominfo": {"umum": (True, Level.NAME), "anonim": (True, Level.NONE), "rahasia": (True, Level.NONE)},
 }
 
 
@@ -64,7 +76,7 @@ class Expected:
 
 
 # Personas with a role on every report (or the reporter), and those with one once it is disposed.
-_ALWAYS_ON_REPORT = {"citizen", "operator", "auditor"}
+_ALWAYS_ON_REPORT = {"citizen", "operator", "auditor", "observer", "superadmin", "head_diskominfo"}
 _ON_DISPOSED_REPORT = {"liaison_pu", "head_pu"}
 
 
@@ -83,7 +95,7 @@ def expected(name, privacy, state):
     # staff who read every report (operators, auditors) see them; no OPD has it yet.
     if name in ("citizen", "operator"):
         return Expected(True, False, Level.FULL, exact_location=True)
-    if name == "auditor":
+    if name in ("auditor", "observer", "superadmin", "head_diskominfo"):
         return Expected(True, False, Level.NAME if privacy == "umum" else Level.NONE, exact_location=True)
     return Expected(False, False, Level.NONE)
 

@@ -114,3 +114,38 @@ def test_ci_script_runs_lint_and_tests():
     assert "set -euo pipefail" in lines
     assert any(re.match(r"make test(\s|$)", line) for line in lines), ".ci/run does not run make test"
     assert any(re.match(r"make lint(\s|$)", line) for line in lines), ".ci/run does not run make lint"
+
+
+def test_readme_starts_with_the_two_commands_then_the_sections_the_issue_asks_for():
+    readme = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```sh\n(.*?)```", readme, re.S)
+    assert first_block and readme.index("```sh") < readme.index("\n## "), "the commands come before any section"
+    commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    order = [
+        next(i for i, h in enumerate(headings) if h.startswith(prefix))
+        for prefix in ("Architecture", "Glossary", "Environment variables", "Production with docker-compose")
+    ]
+    assert order == sorted(order), headings
+    glossary = readme.split("## Glossary", 1)[1].split("\n## ", 1)[0]
+    for term in (
+        "pelapor",
+        "aduan",
+        "aspirasi",
+        "OPD",
+        "admin penghubung",
+        "disposisi",
+        "tunda",
+        "arsip",
+        "bukan kewenangan",
+        "berkadar pengawasan",
+        "terlapor",
+        "TPP",
+        "cuti bersama",
+        "umum / anonim / rahasia",
+    ):
+        assert term in glossary, term
+    production = readme.split("## Production with docker-compose", 1)[1].split("\n## ", 1)[0]
+    for word in ("gunicorn", "worker", "beat", "PostgreSQL", "Redis", "/healthz", "volume"):
+        assert word in production, word

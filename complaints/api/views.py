@@ -19,6 +19,7 @@ from agencies.models import Agency, Area, Category
 from complaints import privacy, sanctions, search, uploads, workflow
 from complaints.errors import Forbidden, Invalid, TransitionError
 from complaints.models import Complaint, Disposition, Event, EventType, IdentityAccess, Notification
+from complaints.pagination import FastPaginator
 
 from . import serializers as s
 from .filters import ComplaintFilter
@@ -50,6 +51,7 @@ def not_found():
 
 
 class Pagination(PageNumberPagination):
+    django_paginator_class = FastPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
 

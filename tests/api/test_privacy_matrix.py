@@ -40,14 +40,9 @@ def report(request, privacy, state):
 
 
 def exact_coordinates(name, exp):
-    """Exact for the reporter and staff with a role on the report (the §3 table's 'everything')."""
-    if name == "citizen":
-        return True
-    if name in ("operator", "auditor"):
-        return True
-    if name in ("liaison_pu", "head_pu"):
-        return exp.sees and exp.level != Level.NAME  # a role only on a disposed report
-    return False
+    """Exact for the reporter and staff with a role on the report (the §3 table's 'everything'):
+    the shared matrix says who that is."""
+    return exp.exact_location
 
 
 @pytest.mark.parametrize("name,privacy,state", CASES)

@@ -83,7 +83,7 @@ def test_bad_json_is_400(client):
 
 
 # LAPOR -----------------------------------------------------------------------------------------
-def test_lapor_files_a_rahasia_report_for_a_new_sms_account(send, sms_outbox, region):
+def test_lapor_files_a_rahasia_report_for_a_new_sms_account(send, sms_outbox, region, operator):
     r = send("lapor Jalan di depan SD 3 berlubang besar, bahaya untuk anak sekolah.", id="gw-1")
     assert r.status_code == 200
     c = Complaint.objects.get()
@@ -98,8 +98,15 @@ def test_lapor_files_a_rahasia_report_for_a_new_sms_account(send, sms_outbox, re
     assert c.tracking_id in sms_outbox[0][1] and "diterima" in sms_outbox[0][1]
     msg = InboundSms.objects.get()
     assert (msg.gateway_id, msg.complaint, msg.reply_sent_at is not None) == ("gw-1", c, True)
-    # The report waits in the operator queue like any other.
-    assert Complaint.objects.filter(status=Status.BELUM_TERVERIFIKASI, channel="sms").count() == 1
+    # The report waits in the operator queue like any other, with its verification deadline.
+    from django.test import Client
+
+    staff = Client()
+    staff.force_login(operator)
+    queue = staff.get("/petugas/", {"tab": "belum", "channel": "sms"})
+    assert queue.status_code == 200
+    assert [row.tracking_id for row in queue.context["rows"]] == [c.tracking_id]
+    assert c.verification_due_at is not None
 
 
 def test_lapor_uses_the_existing_account_of_the_number(send, citizen, region):
@@ -269,6 +276,65 @@ def test_flush_sends_replies_left_by_a_broker_outage(send, sms_outbox, monkeypat
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
         assert tasks.flush_sms_replies() == 1
     assert len(sms_outbox) == 1
+
+
+def test_beat_retries_unsent_replies_and_notifications(settings):
+    """The flushes above only help if beat runs them: both are on the schedule, at the retry interval."""
+    from lapor.celery import app
+
+    app.finalize(auto=True)
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["complaints.tasks.flush_sms_replies"] == settings.OUTBOX_RETRY_INTERVAL
+    assert schedule["complaints.tasks.flush_outbox"] == settings.OUTBOX_RETRY_INTERVAL
+    assert schedule["complaints.tasks.sla_sweep"] == settings.SLA_SWEEP_INTERVAL
+    assert "complaints.tasks.tpp_sanctions" in schedule
+
+
+def test_an_sms_reporter_hears_each_step_by_sms(
+    send, sms_outbox, region, operator, liaison_pu, django_capture_on_commit_callbacks
+):
+    """PRODUCT.md §6: a reporter who came by SMS hears the tunda request, each OPD follow-up and
+    question, the finish and the closing by SMS, short, in Indonesian, with the tracking id."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from complaints import sla
+    from complaints.models import Notification
+
+    send("LAPOR Lampu jalan di Jl. Poros mati total sejak minggu lalu.", sender="+62 813 4444 5555")
+    c = Complaint.objects.get()
+    reporter = c.reporter
+    assert reporter.sms_only and c.channel == "sms"
+    sms_outbox.clear()
+
+    def step(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            fn(*args, **kwargs)
+        texts = [text for to, text in sms_outbox if to == reporter.phone]
+        sms_outbox.clear()
+        return texts
+
+    tunda = step(workflow.postpone, c.pk, by=operator, reason="Sebutkan nama desa atau kelurahannya.")
+    step(workflow.complete, c.pk, by=reporter, body="Desa Lamoare, depan masjid.")
+    step(workflow.verify, c.pk, by=operator, agencies=["dinas-pu"])
+    d = c.dispositions.get()
+    followup = step(workflow.followup, c.pk, by=liaison_pu, disposition=d.pk, body="Petugas sudah ke lokasi.")
+    question = step(workflow.question, c.pk, by=liaison_pu, disposition=d.pk, body="Tiang nomor berapa?")
+    finished = step(workflow.finish, c.pk, by=liaison_pu, disposition=d.pk)
+    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
+        closed = step(sla.sla_sweep)
+    c.refresh_from_db()
+    assert c.status == Status.SELESAI
+    for texts in (tunda, followup, question, finished, closed):
+        assert len(texts) == 1, texts
+        assert c.tracking_id in texts[0] and len(texts[0]) <= 320
+    assert "desa" in tunda[0].lower() or "lengkap" in tunda[0].lower()
+    # One SMS row per event: a second sweep or flush sends nothing again.
+    assert Notification.objects.filter(recipient=reporter, channel="sms", sent_at__isnull=True).count() == 0
+    with time_machine.travel(timezone.now() + timedelta(days=31), tick=False):
+        assert step(sla.sla_sweep) == []
 
 
 # The privacy rule of the SMS surface ----------------------------------------------------------

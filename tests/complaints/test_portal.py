@@ -337,6 +337,36 @@ def test_someone_elses_private_report_is_the_same_404_as_a_missing_one(client, o
     assert client.post(c.get_absolute_url(), {"action": "support"}).status_code == 404
 
 
+REPORTER_POSTS = {
+    "withdraw": {"confirm": "1"},
+    "reply": {"reply-body": "Saya bukan pelapornya, tetapi menulis."},
+    "complete": {"complete-body": "Kelengkapan dari orang lain."},
+    "accept": {},
+    "rate": {"rate-score": "1"},
+    "reopen": {"reopen-body": "Dibuka oleh orang yang bukan pelapor."},
+    "privacy": {"privacy-privacy": "umum"},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", list(REPORTER_POSTS))
+@pytest.mark.parametrize("privacy", ["anonim", "rahasia"])
+def test_reporter_actions_on_someone_elses_report(client, other_citizen, disposed_report, privacy, action):
+    """Another citizen: a public report refuses them (403) and a private one is the same 404 as a
+    missing id; either way nothing changes."""
+    c = disposed_report(privacy=privacy)
+    client.force_login(other_citizen)
+    before = (c.status, c.privacy, Event.objects.filter(complaint=c).count())
+    response = client.post(c.get_absolute_url(), {"action": action, **REPORTER_POSTS[action]})
+    if privacy == "rahasia":
+        assert response.status_code == 404
+        assert response.content == client.get("/laporan/LPR-0000-0000/").content
+    else:
+        assert response.status_code == 403
+    c.refresh_from_db()
+    assert (c.status, c.privacy, Event.objects.filter(complaint=c).count()) == before
+
+
 @pytest.mark.django_db
 def test_tracking_page_for_the_reporter(alice, disposed_report, region):
     c = disposed_report(
@@ -474,6 +504,36 @@ def test_reporter_changes_privacy(alice, client, disposed_report):
     assert c.privacy == "rahasia"
     client.logout()
     assert client.get(c.get_absolute_url()).status_code == 404  # at once, everywhere
+
+
+@pytest.mark.django_db
+def test_reporter_lowers_privacy_step_by_step(alice, disposed_report):
+    from django.test import Client
+
+    public = Client()
+    c = disposed_report(privacy="rahasia")
+    assert public.get(c.get_absolute_url()).status_code == 404
+    assert c.tracking_id not in public.get("/laporan/").content.decode()
+
+    assert alice.post(c.get_absolute_url(), {"action": "privacy", "privacy-privacy": "anonim"}).status_code == 302
+    page = public.get(c.get_absolute_url())
+    assert page.status_code == 200 and "Alice" not in page.content.decode()
+    assert c.tracking_id in public.get("/laporan/").content.decode()
+
+    assert alice.post(c.get_absolute_url(), {"action": "privacy", "privacy-privacy": "umum"}).status_code == 302
+    assert "Alice" in public.get(c.get_absolute_url()).content.decode()
+    assert list(
+        Event.objects.filter(complaint=c, type=EventType.PRIVACY_CHANGED).values_list("data__to", flat=True)
+    ) == [
+        "anonim",
+        "umum",
+    ]
+
+    # A bad value is a clear 400 and changes nothing.
+    response = alice.post(c.get_absolute_url(), {"action": "privacy", "privacy-privacy": "publik"})
+    assert response.status_code == 400
+    c.refresh_from_db()
+    assert c.privacy == "umum"
 
 
 @pytest.mark.django_db
@@ -694,6 +754,27 @@ def test_notifications_of_someone_else_cannot_be_marked(
 def test_track_by_id_redirects(client, typed, target):
     response = client.get("/lacak/", {"id": typed})
     assert response.status_code == 302 and response["Location"] == target
+
+
+# "²" passes str.isdigit() but not int(); 30 digits overflow the integer column.
+BAD_IDS = ["²", "9" * 30, "-1", "1e3"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_bad_ids_in_urls_and_forms_are_never_a_500(alice, form_data, region, bad):
+    for url, params in [
+        ("/lapor/serupa/", {"category": bad, "kecamatan": bad, "q": "jembatan patah"}),
+        ("/lapor/serupa/", {"category": "jalan", "kecamatan": bad, "q": "jembatan patah"}),
+        ("/lapor/", {"category": bad, "kecamatan": bad}),
+        ("/laporan/", {"kecamatan": bad, "category": bad, "page": bad}),
+    ]:
+        assert alice.get(url, params).status_code == 200, (url, params)
+    response = alice.post("/lapor/", form_data(kecamatan=bad, kelurahan=bad, category=bad, target_agency=bad))
+    assert response.status_code == 400
+    assert "Periksa kembali isian Anda" in response.content.decode()
+    assert not Complaint.objects.exists()
+    assert alice.post("/notifikasi/", {"id": [bad, "1"]}).status_code == 302
 
 
 @pytest.mark.django_db

@@ -56,6 +56,21 @@ MATRIX = {
         "anonim": (True, Level.NONE, False),
         "rahasia": (True, Level.NONE, False),
     },
+    "observer": {  # Ombudsman: an auditor of an observer agency
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (True, Level.NONE, False),
+    },
+    "superadmin": {  # a role without an agency: reads everything, identity only through a reveal
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (True, Level.NONE, False),
+    },
+    "liaison_without_agency": {  # no agency, so no OPD: the public's view
+        "umum": (True, Level.NAME, False),
+        "anonim": (True, Level.NONE, False),
+        "rahasia": (False, None, None),
+    },
 }
 
 
@@ -105,6 +120,9 @@ def test_matrix_on_a_disposed_report(request, disposed_report, name, privacy):
         ("liaison_pu", False),
         ("liaison_dinkes", False),
         ("auditor", True),
+        ("observer", True),
+        ("superadmin", True),
+        ("liaison_without_agency", False),
         ("operator", True),
         ("citizen", True),
     ],
@@ -134,6 +152,50 @@ def test_staff_of_the_accused_agency_see_it_as_the_public(region, file_report, o
     workflow.verify(umum.pk, by=operator, agencies=["dinas-pu"])
     umum.refresh_from_db()
     assert reporter_visible_to(umum, liaison_dinkes).level == Level.NAME
+
+
+@pytest.fixture
+def head_dinkes(region):
+    from tests.conftest import make_user
+
+    return make_user("kepala.dinkes@pemda.go.id", "Kepala Dinkes", ("head", region.dinkes))
+
+
+@pytest.fixture
+def liaison_puskesmas(region):
+    from tests.conftest import make_user
+
+    return make_user("puskesmas@pemda.go.id", "Pus Kesmas", ("liaison", region.puskesmas))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("privacy", ["umum", "anonim", "rahasia"])
+@pytest.mark.parametrize("name", ["liaison_dinkes", "head_dinkes", "liaison_puskesmas"])
+def test_the_opd_named_as_terlapor_sees_only_what_the_public_sees(
+    request, region, file_report, operator, name, privacy
+):
+    """Dinas Kesehatan (and the Puskesmas under it) is accused; the report went to Dinas PU and,
+    before the accusation was recorded, to Dinas Kesehatan itself (so it even holds a returned
+    disposition). Its staff get the public's view: the report only if public, never an identity."""
+    report = file_report(privacy=privacy)
+    workflow.verify(report.pk, by=operator, agencies=["dinas-pu", "dinkes"])
+    liaison_dinkes = request.getfixturevalue("liaison_dinkes")
+    d = report.dispositions.get(agency=region.dinkes)
+    workflow.return_disposition(report.pk, by=liaison_dinkes, disposition=d.pk, reason="Kami yang dilaporkan.")
+    workflow.reclassify(report.pk, by=operator, terlapor_agency=region.dinkes)
+    report.refresh_from_db()
+    user = request.getfixturevalue(name)
+
+    public = privacy != "rahasia"
+    assert Complaint.objects.visible_to(user).filter(pk=report.pk).exists() is public
+    view = reporter_visible_to(report, user)
+    assert view.level == (Level.NAME if privacy == "umum" else Level.NONE)
+    assert not view.logged
+    assert not user.can("followup", report) and not user.can("reply", report)
+    before = IdentityAccess.objects.count()
+    identity = reporter_identity(report, user)
+    assert IdentityAccess.objects.count() == before
+    assert identity is None or set(identity) == {"display_name"}
 
 
 @pytest.mark.django_db

@@ -77,11 +77,6 @@ def at():
 
 
 @pytest.fixture
-def head_diskominfo(region):
-    return make_user("kepala@kominfo.go.id", "Kepala Kominfo", ("head", region.diskominfo))
-
-
-@pytest.fixture
 def march_holidays(db):
     for day, name in MARCH_2026.items():
         Holiday.objects.create(date=day, name=name)
@@ -148,6 +143,10 @@ def test_worked_example_verification_ladder(
     assert sweep(local(2026, 6, 1)) == {}
     assert Complaint.objects.get(pk=c.pk).status == Status.BELUM_TERVERIFIKASI
     assert len(emails_to("operator@kominfo.go.id", c.tracking_id)) == 2  # reminder + overdue
+    # The head of Diskominfo reads the unverified report, so both notices reach them (not suppressed).
+    assert len(emails_to("kepala@kominfo.go.id", c.tracking_id)) == 2  # overdue + escalated
+    assert not Notification.objects.filter(recipient=head_diskominfo, sent_at__isnull=True).exists()
+    assert not Notification.objects.filter(recipient=head_diskominfo, last_error__startswith="suppressed").exists()
 
 
 @pytest.mark.parametrize(
@@ -287,6 +286,8 @@ def test_information_request_and_its_extension(region, file_report, operator, ci
     )
     second = clock_of(c, ClockKind.INFORMATION, d)
     assert second.pk != first.pk and second.due_at == end_of(2026, 11, 25)  # + 7 working days
+    extended = Event.objects.get(complaint=c, type=EventType.EXTENDED)
+    assert (citizen.email, "email") in recipients(extended)  # the reporter is told of the extension
     assert sweep(local(2026, 11, 17)) == {}  # the old deadline passed, but that clock stopped
     assert sweep(local(2026, 11, 25, 0, 0, 1))["reminder"] == 1
     assert steps_of(first) == {}
@@ -386,6 +387,31 @@ def test_tunda_reminds_on_every_channel_then_archives(region, sms_reporter, oper
     assert (c.status, c.archive_reason) == (Status.ARSIP, ArchiveReason.NO_COMPLETION)
     assert len(sms_outbox) == 2  # and told when it happens
     assert sweep(local(2026, 12, 1)) == {}
+
+
+def test_verification_pauses_while_tunda_and_resumes_with_the_days_left(
+    file_report, operator, citizen, head_diskominfo, sweep, at
+):
+    c = at(local(2026, 11, 2, 10), file_report)  # Monday: due end of Thursday 5 November
+    first = clock_of(c, ClockKind.VERIFICATION)
+    assert first.due_at == end_of(2026, 11, 5)
+    at(local(2026, 11, 3, 10), workflow.postpone, c.pk, by=operator, reason="Mohon sebutkan lokasi persisnya.")
+    first.refresh_from_db()
+    assert (first.stopped_at, first.stop_reason) == (local(2026, 11, 3, 10), "paused")
+    assert Complaint.objects.get(pk=c.pk).verification_days_left == 2  # Wednesday 4 and Thursday 5
+    # Paused: the old deadline passes without a step.
+    assert "overdue" not in sweep(local(2026, 11, 6, 10))
+    assert steps_of(first) == {}
+
+    at(local(2026, 11, 9, 10), workflow.complete, c.pk, by=citizen, body="Di depan Pasar Baru, sisi timur.")
+    resumed = clock_of(c, ClockKind.VERIFICATION)
+    assert resumed.pk != first.pk and resumed.length == 2
+    assert resumed.due_at == end_of(2026, 11, 11) == Complaint.objects.get(pk=c.pk).verification_due_at
+    assert "reminder" not in sweep(end_of(2026, 11, 10))
+    assert sweep(end_of(2026, 11, 10) + MICRO)["reminder"] == 1
+    assert "overdue" not in sweep(end_of(2026, 11, 11))
+    assert sweep(end_of(2026, 11, 11) + MICRO)["overdue"] == 1
+    assert set(steps_of(resumed)) == {StepKind.REMINDER, StepKind.OVERDUE}
 
 
 def test_a_late_sweep_skips_the_reminder_but_records_the_rest(

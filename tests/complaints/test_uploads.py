@@ -40,6 +40,49 @@ def test_png_and_webp_are_reencoded(fmt, ctype):
     assert uploads.process(SimpleUploadedFile("x.bin", out.getvalue())).content_type == ctype
 
 
+def _srgb_profile():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@pytest.mark.parametrize(
+    "fmt,extra",
+    [
+        ("JPEG", {"comment": b"Foto oleh Siti, Jl. Mawar 3", "xmp": b"<x:xmpmeta>Jl. Mawar 3</x:xmpmeta>"}),
+        ("PNG", {}),
+        ("WEBP", {"xmp": b"<x:xmpmeta>Jl. Mawar 3</x:xmpmeta>"}),
+    ],
+)
+def test_no_metadata_survives_in_the_file_or_its_thumbnail(fmt, extra):
+    """Not only EXIF: comments, XMP, text chunks and colour profiles are metadata too, and Pillow
+    would copy a JPEG comment and a PNG profile from the original unless told otherwise."""
+    from PIL import PngImagePlugin
+
+    kwargs = {"icc_profile": _srgb_profile(), **extra}
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Author", "Foto oleh Siti, Jl. Mawar 3")
+        kwargs["pnginfo"] = info
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(out, format=fmt, **kwargs)
+    assert b"Mawar" in out.getvalue()
+    result = uploads.process(SimpleUploadedFile("foto.bin", out.getvalue()))
+    for data in (result.content, result.thumbnail):
+        assert b"Mawar" not in data
+        with Image.open(io.BytesIO(data)) as img:
+            kept = set(img.info) - {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "loop", "background"}
+            assert kept == set(), kept
+
+
+def test_palette_transparency_is_kept():
+    out = io.BytesIO()
+    Image.new("P", (10, 10)).save(out, format="PNG", transparency=0)
+    result = uploads.process(SimpleUploadedFile("ikon.png", out.getvalue()))
+    with Image.open(io.BytesIO(result.content)) as img:
+        assert img.info.get("transparency") == 0
+
+
 def test_html_named_jpg_is_refused():
     with pytest.raises(Invalid) as err:
         uploads.process(SimpleUploadedFile("foto.jpg", b"<html><script>alert(1)</script></html>"))

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from complaints import workflow
+from complaints import privacy, workflow
 from complaints.errors import Forbidden, Invalid, NotFound, TransitionError
 from complaints.models import (
     Clock,
@@ -64,6 +64,24 @@ def test_verify_refuses_the_accused_agency_and_its_units(region, file_report, op
             workflow.verify(c.pk, by=operator, agencies=[slug])
         assert "terlapor" in str(err.value.fields["agencies"][0])
     assert refreshed(c).status == Status.BELUM_TERVERIFIKASI
+
+
+def test_a_unit_as_terlapor_bars_the_opd_above_it(region, file_report, operator, liaison_dinkes, citizen):
+    """§3: never to the agency named as terlapor, nor any unit under it *or above it*."""
+    c = file_report(title="Petugas Puskesmas Kota meminta uang", terlapor_agency=region.puskesmas)
+    for slug in ("dinkes", "dinkes-puskesmas-kota"):
+        with pytest.raises(Invalid) as err:
+            workflow.verify(c.pk, by=operator, agencies=["dinas-pu", slug])
+        assert "terlapor" in str(err.value.fields["agencies"][0])
+    assert not c.dispositions.exists()  # a refused list disposes to nobody
+    workflow.verify(c.pk, by=operator, agencies=["inspektorat"])
+    with pytest.raises(Invalid):
+        workflow.dispose(c.pk, by=operator, agencies=["dinkes"], note="Mohon ditangani.")
+    assert list(c.dispositions.values_list("agency__slug", flat=True)) == ["inspektorat"]
+    # The accused OPD's liaison sees only what the public sees: no identity, no staff timeline.
+    c = refreshed(c)
+    assert privacy.reporter_visible_to(c, liaison_dinkes).level <= privacy.Level.NAME
+    assert not privacy.roles_on(c, liaison_dinkes)
 
 
 def test_oversight_reports_go_only_to_oversight_agencies(region, file_report, operator):
@@ -378,6 +396,27 @@ def test_summary_and_reclassify_are_staff_events(disposed_report, operator, regi
     assert refreshed(c).public_summary
 
 
+@pytest.mark.parametrize("accused", ["pu", "bina_marga"])
+def test_reclassify_never_names_as_terlapor_an_agency_holding_the_report(
+    disposed_report, operator, liaison_pu, region, accused
+):
+    """The OPD (or a unit under it) cannot become terlapor while it holds a live disposition; once
+    it returned the report, it can."""
+    c = disposed_report(privacy="rahasia")
+    with pytest.raises(Invalid) as err:
+        workflow.reclassify(c.pk, by=operator, terlapor_agency=getattr(region, accused))
+    assert "terlapor_agency" in err.value.fields
+    assert refreshed(c).terlapor_agency_id is None
+    workflow.reclassify(c.pk, by=operator, terlapor_agency=region.dinkes)  # another OPD: fine
+    assert refreshed(c).terlapor_agency_id == region.dinkes.pk
+
+    d = c.dispositions.get()
+    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Bukan kewenangan Dinas PU.")
+    workflow.reclassify(c.pk, by=operator, terlapor_agency=region.pu)
+    assert refreshed(c).terlapor_agency_id == region.pu.pk
+    assert not Complaint.objects.visible_to(liaison_pu).filter(pk=c.pk).exists()  # rahasia, and accused
+
+
 def test_events_are_append_only(file_report):
     from complaints.models import AppendOnlyError
 
@@ -400,7 +439,7 @@ def test_public_actor_is_a_role_never_a_name(disposed_report, liaison_pu):
 @pytest.mark.parametrize(
     "status_setup,action",
     [
-        ("tunda", lambda c, p: workflow.followup(c.pk, by=p["operator"], disposition=0, body="x" * 10)),
+        ("tunda", lambda c, p: workflow.verify(c.pk, by=p["operator"], agencies=["dinas-pu"])),
         ("arsip", lambda c, p: workflow.verify(c.pk, by=p["operator"], agencies=["dinas-pu"])),
         ("belum_ditindaklanjuti", lambda c, p: workflow.postpone(c.pk, by=p["operator"], reason="lengkapi data")),
         ("proses", lambda c, p: workflow.verify(c.pk, by=p["operator"], agencies=["dinkes"])),
@@ -424,6 +463,7 @@ def test_a_refused_transition_from_each_status(file_report, operator, liaison_pu
                 workflow.accept(c.pk, by=citizen)
     assert refreshed(c).status == status_setup
     before = (refreshed(c).status, Event.objects.filter(complaint=c).count())
-    with pytest.raises((TransitionError, Forbidden)):
+    # The caller holds the right for the action: the refusal is the status's, a clear TransitionError (409).
+    with pytest.raises(TransitionError):
         action(c, {"operator": operator, "citizen": citizen})
     assert (refreshed(c).status, Event.objects.filter(complaint=c).count()) == before

@@ -1,0 +1,170 @@
+"""The dashboard pages over HTTP: who may open them, what they show, bad input, privacy of the
+drill-down, the logged reveal, and the public statistics page."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from complaints.models import IdentityAccess
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audit_dashboard_is_for_auditors_and_heads(client, client_for, citizen, liaison_pu, operator, auditor, head_pu):
+    assert client.get("/audit/").status_code == 302
+    for user in (citizen, liaison_pu, operator):
+        assert client_for(user).get("/audit/").status_code == 403
+        assert client_for(user).get("/audit/laporan/").status_code == 403
+        assert client_for(user).get("/audit/ekspor.csv").status_code == 403
+        assert client_for(user).get("/audit/laporan-bulanan/").status_code == 403
+    assert client_for(auditor).get("/audit/").status_code == 200
+    assert client_for(head_pu).get("/audit/").status_code == 200
+
+
+def test_auditor_dashboard_shows_the_figures_and_links(november, client_for, auditor, now):
+    html = client_for(auditor).get("/audit/").content.decode()
+    for header in ("Pengaduan", "Belum Terverifikasi", "Belum Ditindaklanjuti", "Proses", "Selesai", "Tunda", "Arsip"):
+        assert f">{header}</th>" in html
+    pu_row = re.search(r'<th scope="row">Dinas PU</th>(.*?)</tr>', html, re.S).group(1)
+    assert "60,0%" in pu_row and "4,5" in pu_row and "33,3%" in pu_row  # Indonesian decimals
+    assert "metrik=overdue&amp;opd=dinas-pu" in pu_row
+    # Charts are inline SVG with a title, and their numbers are in a table.
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
+    assert 'role="img"' in html and '<title id="audit-filed-t">' in html
+    assert "<script" not in html
+
+
+def test_head_sees_only_their_own_agency(november, client_for, head_pu, now):
+    c = client_for(head_pu)
+    html = c.get("/audit/").content.decode()
+    assert "Dinas PU" in html and "Dinas Kesehatan" not in html
+    assert c.get("/audit/", {"opd": "dinkes"}).status_code == 400
+    listing = c.get("/audit/laporan/", {"metrik": "total"}).content.decode()
+    assert november.a.tracking_id in listing and november.e.tracking_id in listing
+    for other in (november.g, november.h, november.i, november.j):
+        assert other.tracking_id not in listing
+    # The head's own page carries the OPD's dashboard panel.
+    head_page = c.get("/opd/pimpinan/").content.decode()
+    assert "Dasbor OPD" in head_page and "4,5" in head_page and "60,0%" in head_page
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"dari": "2026-13"},
+        {"sampai": "kemarin"},
+        {"dari": "2026-11", "sampai": "2026-01"},
+        {"dari": "2020-01", "sampai": "2026-01"},
+        {"kategori": "tidak-ada"},
+        {"kecamatan": "99"},
+        {"jenis": "keluhan"},
+        {"opd": "tidak-ada"},
+    ],
+)
+def test_bad_filters_are_a_clear_400(client_for, auditor, params):
+    c = client_for(auditor)
+    r = c.get("/audit/", params)
+    assert r.status_code == 400 and "Periksa kembali isian Anda." in r.content.decode()
+    assert c.get("/audit/laporan/", params).status_code == 400
+    assert c.get("/audit/ekspor.csv", params).status_code == 400
+    assert c.get("/audit/laporan/ekspor.xlsx", params).status_code == 400
+    assert c.get(
+        "/statistik/", {k: v for k, v in params.items() if k in ("dari", "sampai", "kategori", "jenis")}
+    ).status_code in (
+        400,
+        200,  # the public form has no opd/kecamatan filters: those parameters are ignored
+    )
+
+
+def test_bad_metric_and_table_are_400(client_for, auditor):
+    c = client_for(auditor)
+    assert c.get("/audit/laporan/", {"metrik": "gaji"}).status_code == 400
+    assert c.get("/audit/ekspor.csv", {"tabel": "gaji"}).status_code == 400
+    assert c.get("/statistik/ekspor.csv", {"tabel": "gaji"}).status_code == 400
+    assert c.get("/statistik/", {"dari": "2026-99"}).status_code == 400
+    assert c.get("/petugas/beban-kerja/", {"bulan": "x"}).status_code in (400, 403)
+
+
+def test_drilldown_never_shows_identities(november, client_for, auditor, citizen, now):
+    html = client_for(auditor).get("/audit/laporan/", {"metrik": "total", "opd": "dinas-pu"}).content.decode()
+    assert november.b.tracking_id in html  # the anonim report is listed …
+    assert citizen.email not in html and citizen.full_name not in html  # … without its reporter
+    assert f"/audit/laporan/{november.b.tracking_id}/identitas/" in html
+
+
+def test_reveal_from_the_drilldown_is_logged(november, client_for, auditor, head_pu, citizen, now):
+    url = f"/audit/laporan/{november.b.tracking_id}/identitas/"
+    c = client_for(auditor)
+    page = c.get(url).content.decode()
+    assert citizen.email not in page
+    assert c.post(url, {"reason": "pendek"}).status_code == 400
+    assert not IdentityAccess.objects.exists()
+    r = c.post(url, {"reason": "Pemeriksaan dugaan pungli oleh Inspektorat."})
+    assert r.status_code == 200 and citizen.email in r.content.decode()
+    access = IdentityAccess.objects.get()
+    assert access.user == auditor and access.kind == IdentityAccess.Kind.REVEAL
+    # A head may not reveal.
+    assert client_for(head_pu).post(url, {"reason": "Ingin tahu siapa pelapornya."}).status_code == 403
+    assert IdentityAccess.objects.count() == 1
+
+
+def test_public_statistics_page(november, client, now):
+    cache.clear()
+    r = client.get("/statistik/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Papan kinerja OPD" in html and "Dinas PU" in html and "&lt; 5" in html
+    assert "<script" not in html and "<svg" in html
+    # Nothing the public may not see: no titles at all, no reporter, no unverified report.
+    for c in (november.e, november.i, november.j, november.a):
+        assert c.title not in html and c.tracking_id not in html
+    assert "alice" not in html.lower()
+
+
+def test_public_statistics_are_cached_by_filters(november, client, disposed_report, now):
+    cache.clear()
+
+    def pu_total(params=None):
+        html = client.get("/statistik/", params or {}).content.decode()
+        board = re.search(r'<th scope="row">Dinas PU</th><td class="num">([^<]*)</td>', html)
+        return board.group(1)
+
+    assert pu_total() == "6"
+    disposed_report(title="Laporan baru setelah halaman disimpan")
+    assert pu_total() == "6"  # the cached figures, for a few minutes
+    assert pu_total({"kategori": "jalan"}) == "7"  # other filters: another key, fresh figures
+    assert pu_total({"kategori": "kesehatan"}) == "0"
+    cache.clear()
+    assert pu_total() == "7"
+
+
+def test_operator_workload(november, client_for, operator, liaison_pu, now):
+    assert client_for(liaison_pu).get("/petugas/beban-kerja/").status_code == 403
+    r = client_for(operator).get("/petugas/beban-kerja/")
+    assert r.status_code == 200
+    w = r.context["waiting"]
+    assert (w["unverified"], w["unverified_overdue"], w["returned"], w["returned_overdue"], w["opd_overdue"]) == (
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
+    (row,) = r.context["per_operator"]
+    # Seven reports verified in November (H was verified in September), one archived.
+    assert row["name"] == operator.full_name and row["verified"] == 7 and row["archived"] == 1
+    assert client_for(operator).get("/petugas/beban-kerja/", {"bulan": "2026-13"}).status_code == 400
+
+
+def test_auditor_workspace_leads_to_the_dashboard(client_for, auditor):
+    r = client_for(auditor).get("/petugas/ruang-kerja/")
+    assert r.status_code == 302 and r["Location"] == "/audit/"
+
+
+def test_pages_speak_english_too(november, client_for, auditor, client, now):
+    cache.clear()
+    html = client.get("/statistik/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Agency scoreboard" in html and "Complaint statistics" in html
+    html = client_for(auditor).get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Audit dashboard" in html and "Median first response (working days)" in html
