@@ -1,4 +1,4 @@
-"""What keeps the pages fast at a million reports (docs/benchmarks.md) does not change what they
+"""What keeps the pages fast at a million reports (README, "Benchmark") does not change what they
 show: the partial indexes match the privacy rule, deep pages hold the same rows, cached totals are
 per query (so per caller), working days are counted right, search finds by the public text."""
 
