@@ -70,24 +70,42 @@ def next_working_day(day):
     return day
 
 
+# The SLA sweep asks for the reminder and escalation instants of thousands of clocks, most of them
+# with one of a few deadlines: each walk is done once per table version and time zone.
+MEMO_SIZE = 10_000
+
+
+def _memo():
+    _tables()
+    if _local.get("memo_for") != _local["version"] or len(_local.get("memo", ())) > MEMO_SIZE:
+        _local.update(memo={}, memo_for=_local["version"])
+    return _local["memo"]
+
+
 def add_working_days(start, n):
     """End of the n-th working day after `start` (an aware datetime or a date). n >= 1."""
     if n < 1:
         raise ValueError("n must be at least 1")
     day = start if isinstance(start, date) and not isinstance(start, datetime) else local_date(start)
-    for _ in range(n):
-        day = next_working_day(day)
-    return end_of_day(day)
+    memo, key = _memo(), ("+", day, n, timezone.get_current_timezone())
+    if key not in memo:
+        for _ in range(n):
+            day = next_working_day(day)
+        memo[key] = end_of_day(day)
+    return memo[key]
 
 
 def subtract_working_days(deadline, n):
     """End of the working day n working days before the day of `deadline` (for reminders)."""
     day = local_date(deadline)
-    for _ in range(n):
-        day -= timedelta(days=1)
-        while not is_working_day(day):
+    memo, key = _memo(), ("-", day, n, timezone.get_current_timezone())
+    if key not in memo:
+        for _ in range(n):
             day -= timedelta(days=1)
-    return end_of_day(day)
+            while not is_working_day(day):
+                day -= timedelta(days=1)
+        memo[key] = end_of_day(day)
+    return memo[key]
 
 
 def working_days_between(start, end):

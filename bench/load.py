@@ -968,6 +968,11 @@ def load(scale, now=None, log=print):
         gen.generate(cursor)
         log(f"reports generated and copied in {time.monotonic() - t:.1f} s")
         restore_secondary(cursor, restore_idx, restore_fk, log)
+        t = time.monotonic()
+        from complaints.models import refresh_monitor_due
+
+        refresh_monitor_due()  # the reports' nearest live deadline, as Disposition.save keeps it
+        log(f"monitored deadlines: {time.monotonic() - t:.1f} s")
         for table in tables.values():
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), GREATEST(MAX(id), 1)) FROM \"{table}\""  # noqa: S608 - table names from the models, no input
@@ -1002,6 +1007,9 @@ def check(log=print):
             WHERE c.support_count <> (SELECT count(*) FROM complaints_support s WHERE s.complaint_id = c.id)""",
         "tracking id of the wrong form": r"""SELECT count(*) FROM complaints_complaint
             WHERE tracking_id !~ '^LPR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$'""",
+        "monitored deadline differs from its live dispositions'": """SELECT count(*) FROM complaints_complaint c
+            WHERE c.monitor_due_at IS DISTINCT FROM (SELECT MIN(COALESCE(d.due_at, d.settlement_due_at))
+                FROM complaints_disposition d WHERE d.complaint_id = c.id AND d.status IN ('menunggu','ditindaklanjuti'))""",
         "closed report without closed_at": """SELECT count(*) FROM complaints_complaint
             WHERE status IN ('selesai','arsip') AND closed_at IS NULL""",
         "open report with an active disposition to its terlapor": """SELECT count(*) FROM complaints_disposition d

@@ -50,7 +50,6 @@ from agencies.models import Agency, AgencyKind, Holiday
 from . import privacy
 from .models import (
     ACTIVE_DISPOSITION,
-    ArchiveReason,
     Clock,
     ClockKind,
     ClockStep,
@@ -59,7 +58,6 @@ from .models import (
     Event,
     EventType,
     Kind,
-    Privacy,
     Sanction,
     Status,
     StepKind,
@@ -150,7 +148,7 @@ class Viewer:
     def __init__(self, user):
         self.user = user
         memberships = user.memberships if getattr(user, "is_authenticated", False) else []
-        self.reads_all = any(m.role in (Role.AUDITOR, Role.SUPERADMIN) for m in memberships)
+        self.reads_all = privacy.can(user, "audit_all")
         self.head_roots = {m.agency.root_id or m.agency_id for m in memberships if m.role == Role.HEAD and m.agency_id}
 
     @property
@@ -178,9 +176,7 @@ class Viewer:
 def public_base():
     """Reports the public statistics count: verified ones, except those archived as invalid (before
     verification and when invalid a report is not public at all, PRODUCT.md §3)."""
-    return Complaint.objects.filter(verified_at__isnull=False).exclude(
-        status=Status.ARSIP, archive_reason=ArchiveReason.INVALID
-    )
+    return Complaint.objects.filter(privacy.published_filter())
 
 
 def _disposed_to(root_id, q=None):
@@ -248,16 +244,51 @@ def _holidays_between(start_ref, end_ref, *, extra_working):
     return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
 
 
+class _HolidaysThrough(Func):
+    """PostgreSQL: how many holiday rows of one sort fall on or before a day number, by binary
+    search over the sorted day numbers of the table (`width_bucket`), which the planner computes
+    once per query (an uncorrelated subquery), not once per row. The sentinel first element keeps
+    the array non-empty; it counts for every day and cancels out in a difference."""
+
+    output_field = IntegerField()
+
+    def __init__(self, day_number, *, extra_working):
+        super().__init__(day_number)
+        self.extra_working = extra_working
+
+    def as_sql(self, compiler, connection, **extra):
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        working = Holiday.Kind.WORKING_DAY
+        which = "h.kind = %s AND EXTRACT(ISODOW FROM h.date) >= 6" if self.extra_working else (
+            "h.kind <> %s AND EXTRACT(ISODOW FROM h.date) <= 5"
+        )  # fmt: skip
+        table = connection.ops.quote_name(Holiday._meta.db_table)
+        # A quoted table name and constant SQL; the holiday kind is a parameter.
+        days = "(SELECT ARRAY[-1000000] || COALESCE(ARRAY_AGG(h.date - DATE '2000-01-03' ORDER BY h.date), "
+        days += f"ARRAY[]::integer[]) FROM {table} h WHERE {which})"  # noqa: S608
+        return f"WIDTH_BUCKET({day_sql}, {days})", [*day_params, working]
+
+
 def with_working_days(qs, start_field, end_field, name="working_days"):
     """Annotate `name`: working days after the local date of `start_field` up to and including the
     local date of `end_field`, exactly as `agencies.calendar.working_days_between` counts them
-    (Monday–Friday, minus holidays and cuti bersama, plus declared extra working days), in SQL."""
+    (Monday–Friday, minus holidays and cuti bersama, plus declared extra working days), in SQL.
+
+    PostgreSQL counts the holidays in between by binary search over the holiday table read once
+    per query (`_HolidaysThrough`); other databases with a correlated count per row and end."""
     tz = timezone.get_current_timezone()
     qs = qs.annotate(
         _wd_start=TruncDate(start_field, tzinfo=tz),
         _wd_end=TruncDate(end_field, tzinfo=tz),
     )
-    weekdays = _weekdays_through(DayNumber(F("_wd_end"))) - _weekdays_through(DayNumber(F("_wd_start")))
+    start, end = DayNumber(F("_wd_start")), DayNumber(F("_wd_end"))
+    weekdays = _weekdays_through(end) - _weekdays_through(start)
+    if connection.vendor == "postgresql":
+
+        def adjustment(day):
+            return _HolidaysThrough(day, extra_working=True) - _HolidaysThrough(day, extra_working=False)
+
+        return qs.annotate(**{name: weekdays + adjustment(end) - adjustment(start)})
     return qs.annotate(
         **{
             name: weekdays
@@ -559,7 +590,7 @@ def public_statistics(f, now=None):
     reports = scope(public_base(), f)
     totals = status_totals(reports)
     rows = agency_rows(reports, top_agencies().exclude(kind=AgencyKind.DISKOMINFO), f, now)
-    area_reports = reports.exclude(privacy=Privacy.RAHASIA)
+    area_reports = privacy.for_area_breakdown(reports)
     trend = monthly_trend(reports, f, now)
     return {
         "totals": [(key, str(label), suppress(totals[key])) for key, label in RECAP_COLUMNS if _public_column(key)],

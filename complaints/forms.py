@@ -2,7 +2,6 @@
 
 The forms validate input only; every change goes through `complaints.workflow`."""
 
-import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
@@ -14,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, AgencyKind, Area, Category
 
-from .models import Kind, Privacy
+from .models import Kind, Privacy, parse_pk
 
 KIND_HELP = {
     Kind.ADUAN: _("Keluhan tentang pelayanan publik yang buruk atau tidak berjalan."),
@@ -150,7 +149,7 @@ class ReportForm(forms.Form):
         self.fields["target_agency"].queryset = agencies.exclude(kind=AgencyKind.OBSERVER)
         self.fields["terlapor_agency"].queryset = agencies.exclude(kind=AgencyKind.OBSERVER)
         chosen = self.data.get(self.add_prefix("kecamatan")) if self.is_bound else self.initial.get("kecamatan")
-        chosen = str(chosen) if chosen and re.fullmatch(r"[0-9]{1,18}", str(chosen)) else None
+        chosen = str(parse_pk(chosen)) if parse_pk(chosen) is not None else None
         self.fields["kelurahan"].choices = kelurahan_choices(chosen)
         self.fields["files"].widget.attrs.update(
             {"accept": "image/jpeg,image/png,image/webp,application/pdf", "multiple": True}

@@ -6,6 +6,7 @@ Status fields are written only by `complaints.workflow`; lists reach people only
 `Complaint.objects.visible_to(user)` (`complaints.privacy`).
 """
 
+import re
 import secrets
 import uuid
 
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 # Crockford's base32 without I, L, O, U: readable over the phone and by SMS.
@@ -87,8 +90,19 @@ class Institution(models.TextChoices):
     SP4N_NASIONAL = "sp4n_nasional", _("SP4N-LAPOR! nasional")
 
 
+_PK = re.compile(r"[0-9]{1,18}")
+
+
+def parse_pk(value):
+    """A primary key typed into a URL, a form or a payload, or None: ASCII digits that fit the
+    database's integer (`str.isdigit()` also accepts "²", which `int()` refuses, and a 30-digit
+    number overflows the column), so bad input is a clear error, never a 500."""
+    value = "" if value is None else str(value).strip()
+    return int(value) if _PK.fullmatch(value) else None
+
+
 # `privacy.public_filter()` spelled on the model's fields, for the partial indexes of the public lists
-# (kept equal to it by tests/complaints/test_bench_indexes.py: the planner uses a partial index only
+# (kept equal to it by tests/complaints/test_scale.py: the planner uses a partial index only
 # when the query's filter implies its condition).
 PUBLIC_CONDITION = (
     models.Q(verified_at__isnull=False)
@@ -210,6 +224,10 @@ class Complaint(models.Model):
     redisposition_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     autoclose_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     reopen_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The nearest running deadline of the report's live dispositions (the first follow-up or
+    # information deadline while it runs, else the 60-day settlement), which the operator's
+    # "dipantau" tab sorts by. Kept by `Disposition.save`; never set by hand.
+    monitor_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     rating = models.PositiveSmallIntegerField(
         _("penilaian"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)], editable=False
@@ -248,6 +266,11 @@ class Complaint(models.Model):
                 name="complaint_tunda_due",
                 condition=models.Q(status="tunda"),
             ),
+            models.Index(
+                fields=["monitor_due_at", "created_at", "id"],
+                name="complaint_monitor_due",
+                condition=models.Q(status__in=["belum_ditindaklanjuti", "proses"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -262,6 +285,12 @@ class Complaint(models.Model):
     def save(self, *args, **kwargs):
         if not self.tracking_id:
             self.tracking_id = self._unused_tracking_id()
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # A full save of a report read earlier must not put back an old `monitor_due_at`:
+            # its dispositions keep it (`Disposition.save`).
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "monitor_due_at"
+            ]
         super().save(*args, **kwargs)
 
     @classmethod
@@ -327,6 +356,9 @@ class Disposition(models.Model):
     extension_reason = models.TextField(blank=True, editable=False)
     ceiling_passed = models.BooleanField(default=False, editable=False)
 
+    # Saving one of these refreshes the report's `monitor_due_at`.
+    MONITOR_FIELDS = frozenset({"status", "due_at", "settlement_due_at"})
+
     class Meta:
         verbose_name = _("disposisi")
         verbose_name_plural = _("disposisi")
@@ -335,6 +367,8 @@ class Disposition(models.Model):
             models.Index(fields=["agency", "status", "due_at"], name="disposition_inbox"),
             models.Index(fields=["status", "due_at"], name="disposition_status_due"),
             models.Index(fields=["complaint", "status"], name="disposition_complaint_status"),
+            # An OPD's history (finished and returned dispositions), newest first (selectors.live_first).
+            models.Index(fields=["-created_at", "id"], name="disposition_history"),
             # The operator's "returned" tab: the few dispositions waiting for a decision.
             models.Index(
                 fields=["complaint"], name="disposition_return_pending", condition=models.Q(return_pending=True)
@@ -347,6 +381,30 @@ class Disposition(models.Model):
     @property
     def is_active(self):
         return self.status in ACTIVE_DISPOSITION
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if fields is None or self.MONITOR_FIELDS.intersection(fields):
+            refresh_monitor_due([self.complaint_id])
+
+
+def next_live_due():
+    """For a report (`OuterRef("pk")`): the nearest deadline of its live dispositions."""
+    return Subquery(
+        Disposition.objects.filter(complaint_id=OuterRef("pk"), status__in=ACTIVE_DISPOSITION)
+        .annotate(next_due=Coalesce("due_at", "settlement_due_at"))
+        .filter(next_due__isnull=False)
+        .order_by("next_due")
+        .values("next_due")[:1]
+    )
+
+
+def refresh_monitor_due(complaint_ids=None):
+    """Recompute `Complaint.monitor_due_at` of the given reports (None: every report; the
+    benchmark's loader). One UPDATE."""
+    qs = Complaint.objects.all() if complaint_ids is None else Complaint.objects.filter(pk__in=complaint_ids)
+    return qs.update(monitor_due_at=next_live_due())
 
 
 class EventType(models.TextChoices):
@@ -421,7 +479,14 @@ class Event(models.Model):
         verbose_name = _("riwayat")
         verbose_name_plural = _("riwayat")
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["complaint", "created_at"], name="event_timeline")]
+        indexes = [
+            models.Index(fields=["complaint", "created_at"], name="event_timeline"),
+            # The dashboards count returns per OPD: a few percent of all events, read without
+            # scanning the other millions.
+            models.Index(
+                fields=["disposition", "complaint"], name="event_returned", condition=models.Q(type=EventType.RETURNED)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.complaint_id}"

@@ -3,6 +3,9 @@
 Workflow functions call `for_event(event)` inside their transaction: it writes one `Notification`
 row per recipient and channel (a unique key makes a second write a no-op) and, after commit, asks
 Celery to deliver them. If the broker is down the rows wait; `flush_outbox` (beat) retries them.
+The SLA sweep, which writes thousands of rows, reads the staff once (`staff_snapshot`), writes the
+rows of many events in one statement (`deferred_outbox`, `write_outbox`) and hands them over a
+batch to a message (`bulk_delivery`, task `deliver_notifications`).
 Messages are rendered when sent, under the report's privacy at that moment, in the recipient's
 language, from one template per audience and event type (`templates/notifications/reporter/` for
 the reporter and followers, `templates/notifications/staff/` for staff, each with a `default.txt`).
@@ -24,6 +27,8 @@ Who hears what (PRODUCT.md §2, §5):
 import logging
 import re
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -70,18 +75,64 @@ REPORTER_EVENTS = {
 FOLLOWER_EVENTS = {EventType.FOLLOWUP, EventType.FINISHED, EventType.CLOSED}
 
 
+# Recipient lookups ------------------------------------------------------------------------------
+RECIPIENT_ROLES = (Role.OPERATOR, Role.LIAISON, Role.HEAD, Role.AUDITOR)
+_snapshot = ContextVar("notify_staff_snapshot", default=None)
+
+
+class _StaffSnapshot:
+    """The active memberships of the recipient roles, read in one query on first use."""
+
+    def __init__(self):
+        self._by_role = None
+
+    def memberships(self, role):
+        if self._by_role is None:
+            self._by_role = {r: [] for r in RECIPIENT_ROLES}
+            qs = Membership.objects.filter(role__in=RECIPIENT_ROLES, user__is_active=True)
+            for m in qs.select_related("user", "agency"):
+                self._by_role[m.role].append(m)
+        return self._by_role[role]
+
+
+@contextmanager
+def staff_snapshot():
+    """Within the block (one SLA sweep) the recipient lookups below read the staff memberships
+    once instead of once per event: the sweep's thousands of steps name the same few operators,
+    liaisons, heads and auditors. A membership changed meanwhile counts from the next block on."""
+    if _snapshot.get() is not None:
+        yield
+        return
+    token = _snapshot.set(_StaffSnapshot())
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
+def _memberships(role, agency_ids=None):
+    snapshot = _snapshot.get()
+    if snapshot is None:
+        qs = Membership.objects.filter(role=role, user__is_active=True)
+        if agency_ids is not None:
+            qs = qs.filter(agency_id__in=agency_ids)
+        return qs.select_related("user", "agency")
+    if agency_ids is None:
+        return snapshot.memberships(role)
+    wanted = set(agency_ids) - {None}  # as SQL's IN: no agency matches None
+    return [m for m in snapshot.memberships(role) if m.agency_id in wanted]
+
+
 def _users_with(role, agency_ids=None):
-    qs = Membership.objects.filter(role=role, user__is_active=True)
-    if agency_ids is not None:
-        qs = qs.filter(agency_id__in=agency_ids)
-    return list({m.user for m in qs.select_related("user", "agency")})
+    return list({m.user for m in _memberships(role, agency_ids)})
 
 
 def operators_for(complaint):
+    """The operators, less those whose agency is the report's terlapor (privacy._conflicted)."""
     from .privacy import _conflicted
 
     result = {}
-    for m in Membership.objects.filter(role=Role.OPERATOR, user__is_active=True).select_related("user", "agency"):
+    for m in _memberships(Role.OPERATOR):
         if not _conflicted(complaint, m.agency):
             result[m.user_id] = m.user
     return list(result.values())
@@ -153,8 +204,18 @@ def recipients_for(event):
 
 def for_event(event, extra=()):
     """Write the outbox rows for `event` (plus `extra` [(user, audience, channels)]) and queue
-    their delivery after commit."""
-    ids = []
+    their delivery after commit. Inside `deferred_outbox()` the rows are only collected: the
+    block's owner writes them, in the same transaction, with `write_outbox` (and gets the ids)."""
+    rows = _rows_for(event, extra)
+    collected = _deferred.get()
+    if collected is not None:
+        collected.extend(rows)
+        return []
+    return write_outbox(rows)
+
+
+def _rows_for(event, extra):
+    rows = []
     seen = set()
     for user, audience, channels in [*recipients_for(event), *extra]:
         if user is None or not user.is_active or (event.actor_id and user.pk == event.actor_id):
@@ -164,20 +225,72 @@ def for_event(event, extra=()):
             if key in seen:
                 continue
             seen.add(key)
-            n = _create_once(
-                recipient=user,
-                channel=channel,
-                complaint=event.complaint,
-                event=event,
-                template=event.type,
-                audience=audience,
-                dedup_key=f"event:{event.pk}",
+            rows.append(
+                Notification(
+                    recipient=user,
+                    channel=channel,
+                    complaint=event.complaint,
+                    event=event,
+                    template=event.type,
+                    audience=audience,
+                    # An event still to be inserted (the sweep's, in bulk) gets its key on write.
+                    dedup_key=f"event:{event.pk}" if event.pk else "",
+                )
             )
-            if n:
-                ids.append(n.pk)
+    return rows
+
+
+def write_outbox(rows):
+    """Insert outbox rows (of one event or many) and queue their delivery after commit."""
+    for n in rows:
+        if not n.dedup_key:
+            n.dedup_key = f"event:{n.event.pk}"
+    ids = _create_all(rows)
     if ids:
         transaction.on_commit(lambda: enqueue(ids))
     return ids
+
+
+# The SLA sweep decides the steps of a few dozen clocks per transaction in memory (a clock that
+# fails keeps nothing) and then writes what they decided together: their events in one statement,
+# their outbox rows in another. It collects each clock's rows here.
+_deferred = ContextVar("notify_deferred_outbox", default=None)
+
+
+@contextmanager
+def deferred_outbox():
+    """Collect, rather than write, the rows `for_event` makes within the block; yields the list."""
+    rows = []
+    token = _deferred.set(rows)
+    try:
+        yield rows
+    finally:
+        _deferred.reset(token)
+
+
+def _create_all(rows):
+    """Insert the rows in one statement; if one of them exists already (the unique key: this
+    event's outbox was written before), insert them one by one and skip the existing ones."""
+    if not rows:
+        return []
+    try:
+        with transaction.atomic():
+            return [n.pk for n in Notification.objects.bulk_create(rows)]
+    except IntegrityError:
+        created = [_create_once(**_fields(n)) for n in rows]
+        return [n.pk for n in created if n is not None]
+
+
+def _fields(n):
+    return {
+        "recipient": n.recipient,
+        "channel": n.channel,
+        "complaint": n.complaint,
+        "event": n.event,
+        "template": n.template,
+        "audience": n.audience,
+        "dedup_key": n.dedup_key,
+    }
 
 
 def _create_once(**fields):
@@ -201,19 +314,59 @@ def reset_broker_state():
 
 def enqueue(ids):
     """Hand the rows to the broker; a broker outage only delays them (the beat retries). The
-    first failure ends the attempt and pauses further attempts for BROKER_RETRY_AFTER seconds."""
+    first failure ends the attempt and pauses further attempts for BROKER_RETRY_AFTER seconds.
+    Inside `bulk_delivery()` the rows are collected and handed over in batches when it ends."""
     from . import tasks
 
-    if time.monotonic() < _broker["down_until"]:
-        log.info("broker recently unavailable; %s notification(s) wait for flush_outbox", len(ids))
+    pending = _bulk.get()
+    if pending is not None:
+        pending.extend(ids)
         return
-    for i, pk in enumerate(ids):
+    _hand_over(len(ids), [(tasks.deliver_notification, pk, 1) for pk in ids])
+
+
+# The SLA sweep writes thousands of rows; a message per row costs it a fraction of a millisecond
+# each, more than the rest of its work. It hands them over this many to a message (about one
+# sweep transaction's rows).
+DELIVERY_BATCH = 200
+_bulk = ContextVar("notify_bulk_delivery", default=None)
+
+
+@contextmanager
+def bulk_delivery():
+    """The rows queued (after commit) within the block go to the broker when it ends, as
+    `deliver_notifications` messages of up to DELIVERY_BATCH rows: the SLA sweep wraps each of its
+    transactions in one. Each row is still delivered once (`deliver` locks it and records it)."""
+    from . import tasks
+
+    if _bulk.get() is not None:
+        yield
+        return
+    pending = []
+    token = _bulk.set(pending)
+    try:
+        yield
+    finally:
+        _bulk.reset(token)
+        batches = [pending[i : i + DELIVERY_BATCH] for i in range(0, len(pending), DELIVERY_BATCH)]
+        _hand_over(len(pending), [(tasks.deliver_notifications, batch, len(batch)) for batch in batches])
+
+
+def _hand_over(total, messages):
+    """Send [(task, argument, rows)] in order, stopping at the first failure (see `enqueue`)."""
+    if not messages:
+        return
+    if time.monotonic() < _broker["down_until"]:
+        log.info("broker recently unavailable; %s notification(s) wait for flush_outbox", total)
+        return
+    for task, argument, rows in messages:
         try:
-            tasks.deliver_notification.delay(pk)
+            task.delay(argument)
         except Exception:  # noqa: BLE001 - the broker is down: flush_outbox will pick them up
             _broker["down_until"] = time.monotonic() + BROKER_RETRY_AFTER
-            log.warning("broker unavailable; %s notification(s) stay in the outbox", len(ids) - i)
+            log.warning("broker unavailable; %s notification(s) stay in the outbox", total)
             return
+        total -= rows
 
 
 # Delivery -------------------------------------------------------------------------------------

@@ -104,8 +104,8 @@ def error(fmt, status, description):
     return render([{"code": status, "description": str(description)}], fmt, root="errors", item="error", status=status)
 
 
-def iso(value):
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+def iso(value, tz=None):
+    return timezone.localtime(value, tz).isoformat(timespec="seconds") if value else None
 
 
 def _param(request, name, source=None):
@@ -171,9 +171,6 @@ def public_requests():
         .select_related("category", "kecamatan", "kelurahan")
         .prefetch_related(
             Prefetch(
-                "dispositions", queryset=Disposition.objects.select_related("agency").order_by("created_at", "pk")
-            ),
-            Prefetch(
                 "attachments",
                 queryset=Attachment.objects.filter(
                     privacy.public_attachments_q(), content_type__startswith="image/"
@@ -184,23 +181,55 @@ def public_requests():
     )
 
 
-def _status_notes(c):
-    if c.status == Status.ARSIP:
-        note = c.get_archive_reason_display() or c.get_status_display()
-        if c.forwarded_to:
-            note = f"{note}: {c.get_forwarded_to_display()}"
-        return str(note)
-    return str(c.get_status_display())
+class _Labels:
+    """What one response repeats on every row, looked up once: the labels of statuses, archive
+    reasons and forwarding targets in the request's language, and the deployment's time zone (a
+    list has up to MAX_ROWS rows)."""
+
+    def __init__(self):
+        self.tz = timezone.get_current_timezone()
+        self._labels = {}
+
+    def label(self, field, value):
+        key = (field, value)
+        if key not in self._labels:
+            choices = dict(Complaint._meta.get_field(field).flatchoices)
+            self._labels[key] = str(choices.get(value, value)) if value else ""
+        return self._labels[key]
+
+    def status_notes(self, c):
+        if c.status == Status.ARSIP:
+            note = self.label("archive_reason", c.archive_reason) or self.label("status", c.status)
+            if c.forwarded_to:
+                note = f"{note}: {self.label('forwarded_to', c.forwarded_to)}"
+            return note
+        return self.label("status", c.status)
 
 
-def request_data(c, request):
+def _dispositions_of(complaints):
+    """{report id: [(parent id, status, deadline, agency name)]} in one query: a list carries up to
+    MAX_ROWS reports, and plain tuples cost a fraction of model instances."""
+    result = {c.pk: [] for c in complaints}
+    rows = (
+        Disposition.objects.filter(complaint_id__in=list(result))
+        .order_by("created_at", "pk")
+        .values_list("complaint_id", "parent_id", "status", "due_at", "agency__name")
+    )
+    for complaint_id, *row in rows:
+        result[complaint_id].append(row)
+    return result
+
+
+def request_data(c, request, labels, dispositions):
+    """One report as an Open311 service request; `dispositions` its rows from `_dispositions_of`."""
     anonymous = AnonymousUser()
     coords = privacy.coordinates_for(c, anonymous)
-    dispositions = list(c.dispositions.all())
     agencies = [
-        d.agency.name for d in dispositions if d.parent_id is None and d.status != DispositionStatus.DIKEMBALIKAN
+        name
+        for parent, status, _due, name in dispositions
+        if parent is None and status != DispositionStatus.DIKEMBALIKAN
     ]
-    deadlines = [d.due_at for d in dispositions if d.status in ACTIVE_DISPOSITION and d.due_at]
+    deadlines = [due for _parent, status, due, _name in dispositions if status in ACTIVE_DISPOSITION and due]
     media = getattr(c, "public_media", None)
     address = ", ".join(
         p
@@ -214,15 +243,15 @@ def request_data(c, request):
     return {
         "service_request_id": c.tracking_id,
         "status": "open" if c.status in OPEN_STATUSES else "closed",
-        "status_notes": _status_notes(c),
+        "status_notes": labels.status_notes(c),
         "service_name": c.category.name if c.category_id else "",
         "service_code": c.category.slug if c.category_id else "",
         "description": privacy.public_text(c, anonymous),
         "agency_responsible": ", ".join(dict.fromkeys(agencies)),
         "service_notice": "",
-        "requested_datetime": iso(c.created_at),
-        "updated_datetime": iso(c.updated_at),
-        "expected_datetime": iso(min(deadlines)) if deadlines and c.status in OPEN_STATUSES else None,
+        "requested_datetime": iso(c.created_at, labels.tz),
+        "updated_datetime": iso(c.updated_at, labels.tz),
+        "expected_datetime": iso(min(deadlines), labels.tz) if deadlines and c.status in OPEN_STATUSES else None,
         "address": address,
         "address_id": "",
         "zipcode": "",
@@ -257,7 +286,7 @@ def _list(request, fmt):
     if ids:
         # The specification: with service_request_id, the other parameters are ignored.
         rows = qs.filter(tracking_id__in=ids[:MAX_ROWS]).order_by("-created_at", "-pk")
-        return render([request_data(c, request) for c in rows], fmt, root="service_requests", item="request")
+        return _render_rows(rows, request, fmt)
     codes = [c.strip() for c in _param(request, "service_code").split(",") if c.strip()]
     if codes:
         qs = qs.filter(category__slug__in=codes)
@@ -280,8 +309,18 @@ def _list(request, fmt):
     qs = qs.filter(created_at__gte=start)
     if end is not None:
         qs = qs.filter(created_at__lt=end)
-    rows = qs.order_by("-created_at", "-pk")[:MAX_ROWS]
-    return render([request_data(c, request) for c in rows], fmt, root="service_requests", item="request")
+    return _render_rows(qs.order_by("-created_at", "-pk")[:MAX_ROWS], request, fmt)
+
+
+def _render_rows(rows, request, fmt):
+    rows = list(rows)
+    labels, dispositions = _Labels(), _dispositions_of(rows)
+    return render(
+        [request_data(c, request, labels, dispositions[c.pk]) for c in rows],
+        fmt,
+        root="service_requests",
+        item="request",
+    )
 
 
 @csrf_exempt
@@ -297,7 +336,7 @@ def request_detail(request, request_id, fmt):
     c = public_requests().filter(tracking_id=request_id.replace("\x00", "").upper()[:20]).first()
     if c is None:
         return error(fmt, 404, privacy.NOT_FOUND_MESSAGE)
-    return render([request_data(c, request)], fmt, root="service_requests", item="request")
+    return _render_rows([c], request, fmt)
 
 
 # Filing --------------------------------------------------------------------------------------

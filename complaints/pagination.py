@@ -14,11 +14,14 @@ caller's; only the way the page's rows are read changes.
 """
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
+from django.db.models import IntegerField, Value, Window
+from django.db.models.functions import RowNumber
 from django.utils.functional import cached_property
 
 # From this offset on, a page is read as keys first, then rows.
@@ -34,16 +37,42 @@ def _count_key(queryset, extra=""):
     return f"list-count:{digest}"
 
 
+def cached_value(key, seconds, compute, *, single_flight=False, wait=60):
+    """`compute()`, kept in the shared cache under `key` for `seconds` (0 or a None key: computed
+    every time). `single_flight`: for values that take seconds (the dashboards' figures), one
+    process computes while the others asking for the same key wait up to `wait` seconds for its
+    result instead of running the same heavy queries next to it."""
+    if not seconds or key is None:
+        return compute()
+    value = cache.get(key)
+    if value is not None:
+        return value
+    lock = f"{key}:computing"
+    if single_flight and not cache.add(lock, 1, timeout=wait):
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            value = cache.get(key)
+            if value is None and cache.get(lock) is None:
+                value = cache.get(key)  # set just before the lock went: no need to compute again
+                break
+            if value is not None:
+                return value
+        if value is not None:
+            return value
+    try:
+        value = compute()
+        cache.set(key, value, seconds)
+    finally:
+        if single_flight:
+            cache.delete(lock)
+    return value
+
+
 def _cached(queryset, extra, compute):
     seconds = getattr(settings, "LIST_COUNT_CACHE_SECONDS", 0)
     key = _count_key(queryset, extra) if seconds and hasattr(queryset, "query") else None
-    if key is None:
-        return compute()
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, seconds)
-    return value
+    return cached_value(key, seconds, compute)
 
 
 def cached_count(queryset):
@@ -59,7 +88,14 @@ def cached_aggregate(queryset, **aggregates):
 
 
 class FastPaginator(Paginator):
-    """A Django Paginator with a cached count and deferred deep pages (same pages, same URLs)."""
+    """A Django Paginator with a cached count and deferred deep pages (same pages, same URLs).
+    `deferred_from=0` reads every page keys first: for lists sorted on computed values (the staff
+    inboxes), where sorting only the keys lets the database keep just the page's rows in memory
+    instead of sorting every row with all its columns."""
+
+    def __init__(self, *args, deferred_from=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deferred_from = DEFERRED_FROM if deferred_from is None else deferred_from
 
     @cached_property
     def count(self):
@@ -74,12 +110,68 @@ class FastPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         qs = self.object_list
-        if bottom < DEFERRED_FROM or not hasattr(qs, "values_list") or qs.query.is_sliced:
+        if bottom < self.deferred_from or not hasattr(qs, "values_list") or qs.query.is_sliced:
             return self._get_page(qs[bottom:top], number, self)
-        keys = list(qs.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in qs.filter(pk__in=keys)}
+        return self._get_page(keys_first(qs, bottom, top), number, self)
+
+
+def keys_first(qs, bottom, top):
+    """Rows [bottom, top) of `qs` in its order: the primary keys first, then those rows."""
+    keys = list(qs.values_list("pk", flat=True)[bottom:top])
+    rows = {row.pk: row for row in qs.filter(pk__in=keys)}
+    # A row that left the list between the two reads is simply not on the page.
+    return [rows[k] for k in keys if k in rows]
+
+
+class Grouped:
+    """A list whose order puts groups one after the other (the live dispositions by deadline, then
+    the history newest first), paginated as one list but read group by group: each group is sorted
+    (or walked through its own index) and cut at the page's end before the groups are joined, so no
+    page needs a sort over every row of every group. Reads are constant per page: the total of
+    `rows`, one query for the page's keys (UNION ALL of the groups, each numbered in its own order
+    and limited), then the page's rows from `rows` (with its joins and prefetches).
+
+    `rows`: the whole list (what is counted and what rows are read from); `groups`:
+    [(queryset narrowing `rows` to one group, its order as `order_by` arguments)], in list order.
+    Give FastPaginator a Grouped as its object list."""
+
+    def __init__(self, rows, groups):
+        self.rows = rows
+        self.groups = groups
+
+    def count(self):
+        return cached_count(self.rows)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice) or item.step not in (None, 1) or item.stop is None:
+            raise TypeError("a Grouped list is read by bounded slices")
+        offset, stop = item.start or 0, item.stop
+        if stop <= offset or not self.groups:
+            return []
+        keys = self._keys(offset, stop)
+        found = {row.pk: row for row in self.rows.filter(pk__in=keys)}
         # A row that left the list between the two reads is simply not on the page.
-        return self._get_page([rows[k] for k in keys if k in rows], number, self)
+        return [found[k] for k in keys if k in found]
+
+    def _keys(self, offset, stop):
+        parts, params = [], []
+        for i, (qs, order) in enumerate(self.groups):
+            numbered = (
+                qs.order_by(*order)
+                .annotate(_group=Value(i, output_field=IntegerField()), _pos=Window(RowNumber(), order_by=order))
+                .values_list("pk", "_group", "_pos")[:stop]
+            )
+            sql, part_params = numbered.query.sql_with_params()
+            parts.append(f"SELECT * FROM ({sql}) AS group_{i}")  # noqa: S608 - SQL the ORM compiled
+            params.extend(part_params)
+        union = " UNION ALL ".join(parts)
+        sql = f"SELECT * FROM ({union}) AS page_keys ORDER BY 2, 3 LIMIT %s OFFSET %s"  # noqa: S608 - ORM SQL
+        with connections[self.rows.db].cursor() as cursor:
+            cursor.execute(sql, [*params, stop - offset, offset])
+            return [row[0] for row in cursor.fetchall()]
 
 
-__all__ = ["FastPaginator", "Page", "cached_aggregate", "cached_count"]
+__all__ = ["Grouped", "FastPaginator", "Page", "cached_aggregate", "cached_count", "cached_value", "keys_first"]

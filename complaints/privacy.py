@@ -37,6 +37,8 @@ NOT_FOUND_MESSAGE = _("Laporan tidak ditemukan.")
 
 GLOBAL_READ_ROLES = (Role.OPERATOR, Role.AUDITOR, Role.SUPERADMIN)
 OPD_ROLES = (Role.LIAISON, Role.HEAD)
+AUDIT_ROLES = (Role.AUDITOR, Role.SUPERADMIN)
+WORKLOAD_ROLES = (Role.OPERATOR, Role.AUDITOR, Role.SUPERADMIN)
 
 
 def _authenticated(user):
@@ -44,14 +46,31 @@ def _authenticated(user):
 
 
 # Lists ---------------------------------------------------------------------------------------
+def _verified():
+    return Q(verified_at__isnull=False)
+
+
+def _archived_invalid():
+    return Q(status=Status.ARSIP, archive_reason=ArchiveReason.INVALID)
+
+
 def public_filter():
     """A report is public once an operator verified it, unless it is rahasia or was archived as
     invalid: before that the public sees it exactly like a rahasia report."""
-    return (
-        Q(verified_at__isnull=False)
-        & ~Q(privacy=Privacy.RAHASIA)
-        & ~Q(status=Status.ARSIP, archive_reason=ArchiveReason.INVALID)
-    )
+    return _verified() & ~Q(privacy=Privacy.RAHASIA) & ~_archived_invalid()
+
+
+def published_filter():
+    """What public aggregates count: every report that was published, rahasia included — rahasia
+    reports count in per-OPD figures so an agency cannot hide its failures there (PRODUCT.md §3),
+    but never in a breakdown by area (`for_area_breakdown`)."""
+    return _verified() & ~_archived_invalid()
+
+
+def for_area_breakdown(qs):
+    """`qs` as a breakdown by area may count it: never a rahasia report (PRODUCT.md §3), on the
+    public page and the staff dashboards alike."""
+    return qs.exclude(privacy=Privacy.RAHASIA)
 
 
 def _not_accused(agency):
@@ -294,6 +313,10 @@ def can(user, action, complaint=None):
     if complaint is None:
         if action == "manual_entry":
             return user.has_role(Role.OPERATOR)
+        if action == "audit_all":  # every agency's dashboard figures, drill-down and reveal links
+            return any(m.role in AUDIT_ROLES for m in user.memberships)
+        if action == "workload":  # the operators' workload view
+            return any(m.role in WORKLOAD_ROLES for m in user.memberships)
         if action == "decide_sanction":
             return any(
                 m.role == Role.AUDITOR and m.agency and m.agency.kind in ("inspektorat", "bkd")
@@ -403,6 +426,44 @@ def acting_filter(user, *roles):
             )
             q |= disposed & _not_accused(m.agency)
     return q
+
+
+def acting_dispositions_filter(user, agency_ids, *roles):
+    """A condition on `Disposition` rows of the agencies `agency_ids` (an OPD and its units):
+    those whose report `user` works on in one of `roles`. The same rows as
+    `complaint__in=Complaint.objects.visible_to(user).filter(acting_filter(user, *roles))` — the
+    acting branches are part of `visible_filter`, so the visibility adds nothing — spelled so the
+    database can join instead of testing every report of a large OPD against both rules: a
+    disposition to the membership's own subtree is itself the "disposed to" proof, leaving only
+    the conflict rule (the report must not name the member's organisation as terlapor)."""
+    q = Q(pk__in=[])
+    if not _authenticated(user):
+        return q
+    wanted = set(agency_ids)
+    for m in user.memberships:
+        if m.role not in roles:
+            continue
+        if m.role in GLOBAL_READ_ROLES:
+            q |= _not_accused_report(m.agency)
+        elif m.role in OPD_ROLES and m.agency_id:
+            subtree = _subtree_ids(user)[m.agency_id]
+            if wanted <= set(subtree):
+                disposed = Q(pk__isnull=False)
+            else:
+                disposed = Q(agency_id__in=subtree) | Exists(
+                    Disposition.objects.filter(complaint_id=OuterRef("complaint_id"), agency_id__in=subtree)
+                )
+            q |= disposed & _not_accused_report(m.agency)
+    return q
+
+
+def _not_accused_report(agency):
+    """`_not_accused` seen from a disposition (through its report)."""
+    if agency is None:
+        return Q(pk__isnull=False)
+    return Q(complaint__terlapor_agency__isnull=True) | ~Q(
+        complaint__terlapor_agency__root_id=agency.root_id or agency.pk
+    )
 
 
 # SMS -------------------------------------------------------------------------------------------

@@ -13,6 +13,25 @@ the stored vector instead of parsing every report's text; only the staff variant
 searches the original body parses text. Other databases (SQLite, the embedded default): every
 word must appear in the title or the text (`icontains`), newest first.
 
+The bound (PostgreSQL): only the newest `RANKED_MATCHES` matches of a search are ranked, counted
+and paged through, so the most relevant of the recent reports come first. A common word ("jalan")
+matches tens of thousands of the million reports; ranking them all read every match's row and
+sorted them (seconds), and so did counting them. A search that reaches the bound says so where
+the results are shown (`is_capped`: the feed shows a note; the API's `count` is at most the
+bound). An older report is still found by adding a word or a filter: filters are applied before
+the bound. An API `ordering` given with `q` orders those same newest matches. SQLite has no bound.
+
+Finding the newest matches cheaply depends on how common the words are, which the planner judges
+badly for several words: it multiplies the words' frequencies, while the words people type
+together ("lampu jalan mati", "sampah menumpuk") come together, so it expects a few hundred
+matches where there are tens of thousands, and reads every one of them from the table. So the
+search looks first (`PROBE_ROWS`, about 2 ms): when at least `PROBE_COMMON` of the newest
+`PROBE_ROWS` reports in the list match, it walks the list newest first and stops at the bound
+(the match is tested as a function, `ts_match_vq`, which no index can serve, so the planner
+cannot pick the GIN index instead); otherwise the matches are few and come from the GIN index.
+Either way the work is bounded: a walk passes at most about 100 × `RANKED_MATCHES` reports (the
+words match at least 1% of them), the index reads at most about 1% of the list.
+
 Duplicates (`similar_open_reports`) on PostgreSQL also match a title that appears, misspelt or
 not, in the new report's text (`pg_trgm` word similarity), which full-text stemming misses.
 """
@@ -20,8 +39,21 @@ not, in the new report's text (`pg_trgm` word similarity), which full-text stemm
 import re
 
 from django.db import connection
-from django.db.models import Expression, F, FloatField, Func, Q, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat, NullIf
+from django.db.models.lookups import GreaterThanOrEqual
 
 from .models import Complaint
 
@@ -33,6 +65,11 @@ STOP_WORDS = frozenset(
     "the and of to in a is for on".split()
 )
 MAX_WORDS = 12
+# PostgreSQL (see the module docstring): the newest matches ranked, counted and paged through per
+# search, and how a search decides the words are common (1% of the newest reports in the list).
+RANKED_MATCHES = 1000
+PROBE_ROWS = 2000
+PROBE_COMMON = 20
 
 
 def words(text, limit=MAX_WORDS):
@@ -62,7 +99,10 @@ class PublicDocument(Expression):
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
         c = self.copy()
-        c.alias = query.get_initial_alias() if query is not None else None
+        # Bound once, to the query that uses it: a subquery's expressions are resolved again
+        # against the outer query, and must keep the subquery's own (relabelled) alias.
+        if c.alias is None and query is not None:
+            c.alias = query.get_initial_alias()
         return c
 
     def relabeled_clone(self, change_map):
@@ -77,23 +117,50 @@ class PublicDocument(Expression):
         return [self]
 
 
+def _key_among(keys):
+    """`pk = ANY(keys)`, `keys` an array expression. The array is computed once and the rows are
+    then read by primary key; `pk__in=<subquery>` is a semi-join, which PostgreSQL joins after
+    the page's other tables once they are many (the API joins seven), i.e. for every report."""
+    return Func(F("pk"), keys, template="%(expressions)s)", arg_joiner=" = ANY(", output_field=BooleanField())
+
+
 def search(queryset, q, *, include_original=False):
-    """Narrow `queryset` to reports matching the words of `q`; annotates `rank` on PostgreSQL and
-    orders by it (then newest). An empty or meaningless `q` returns `queryset` unchanged."""
+    """Narrow `queryset` to reports matching the words of `q`. On PostgreSQL: to the newest
+    `RANKED_MATCHES` matches, annotated with `rank` and ordered by it (then newest). An empty or
+    meaningless `q` returns `queryset` unchanged."""
     terms = words(q)
     if not terms:
         return queryset
     if _is_postgres():
+        from django.contrib.postgres.expressions import ArraySubquery
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
         vector = PublicDocument()
         if include_original:
             vector = vector + SearchVector("body", weight="C", config=SEARCH_CONFIG)
         query = SearchQuery(" ".join(terms), config=SEARCH_CONFIG, search_type="plain")
+        # Chosen inside `queryset` (its visibility rule and filters): the bound never lets in a
+        # report the caller may not see, nor leaves out a visible match for an invisible one.
+        newest = queryset.order_by("-created_at", "-pk")
+        matches = Func(vector, query, function="ts_match_vq", output_field=BooleanField())
+        probe = ArraySubquery(newest.annotate(matched=matches).values("matched")[:PROBE_ROWS])
+        hits = Func(
+            Func(probe, Value(True), function="array_positions"), function="cardinality", output_field=IntegerField()
+        )
+        # Only the branch chosen runs (PostgreSQL computes an uncorrelated subquery when first used).
+        keys = Case(
+            When(
+                GreaterThanOrEqual(hits, PROBE_COMMON),
+                then=ArraySubquery(newest.filter(matches).values("pk")[:RANKED_MATCHES]),
+            ),
+            default=ArraySubquery(
+                newest.alias(search_vector=vector).filter(search_vector=query).values("pk")[:RANKED_MATCHES]
+            ),
+        )
         return (
-            queryset.annotate(search_vector=vector, rank=SearchRank(vector, query))
-            .filter(search_vector=query)
-            .order_by("-rank", "-created_at")
+            queryset.filter(_key_among(keys))
+            .annotate(rank=SearchRank(vector, query))
+            .order_by("-rank", "-created_at", "-pk")
         )
     condition = Q()
     for term in terms:
@@ -101,6 +168,12 @@ def search(queryset, q, *, include_original=False):
         match |= Q(body__icontains=term) if include_original else Q(public_summary="", body__icontains=term)
         condition &= match
     return queryset.filter(condition)
+
+
+def is_capped(q, count):
+    """Whether a search for `q` whose results number `count` may have left older matches out
+    (it reached `RANKED_MATCHES`), so the page should say so."""
+    return _is_postgres() and bool(words(q)) and count >= RANKED_MATCHES
 
 
 def similar_open_reports(category, kecamatan, text, limit=5, *, user=None):

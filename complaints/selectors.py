@@ -10,7 +10,18 @@ are joined or prefetched here so a page costs the same number of queries for 1 r
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -29,7 +40,7 @@ from .models import (
     EventType,
     Status,
 )
-from .pagination import cached_aggregate
+from .pagination import Grouped, cached_aggregate
 
 MONITORED = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
 
@@ -91,18 +102,6 @@ def _pending_return():
     return Exists(Disposition.objects.filter(complaint_id=OuterRef("pk"), return_pending=True))
 
 
-def _next_disposition_due():
-    """The nearest running deadline of the report's live dispositions: the first follow-up (or
-    information) deadline while it runs, else the 60-day settlement ceiling."""
-    return Subquery(
-        Disposition.objects.filter(complaint_id=OuterRef("pk"), status__in=ACTIVE_DISPOSITION)
-        .annotate(next_due=Coalesce("due_at", "settlement_due_at"))
-        .filter(next_due__isnull=False)
-        .order_by("next_due")
-        .values("next_due")[:1]
-    )
-
-
 def operator_reports(user):
     """Every report the user works on as an operator."""
     return Complaint.objects.visible_to(user).filter(privacy.acting_filter(user, Role.OPERATOR))
@@ -161,7 +160,7 @@ def operator_queue(user, tab, filters=None, now=None):
         ceiling = Exists(
             Disposition.objects.filter(complaint_id=OuterRef("pk"), ceiling_passed=True, status__in=ACTIVE_DISPOSITION)
         )
-        qs = qs.filter(status__in=MONITORED).annotate(queue_due=_next_disposition_due(), ceiling=ceiling)
+        qs = qs.filter(status__in=MONITORED).annotate(queue_due=F("monitor_due_at"), ceiling=ceiling)
         qs = qs.prefetch_related(
             Prefetch(
                 "dispositions",
@@ -219,8 +218,8 @@ def agencies_for(user, *roles):
 def agency_dispositions(user, agency, *roles):
     """Dispositions to `agency` and the units under it whose report the user works on through
     one of `roles` (liaison, head)."""
-    reports = Complaint.objects.visible_to(user).filter(privacy.acting_filter(user, *roles))
-    return Disposition.objects.filter(agency_id__in=agency.descendants_and_self_ids(), complaint__in=reports)
+    ids = agency.descendants_and_self_ids()
+    return Disposition.objects.filter(agency_id__in=ids).filter(privacy.acting_dispositions_filter(user, ids, *roles))
 
 
 class InboxStatus:
@@ -255,13 +254,33 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None)
     while it runs, then the 60-day ceiling); finished and returned ones after, newest first."""
     now = now or timezone.now()
     qs = _by_status(agency_dispositions(user, agency, Role.LIAISON, Role.HEAD), status)
-    qs = qs.annotate(
-        next_due=Coalesce(F("due_at"), F("settlement_due_at")),
-    ).select_related("complaint", "complaint__category", "complaint__kecamatan", "agency", "parent__agency")
+    # Only a live disposition has a deadline to sort by: a finished one keeps its 60-day
+    # settlement deadline as evidence, which must not order the history oldest first.
+    live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=Coalesce(F("due_at"), F("settlement_due_at"))))
+    qs = qs.annotate(next_due=live_due).select_related(
+        "complaint", "complaint__category", "complaint__kecamatan", "agency", "parent__agency"
+    )
     if overdue_only:
         qs = qs.filter(status__in=ACTIVE_DISPOSITION, due_at__lt=now)
     live = ExpressionWrapper(Q(status__in=ACTIVE_DISPOSITION), output_field=BooleanField())
     return qs.annotate(live=live).order_by(F("live").desc(), F("next_due").asc(nulls_last=True), "-created_at", "pk")
+
+
+def live_first(qs, status, overdue_only=False):
+    """An inbox (`inbox`, `head_dispositions` with the same `status` and `overdue_only`) for pagination, in the inbox's
+    own order — the live dispositions by nearest deadline, then the finished and returned ones
+    newest first — read as groups (`pagination.Grouped`) instead of one sort over every
+    disposition an OPD ever had. Only the groups the status filter can match are read."""
+    groups = []
+    if status not in DispositionStatus.values or status in ACTIVE_DISPOSITION:
+        live = (F("next_due").asc(nulls_last=True), F("created_at").desc(), F("pk").asc())
+        groups.append((qs.filter(status__in=ACTIVE_DISPOSITION), live))
+    inactive = status == InboxStatus.EVERYTHING or (
+        status in DispositionStatus.values and status not in ACTIVE_DISPOSITION
+    )
+    if inactive and not overdue_only:  # only a live disposition can be overdue
+        groups.append((qs.exclude(status__in=ACTIVE_DISPOSITION), (F("created_at").desc(), F("pk").asc())))
+    return Grouped(qs, groups)
 
 
 HANDLING_EVENTS = (
@@ -315,10 +334,19 @@ def on_time_rate(user, agency, now=None):
     ).exclude(stop_reason__in=HANDED_OVER)
     answered_in_time = Q(stop_reason__in=ANSWERED, stopped_at__lte=F("due_at"))
     stopped_in_time = Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))
-    result = clocks.aggregate(
-        on_time=Count("pk", filter=answered_in_time & Q(stopped_at__gte=start, stopped_at__lt=end)),
-        late=Count("pk", filter=Q(due_at__gte=start, due_at__lt=min(now, end)) & ~stopped_in_time),
+    # Cached like the list totals (it reads the clocks of every disposition the agency ever had):
+    # the month is in the aggregates' names, so in the key; "now" makes it at most
+    # LIST_COUNT_CACHE_SECONDS old.
+    result = cached_aggregate(
+        clocks,
+        **{
+            f"on_time_{start:%Y%m}": Count(
+                "pk", filter=answered_in_time & Q(stopped_at__gte=start, stopped_at__lt=end)
+            ),
+            f"late_{start:%Y%m}": Count("pk", filter=Q(due_at__gte=start, due_at__lt=min(now, end)) & ~stopped_in_time),
+        },
     )
+    result = {"on_time": result[f"on_time_{start:%Y%m}"], "late": result[f"late_{start:%Y%m}"]}
     total = result["on_time"] + result["late"]
     result["rate"] = round(100 * result["on_time"] / total) if total else None
     return result

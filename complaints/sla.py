@@ -13,19 +13,25 @@ reminder to the reporter and then `workflow.auto_archive`.
 
 Exactly once is a database fact: each step is a `ClockStep` row under a unique (clock, step)
 constraint, created in the same short transaction as its timeline event and outbox rows. Parallel
-sweeps share the work: each claims one clock at a time with `select_for_update(skip_locked=True)`
-and then the report (never waiting while holding a lock, so sweeps cannot deadlock with a
-workflow action that locks the report and then stops its clocks).
+sweeps share the work: each claims `CLAIM_SIZE` clocks at a time with
+`select_for_update(skip_locked=True)` and then their reports (never waiting while holding a lock,
+so sweeps cannot deadlock with a workflow action that locks the report and then stops its clocks).
+At 1M reports a sweep takes thousands of steps, so the cost per step is kept to memory: the staff
+are read once per sweep (`notify.staff_snapshot`), each clock's steps are decided in memory (a
+clock that fails keeps nothing), and what the clocks of one transaction decided is written in a
+few statements (events, outbox rows, steps) and handed to the broker in a few messages
+(`notify.bulk_delivery`).
 
 `recompute_open_deadlines()` moves open deadlines after a holiday change — later, never earlier.
 """
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
+from contextlib import nullcontext
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -52,6 +58,10 @@ from .models import (
 log = logging.getLogger("lapor.sla")
 
 BATCH_SIZE = 200
+SWEEP_PAGE = 5000  # candidate clocks per `due_clocks` query (ids and deadlines only)
+# Clocks claimed, and their steps taken, per transaction: one commit (a disk flush) for many clocks,
+# while a workflow action on one of their reports waits a fraction of a second at most.
+CLAIM_SIZE = 25
 # A clock skipped because a workflow action held its report is retried at the end of the sweep,
 # at most this many times; after that the next sweep picks it up.
 RETRY_PASSES = 2
@@ -122,7 +132,7 @@ def due_clocks(now, policy):
 
 
 # The sweep -------------------------------------------------------------------------------------
-def sla_sweep(now=None, *, batch_size=BATCH_SIZE):
+def sla_sweep(now=None, *, batch_size=SWEEP_PAGE):
     """One pass over every running clock as of `now` (system only: beat, `manage.py sla_sweep`).
     Creates the due `ClockStep` rows with their events and notifications, auto-closes and
     auto-archives through the workflow. Returns a Counter of what it did. Safe to run in many
@@ -132,54 +142,151 @@ def sla_sweep(now=None, *, batch_size=BATCH_SIZE):
     counts = Counter()
     retry = []
     last = None
-    while True:
-        qs = due_clocks(now, policy).order_by("due_at", "pk")
-        if last is not None:
-            qs = qs.filter(Q(due_at__gt=last[0]) | Q(due_at=last[0], pk__gt=last[1]))
-        batch = list(qs.values_list("pk", "due_at")[:batch_size])
-        if not batch:
-            break
-        for pk, _due in batch:
-            if _claim_and_climb(pk, now, policy, counts) == "busy":
-                retry.append(pk)
-        last = batch[-1][1], batch[-1][0]
-    for _pass in range(RETRY_PASSES):
-        retry = [pk for pk in retry if _claim_and_climb(pk, now, policy, counts) == "busy"]
-        if not retry:
-            break
+    # One sweep names the same few staff thousands of times: read the memberships once.
+    with notify.staff_snapshot():
+        while True:
+            qs = due_clocks(now, policy).order_by("due_at", "pk")
+            if last is not None:
+                qs = qs.filter(Q(due_at__gt=last[0]) | Q(due_at=last[0], pk__gt=last[1]))
+            batch = list(qs.values_list("pk", "due_at")[:batch_size])
+            for chunk in _chunks([pk for pk, _due in batch]):
+                retry += _claim_and_climb(chunk, now, policy, counts)
+            if len(batch) < batch_size:
+                break  # that was the last of them: spare the query that would find none
+            last = batch[-1][1], batch[-1][0]
+        for _pass in range(RETRY_PASSES):
+            retry = [pk for chunk in _chunks(retry) for pk in _claim_and_climb(chunk, now, policy, counts)]
+            if not retry:
+                break
     if retry:
         counts["deferred"] += len(retry)
     return counts
 
 
-def _claim_and_climb(clock_id, now, policy, counts):
-    """Claim one clock and its report without waiting, and take its due steps, in one
-    transaction. Returns "busy" when a workflow action holds the report (retry later)."""
+def _chunks(ids, size=CLAIM_SIZE):
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _claim_and_climb(clock_ids, now, policy, counts):
+    """Claim these clocks and their reports without waiting and take their due steps, in one short
+    transaction. Each clock's steps are decided in memory (their events, outbox rows and step
+    rows), a workflow action under its own savepoint; a clock that fails keeps nothing and is
+    retried by the next sweep, the others stand. What the clocks decided is written together at
+    the end, in a few statements. Returns the ids of the clocks whose report a workflow action
+    held (retry later). A clock stopped meanwhile, or held by another sweep (which will finish
+    it), is left out."""
+    busy, done_here, crash = [], Counter(), None
     try:
-        with transaction.atomic():
-            clock = (
-                Clock.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("agency", "disposition__agency")
-                .filter(pk=clock_id, stopped_at__isnull=True)
-                .first()
-            )
-            if clock is None:
-                return "gone"  # stopped meanwhile, or another sweep holds it and will finish it
-            complaint = Complaint.objects.select_for_update(skip_locked=True).filter(pk=clock.complaint_id).first()
-            if complaint is None:
-                return "busy"
-            clock.complaint = complaint
-            counts["clocks"] += 1
-            _climb(clock, now, policy, counts)
-            return "done"
-    except Exception:  # noqa: BLE001 - one bad clock must not stop the sweep; it is retried next time
-        log.exception("sla_sweep: clock %s failed; its transaction was rolled back", clock_id)
+        # Their outbox rows go to the broker in a few messages once the transaction commits.
+        with notify.bulk_delivery(), transaction.atomic():
+            clocks, reports, taken = _claim(clock_ids)
+            writes = _Writes()  # of the clocks done
+            acted = set()  # reports a workflow action changed in this transaction
+            for clock in clocks:
+                if clock.complaint_id not in reports:
+                    busy.append(clock.pk)
+                    continue
+                if clock.complaint_id in acted:
+                    # The action may have stopped this clock and changed the report: read both again.
+                    if not Clock.objects.filter(pk=clock.pk, stopped_at__isnull=True).exists():
+                        continue
+                    reports.update(_lock_reports({clock.complaint_id}))
+                clock.complaint = reports[clock.complaint_id]
+                done_here["clocks"] += 1
+                mine, decided = Counter(), _Writes()
+                try:
+                    # Steps are decided in memory; a clock that may act on its report through the
+                    # workflow does so under a savepoint, so that it too keeps nothing if it fails.
+                    acts = clock.kind in ACTION_CLOCKS
+                    with notify.deferred_outbox() as outbox, transaction.atomic() if acts else nullcontext():
+                        _climb(clock, taken[clock.pk], now, policy, mine, decided)
+                    decided.outbox = outbox
+                except Exception:  # noqa: BLE001 - one bad clock must not stop the sweep; it is retried next time
+                    log.exception("sla_sweep: clock %s failed; nothing of it was kept", clock.pk)
+                    done_here["errors"] += 1
+                    continue
+                except BaseException as exc:  # noqa: BLE001 - told to stop: keep the finished clocks, then stop
+                    crash = exc
+                    break
+                writes.extend(decided)
+                done_here.update(mine)
+                if mine["auto_closed"] or mine["auto_archived"]:
+                    acted.add(clock.complaint_id)
+            writes.write()
+    except Exception:  # noqa: BLE001 - the next sweep does these clocks
+        if crash is not None:
+            raise crash from None
+        if len(clock_ids) > 1:
+            # A statement of the batch failed (a constraint, a lost connection): one at a time,
+            # so that one bad clock does not hold back the others.
+            log.warning("sla_sweep: clocks %s failed together; retrying them one by one", clock_ids)
+            return [pk for chunk in _chunks(clock_ids, 1) for pk in _claim_and_climb(chunk, now, policy, counts)]
+        log.exception("sla_sweep: clock %s failed; its transaction was rolled back", clock_ids[0])
         counts["errors"] += 1
-        return "error"
+        return []
+    if crash is not None:
+        raise crash
+    counts.update(done_here)
+    return busy
 
 
-def _climb(clock, now, policy, counts):
-    done = set(ClockStep.objects.filter(clock=clock).values_list("step", flat=True))
+class _Writes:
+    """The rows decided for some clocks, written together: the steps are rows under the unique
+    (clock, step) constraint, in the transaction of their events and outbox rows. The clocks are
+    locked and their steps were read under the lock, so the step rows are new; should one exist
+    all the same, the constraint fails the transaction and nothing of it is kept."""
+
+    def __init__(self):
+        self.events, self.outbox, self.steps, self.ceilings = [], [], [], []
+
+    def extend(self, other):
+        self.events += other.events
+        self.outbox += other.outbox
+        self.steps += other.steps
+        self.ceilings += other.ceilings
+
+    def write(self):
+        if connection.features.can_return_rows_from_bulk_insert:
+            Event.objects.bulk_create(self.events)
+        else:  # the outbox and step rows need the events' keys
+            for event in self.events:
+                event.save()
+        notify.write_outbox(self.outbox)
+        ClockStep.objects.bulk_create(self.steps)
+        if self.ceilings:
+            Disposition.objects.filter(pk__in=self.ceilings).update(ceiling_passed=True)
+
+
+def _claim(clock_ids):
+    """(clocks in the given order, {pk: report}, {clock pk: steps it has}) of the running clocks
+    among `clock_ids` that no other sweep holds, locked, and those of their reports that no
+    workflow action holds, locked."""
+    order = {pk: i for i, pk in enumerate(clock_ids)}
+    clocks = sorted(
+        Clock.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("agency", "disposition__agency")
+        .filter(pk__in=clock_ids, stopped_at__isnull=True)
+        .order_by(),
+        key=lambda clock: order[clock.pk],
+    )
+    reports = _lock_reports({clock.complaint_id for clock in clocks})
+    taken = defaultdict(set)
+    steps = ClockStep.objects.filter(clock_id__in=[clock.pk for clock in clocks if clock.complaint_id in reports])
+    for clock_id, step in steps.values_list("clock_id", "step"):
+        taken[clock_id].add(step)
+    return clocks, reports, taken
+
+
+def _lock_reports(complaint_ids):
+    """{pk: report} of those not held by a workflow action, locked (never waiting)."""
+    if not complaint_ids:
+        return {}
+    qs = Complaint.objects.select_for_update(skip_locked=True, of=("self",)).select_related("terlapor_agency")
+    return qs.filter(pk__in=complaint_ids).order_by().in_bulk()
+
+
+def _climb(clock, done, now, policy, counts, decided):
+    """Decide the due steps of a claimed clock (`done`: the steps it has) into `decided`."""
     for step, at in ladder(clock, policy):
         if not now > at:
             break  # the ladder is ordered: nothing after a step that is not due yet
@@ -187,34 +294,22 @@ def _climb(clock, now, policy, counts):
             continue
         if step == StepKind.REMINDER and now > clock.due_at:
             # A sweep that runs late skips the reminder whose deadline has passed (§5).
-            if _record(clock, step, at, now, skipped=True):
-                counts["reminder_skipped"] += 1
-            continue
-        if step == StepKind.ACTION:
-            _act(clock, at, now, counts)
-            continue
-        row = _record(clock, step, at, now)
-        if row is None:
-            continue
-        event = _step_event(clock, step, at, policy)
-        row.event = event
-        row.save(update_fields=["event"])
-        counts["ceiling_passed" if event.type == EventType.CEILING_PASSED else step] += 1
+            decided.steps.append(_step_row(clock, step, at, now, skipped=True))
+            counts["reminder_skipped"] += 1
+        elif step == StepKind.ACTION:
+            decided.steps.append(_act(clock, at, now, counts))
+        else:
+            event = _step_event(clock, step, at, policy, decided)
+            decided.steps.append(_step_row(clock, step, at, now, event=event))
+            counts["ceiling_passed" if event.type == EventType.CEILING_PASSED else step] += 1
 
 
-def _record(clock, step, at, now, skipped=False):
-    """The step's row, or None when it already exists (another process recorded it)."""
-    try:
-        with transaction.atomic():
-            return ClockStep.objects.create(clock=clock, step=step, due_at=at, done_at=now, skipped=skipped)
-    except IntegrityError:
-        return None
+def _step_row(clock, step, at, now, *, skipped=False, event=None):
+    return ClockStep(clock=clock, step=step, due_at=at, done_at=now, skipped=skipped, event=event)
 
 
 def _act(clock, at, now, counts):
-    row = _record(clock, StepKind.ACTION, at, now)
-    if row is None:
-        return
+    """Auto-close or auto-archive through the workflow, at once (under the clock's savepoint)."""
     c = clock.complaint
     if clock.kind == ClockKind.REPORTER_REPLY:
         result, label = workflow.auto_close(c.pk, now=now), "auto_closed"
@@ -222,13 +317,11 @@ def _act(clock, at, now, counts):
         result, label = workflow.auto_archive(c.pk, now=now), "auto_archived"
     if result is None:
         # The report is no longer in the state the clock was for: nothing to do, ever.
-        row.skipped = True
-        row.save(update_fields=["skipped"])
         counts[f"{label}_skipped"] += 1
-        return
-    row.event = Event.objects.filter(complaint=c).order_by("-pk").first()
-    row.save(update_fields=["event"])
+        return _step_row(clock, StepKind.ACTION, at, now, skipped=True)
     counts[label] += 1
+    event = Event.objects.filter(complaint=c).order_by("-pk").first()
+    return _step_row(clock, StepKind.ACTION, at, now, event=event)
 
 
 # Events and recipients ---------------------------------------------------------------------------
@@ -255,9 +348,10 @@ def _recipients(clock, step):
     return _staff(notify.auditors()) + _staff(notify.heads_of(head_agencies))
 
 
-def _step_event(clock, step, at, policy):
+def _step_event(clock, step, at, policy, decided):
     """The timeline entry of one step (staff only, or the reporter for a tunda reminder) and its
-    outbox rows. Escalation is a signal: nothing of the report itself changes."""
+    outbox rows, into `decided` (written with the other clocks'). Escalation is a signal: nothing
+    of the report itself changes."""
     c, d = clock.complaint, clock.disposition
     tunda = clock.kind == ClockKind.TUNDA
     with translation.override(settings.LANGUAGE_CODE):
@@ -290,8 +384,8 @@ def _step_event(clock, step, at, policy):
             )
         label = _("Sistem")
     if type_ == EventType.CEILING_PASSED:
-        Disposition.objects.filter(pk=d.pk).update(ceiling_passed=True)
-    event = Event.objects.create(
+        decided.ceilings.append(d.pk)
+    event = Event(
         complaint=c,
         type=type_,
         actor=None,
@@ -311,6 +405,7 @@ def _step_event(clock, step, at, policy):
     )
     # The tunda reminder reaches the reporter through notify's reporter rule (every channel they
     # used, SMS included); staff steps name their recipients here.
+    decided.events.append(event)
     notify.for_event(event, extra=[] if tunda else _recipients(clock, step))
     return event
 

@@ -23,6 +23,7 @@ from .models import (
     Institution,
     Kind,
     Privacy,
+    parse_pk,
 )
 
 FILE_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
@@ -225,7 +226,8 @@ class ReclassifyForm(forms.Form):
         value = self.cleaned_data.get("kelurahan")
         if not value:
             return None
-        area = Area.objects.filter(pk=value, level=Area.Level.KELURAHAN).first() if str(value).isdigit() else None
+        pk = parse_pk(value)
+        area = Area.objects.filter(pk=pk, level=Area.Level.KELURAHAN).first() if pk is not None else None
         if area is None:
             raise ValidationError(_("Pilih kelurahan/desa dari daftar."), code="invalid_choice")
         return area

@@ -11,6 +11,12 @@ def deliver_notification(self, pk):
 
 
 @shared_task
+def deliver_notifications(pks):
+    """Deliver a batch of outbox rows (the SLA sweep hands them over this way), each once."""
+    return sum(1 for pk in pks if notify.deliver(pk))
+
+
+@shared_task
 def flush_outbox():
     return notify.flush_outbox()
 

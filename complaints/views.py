@@ -48,6 +48,7 @@ from .models import (
     Privacy,
     Status,
     Support,
+    parse_pk,
 )
 from .pagination import FastPaginator
 
@@ -93,14 +94,6 @@ def _safe_next(request, default):
 
 def _login_redirect(request, path):
     return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': path})}")
-
-
-def _pk(value):
-    """A primary key typed into a URL or a form, or None: ASCII digits that fit the database's
-    integer (`str.isdigit()` also accepts "²", and a 30-digit number overflows the column), so bad
-    input is never a 500."""
-    value = str(value or "").strip()
-    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 # Evidence ---------------------------------------------------------------------------------------
@@ -211,8 +204,8 @@ def file_report(request):
         initial = {}
         for name in ("category", "kecamatan"):
             value = request.GET.get(name, "")
-            if _pk(value) is not None:
-                initial[name] = _pk(value)
+            if parse_pk(value) is not None:
+                initial[name] = parse_pk(value)
         form = ReportForm(initial=initial)
     context["form"] = form
     return render(request, "complaints/file.html", context, status=status)
@@ -245,8 +238,8 @@ def similar(request):
     category = _category_from(request.GET.get("category", ""))
     kecamatan_id = request.GET.get("kecamatan", "")
     kecamatan = (
-        Area.objects.filter(pk=_pk(kecamatan_id), level=Area.Level.KECAMATAN).first()
-        if _pk(kecamatan_id) is not None
+        Area.objects.filter(pk=parse_pk(kecamatan_id), level=Area.Level.KECAMATAN).first()
+        if parse_pk(kecamatan_id) is not None
         else None
     )
     q = request.GET.get("q", "").strip()[:300]
@@ -270,7 +263,7 @@ def _category_from(value):
     if not value:
         return None
     qs = Category.objects.filter(is_active=True)
-    return (qs.filter(pk=_pk(value)) if _pk(value) is not None else qs.filter(slug=value)).first()
+    return (qs.filter(pk=parse_pk(value)) if parse_pk(value) is not None else qs.filter(slug=value)).first()
 
 
 def _supported_ids(user, complaints):
@@ -310,6 +303,9 @@ def feed(request):
         "can_support": is_verified(request.user),
         "query_string": params.urlencode(),
         "open_statuses": {Status.BELUM_DITINDAKLANJUTI, Status.PROSES},
+        # A common word: only the newest matches are ranked and shown (complaints.search).
+        "search_capped": search.is_capped(q, page.paginator.count),
+        "ranked_matches": search.RANKED_MATCHES,
     }
     return render(request, "complaints/feed.html", context)
 
@@ -616,7 +612,7 @@ def notifications(request):
         if request.POST.get("all"):
             inbox.filter(read_at__isnull=True).update(read_at=now)
         else:
-            ids = [_pk(x) for x in request.POST.getlist("id") if _pk(x) is not None]
+            ids = [parse_pk(x) for x in request.POST.getlist("id") if parse_pk(x) is not None]
             inbox.filter(pk__in=ids, read_at__isnull=True).update(read_at=now)
         return redirect(f"{reverse('complaints:notifications')}?{request.GET.urlencode()}")
     page = Paginator(inbox.select_related("complaint", "event").order_by("-created_at", "-pk"), PAGE_SIZE).get_page(

@@ -8,12 +8,13 @@ Thin views: the figures come from `complaints.dashboards` (SQL aggregates over t
 values give a 400 page with the form's localised errors; a page the user may not open is a 403.
 """
 
+import hashlib
 from dataclasses import replace
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
@@ -32,11 +33,11 @@ from agencies.models import Area, Category
 
 from . import charts, dashboards, exports, monthly_report, privacy, workflow
 from .errors import Invalid, NotFound, WorkflowError
-from .models import ACTIVE_DISPOSITION, Complaint, Disposition, Event, EventType, Kind, MonthlyReport, Privacy, Status
+from .models import ACTIVE_DISPOSITION, Complaint, Disposition, Event, EventType, Kind, MonthlyReport, Status
+from .pagination import FastPaginator, cached_value
 from .sanctions import month_bounds, parse_month, previous_month
 
 PAGE_SIZE = 50
-PUBLIC_CACHE_SECONDS = 300
 STATUS_KEYS = [key for key, _label in dashboards.RECAP_COLUMNS]
 ROW_METRICS = (
     *STATUS_KEYS,
@@ -180,8 +181,26 @@ def _trend_charts(trend, prefix):
 
 
 # The auditor's dashboard ----------------------------------------------------------------------------
+def _cache_key(prefix, user, f, *extra):
+    """The key of a viewer's figures: the filters, the language, the user and their roles (a
+    changed membership is a new key), hashed to a fixed length."""
+    roles = ",".join(sorted(f"{m.role}@{m.agency_id}" for m in user.memberships))
+    raw = f.cache_key(f"{prefix}|{translation.get_language()}|{user.pk}|{roles}|{'|'.join(map(str, extra))}")
+    return f"dashboard:{prefix}:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def _cached_figures(key, compute):
+    """A dashboard's figures from the shared cache, computed by one process at a time on a miss
+    (they take seconds at a million reports), kept for DASHBOARD_CACHE_SECONDS."""
+    return cached_value(key, settings.DASHBOARD_CACHE_SECONDS, compute, single_flight=True)
+
+
 def _dashboard_data(viewer, f):
-    """Everything the dashboard and its exports show for `viewer` and the filters."""
+    """Everything the dashboard and its exports show for `viewer` and the filters (cached)."""
+    return _cached_figures(_cache_key("audit", viewer.user, f), lambda: _compute_dashboard_data(viewer, f))
+
+
+def _compute_dashboard_data(viewer, f):
     base = viewer.base()
     reports = dashboards.scope(base, f)
     # Rows: every report of the period (an agency's operator clocks are not "disposed to" it), the
@@ -196,10 +215,10 @@ def _dashboard_data(viewer, f):
         "trend": dashboards.monthly_trend(reports, f),
         "kinds": dashboards.kind_breakdown(reports),
         "categories": dashboards.breakdown(reports, "category", "category__name"),
-        # Rahasia reports never appear in a breakdown by area (PRODUCT.md §3).
         "kecamatan": dashboards.breakdown(
-            reports.exclude(privacy=Privacy.RAHASIA).filter(kecamatan__isnull=False), "kecamatan", "kecamatan__name"
+            privacy.for_area_breakdown(reports).filter(kecamatan__isnull=False), "kecamatan", "kecamatan__name"
         ),
+        "generated_at": timezone.now(),
     }
 
 
@@ -243,6 +262,7 @@ def audit(request):
         "reads_all": viewer.reads_all,
         "export_csv_url": reverse("dashboards:export-csv"),
         "period_label": _period_label(f),
+        "generated_at": data["generated_at"],
     }
     return render(request, "dashboards/audit.html", context)
 
@@ -272,32 +292,29 @@ def _tables(data):
     }
 
 
-def _dashboard_export(request, fmt):
+@require_GET
+@login_required
+def audit_export(request, fmt):
     viewer = _viewer(request)
     form = _form(request, viewer)
     if not form.is_valid():
         return _text_400(form)
+    f = form.filters()
+    return _tables_response(
+        request, fmt, lambda: _tables(_dashboard_data(viewer, f)), f"dasbor-{f.start:%Y-%m}-{f.end:%Y-%m}"
+    )
+
+
+def _tables_response(request, fmt, make_tables, name):
+    """A dashboard's tables as a file: CSV one table (`tabel`, default the OPD table), XLSX all of
+    them, a sheet each."""
     table = request.GET.get("tabel") or "opd"
     if fmt == "csv" and table not in TABLES:
         return HttpResponse(_("Tabel tidak dikenal."), status=400, content_type="text/plain; charset=utf-8")
-    f = form.filters()
-    tables = _tables(_dashboard_data(viewer, f))
-    name = f"dasbor-{f.start:%Y-%m}-{f.end:%Y-%m}"
+    tables = make_tables()
     if fmt == "csv":
         return exports.csv_response(tables[table](), f"{name}-{table}")
     return exports.xlsx_response([(TABLES[key], tables[key]()) for key in TABLES], name)
-
-
-@require_GET
-@login_required
-def audit_export_csv(request):
-    return _dashboard_export(request, "csv")
-
-
-@require_GET
-@login_required
-def audit_export_xlsx(request):
-    return _dashboard_export(request, "xlsx")
 
 
 # Drill-down -----------------------------------------------------------------------------------
@@ -325,7 +342,7 @@ def report_list(request):
     form, f, metric, qs = _drilldown(request)
     if qs is None:
         return _bad_request(request, "dashboards/reports.html", {"form": form, "invalid": True})
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = FastPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     tops = {}
     for d in (
@@ -346,14 +363,16 @@ def report_list(request):
         "page": page,
         "rows": rows,
         "query_string": params.urlencode(),
-        "can_reveal": any(m.role in (Role.AUDITOR, Role.SUPERADMIN) for m in request.user.memberships),
+        "can_reveal": privacy.can(request.user, "audit_all"),
         "dashboard_url": _url("dashboards:audit", f.params()),
         "period_label": _period_label(f),
     }
     return render(request, "dashboards/reports.html", context)
 
 
-def _list_export(request, fmt):
+@require_GET
+@login_required
+def reports_export(request, fmt):
     form, f, metric, qs = _drilldown(request)
     if qs is None:
         return _text_400(form)
@@ -361,18 +380,6 @@ def _list_export(request, fmt):
     if fmt == "csv":
         return exports.csv_response(exports.report_rows(qs), name)
     return exports.xlsx_response([(_("Laporan"), exports.report_rows(qs))], name)
-
-
-@require_GET
-@login_required
-def reports_csv(request):
-    return _list_export(request, "csv")
-
-
-@require_GET
-@login_required
-def reports_xlsx(request):
-    return _list_export(request, "xlsx")
 
 
 # The logged reveal, from a drill-down ------------------------------------------------------------------
@@ -491,7 +498,7 @@ def workload(request):
     """/petugas/beban-kerja/: what waits for the operators (unverified, tunda, returned), what of it
     is overdue, and what each operator handled in the month (internal: names are shown)."""
     user = request.user
-    if not any(m.role in (Role.OPERATOR, Role.AUDITOR, Role.SUPERADMIN) for m in user.memberships):
+    if not privacy.can(user, "workload"):
         raise PermissionDenied(_("Halaman ini untuk operator dan auditor."))
     try:
         month = parse_month(request.GET["bulan"], field="bulan") if request.GET.get("bulan") else None
@@ -548,13 +555,20 @@ def head_panel(user, agency):
         return None
     start, end = dashboards.default_period()
     f = dashboards.Filters(start=start, end=end, agency=agency.top)
-    reports = dashboards.scope(viewer.base(), replace(f, agency=None))
-    rows = dashboards.agency_rows(reports, dashboards.top_agencies().filter(pk=agency.top.pk), f)
+
+    def compute():
+        reports = dashboards.scope(viewer.base(), replace(f, agency=None))
+        rows = dashboards.agency_rows(reports, dashboards.top_agencies().filter(pk=agency.top.pk), f)
+        trend = dashboards.monthly_trend(dashboards.scope(viewer.base(), f), f)
+        return {"rows": rows, "trend": trend, "generated_at": timezone.now()}
+
+    data = _cached_figures(_cache_key("head", user, f), compute)
+    rows, trend = data["rows"], data["trend"]
     if not rows:  # an inactive agency has no row
         return None
-    trend = dashboards.monthly_trend(dashboards.scope(viewer.base(), f), f)
     params = f.params()
     return {
+        "generated_at": data["generated_at"],
         "row": rows[0],
         "charts": _trend_charts(trend, "head"),
         "trend": trend,
@@ -569,11 +583,7 @@ def head_panel(user, agency):
 # Public statistics ------------------------------------------------------------------------------------
 def _public_data(f):
     key = f.cache_key(f"statistik:v1:{translation.get_language()}")
-    data = cache.get(key)
-    if data is None:
-        data = dashboards.public_statistics(f)
-        cache.set(key, data, PUBLIC_CACHE_SECONDS)
-    return data
+    return _cached_figures(key, lambda: dashboards.public_statistics(f))
 
 
 def _public_form(request):
@@ -647,38 +657,24 @@ def _blank(value):
     return "" if value is None else value
 
 
-def _public_export(request, fmt):
+@require_GET
+def statistics_export(request, fmt):
     form = _public_form(request)
     if not form.is_valid():
         return _text_400(form)
-    table = request.GET.get("tabel") or "opd"
-    if fmt == "csv" and table not in TABLES:
-        return HttpResponse(_("Tabel tidak dikenal."), status=400, content_type="text/plain; charset=utf-8")
     f = form.filters()
-    tables = _public_tables(_public_data(f))
-    name = f"statistik-{f.start:%Y-%m}-{f.end:%Y-%m}"
-    if fmt == "csv":
-        return exports.csv_response(tables[table](), f"{name}-{table}")
-    return exports.xlsx_response([(TABLES[key], tables[key]()) for key in TABLES], name)
-
-
-@require_GET
-def statistics_csv(request):
-    return _public_export(request, "csv")
-
-
-@require_GET
-def statistics_xlsx(request):
-    return _public_export(request, "xlsx")
+    return _tables_response(
+        request, fmt, lambda: _public_tables(_public_data(f)), f"statistik-{f.start:%Y-%m}-{f.end:%Y-%m}"
+    )
 
 
 audit_urlpatterns = [
     path("", audit, name="audit"),
-    path("ekspor.csv", audit_export_csv, name="export-csv"),
-    path("ekspor.xlsx", audit_export_xlsx, name="export-xlsx"),
+    path("ekspor.csv", audit_export, {"fmt": "csv"}, name="export-csv"),
+    path("ekspor.xlsx", audit_export, {"fmt": "xlsx"}, name="export-xlsx"),
     path("laporan/", report_list, name="reports"),
-    path("laporan/ekspor.csv", reports_csv, name="reports-csv"),
-    path("laporan/ekspor.xlsx", reports_xlsx, name="reports-xlsx"),
+    path("laporan/ekspor.csv", reports_export, {"fmt": "csv"}, name="reports-csv"),
+    path("laporan/ekspor.xlsx", reports_export, {"fmt": "xlsx"}, name="reports-xlsx"),
     path("laporan/<str:tracking_id>/identitas/", reveal, name="reveal"),
     path("laporan-bulanan/", monthly_reports, name="monthly"),
     path("laporan-bulanan/<int:pk>/unduh/", monthly_download, name="monthly-download"),
@@ -686,6 +682,6 @@ audit_urlpatterns = [
 
 public_urlpatterns = [
     path("", statistics, name="statistics"),
-    path("ekspor.csv", statistics_csv, name="statistics-csv"),
-    path("ekspor.xlsx", statistics_xlsx, name="statistics-xlsx"),
+    path("ekspor.csv", statistics_export, {"fmt": "csv"}, name="statistics-csv"),
+    path("ekspor.xlsx", statistics_export, {"fmt": "xlsx"}, name="statistics-xlsx"),
 ]

@@ -40,6 +40,7 @@ from .models import (
     Privacy,
     Status,
     Support,
+    parse_pk,
 )
 
 DISPOSABLE_KINDS = {
@@ -683,7 +684,7 @@ def reopen(complaint_id, *, by, body, dispositions=None):
     body = _text(body, "body", min_length=10)
     finished = c.dispositions.select_for_update().filter(status=DispositionStatus.SELESAI, parent__isnull=True)
     if dispositions:
-        wanted = {int(x) for x in dispositions if str(x).isdigit()}
+        wanted = {pk for pk in map(parse_pk, dispositions) if pk is not None}
         chosen = [d for d in finished if d.pk in wanted]
         if len(chosen) != len(wanted):
             raise Invalid(fields={"dispositions": [_("Pilih disposisi yang sudah selesai pada laporan ini.")]})

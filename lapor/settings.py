@@ -223,6 +223,8 @@ SLA_SWEEP_INTERVAL = env_int("SLA_SWEEP_INTERVAL", 300)  # seconds between sweep
 OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)
 # Seconds a list's total (pagination, the home page counters) is cached (complaints.pagination); 0: never.
 LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
+# Seconds the dashboards' figures (/audit/, the head's panel, /statistik/) are kept once computed.
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
 
 
 # Mail: EMAIL_URL (smtp://user:pass@host:587/?tls=1, console://) or the usual Django settings.

@@ -61,6 +61,7 @@ def _isolated_services(settings, tmp_path):
     }
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.LIST_COUNT_CACHE_SECONDS = 0  # a test reads its own writes; the cache has its own test
+    settings.DASHBOARD_CACHE_SECONDS = 0  # likewise; the dashboard cache tests turn it on
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SMS_BACKEND = "tests.conftest.RecordingSms"
     app.conf.task_always_eager = True
@@ -86,6 +87,19 @@ def sms_outbox():
 
 
 # Region ----------------------------------------------------------------------------------------
+@pytest.fixture
+def client_for(db):
+    """client_for(user) → a test client with that user's session (tests/api/ has its own: a token)."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
 @pytest.fixture
 def region(db):
     from agencies.models import Agency, AgencyKind, Area, Category, SlaPolicy

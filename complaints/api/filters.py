@@ -3,6 +3,8 @@
 
 import django_filters
 from django.db.models import Exists, OuterRef
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -26,6 +28,17 @@ ORDERINGS = {
 }
 
 
+def _search_help_text():
+    # Lazy: read in the language of the request that renders the schema, with the actual bound.
+    return gettext(
+        "Pencarian teks penuh. Hanya %(n)s laporan terbaru yang cocok yang diurutkan menurut relevansi dan "
+        "dihitung (`count`); saringan lain diterapkan lebih dulu."
+    ) % {"n": search.RANKED_MATCHES}
+
+
+_search_help = lazy(_search_help_text, str)
+
+
 class ComplaintFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices, help_text=_("Status (§4); boleh diulang: ?status=proses&status=selesai.")
@@ -40,7 +53,11 @@ class ComplaintFilter(django_filters.FilterSet):
         help_text=_("Slug instansi: laporan yang didisposisikan ke instansi itu atau unit di bawahnya."),
     )
     mine = django_filters.BooleanFilter(method="filter_mine", help_text=_("true: hanya laporan Anda sendiri."))
-    q = django_filters.CharFilter(method="filter_q", max_length=200, help_text=_("Pencarian teks penuh."))
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=200,
+        help_text=_search_help(),
+    )
     ordering = django_filters.ChoiceFilter(
         choices=[(key, key) for key in ORDERINGS],
         method="filter_ordering",

@@ -33,6 +33,7 @@ from complaints.models import (
     Privacy,
     Sanction,
     Status,
+    parse_pk,
 )
 
 MAX_DB_INT = 2**63 - 1  # the primary keys are bigint: larger numbers are refused, not sent to the database
@@ -589,8 +590,8 @@ class AreaField(serializers.Field):
         qs = Area.objects.filter(level=self.level).select_related("parent")
         value = str(data).strip()[:20]
         area = qs.filter(code=value).first()
-        if area is None and value.isdigit() and int(value) <= MAX_DB_INT:
-            area = qs.filter(pk=int(value)).first()
+        if area is None and parse_pk(value) is not None:
+            area = qs.filter(pk=parse_pk(value)).first()
         if area is None:
             self.fail("invalid")
         return area

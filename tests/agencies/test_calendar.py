@@ -58,6 +58,19 @@ def test_a_holiday_moves_a_deadline_later_never_earlier(db):
     assert calendar.add_working_days(start, 5) > before
 
 
+def test_remembered_walks_follow_the_holiday_table_and_the_time_zone(db):
+    # The walks are remembered (the SLA sweep asks for the same few deadlines thousands of times).
+    deadline = datetime(2026, 12, 4, 23, 59, tzinfo=JKT)  # Friday
+    assert calendar.subtract_working_days(deadline, 2).astimezone(JKT).date() == date(2026, 12, 2)
+    Holiday.objects.create(date=date(2026, 12, 3), name="Libur", kind=Holiday.Kind.LOCAL)
+    assert calendar.subtract_working_days(deadline, 2).astimezone(JKT).date() == date(2026, 12, 1)
+    with timezone.override(JKT):
+        wib = calendar.add_working_days(date(2026, 11, 30), 1)
+    with timezone.override(ZoneInfo("Asia/Jayapura")):
+        wit = calendar.add_working_days(date(2026, 11, 30), 1)
+    assert wib - wit == timedelta(hours=2)  # the end of Tuesday in WIT comes two hours earlier
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 1)),

@@ -314,6 +314,9 @@ def test_file_with_location_as_text_and_flat_fields(region, citizen, client_for)
         ({"target_agency": "dinkes", "terlapor_agency": "dinkes-puskesmas-kota"}, "target_agency"),
         ({"kecamatan": "01", "kelurahan": "01.01", "location": {"kecamatan": "02"}}, None),
         ({"title": "Judul\x00dengan nol"}, "title"),
+        # Digits int() refuses ("²" passes str.isdigit) and numbers past the column: 400, not 500.
+        ({"kecamatan": "²"}, "kecamatan"),
+        ({"kelurahan": "9" * 30}, "kelurahan"),
     ],
 )
 def test_filing_refusals(region, citizen, client_for, change, field):

@@ -115,3 +115,86 @@ def test_a_misspelt_title_is_offered_as_a_duplicate(file_report, operator, regio
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     found = search.similar_open_reports(region.roads, None, "Jembatan gantung Sungai Rejo putuss, warga terisolasi")
     assert [r.pk for r in found] == [c.pk]
+
+
+# The search bound (complaints.search, RANKED_MATCHES) ------------------------------------------
+@pytest.fixture
+def matching_reports(file_report, operator):
+    """matching_reports(*titles_and_bodies) → verified public reports, the first the oldest (a
+    day between each), every one about a broken street lamp ("lampu padam")."""
+
+    def make(*texts):
+        made = []
+        start = timezone.now() - timedelta(days=len(texts))
+        for i, (title, body) in enumerate(texts):
+            c = file_report(title=title, body=body)
+            workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
+            Complaint.objects.filter(pk=c.pk).update(created_at=start + timedelta(days=i))
+            made.append(c.pk)
+        return made
+
+    return make
+
+
+LAMP_IN_TITLE = ("Lampu padam di Jalan Poros", "Gelap sejak Senin, rawan kecelakaan.")
+LAMP_IN_BODY = ("Jalan Poros gelap", "Lampu padam sejak Senin, rawan kecelakaan.")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bound is PostgreSQL's (SQLite has no ranking)")
+@pytest.mark.parametrize("words_are_common", [True, False], ids=["walked-newest-first", "from-the-gin-index"])
+def test_search_ranks_only_the_newest_matches(monkeypatch, matching_reports, file_report, operator, words_are_common):
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    # Both ways of finding the newest matches give the same reports: the probe decides which runs.
+    monkeypatch.setattr(search, "PROBE_COMMON", 1 if words_are_common else 10**6)
+    best_but_oldest, older, title_match, newer = matching_reports(
+        LAMP_IN_TITLE, LAMP_IN_BODY, LAMP_IN_TITLE, LAMP_IN_BODY
+    )
+    newest = matching_reports(LAMP_IN_BODY)[0]
+    secret = file_report(privacy="rahasia", title=LAMP_IN_TITLE[0], body=LAMP_IN_TITLE[1])
+    workflow.verify(secret.pk, by=operator, agencies=["dinas-pu"])  # the newest match, not visible
+    other = matching_reports(("Sampah menumpuk", "Belum diangkut seminggu."))[0]
+    public = Complaint.objects.visible_to(AnonymousUser())
+    found = search.search(public, "lampu padam")
+    # The three newest visible matches, the best ranked (title) first, then the newest.
+    assert [c.pk for c in found] == [title_match, newest, newer]
+    assert found.count() == 3 and search.is_capped("lampu padam", found.count())
+    assert best_but_oldest not in {c.pk for c in found} and older not in {c.pk for c in found}
+    assert [c.pk for c in search.search(public, "sampah")] == [other]
+    assert not search.is_capped("sampah", search.search(public, "sampah").count())
+    assert not search.search(public, "banjir").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bound is PostgreSQL's (SQLite has no ranking)")
+def test_the_search_bound_applies_after_the_filters(monkeypatch, client, matching_reports, region):
+    monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+    old_health = matching_reports(LAMP_IN_TITLE)[0]
+    matching_reports(LAMP_IN_TITLE, LAMP_IN_BODY, LAMP_IN_BODY)
+    Complaint.objects.filter(pk=old_health).update(category=region.health)
+    # The oldest match is found through a filter, the bound counting only what the filter keeps.
+    r = client.get("/laporan/", {"q": "lampu padam", "category": "kesehatan"})
+    assert [c.pk for c in r.context["rows"]] == [old_health]
+    assert not r.context["search_capped"]
+
+
+def test_the_feed_says_when_a_search_shows_only_the_newest_matches(monkeypatch, client, matching_reports):
+    monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+    made = matching_reports(LAMP_IN_TITLE, LAMP_IN_BODY, LAMP_IN_BODY)
+    capped = client.get("/laporan/", {"q": "lampu padam"})
+    body = capped.content.decode()
+    if connection.vendor == "postgresql":
+        assert capped.context["page"].paginator.count == 2
+        assert {c.pk for c in capped.context["rows"]} == set(made[1:])
+        assert 'id="search-capped"' in body
+        assert "Yang ditampilkan hanya 2 laporan terbaru yang cocok" in body
+        api = client.get("/api/v1/complaints/", {"q": "lampu padam"}).json()
+        assert api["count"] == 2 and {r["tracking_id"] for r in api["results"]} <= set(
+            Complaint.objects.filter(pk__in=made[1:]).values_list("tracking_id", flat=True)
+        )
+    else:  # SQLite: every match, newest first, no note
+        assert [c.pk for c in capped.context["rows"]] == made[::-1]
+        assert 'id="search-capped"' not in body
+    assert 'id="search-capped"' not in client.get("/laporan/").content.decode()
+    if connection.vendor == "postgresql":
+        client.post("/i18n/setlang/", {"language": "en", "next": "/laporan/"})
+        english = client.get("/laporan/", {"q": "lampu padam"}).content.decode()
+        assert "Only the 2 most recent matching reports are shown, best matches first" in english

@@ -715,3 +715,91 @@ def test_command_runs_a_sweep_at_the_given_instant(ten_reminders, capsys):
 def test_command_rejects_a_bad_instant(db, value):
     with pytest.raises(CommandError, match="ISO-8601"):
         call_command("sla_sweep", "--now", value)
+
+
+# The sweep's cost -----------------------------------------------------------------------------------
+def _sweep_queries(instant):
+    """The SQL of one sweep at `instant` (deliveries left out: they run in the worker)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(instant, tick=False), CaptureQueriesContext(connection) as ctx:
+        counts = sla.sla_sweep()
+    return counts, [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("reports, more_staff", [(1, 0), (20, 30)])
+def test_a_sweeps_queries_grow_with_neither_clocks_nor_staff(
+    region, disposed_report, liaison_pu, head_pu, operator, auditor, at, reports, more_staff
+):
+    for i in range(reports):
+        at(local(2026, 11, 2, 10, i), disposed_report, title=f"Jalan berlubang nomor {i}")
+    for i in range(more_staff):
+        role, agency = [("liaison", region.pu), ("head", region.pu), ("operator", region.diskominfo)][i % 3]
+        make_user(f"staf{i}@pemda.go.id", f"Staf {i}", (role, agency), ("auditor", region.inspektorat))
+    counts, _sql = _sweep_queries(local(2026, 11, 7))  # the reminders
+    assert counts["reminder"] == reports
+    counts, sql = _sweep_queries(local(2026, 11, 13))  # overdue and escalated: heads, operators, auditors
+    assert (counts["overdue"], counts["escalated"]) == (reports, reports)
+    # policy, due clocks; then in one transaction: claim the clocks, their reports and their steps,
+    # read the staff, write the events, the outbox rows and the steps (savepoints included).
+    assert len(sql) <= 13, "\n".join(q[:120] for q in sql)
+    assert sum('FROM "accounts_membership"' in q for q in sql) == 1  # the staff, read once per sweep
+    assert Notification.objects.filter(event__type=EventType.ESCALATED).count() == reports * 2 * (2 + more_staff)
+
+
+def test_one_sweep_leaves_out_the_operators_of_each_reports_terlapor(
+    region, disposed_report, operator, head_pu, liaison_pu, sweep, at
+):
+    # An operator seconded from Dinas Kesehatan: conflicted on reports about Dinkes, not on others.
+    seconded = make_user("operator@dinkes.go.id", "Oka Operator", ("operator", region.puskesmas))
+    about_dinkes = at(local(2026, 11, 2, 10), disposed_report, terlapor_agency=region.dinkes)
+    other = at(local(2026, 11, 2, 10, 5), disposed_report, title="Jembatan retak di Desa Lamokato")
+    assert sweep(local(2026, 11, 10, 9))["overdue"] == 2  # one sweep: one reading of the staff serves both
+    overdue = {c.pk: steps_of(clock_of(c, ClockKind.FOLLOWUP))[StepKind.OVERDUE].event for c in (about_dinkes, other)}
+    assert {e for e, _ch in recipients(overdue[about_dinkes.pk])} == {head_pu.email, operator.email}
+    assert {e for e, _ch in recipients(overdue[other.pk])} == {head_pu.email, operator.email, seconded.email}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_hands_its_outbox_to_the_broker_in_a_few_messages(ten_reminders, monkeypatch):
+    from complaints import tasks
+
+    batches, singles = [], []
+    monkeypatch.setattr(tasks.deliver_notifications, "delay", lambda pks: batches.append(list(pks)))
+    monkeypatch.setattr(tasks.deliver_notification, "delay", singles.append)
+    with time_machine.travel(local(2026, 11, 13), tick=False):
+        counts = sla.sla_sweep()
+    assert (counts["overdue"], counts["escalated"]) == (10, 10)
+    rows = Notification.objects.filter(event__type__in=LADDER_EVENTS)
+    assert singles == [] and len(batches) == 1  # ten clocks: one transaction, one message
+    assert sorted(pk for batch in batches for pk in batch) == sorted(rows.values_list("pk", flat=True))
+    # The worker delivers each row once, however often the message comes.
+    for _ in range(2):
+        for batch in batches:
+            tasks.deliver_notifications.apply(args=(batch,))
+    _one_email_each()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_costs_a_sweep_one_attempt_and_delays_its_mail(ten_reminders, monkeypatch):
+    from complaints import tasks
+
+    _more_reports(20)  # thirty clocks: two transactions
+    calls = []
+
+    def down(*args, **kwargs):
+        calls.append(args)
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.deliver_notifications, "delay", down)
+    monkeypatch.setattr(tasks.deliver_notification, "delay", down)
+    with time_machine.travel(local(2026, 11, 13), tick=False):
+        counts = sla.sla_sweep()
+    assert (counts["overdue"], counts["escalated"]) == (30, 30)
+    assert len(calls) == 1  # the first failure ends the hand-over for a while
+    assert mail.outbox == []
+    monkeypatch.undo()
+    assert (
+        notify.flush_outbox(older_than_seconds=0) == Notification.objects.filter(event__type__in=LADDER_EVENTS).count()
+    )
+    _one_email_each()

@@ -43,18 +43,6 @@ def at(day, month=11, hour=10, minute=0):
 
 
 @pytest.fixture
-def client_for(db):
-    from django.test import Client
-
-    def make(user):
-        c = Client()
-        c.force_login(user)
-        return c
-
-    return make
-
-
-@pytest.fixture
 def head_dinkes(region):
     from tests.conftest import make_user
 

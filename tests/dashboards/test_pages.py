@@ -122,7 +122,8 @@ def test_public_statistics_page(november, client, now):
     assert "alice" not in html.lower()
 
 
-def test_public_statistics_are_cached_by_filters(november, client, disposed_report, now):
+def test_public_statistics_are_cached_by_filters(november, client, disposed_report, now, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 300
     cache.clear()
 
     def pu_total(params=None):

@@ -89,11 +89,6 @@ def test_dashboard_queries_do_not_grow(
     add_reports(30, file_report, operator, liaison_pu, region, more)
     many = measure()
     for (_who, url, params), a, b in zip(PAGES, few, many, strict=True):
-        # The head's page is the existing /opd/pimpinan/ view plus the dashboard panel; the view's
-        # own list part is bounded by tests/staff/test_queries.py, and it varies by one query under
-        # xdist on PostgreSQL, so it is held to BOUND only (below).
-        if url == "/opd/pimpinan/":
-            continue
         assert b <= a, f"{url} {params}: {a} queries with one report, {b} with many"
     for who, url, params in PAGES:
         fresh_cache()

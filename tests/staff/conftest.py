@@ -1,19 +1,6 @@
-"""Helpers for the staff workspace tests: a logged-in client per persona."""
+"""Helpers for the staff workspace tests (the logged-in `client_for` lives in tests/conftest.py)."""
 
 import pytest
-from django.test import Client
-
-
-@pytest.fixture
-def client_for(db):
-    """client_for(user) → a test client with that user's session."""
-
-    def make(user):
-        c = Client()
-        c.force_login(user)
-        return c
-
-    return make
 
 
 @pytest.fixture

@@ -107,3 +107,29 @@ def test_head_of_two_agencies_switches(client_for, region, disposed_report):
     assert health.tracking_id in c.get("/opd/pimpinan/", {"agency": "dinkes"}).content.decode()
     pu = c.get("/opd/pimpinan/", {"agency": "dinas-pu"}).content.decode()
     assert road.tracking_id in pu and health.tracking_id not in pu
+
+
+def test_head_list_puts_live_dispositions_first_then_history_newest_first(
+    november, client_for, head_pu, file_report, operator, liaison_pu
+):
+    def finished(title, day, done):
+        with at(day):
+            c = file_report(title=title)
+            workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
+            d = c.dispositions.get()
+        with at(done):
+            workflow.followup(c.pk, by=liaison_pu, disposition=d.pk, body="Sudah kami kerjakan di lapangan.")
+            workflow.finish(c.pk, by=liaison_pu, disposition=d.pk)
+        return c
+
+    older = finished("Selesai lebih dulu", 6, 9)
+    newer = finished("Selesai belakangan", 10, 11)
+    with at(20):
+        rows = client_for(head_pu).get("/opd/pimpinan/").context["rows"]
+    order = [d.complaint_id for d in rows]
+    live = [d for d in rows if d.is_active]
+    assert rows[: len(live)] == live  # every live disposition before any finished or returned one
+    dues = [d.next_due for d in live]
+    assert dues == sorted(dues, key=lambda due: (due is None, due))
+    # Finished ones keep their 60-day deadline as evidence; the history is still newest first.
+    assert order.index(newer.pk) < order.index(older.pk) < order.index(november.returned.pk)
