@@ -177,8 +177,9 @@ def main(argv=None):
                 log(f"  {name}: 404, skipped")
                 continue
             if status != 200:
-                failures.append(f"{name} ({url}) answered {status}")
-                log(f"  {name}: HTTP {status}")
+                said = f"HTTP {status}" if isinstance(status, int) else status
+                failures.append(f"{name} ({url}): {said}")
+                log(f"  {name}: {said}")
                 continue
             r = measure.load_test(server, url, headers, args.duration, args.connections)
             r["cold"] = cold

@@ -308,6 +308,7 @@ SWEEP_SCRIPT = r"""
 import json, os, threading, time
 import django
 django.setup()
+import lapor  # the project's Celery app, so the outbox goes to the configured broker
 from django.db import connection
 from django.utils import timezone
 from complaints import sanctions

@@ -41,7 +41,14 @@ def write(path, *, scale, args, summary, results, counts, sweep, info, notes, fa
         r = results.get(name)
         queries = "–" if q1 is None else (f"{q1}" if q2 is None else f"{q1} / {q2}")
         if r is None:
-            reason = "skipped (404: not built yet)" if name in OPTIONAL else f"not measured (HTTP {status})"
+            failed = [f for f in failures if f.startswith(f"{name} (")]
+            if failed:
+                reason = f"**not met**: {failed[0]}"
+                missed.append(failed[0])
+            elif name in OPTIONAL and status == 404:
+                reason = "skipped (404: not built yet)"
+            else:
+                reason = f"not measured (HTTP {status})"
             rows.append(f"| {name} | – | – | – | – | – | – | {queries} | {_target_text(name)} | {reason} |")
             continue
         ratio = r["rps"] / trivial_rps if trivial_rps else None
@@ -72,10 +79,11 @@ def write(path, *, scale, args, summary, results, counts, sweep, info, notes, fa
 
     now = timezone.localtime(timezone.now())
     command = "make bench" if scale == 1 else f"make bench SCALE={scale:g}"
+    command = f"`{command}`"
     if args.skip_load:
         command = (
-            f"python -m bench --load-only --scale {scale:g}` then `python -m bench --skip-load"
-            f"` (the two halves of `{command}`"
+            f"`python -m bench --load-only --scale {scale:g}` then `python -m bench --skip-load`"
+            f" (the two halves of {command})"
         )
     lines = [
         "# Benchmarks",
@@ -86,7 +94,7 @@ def write(path, *, scale, args, summary, results, counts, sweep, info, notes, fa
         "## Run",
         "",
         f"- Date: {now:%Y-%m-%d %H:%M %Z}",
-        f"- Command: `{command}` (load per page: {args.duration} s after a {max(1, args.duration // 5)} s warm-up, "
+        f"- Command: {command} (load per page: {args.duration} s after a {max(1, args.duration // 5)} s warm-up, "
         f"{args.connections} connections, {info['wrk']})",
         f"- Scale: {scale:g} ({summary['reports']:,} reports)" if summary else f"- Scale: {scale:g} (reused database)",
         f"- Server: gunicorn, {args.workers} sync workers, DEBUG off, on loopback; cache and broker: "

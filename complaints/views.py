@@ -306,6 +306,10 @@ def feed(request):
         # A common word: only the newest matches are ranked and shown (complaints.search).
         "search_capped": search.is_capped(q, page.paginator.count),
         "ranked_matches": search.RANKED_MATCHES,
+        # The filter form (its choices are read from the database and rendered option by option)
+        # is the same for everyone asking with the same filters: kept as rendered HTML.
+        "filters_key": urlencode(sorted((k, v) for k, v in request.GET.items() if k in filterset.form.fields)),
+        "filters_cache_seconds": settings.LIST_COUNT_CACHE_SECONDS,
     }
     return render(request, "complaints/feed.html", context)
 
@@ -323,15 +327,10 @@ def _public_rows(complaints):
 
 # Tracking page ----------------------------------------------------------------------------------
 def _report_queryset():
-    return Complaint.objects.select_related(
-        "category",
-        "kecamatan",
-        "kelurahan",
-        "reporter",
-        "target_agency",
-        "terlapor_agency",
-        "terlapor_agency__root",
-        "merged_into",
+    # The rarely set relations are prefetched (no query when empty): joining all eight tables
+    # cost PostgreSQL more time choosing a join order than reading the row.
+    return Complaint.objects.select_related("category", "kecamatan", "kelurahan", "reporter").prefetch_related(
+        "target_agency", "terlapor_agency__root", "merged_into"
     )
 
 

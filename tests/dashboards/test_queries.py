@@ -32,8 +32,11 @@ PAGES = [
 
 
 def fresh_cache():
-    """No cached statistics; the holiday calendar (cached across requests by design) loaded."""
+    """No cached statistics; the holiday calendar (cached across requests by design) loaded, and
+    its version written again to the emptied cache — else a request that starts more than
+    `calendar.RECHECK_SECONDS` later (a loaded machine) would find no version and reload it."""
     cache.clear()
+    calendar.invalidate()
     calendar.is_working_day(datetime.date(2026, 1, 1))
 
 
