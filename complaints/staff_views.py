@@ -211,6 +211,8 @@ def queue(request):
         "rows": rows,
         "filter_query": params.urlencode(),
         "query_string": _query_string(request),
+        # The filter form (choices from the database) is the same for the same tab and filters.
+        "filters_cache_seconds": settings.LIST_COUNT_CACHE_SECONDS,
     }
     return _render(request, "staff/queue.html", context, status=400 if form.is_bound and form.errors else 200)
 
