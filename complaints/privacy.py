@@ -73,13 +73,16 @@ def for_area_breakdown(qs):
     return qs.exclude(privacy=Privacy.RAHASIA)
 
 
-def _not_accused(agency):
-    """Reports that do not name `agency`'s organisation as terlapor. A role without an agency
-    (a superadmin, an observer) conflicts with nothing: every report. Not an empty Q(), which `|`
+def _not_accused(agency, via=""):
+    """Reports that do not name `agency`'s organisation as terlapor (`via`: the path to the report
+    from the rows filtered, e.g. "complaint__" for dispositions). A role without an agency (a
+    superadmin, an observer) conflicts with nothing: every report. Not an empty Q(), which `|`
     would drop."""
     if agency is None:
         return Q(pk__isnull=False)
-    return Q(terlapor_agency__isnull=True) | ~Q(terlapor_agency__root_id=agency.root_id or agency.pk)
+    return Q(**{f"{via}terlapor_agency__isnull": True}) | ~Q(
+        **{f"{via}terlapor_agency__root_id": agency.root_id or agency.pk}
+    )
 
 
 def _subtree_ids(user):
@@ -444,7 +447,7 @@ def acting_dispositions_filter(user, agency_ids, *roles):
         if m.role not in roles:
             continue
         if m.role in GLOBAL_READ_ROLES:
-            q |= _not_accused_report(m.agency)
+            q |= _not_accused(m.agency, via="complaint__")
         elif m.role in OPD_ROLES and m.agency_id:
             subtree = _subtree_ids(user)[m.agency_id]
             if wanted <= set(subtree):
@@ -453,17 +456,8 @@ def acting_dispositions_filter(user, agency_ids, *roles):
                 disposed = Q(agency_id__in=subtree) | Exists(
                     Disposition.objects.filter(complaint_id=OuterRef("complaint_id"), agency_id__in=subtree)
                 )
-            q |= disposed & _not_accused_report(m.agency)
+            q |= disposed & _not_accused(m.agency, via="complaint__")
     return q
-
-
-def _not_accused_report(agency):
-    """`_not_accused` seen from a disposition (through its report)."""
-    if agency is None:
-        return Q(pk__isnull=False)
-    return Q(complaint__terlapor_agency__isnull=True) | ~Q(
-        complaint__terlapor_agency__root_id=agency.root_id or agency.pk
-    )
 
 
 # SMS -------------------------------------------------------------------------------------------
