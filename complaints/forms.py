@@ -149,7 +149,7 @@ class ReportForm(forms.Form):
         self.fields["target_agency"].queryset = agencies.exclude(kind=AgencyKind.OBSERVER)
         self.fields["terlapor_agency"].queryset = agencies.exclude(kind=AgencyKind.OBSERVER)
         chosen = self.data.get(self.add_prefix("kecamatan")) if self.is_bound else self.initial.get("kecamatan")
-        chosen = str(parse_pk(chosen)) if parse_pk(chosen) is not None else None
+        chosen = str(pk) if (pk := parse_pk(chosen)) is not None else None
         self.fields["kelurahan"].choices = kelurahan_choices(chosen)
         self.fields["files"].widget.attrs.update(
             {"accept": "image/jpeg,image/png,image/webp,application/pdf", "multiple": True}

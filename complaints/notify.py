@@ -277,28 +277,18 @@ def _create_all(rows):
         with transaction.atomic():
             return [n.pk for n in Notification.objects.bulk_create(rows)]
     except IntegrityError:
-        created = [_create_once(**_fields(n)) for n in rows]
-        return [n.pk for n in created if n is not None]
+        return [n.pk for n in rows if _insert_once(n)]
 
 
-def _fields(n):
-    return {
-        "recipient": n.recipient,
-        "channel": n.channel,
-        "complaint": n.complaint,
-        "event": n.event,
-        "template": n.template,
-        "audience": n.audience,
-        "dedup_key": n.dedup_key,
-    }
-
-
-def _create_once(**fields):
+def _insert_once(n):
+    """Insert `n` unless its (dedup key, recipient, channel) exists; whether it was inserted."""
+    n.pk = None
     try:
         with transaction.atomic():
-            return Notification.objects.create(**fields)
+            n.save(force_insert=True)
     except IntegrityError:
-        return None
+        return False
+    return True
 
 
 # After a failed hand-over the broker is left alone for a while: during an outage each request

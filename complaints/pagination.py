@@ -80,11 +80,13 @@ def cached_count(queryset):
     return _cached(queryset, "count", queryset.count)
 
 
-def cached_aggregate(queryset, **aggregates):
+def cached_aggregate(queryset, *, key="", **aggregates):
     """`queryset.aggregate(**aggregates)` (the staff lists' per-status totals), cached like a count
-    and keyed by the queryset and the aggregates' names: an aggregate that compares with "now"
-    (overdue) is at most LIST_COUNT_CACHE_SECONDS old."""
-    return _cached(queryset, "aggregate:" + ",".join(sorted(aggregates)), lambda: queryset.aggregate(**aggregates))
+    and keyed by the queryset, the aggregates' names and `key`: an aggregate that compares with
+    "now" (overdue) is at most LIST_COUNT_CACHE_SECONDS old; values in the aggregates that must
+    not be shared between callers (a month) go in `key`."""
+    extra = f"aggregate:{key}:" + ",".join(sorted(aggregates))
+    return _cached(queryset, extra, lambda: queryset.aggregate(**aggregates))
 
 
 class FastPaginator(Paginator):
@@ -117,9 +119,13 @@ class FastPaginator(Paginator):
 
 def keys_first(qs, bottom, top):
     """Rows [bottom, top) of `qs` in its order: the primary keys first, then those rows."""
-    keys = list(qs.values_list("pk", flat=True)[bottom:top])
+    return rows_in_order(qs, list(qs.values_list("pk", flat=True)[bottom:top]))
+
+
+def rows_in_order(qs, keys):
+    """The rows of `qs` with these primary keys, in the order of `keys`. A row that left the list
+    between reading its key and reading it is simply not on the page."""
     rows = {row.pk: row for row in qs.filter(pk__in=keys)}
-    # A row that left the list between the two reads is simply not on the page.
     return [rows[k] for k in keys if k in rows]
 
 
@@ -151,10 +157,7 @@ class Grouped:
         offset, stop = item.start or 0, item.stop
         if stop <= offset or not self.groups:
             return []
-        keys = self._keys(offset, stop)
-        found = {row.pk: row for row in self.rows.filter(pk__in=keys)}
-        # A row that left the list between the two reads is simply not on the page.
-        return [found[k] for k in keys if k in found]
+        return rows_in_order(self.rows, self._keys(offset, stop))
 
     def _keys(self, offset, stop):
         parts, params = [], []

@@ -113,6 +113,15 @@ def visible_filter(user):
     return q
 
 
+def scope_key(user):
+    """A string that changes whenever `visible_filter(user)` may: the user (their own reports) and
+    each membership's role and agency. Figures computed over a user's scope are cached under it."""
+    if not _authenticated(user):
+        return "public"
+    roles = ",".join(sorted(f"{m.role}@{m.agency_id}" for m in user.memberships))
+    return f"{user.pk}|{roles}"
+
+
 def _heads_the_operators(m):
     """The head of Diskominfo answers for the operators' clocks (PRODUCT.md §2, §5: they are told
     when verification or re-disposition is overdue or escalated), so they read every report the

@@ -334,19 +334,14 @@ def on_time_rate(user, agency, now=None):
     ).exclude(stop_reason__in=HANDED_OVER)
     answered_in_time = Q(stop_reason__in=ANSWERED, stopped_at__lte=F("due_at"))
     stopped_in_time = Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))
-    # Cached like the list totals (it reads the clocks of every disposition the agency ever had):
-    # the month is in the aggregates' names, so in the key; "now" makes it at most
-    # LIST_COUNT_CACHE_SECONDS old.
+    # Cached like the list totals (it reads the clocks of every disposition the agency ever had),
+    # per month; "now" makes it at most LIST_COUNT_CACHE_SECONDS old.
     result = cached_aggregate(
         clocks,
-        **{
-            f"on_time_{start:%Y%m}": Count(
-                "pk", filter=answered_in_time & Q(stopped_at__gte=start, stopped_at__lt=end)
-            ),
-            f"late_{start:%Y%m}": Count("pk", filter=Q(due_at__gte=start, due_at__lt=min(now, end)) & ~stopped_in_time),
-        },
+        key=f"{start:%Y-%m}",
+        on_time=Count("pk", filter=answered_in_time & Q(stopped_at__gte=start, stopped_at__lt=end)),
+        late=Count("pk", filter=Q(due_at__gte=start, due_at__lt=min(now, end)) & ~stopped_in_time),
     )
-    result = {"on_time": result[f"on_time_{start:%Y%m}"], "late": result[f"late_{start:%Y%m}"]}
     total = result["on_time"] + result["late"]
     result["rate"] = round(100 * result["on_time"] / total) if total else None
     return result

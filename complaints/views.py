@@ -204,8 +204,8 @@ def file_report(request):
         initial = {}
         for name in ("category", "kecamatan"):
             value = request.GET.get(name, "")
-            if parse_pk(value) is not None:
-                initial[name] = parse_pk(value)
+            if (pk := parse_pk(value)) is not None:
+                initial[name] = pk
         form = ReportForm(initial=initial)
     context["form"] = form
     return render(request, "complaints/file.html", context, status=status)
@@ -238,8 +238,8 @@ def similar(request):
     category = _category_from(request.GET.get("category", ""))
     kecamatan_id = request.GET.get("kecamatan", "")
     kecamatan = (
-        Area.objects.filter(pk=parse_pk(kecamatan_id), level=Area.Level.KECAMATAN).first()
-        if parse_pk(kecamatan_id) is not None
+        Area.objects.filter(pk=pk, level=Area.Level.KECAMATAN).first()
+        if (pk := parse_pk(kecamatan_id)) is not None
         else None
     )
     q = request.GET.get("q", "").strip()[:300]
@@ -263,7 +263,7 @@ def _category_from(value):
     if not value:
         return None
     qs = Category.objects.filter(is_active=True)
-    return (qs.filter(pk=parse_pk(value)) if parse_pk(value) is not None else qs.filter(slug=value)).first()
+    return (qs.filter(pk=pk) if (pk := parse_pk(value)) is not None else qs.filter(slug=value)).first()
 
 
 def _supported_ids(user, complaints):
@@ -611,7 +611,7 @@ def notifications(request):
         if request.POST.get("all"):
             inbox.filter(read_at__isnull=True).update(read_at=now)
         else:
-            ids = [parse_pk(x) for x in request.POST.getlist("id") if parse_pk(x) is not None]
+            ids = [pk for pk in map(parse_pk, request.POST.getlist("id")) if pk is not None]
             inbox.filter(pk__in=ids, read_at__isnull=True).update(read_at=now)
         return redirect(f"{reverse('complaints:notifications')}?{request.GET.urlencode()}")
     page = Paginator(inbox.select_related("complaint", "event").order_by("-created_at", "-pk"), PAGE_SIZE).get_page(

@@ -181,11 +181,10 @@ def _trend_charts(trend, prefix):
 
 
 # The auditor's dashboard ----------------------------------------------------------------------------
-def _cache_key(prefix, user, f, *extra):
-    """The key of a viewer's figures: the filters, the language, the user and their roles (a
-    changed membership is a new key), hashed to a fixed length."""
-    roles = ",".join(sorted(f"{m.role}@{m.agency_id}" for m in user.memberships))
-    raw = f.cache_key(f"{prefix}|{translation.get_language()}|{user.pk}|{roles}|{'|'.join(map(str, extra))}")
+def _cache_key(prefix, user, f):
+    """The key of a viewer's figures: the filters, the language and the viewer's scope
+    (`privacy.scope_key`: a changed membership is a new key), hashed to a fixed length."""
+    raw = f.cache_key(f"{prefix}|{translation.get_language()}|{privacy.scope_key(user)}")
     return f"dashboard:{prefix}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 

@@ -590,8 +590,8 @@ class AreaField(serializers.Field):
         qs = Area.objects.filter(level=self.level).select_related("parent")
         value = str(data).strip()[:20]
         area = qs.filter(code=value).first()
-        if area is None and parse_pk(value) is not None:
-            area = qs.filter(pk=parse_pk(value)).first()
+        if area is None and (pk := parse_pk(value)) is not None:
+            area = qs.filter(pk=pk).first()
         if area is None:
             self.fail("invalid")
         return area
