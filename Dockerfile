@@ -14,6 +14,8 @@ RUN groupadd --system lapor \
     && useradd --system --gid lapor --home-dir /app --no-create-home --shell /usr/sbin/nologin lapor
 
 WORKDIR /app
+# requirements.txt alone: scripts/runtime-check.sh (a CI step) runs the same install, then
+# migrate, collectstatic, gunicorn and `celery worker -B` until /healthz answers 200.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

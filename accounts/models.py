@@ -215,3 +215,18 @@ class OneTimeCode(models.Model):
 
     def __str__(self):
         return f"{self.purpose} code of user #{self.user_id}"
+
+
+class LoginFailure(models.Model):
+    """A failed login counted in the database because the cache could not count it (Redis down):
+    the lockout's fallback (accounts.ratelimit). `key` is the same hashed account+address or
+    address key the cache would use: no account name or address is stored."""
+
+    key = models.CharField(max_length=80)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"])]
+
+    def __str__(self):
+        return f"login failure at {self.at:%Y-%m-%d %H:%M}"

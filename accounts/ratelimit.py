@@ -8,14 +8,25 @@ clears the pair's count. The account name is hashed in the keys: no identity in 
 
 A lock on one address never blocks the account's owner elsewhere, so an attacker cannot lock a
 citizen out of their account from afar.
+
+Without the cache (Redis down or hung: django-redis answers every call with a miss) the lockout
+does not fail open: a failure the cache could not count is written to the database instead
+(`LoginFailure`, the same hashed keys), and a pair or address with LOGIN_LOCKOUT_ATTEMPTS
+(LOGIN_LOCKOUT_IP_ATTEMPTS) such failures within LOGIN_LOCKOUT_SECONDS is locked until the oldest
+of them is that old. A lock is the longer of what the cache and the database say, so the rule
+holds across the outage; rows older than the window are deleted as new ones are written.
 """
 
 import hashlib
 import math
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
+
+from .models import LoginFailure
 
 PREFIX = "login-fail"
 
@@ -41,14 +52,35 @@ def _locked_until(key):
     return until if until and until > time.time() else None
 
 
+def _locked_in_database(keys):
+    """{key: end of its lock (epoch seconds)} from the failures the database counted."""
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    since = timezone.now() - timedelta(seconds=window)
+    limits = dict(zip(keys, (settings.LOGIN_LOCKOUT_ATTEMPTS, settings.LOGIN_LOCKOUT_IP_ATTEMPTS), strict=True))
+    times = {key: [] for key in keys}
+    for key, at in LoginFailure.objects.filter(key__in=keys, at__gte=since).values_list("key", "at"):
+        times[key].append(at)
+    ends = {}
+    for key, ats in times.items():
+        if len(ats) >= limits[key]:
+            # Locked while `limit` failures lie within the window: until the limit-th latest ages out.
+            ends[key] = sorted(ats, reverse=True)[limits[key] - 1].timestamp() + window
+    return ends
+
+
 def seconds_locked(username, ip):
-    """Seconds left on a lock of this account+address (or of the address), 0 when free."""
+    """Seconds left on a lock of this account+address (or of the address), 0 when free: the
+    cache's lock or the database's count (see the module docstring), whichever ends later."""
     now = time.time()
-    ends = [u for u in (_locked_until(k) for k in _keys(username, ip)) if u]
+    keys = _keys(username, ip)
+    ends = [u for u in (_locked_until(k) for k in keys) if u]
+    ends += [u for u in _locked_in_database(keys).values() if u > now]
     return max(0, math.ceil(max(ends) - now)) if ends else 0
 
 
 def _bump(key, limit):
+    """Count one failure under `key` in the cache; the count, or None when the cache could not
+    count it (django-redis answers None for a call it could not make)."""
     window = settings.LOGIN_LOCKOUT_SECONDS
     if cache.add(key, 1, window):
         count = 1
@@ -58,6 +90,8 @@ def _bump(key, limit):
         except ValueError:  # expired between add and incr
             cache.set(key, 1, window)
             count = 1
+    if count is None:
+        return None
     if count >= limit:
         cache.set(f"{key}:until", time.time() + window, window)
         cache.delete(key)
@@ -65,14 +99,24 @@ def _bump(key, limit):
 
 
 def record_failure(username, ip):
-    """Count one failed login; returns the seconds locked now (0 when not yet locked)."""
+    """Count one failed login (the login form calls this); returns the seconds locked now (0 when
+    not yet locked). Writes LoginFailure rows only for keys the cache could not count."""
     pair, addr = _keys(username, ip)
-    _bump(pair, settings.LOGIN_LOCKOUT_ATTEMPTS)
-    _bump(addr, settings.LOGIN_LOCKOUT_IP_ATTEMPTS)
+    uncounted = [
+        key
+        for key, limit in ((pair, settings.LOGIN_LOCKOUT_ATTEMPTS), (addr, settings.LOGIN_LOCKOUT_IP_ATTEMPTS))
+        if _bump(key, limit) is None
+    ]
+    if uncounted:
+        now = timezone.now()
+        LoginFailure.objects.filter(at__lt=now - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)).delete()
+        LoginFailure.objects.bulk_create([LoginFailure(key=key, at=now) for key in uncounted])
     return seconds_locked(username, ip)
 
 
 def reset(username, ip):
-    """A successful login clears this account+address count (not the address's own lock)."""
+    """A successful login clears this account+address count (not the address's own lock), in the
+    cache and in the database."""
     pair, _addr = _keys(username, ip)
     cache.delete_many([pair, f"{pair}:until"])
+    LoginFailure.objects.filter(key=pair).delete()

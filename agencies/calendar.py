@@ -24,7 +24,9 @@ _local = {"version": None, "off": frozenset(), "on": frozenset(), "checked": 0.0
 
 def _tables():
     """(days off, extra working days), cached across processes and reloaded when the admin edits
-    the table (the Holiday signals bump the cache version)."""
+    the table (the Holiday signals bump the cache version). Without the cache (Redis down: every
+    read is a miss) each check finds no version and reads the table itself, so deadlines never
+    count a holiday as a working day."""
     from .models import Holiday
 
     if _local["version"] is not None and monotonic() - _local["checked"] < RECHECK_SECONDS:

@@ -38,9 +38,8 @@ def queue_recompute(since):
     """Hand the recompute to the worker; with the broker down, do it here and now (a holiday
     change must not be lost)."""
     from complaints import sla, tasks
+    from lapor import publish
 
-    try:
-        tasks.recompute_deadlines.delay(since.isoformat())
-    except Exception:  # noqa: BLE001 - broker unreachable
+    if not publish.send(tasks.recompute_deadlines, since.isoformat()):
         log.warning("broker unavailable; recomputing deadlines in-process")
         sla.recompute_open_deadlines(since)

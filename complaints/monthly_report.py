@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from lapor import publish
+
 from . import dashboards
 from .errors import Forbidden, NotFound
 from .exports import agency_table
@@ -68,9 +70,7 @@ def request_report(*, by, month, agency=None):
 def _enqueue(pk):
     from . import tasks
 
-    try:
-        tasks.build_monthly_report.delay(pk)
-    except Exception:  # noqa: BLE001 - broker down: the row stays pending and can be requested again
+    if not publish.send(tasks.build_monthly_report, pk):  # broker down: the row stays pending
         log.warning("broker unavailable; monthly report #%s stays pending", pk)
 
 

@@ -26,7 +26,6 @@ Who hears what (PRODUCT.md §2, §5):
 
 import logging
 import re
-import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -39,6 +38,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from accounts.models import Membership, Role
+from lapor import publish
 
 from .models import (
     ACTIVE_DISPOSITION,
@@ -291,20 +291,14 @@ def _insert_once(n):
     return True
 
 
-# After a failed hand-over the broker is left alone for a while: during an outage each request
-# would otherwise wait for a connection timeout per event. The rows wait in the outbox meanwhile.
-BROKER_RETRY_AFTER = 30  # seconds
-_broker = {"down_until": 0.0}
-
-
 def reset_broker_state():
     """Forget a past broker failure (tests; an operator who knows the broker is back)."""
-    _broker["down_until"] = 0.0
+    publish.reset()
 
 
 def enqueue(ids):
     """Hand the rows to the broker; a broker outage only delays them (the beat retries). The
-    first failure ends the attempt and pauses further attempts for BROKER_RETRY_AFTER seconds.
+    first failure ends the attempt and pauses further attempts for a while (lapor.publish).
     Inside `bulk_delivery()` the rows are collected and handed over in batches when it ends."""
     from . import tasks
 
@@ -346,14 +340,11 @@ def _hand_over(total, messages):
     """Send [(task, argument, rows)] in order, stopping at the first failure (see `enqueue`)."""
     if not messages:
         return
-    if time.monotonic() < _broker["down_until"]:
+    if publish.paused():
         log.info("broker recently unavailable; %s notification(s) wait for flush_outbox", total)
         return
     for task, argument, rows in messages:
-        try:
-            task.delay(argument)
-        except Exception:  # noqa: BLE001 - the broker is down: flush_outbox will pick them up
-            _broker["down_until"] = time.monotonic() + BROKER_RETRY_AFTER
+        if not publish.send(task, argument):  # the broker is down: flush_outbox will pick them up
             log.warning("broker unavailable; %s notification(s) stay in the outbox", total)
             return
         total -= rows

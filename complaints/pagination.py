@@ -48,7 +48,9 @@ def cached_value(key, seconds, compute, *, single_flight=False, wait=60):
     if value is not None:
         return value
     lock = f"{key}:computing"
-    if single_flight and not cache.add(lock, 1, timeout=wait):
+    # `add` answers False when another process holds the lock, None when the cache cannot be
+    # reached (Redis down: django-redis ignores the error): then there is no one to wait for.
+    if single_flight and cache.add(lock, 1, timeout=wait) is False:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             time.sleep(0.1)

@@ -149,3 +149,26 @@ def test_readme_starts_with_the_two_commands_then_the_sections_the_issue_asks_fo
     production = readme.split("## Production with docker-compose", 1)[1].split("\n## ", 1)[0]
     for word in ("gunicorn", "worker", "beat", "PostgreSQL", "Redis", "/healthz", "volume"):
         assert word in production, word
+
+
+def test_ci_checks_a_runtime_only_install():
+    """requirements.txt alone must run web, worker and beat: CI builds that install with
+    scripts/runtime-check.sh, and the Dockerfile installs nothing else."""
+    script = ROOT / "scripts" / "runtime-check.sh"
+    assert script.stat().st_mode & 0o111, "scripts/runtime-check.sh is not executable"
+    text = script.read_text()
+    for needle in ("-r requirements.txt", 'gunicorn" lapor.wsgi:application', 'celery" -A lapor worker -B', "/healthz"):
+        assert needle in text, needle
+    assert "requirements-dev" not in text
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if not line.strip().startswith("#")]
+    assert any(re.search(r"scripts/runtime-check\.sh.*\|\| status=\$\?", line) for line in ci), "not a CI step"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installs = re.findall(r"pip install ([^\n]+)", dockerfile)
+    assert installs == ["-r requirements.txt"], installs
+    pins = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    # kombu's Redis transport imports packaging without declaring it; the cache is django-redis.
+    assert {"packaging", "django-redis", "celery", "kombu", "redis", "gunicorn"} <= pins

@@ -4,6 +4,12 @@ on the token and registration endpoints (password guessing, mass sign-ups).
 Rates come from `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` (environment: API_THROTTLE_*) and are
 read when a request arrives, so a settings change (or a test override) takes effect at once.
 The client address is REMOTE_ADDR unless `NUM_PROXIES` says how many trusted proxies to skip.
+
+The request histories live in the cache. Without it (Redis down or hung: every cache call is a
+miss) the throttles fail open: each request finds an empty history and is allowed. They shape load
+and are not what protects accounts: password guessing on `auth/token/` is still stopped by the
+login lockout (accounts.ratelimit), which counts in the database while the cache is gone, and
+the SMS webhook counts a sender's messages in the database likewise.
 """
 
 from rest_framework.settings import api_settings
