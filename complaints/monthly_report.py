@@ -23,7 +23,7 @@ from . import dashboards
 from .errors import Forbidden, NotFound
 from .exports import agency_table
 from .models import Complaint, MonthlyReport, Sanction
-from .sanctions import days_late, previous_month
+from .sanctions import days_late, late_evidence, previous_month
 
 log = logging.getLogger(__name__)
 TREND_MONTHS = 6
@@ -235,9 +235,9 @@ def build_pdf(user, month, agency=None, now=None):
         story.append(
             Table(
                 [
-                    [_("Instansi"), _("Status"), _("Jumlah bukti"), _("Hari terlambat")],
+                    [_("Instansi"), _("Status"), _("Jumlah bukti"), _("Bukti susulan"), _("Hari terlambat")],
                     *[
-                        [s.agency.name, s.get_status_display(), len(s.evidence), days_late(s)]
+                        [s.agency.name, s.get_status_display(), len(s.evidence), late_evidence(s), days_late(s)]
                         for s in data["sanctions"]
                     ],
                 ],
