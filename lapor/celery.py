@@ -57,3 +57,10 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("complaints.tasks.tpp_sanctions"),
         name="tpp-sanctions",
     )
+    # Next year's national holidays and cuti bersama (this year's again too) on 1 December at 05:00;
+    # web runs the same sync after each migrate.
+    sender.add_periodic_task(
+        crontab(minute=0, hour=5, day_of_month=1, month_of_year=12),
+        sender.signature("agencies.tasks.sync_holidays"),
+        name="sync-holidays",
+    )
