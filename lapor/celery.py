@@ -42,6 +42,12 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("complaints.tasks.flush_sms_replies"),
         name="flush-sms-replies",
     )
+    # Monthly PDF requests whose task never reached the broker wait as pending rows: built here.
+    sender.add_periodic_task(
+        settings.OUTBOX_RETRY_INTERVAL,
+        sender.signature("complaints.tasks.retry_monthly_reports"),
+        name="retry-monthly-reports",
+    )
     sender.add_periodic_task(30.0, sender.signature("lapor.tasks.heartbeat"), name="worker-heartbeat")
     # A sweep that waited longer than one interval is dropped: the next one does the same work.
     sender.add_periodic_task(
