@@ -102,6 +102,12 @@ class HolidayAdmin(admin.ModelAdmin):
     def weekday(self, obj):
         return date_format(obj.date, "l")
 
+    def save_model(self, request, obj, form, change):
+        # An edited national holiday is the admin's from now on: `sync_holidays` leaves it alone.
+        if change and form.has_changed():
+            obj.source = "admin"
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):

@@ -159,7 +159,12 @@ class Holiday(models.Model):
     date = models.DateField(_("tanggal"), unique=True)
     name = models.CharField(_("nama"), max_length=150)
     kind = models.CharField(_("jenis"), max_length=20, choices=Kind.choices, default=Kind.NATIONAL)
+    # "library": loaded by `manage.py sync_holidays` and untouched since; "admin": added or edited
+    # in the admin (the sync never changes or removes it); "demo": the demo region's.
     source = models.CharField(max_length=20, default="admin", editable=False)
+    # The date the `holidays` package gave, kept when an admin moves the day: the sync does not
+    # bring back a national holiday the admin moved.
+    library_date = models.DateField(null=True, blank=True, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -3,6 +3,8 @@
 the admin's save stays fast and the worker reads the committed table."""
 
 import logging
+import threading
+from contextlib import contextmanager
 from functools import partial
 
 from django.db import transaction
@@ -13,6 +15,25 @@ from . import calendar
 from .models import Holiday
 
 log = logging.getLogger("lapor.calendar")
+_batch = threading.local()
+
+
+@contextmanager
+def one_recompute():
+    """Holiday changes saved inside this block (a sync of many days) queue one recompute after
+    the commit, from the earliest date they touched, instead of one per day."""
+    outer = getattr(_batch, "dates", None)
+    if outer is not None:  # nested: the outer block queues it
+        yield
+        return
+    _batch.dates = []
+    try:
+        yield
+        dates = _batch.dates
+    finally:
+        _batch.dates = None
+    if dates:
+        transaction.on_commit(partial(queue_recompute, min(dates)))
 
 
 @receiver(pre_save, sender=Holiday)
@@ -31,6 +52,9 @@ def holidays_changed(sender, instance, raw=False, **kwargs):
     if raw:  # loaddata: there are no clocks to move yet that a fixture could know of
         return
     dates = [d for d in (instance.date, getattr(instance, "_old_date", None)) if d]
+    if getattr(_batch, "dates", None) is not None:
+        _batch.dates.extend(dates)
+        return
     transaction.on_commit(partial(queue_recompute, min(dates)))
 
 

@@ -29,6 +29,13 @@ POLICY_LENGTH = {
 }
 
 
+# The clocks that wait for an OPD's follow-up, and so the clocks a follow-up on a disposition stops
+# whatever state the disposition is in: the first-follow-up clock (started at disposition, after a
+# refused return and after a reopen) and, for a permintaan informasi, the information clock that
+# replaces it. The 60-day settlement clock is not one of them: only finishing stops it.
+FOLLOWUP_STOPS = (ClockKind.FOLLOWUP, ClockKind.INFORMATION)
+
+
 def diskominfo():
     return Agency.objects.filter(kind=AgencyKind.DISKOMINFO).order_by("pk").first()
 
@@ -80,6 +87,13 @@ def stop_clocks(complaint, kinds, now, reason, *, disposition=None):
             setattr(complaint, column, None)
             complaint.save(update_fields=[column])
     return stopped
+
+
+def stop_followup_clocks(complaint, disposition, now):
+    """A follow-up was posted on `disposition` (workflow.followup, under the report's lock): stop
+    its running `FOLLOWUP_STOPS` clocks and clear its deadline column, in any disposition state (a
+    reopened disposition is ditindaklanjuti and has a new follow-up clock). Returns those clocks."""
+    return stop_clocks(complaint, FOLLOWUP_STOPS, now, "followed_up", disposition=disposition)
 
 
 def running(complaint, kind, disposition=None):

@@ -5,11 +5,13 @@ recommendations. No identities: only aggregates and agencies.
 Auditors (and superadmins) request and read every report; a head requests and reads those of
 their own agency. `request_report` stores a `MonthlyReport` row and queues the Celery task after
 the commit; the task (`tasks.build_monthly_report`) calls `generate`, which claims the row with a
-compare-and-set update, so a retried or duplicated task builds the file once.
+compare-and-set update, so a retried or duplicated task builds the file once. A request whose task
+never reached a worker (the broker was down) stays pending until beat's `retry_pending` builds it.
 """
 
 import io
 import logging
+from datetime import timedelta
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -25,10 +27,13 @@ from . import dashboards
 from .errors import Forbidden, NotFound
 from .exports import agency_table
 from .models import Complaint, MonthlyReport, Sanction
-from .sanctions import days_late, previous_month
+from .sanctions import days_late, late_evidence, previous_month
 
 log = logging.getLogger(__name__)
 TREND_MONTHS = 6
+# A request younger than this still has its own task on the way: the retry leaves it to it.
+RETRY_AFTER = timedelta(minutes=1)
+RETRY_BATCH = 20
 
 
 # Access -----------------------------------------------------------------------------------------
@@ -70,8 +75,23 @@ def request_report(*, by, month, agency=None):
 def _enqueue(pk):
     from . import tasks
 
-    if not publish.send(tasks.build_monthly_report, pk):  # broker down: the row stays pending
+    if not publish.send(tasks.build_monthly_report, pk):  # broker down: the row stays pending until the retry
         log.warning("broker unavailable; monthly report #%s stays pending", pk)
+
+
+def retry_pending(now=None):
+    """Build the requests still pending a minute after they were made: their task was lost (the
+    broker was down when they were asked for, or the message was dropped). System only (beat,
+    every OUTBOX_RETRY_INTERVAL seconds, on a worker). Each is claimed by `generate`, so one a
+    late task or another retry already took is left alone. Returns the number built (done or
+    failed)."""
+    now = now or timezone.now()
+    pending = (
+        MonthlyReport.objects.filter(status=MonthlyReport.Status.PENDING, created_at__lt=now - RETRY_AFTER)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:RETRY_BATCH]
+    )
+    return sum(1 for pk in list(pending) if generate(pk) is not None)
 
 
 # Building ---------------------------------------------------------------------------------------
@@ -235,9 +255,9 @@ def build_pdf(user, month, agency=None, now=None):
         story.append(
             Table(
                 [
-                    [_("Instansi"), _("Status"), _("Jumlah bukti"), _("Hari terlambat")],
+                    [_("Instansi"), _("Status"), _("Jumlah bukti"), _("Bukti susulan"), _("Hari terlambat")],
                     *[
-                        [s.agency.name, s.get_status_display(), len(s.evidence), days_late(s)]
+                        [s.agency.name, s.get_status_display(), len(s.evidence), late_evidence(s), days_late(s)]
                         for s in data["sanctions"]
                     ],
                 ],

@@ -8,9 +8,12 @@ evidence. A unit's clocks are charged to its top-level OPD and the operators' cl
 A clock counts once: each counted step gets a `SanctionEvidence` row (one-to-one), so a step is
 never counted again, in that month or later. The evidence is frozen when the recommendation is
 made. Re-running a month therefore creates recommendations only for agencies that have none yet
-for it; an escalation recorded after its agency's recommendation was made (a sweep that was down
-for days) is reported by `build_month` as `late` and left out — adding it would change evidence
-already put before the head and the auditors.
+for it. An escalation recorded after its agency's recommendation for its month was made (a sweep
+that was down for days) cannot join that frozen evidence: `build_month` reports it as `late`, and
+the next month built takes it, marked `late` with the month it escalated in. Building a month
+takes every escalation due in it or before it that no recommendation counted yet, so a late one
+is never dropped (even when its own month is never built again) and, being one-to-one with its
+evidence row, never counted twice.
 
 Decisions: an Inspektorat/BKD auditor not of that agency confirms or waives a recommendation with a
 reason (once: a waived one stays waived); the agency's head may add one clarification before the
@@ -77,13 +80,13 @@ def last_month(now=None):
 
 # Building ----------------------------------------------------------------------------------------
 def escalations_of(month):
-    """Escalated steps due in `month` (evidence instant) that no recommendation counted yet,
-    ordered by charged agency."""
-    start, end = month_bounds(month)
+    """Escalated steps that no recommendation counted yet, due in `month` (evidence instant) or
+    before it (late: recorded after their own month's recommendation was made), ordered by
+    charged agency."""
+    _start, end = month_bounds(month)
     qs = ClockStep.objects.filter(
         step=StepKind.ESCALATED,
         skipped=False,
-        due_at__gte=start,
         due_at__lt=end,
         clock__kind__in=STAFF_CLOCKS,
         clock__agency__isnull=False,
@@ -125,11 +128,19 @@ class _People:
         return people
 
 
-def _evidence_item(step, now, people):
+def escalation_month(step):
+    """`YYYY-MM` of the month (local time) the step escalated in."""
+    return calendar.local_date(step.due_at).strftime("%Y-%m")
+
+
+def _evidence_item(step, month_start, now, people):
     clock = step.clock
     d = clock.disposition
     late_until = clock.stopped_at or now
     return {
+        # Escalated in an earlier month whose recommendation was already made: counted here, once.
+        "late": step.due_at < month_start,
+        "escalation_month": escalation_month(step),
         "step": step.pk,
         "clock": clock.pk,
         "tracking_id": clock.complaint.tracking_id,
@@ -149,8 +160,11 @@ def _evidence_item(step, now, people):
 
 def build_month(month, now=None):
     """Make the recommendations of `month` (system: beat on day 1, `manage.py tpp_sanctions`).
-    Only a month that has ended can be built (so no escalation of it is missed). Returns
-    {"created": [Sanction], "existing": [Sanction], "late": int}; re-running changes nothing."""
+    Only a month that has ended can be built (so no escalation of it is missed). An agency's
+    recommendation also takes its earlier escalations that none counted yet, marked late.
+    Returns {"created": [Sanction], "existing": [Sanction], "late": int}, `late` being the
+    escalations left for the next month built because their agency's recommendation for this
+    month already exists; re-running changes nothing."""
     month = parse_month(month)
     now = now or timezone.now()
     start, end = month_bounds(month)
@@ -170,7 +184,7 @@ def build_month(month, now=None):
         if agency_id in existing:
             late += len(steps)
             continue
-        sanction = _create(agency_id, month, steps, now, people)
+        sanction = _create(agency_id, month, start, steps, now, people)
         if sanction is None:  # a concurrent build made it first
             late += len(steps)
             continue
@@ -178,11 +192,13 @@ def build_month(month, now=None):
     return {"created": created, "existing": list(existing.values()), "late": late}
 
 
-def _create(agency_id, month, steps, now, people):
+def _create(agency_id, month, month_start, steps, now, people):
     try:
         with transaction.atomic():
             sanction = Sanction.objects.create(
-                agency_id=agency_id, month=month, evidence=[_evidence_item(s, now, people) for s in steps]
+                agency_id=agency_id,
+                month=month,
+                evidence=[_evidence_item(s, month_start, now, people) for s in steps],
             )
             SanctionEvidence.objects.bulk_create([SanctionEvidence(sanction=sanction, step=s) for s in steps])
             return sanction
@@ -311,6 +327,11 @@ def days_late(sanction):
     return sum(int(item.get("days_late") or 0) for item in sanction.evidence)
 
 
+def late_evidence(sanction):
+    """The number of evidence items that escalated in an earlier month (recorded late)."""
+    return sum(1 for item in sanction.evidence if item.get("late"))
+
+
 def people_of_record(sanction):
     """Unique people across the evidence, in order of first appearance."""
     seen, out = set(), []
@@ -329,7 +350,7 @@ ROLE_LABELS = {Role.HEAD: Role.HEAD.label, Role.LIAISON: Role.LIAISON.label, Rol
 def payroll_rows(sanctions):
     """Header + one row per person of record of each sanction (payroll withholds per person):
     agency, month, evidence count, days late, name, NIP, role, decision, auditor, decided at,
-    reason."""
+    reason, and how many of the evidence items escalated in an earlier month (late)."""
     header = [
         _("Instansi"),
         _("Bulan"),
@@ -342,6 +363,7 @@ def payroll_rows(sanctions):
         _("Auditor"),
         _("Tanggal keputusan"),
         _("Alasan"),
+        _("Bukti susulan dari bulan sebelumnya"),
     ]
     rows = [header]
     for s in sanctions:
@@ -355,7 +377,16 @@ def payroll_rows(sanctions):
         people = people_of_record(s) or [{}]
         for p in people:
             role = p.get("role", "")
-            rows.append([*common, p.get("name", ""), p.get("nip", ""), str(ROLE_LABELS.get(role, role)), *decision])
+            rows.append(
+                [
+                    *common,
+                    p.get("name", ""),
+                    p.get("nip", ""),
+                    str(ROLE_LABELS.get(role, role)),
+                    *decision,
+                    late_evidence(s),
+                ]
+            )
     return rows
 
 
@@ -386,7 +417,7 @@ def export_xlsx(sanctions):
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJK", (30, 9, 12, 14, 28, 20, 18, 16, 24, 17, 50), strict=True):
+    for column, width in zip("ABCDEFGHIJKL", (30, 9, 12, 14, 28, 20, 18, 16, 24, 17, 50, 14), strict=True):
         ws.column_dimensions[column].width = width
     out = io.BytesIO()
     wb.save(out)

@@ -88,3 +88,11 @@ def build_monthly_report(pk):
     from . import monthly_report
 
     return monthly_report.generate(pk)
+
+
+@shared_task
+def retry_monthly_reports():
+    """Build the monthly reports whose task was lost while the broker was down (beat)."""
+    from . import monthly_report
+
+    return monthly_report.retry_pending()

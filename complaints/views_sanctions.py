@@ -34,6 +34,7 @@ def _reader(request):
 def _summarise(sanction):
     sanction.evidence_count = len(sanction.evidence)
     sanction.days_late_total = sanctions.days_late(sanction)
+    sanction.late_count = sanctions.late_evidence(sanction)
     return sanction
 
 

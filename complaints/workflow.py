@@ -19,7 +19,7 @@ from agencies import calendar
 from agencies.models import Agency, AgencyKind, SlaPolicy
 
 from . import notify, privacy
-from .clocks import running, start_clock, stop_clocks
+from .clocks import running, start_clock, stop_clocks, stop_followup_clocks
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -501,8 +501,9 @@ def merge(complaint_id, *, by, into):
 @transaction.atomic
 def followup(complaint_id, *, by, disposition, body):
     """A liaison of the disposed OPD (or unit) posts a follow-up: the disposition becomes
-    ditindaklanjuti (its first-follow-up clock stops; the 60-day ceiling does not) and the report
-    proses."""
+    ditindaklanjuti and the report proses. The clocks waiting for a follow-up stop in whatever
+    state the disposition is (after a reopen it is already ditindaklanjuti, with a new clock);
+    the 60-day ceiling does not."""
     now = timezone.now()
     c = _lock(complaint_id, by, "followup")
     _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
@@ -513,7 +514,7 @@ def followup(complaint_id, *, by, disposition, body):
             node.status = DispositionStatus.DITINDAKLANJUTI
             node.first_followup_at = now
             node.save(update_fields=["status", "first_followup_at"])
-            stop_clocks(c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION], now, "followed_up", disposition=node)
+        stop_followup_clocks(c, node, now)
     if c.status == Status.BELUM_DITINDAKLANJUTI:
         _set_status(c, Status.PROSES, now)
     return _event(c, EventType.FOLLOWUP, by, Audience.PUBLIC, body=body, disposition=d, agency=d.agency)
@@ -675,7 +676,9 @@ def auto_archive(complaint_id, *, now=None):
 @transaction.atomic
 def reopen(complaint_id, *, by, body, dispositions=None):
     """The reporter reopens a selesai report within the reopen window: the disputed dispositions
-    (all finished ones by default) go back to ditindaklanjuti with a new follow-up clock."""
+    (all finished ones by default) go back to ditindaklanjuti with a new follow-up clock (the
+    information clock for a permintaan informasi, as at disposition); the next follow-up on
+    each stops it."""
     now = timezone.now()
     c = _lock(complaint_id, by, "reopen")
     _require_status(c, Status.SELESAI)
@@ -696,7 +699,7 @@ def reopen(complaint_id, *, by, body, dispositions=None):
         d.status = DispositionStatus.DITINDAKLANJUTI
         d.finished_at = None
         d.save(update_fields=["status", "finished_at"])
-        start_clock(c, ClockKind.FOLLOWUP, now, disposition=d)
+        start_clock(c, _first_clock_kind(c), now, disposition=d)
     _set_status(
         c,
         Status.PROSES,

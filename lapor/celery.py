@@ -42,6 +42,12 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("complaints.tasks.flush_sms_replies"),
         name="flush-sms-replies",
     )
+    # Monthly PDF requests whose task never reached the broker wait as pending rows: built here.
+    sender.add_periodic_task(
+        settings.OUTBOX_RETRY_INTERVAL,
+        sender.signature("complaints.tasks.retry_monthly_reports"),
+        name="retry-monthly-reports",
+    )
     sender.add_periodic_task(30.0, sender.signature("lapor.tasks.heartbeat"), name="worker-heartbeat")
     # A sweep that waited longer than one interval is dropped: the next one does the same work.
     sender.add_periodic_task(
@@ -56,4 +62,11 @@ def setup_periodic_tasks(sender, **kwargs):
         crontab(minute=0, hour=6, day_of_month=1),
         sender.signature("complaints.tasks.tpp_sanctions"),
         name="tpp-sanctions",
+    )
+    # Next year's national holidays and cuti bersama (this year's again too) on 1 December at 05:00;
+    # web runs the same sync after each migrate.
+    sender.add_periodic_task(
+        crontab(minute=0, hour=5, day_of_month=1, month_of_year=12),
+        sender.signature("agencies.tasks.sync_holidays"),
+        name="sync-holidays",
     )

@@ -5,12 +5,14 @@ at all the portal runs on the embedded default: a SQLite file and a filesystem C
 under ``DATA_DIR``, mail and SMS to the console.
 """
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -276,8 +278,14 @@ def _email_settings():
         "smtp": "django.core.mail.backends.smtp.EmailBackend",
         "smtps": "django.core.mail.backends.smtp.EmailBackend",
     }
+    if parsed.scheme not in backends:
+        # Falling back to SMTP on localhost would lose every mail without a word: refuse to start.
+        raise ImproperlyConfigured(
+            f"EMAIL_URL: unknown scheme {parsed.scheme + '://' if parsed.scheme else '(none)'}; "
+            f"use one of {', '.join(f'{name}://' for name in backends)}."
+        )
     return {
-        "EMAIL_BACKEND": backends.get(parsed.scheme, backends["smtp"]),
+        "EMAIL_BACKEND": backends[parsed.scheme],
         "EMAIL_HOST": parsed.hostname or "localhost",
         "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
         "EMAIL_HOST_USER": unquote(parsed.username or ""),
@@ -296,6 +304,30 @@ SMS_BACKEND = env("SMS_BACKEND", "console")
 SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", "")
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
+
+
+def _check_sms_backend(name, gateway_url):
+    """Refuse to start with an SMS backend that would fail at the first message."""
+    if name in ("console", "file"):
+        return
+    if name == "http":
+        if not gateway_url.startswith(("https://", "http://")):
+            raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL (https://…).")
+        return
+    module, _dot, cls = name.rpartition(".")
+    if not (module and cls.isidentifier() and all(part.isidentifier() for part in module.split("."))):
+        raise ImproperlyConfigured(
+            f"SMS_BACKEND: unknown backend {name!r}; use console, file, http or a dotted path to a class."
+        )
+    try:
+        found = importlib.util.find_spec(module)
+    except ImportError:
+        found = None
+    if found is None:
+        raise ImproperlyConfigured(f"SMS_BACKEND: no module {module!r} for {name!r}.")
+
+
+_check_sms_backend(SMS_BACKEND, SMS_GATEWAY_URL)
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(DATA_DIR / "sms" / "outbox.log"))
 SMS_RATE_LIMIT_PER_HOUR = env_int("SMS_RATE_LIMIT_PER_HOUR", 10)  # inbound messages per number and hour
 

@@ -319,6 +319,7 @@ def test_payroll_export_csv_and_xlsx(made, auditor, head_pu):
         "Auditor",
         "Tanggal keputusan",
         "Alasan",
+        "Bukti susulan dari bulan sebelumnya",
     ]
     body = rows[1:]
     assert {r[4] for r in body} == {"Kepala PU", "Lia Penghubung", "Budi Bina"}
@@ -326,6 +327,7 @@ def test_payroll_export_csv_and_xlsx(made, auditor, head_pu):
     assert head[:4] == ["Dinas PU", "2026-11", "2", str(sanctions.days_late(pu))]
     assert head[5:9] == ["197001012000031001", "Pimpinan", "Dikonfirmasi", "Audi Tor"]
     assert head[10] == "'=Terlambat tanpa alasan yang sah."  # never a formula in a spreadsheet
+    assert head[11] == "0"  # every item escalated in November itself
 
     book = load_workbook(io.BytesIO(sanctions.export_xlsx(confirmed)))
     sheet = book.active

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-import holidays as holidays_lib
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -29,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
+from agencies import national_holidays
 from agencies.models import Agency, AgencyKind, Area, Category, Holiday, SlaPolicy
 
 DEMO_DOMAIN = "demo.lapor.id"
@@ -588,22 +588,17 @@ class Command(BaseCommand):
             )
 
     def seed_holidays(self):
-        """National holidays and cuti bersama from the `holidays` package (this year, next year and
+        """National holidays and cuti bersama through `sync_holidays` (this year, next year and
         2026, the year of PRODUCT.md's worked example) plus the regency's anniversary. A date already
         in the table is left alone: the admin's edits win."""
         this_year = timezone.localdate().year
         years = sorted({this_year, this_year + 1, 2026})
-        rows = []
-        for categories, kind in ((("public",), Holiday.Kind.NATIONAL), (("government",), Holiday.Kind.CUTI_BERSAMA)):
-            calendar = holidays_lib.Indonesia(years=years, categories=categories, language="id")
-            rows.extend((day, name, kind) for day, name in sorted(calendar.items()))
+        made = len(national_holidays.sync_national_holidays(years)["created"])
         region = getattr(settings, "REGION_NAME", "Kabupaten")
-        rows.extend((date(year, 10, 14), f"Hari Jadi {region}", Holiday.Kind.LOCAL) for year in years)
-        made = 0
-        for day, name, kind in rows:
-            source = "demo" if kind == Holiday.Kind.LOCAL else "library"
+        for year in years:
             _holiday, created = Holiday.objects.get_or_create(
-                date=day, defaults={"name": name[:150], "kind": kind, "source": source}
+                date=date(year, 10, 14),
+                defaults={"name": f"Hari Jadi {region}"[:150], "kind": Holiday.Kind.LOCAL, "source": "demo"},
             )
             made += created
         return made

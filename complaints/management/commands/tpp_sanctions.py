@@ -28,7 +28,8 @@ class Command(BaseCommand):
         label = target.strftime("%Y-%m")
         for s in result["created"]:
             self.stdout.write(
-                f"  created {s.agency.slug}: {len(s.evidence)} evidence, {sanctions.days_late(s)} days late"
+                f"  created {s.agency.slug}: {len(s.evidence)} evidence ({sanctions.late_evidence(s)} late),"
+                f" {sanctions.days_late(s)} days late"
             )
         for s in result["existing"]:
             self.stdout.write(f"  existing {s.agency.slug}: {s.status}")
@@ -39,5 +40,6 @@ class Command(BaseCommand):
         if result["late"]:
             self.stdout.write(
                 f"  {result['late']} eskalasi tercatat setelah rekomendasi instansinya dibuat; bukti yang sudah"
-                " dibekukan tidak diubah."
+                " dibekukan tidak diubah: eskalasi itu masuk rekomendasi bulan berikutnya yang dibuat, ditandai"
+                " susulan."
             )
