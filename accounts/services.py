@@ -58,8 +58,11 @@ def attach_phone(user):
         owner.phone = None
         owner.phone_verified = False
         owner.is_active = False
+        # Free the placeholder address too: should the number later leave this account, its next
+        # SMS makes a fresh SMS account under that address.
+        owner.email = f"merged-{owner.pk}@sms.invalid"
         owner.set_unusable_password()
-        owner.save(update_fields=["phone", "phone_verified", "is_active", "password"])
+        owner.save(update_fields=["phone", "phone_verified", "is_active", "email", "password"])
         ApiToken.objects.filter(user=owner).delete()
         OneTimeCode.objects.filter(user=owner).delete()
     # Any other account that merely typed this number loses it: the number has an owner now.

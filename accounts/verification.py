@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -216,3 +216,5 @@ def verify_phone(user, code):
         return services.attach_phone(user)
     except services.AccountError as err:
         raise CodeError(err.message, code="taken")
+    except IntegrityError:  # another account proved the same number at the same moment
+        raise CodeError(_("Nomor telepon ini sudah terhubung dengan akun lain. Masuk dengan akun itu."), code="taken")

@@ -185,6 +185,10 @@ def test_proving_the_number_claims_the_sms_reports_and_never_takes_a_web_account
     # From now on the number's SMS are Siti's.
     later = sms("LAPOR Lampu jalan di depan pasar juga mati.")
     assert Complaint.objects.get(tracking_id=later["tracking_id"]).reporter_id == siti.pk
+    # Should she give the number up, its next SMS makes a fresh SMS account again.
+    User.objects.filter(pk=siti.pk).update(phone=None, phone_verified=False)
+    again = sms("LAPOR Jembatan kayu di ujung desa mulai lapuk.")
+    assert Complaint.objects.get(tracking_id=again["tracking_id"]).reporter.sms_only
     # A number another web account proved is never taken over, even with a valid code.
     User.objects.filter(pk=other_citizen.pk).update(phone_verified=True)
     User.objects.filter(pk=siti.pk).update(phone="+6281311112222", phone_verified=False)
