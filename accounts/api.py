@@ -1,5 +1,5 @@
 """Account endpoints of the API (PRODUCT.md §8): registration, expiring tokens, the caller's own
-profile and email verification. Validation is the web registration form's (`accounts.forms`);
+profile and email and phone verification. Validation is the web registration form's (`accounts.forms`);
 tokens come from `accounts.auth.issue_token` (only their hash is stored); verification codes from
 `accounts.verification`."""
 
@@ -35,8 +35,9 @@ class RegisterView(APIView):
 
     @extend_schema(
         summary="Daftar akun pelapor",
-        description="Membuat akun (email belum terverifikasi; kode verifikasi dikirim ke email). Tidak "
-        "memberi token: minta token di `/api/v1/auth/token/`. `consent`: lihat keterangannya.",
+        description="Membuat akun (email dan telepon belum terverifikasi; kode dikirim ke email dan lewat "
+        "SMS ke nomor itu; jawabannya sama untuk nomor apa pun). Nomor menjadi milik akun setelah kodenya "
+        "dikirim balik ke `/api/v1/auth/verify-phone/`. Tidak memberi token: minta token di `/api/v1/auth/token/`. `consent`: lihat keterangannya.",
         request=s.RegisterSerializer,
         responses={201: s.ProfileSerializer, **errors(400)},
         examples=[
@@ -71,6 +72,9 @@ class RegisterView(APIView):
             User.objects.filter(pk=user.pk).update(privacy_consent_at=None)
             user.privacy_consent_at = None
         verification.send_email_verification(user)
+        # The same for every number: the phone is stored unverified and a code goes to it; whether
+        # it is known (another account's, an SMS reporter's) is never said here.
+        verification.send_phone_verification(user)
         user = User.objects.get(pk=user.pk)
         return Response(s.ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -204,3 +208,55 @@ class ResendVerificationView(APIView):
             )
         verification.send_email_verification(user)
         return Response({"detail": _("Kode verifikasi dikirim ke email Anda.")}, status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyPhoneView(APIView):
+    """The caller gives back the code texted to the number on their account; the number (and the
+    reports an SMS reporter filed from it) then joins the account."""
+
+    permission_classes = [IsActiveUser]
+    throttle_classes = STRICT
+    throttle_scope = "auth_token"
+
+    @extend_schema(
+        summary="Verifikasi nomor telepon dengan kode SMS",
+        request=s.CodeSerializer,
+        responses={200: s.ProfileSerializer, **errors(400, 401)},
+        examples=[OpenApiExample("Kode", request_only=True, value={"code": "123456"})],
+    )
+    def post(self, request):
+        ser = s.CodeSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            verification.verify_phone(request.user, ser.validated_data["code"])
+        except verification.CodeError as err:
+            message = err.messages[0] if err.messages else _("Kode tidak valid.")
+            return Response({"detail": message, "code": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
+
+
+class ResendPhoneCodeView(APIView):
+    permission_classes = [IsActiveUser]
+    throttle_classes = STRICT
+    throttle_scope = "auth_register"
+
+    @extend_schema(
+        summary="Kirim ulang kode verifikasi telepon",
+        request=None,
+        responses={202: OpenApiResponse(s.ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
+    )
+    def post(self, request):
+        user = request.user
+        if not user.phone or user.phone_verified:
+            return Response(
+                {"detail": _("Tidak ada nomor telepon yang menunggu verifikasi.")}, status=status.HTTP_409_CONFLICT
+            )
+        wait = verification.seconds_until_resend(user, verification.OneTimeCode.Purpose.VERIFY_PHONE)
+        if wait:
+            return Response(
+                {"detail": _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": wait}},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
+        verification.send_phone_verification(user)
+        return Response({"detail": _("Kode verifikasi dikirim lewat SMS.")}, status=status.HTTP_202_ACCEPTED)

@@ -108,11 +108,6 @@ class RegistrationForm(forms.Form):
         error_messages={"required": _("Anda perlu menyetujui pemberitahuan privasi untuk mendaftar.")},
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Set by clean(): the SMS-only account this phone belongs to, which the registrant claims.
-        self.sms_account = None
-
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
@@ -122,17 +117,10 @@ class RegistrationForm(forms.Form):
         return email
 
     def clean_phone(self):
-        phone = _clean_phone(self.cleaned_data.get("phone"))
-        owner = User.objects.filter(phone=phone).first()
-        if owner is not None:
-            if owner.sms_only and owner.is_active and not owner.erased_at:
-                self.sms_account = owner
-            else:
-                raise ValidationError(
-                    _("Nomor telepon ini sudah dipakai akun lain. Masuk dengan akun itu, atau pakai nomor lain."),
-                    code="taken",
-                )
-        return phone
+        # Only the format: whether the number is known (another account's, an SMS reporter's) is
+        # never said here. It is stored unverified and becomes the account's when the code texted
+        # to it comes back.
+        return _clean_phone(self.cleaned_data.get("phone"))
 
     def clean_nik(self):
         nik = (self.cleaned_data.get("nik") or "").strip().replace(" ", "")
@@ -212,10 +200,8 @@ class ProfileForm(forms.Form):
         return email
 
     def clean_phone(self):
-        phone = _clean_phone(self.cleaned_data.get("phone"))
-        if User.objects.filter(phone=phone).exclude(pk=self.user.pk).exists():
-            raise ValidationError(_("Nomor telepon ini sudah dipakai akun lain."), code="taken")
-        return phone
+        # As at registration: a new number is stored unverified, and whose it is is never said.
+        return _clean_phone(self.cleaned_data.get("phone"))
 
 
 class DeleteAccountForm(forms.Form):

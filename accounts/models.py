@@ -69,7 +69,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(
         _("nama tampilan"), max_length=80, blank=True, help_text=_("Nama yang tampil pada laporan umum.")
     )
-    phone = models.CharField(_("nomor telepon"), max_length=20, blank=True, null=True, unique=True)
+    # Several accounts may have typed the same number; only one may have proved it (the code sent to
+    # it came back), and only that one is the number's owner for SMS reports, replies and notices.
+    phone = models.CharField(_("nomor telepon"), max_length=20, blank=True, null=True, db_index=True)
     nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[validate_nik])
     nip = models.CharField(_("NIP"), max_length=18, blank=True, help_text=_("Untuk pegawai (ASN)."))
     email_verified = models.BooleanField(_("email terverifikasi"), default=False)
@@ -92,6 +94,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("pengguna")
         verbose_name_plural = _("pengguna")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], condition=models.Q(phone_verified=True), name="user_verified_phone_unique"
+            )
+        ]
 
     def __str__(self):
         # Never the email or phone: logs and admin lists carry no identity beyond the id.
@@ -194,10 +201,12 @@ class ApiToken(models.Model):
 
 
 class OneTimeCode(models.Model):
-    """Codes for email verification, phone claims (SMS accounts) and password reset."""
+    """Codes for email and phone verification and password reset (`claim_phone`: codes of the
+    former SMS-account claim step, kept so stored rows stay valid)."""
 
     class Purpose(models.TextChoices):
         VERIFY_EMAIL = "verify_email"
+        VERIFY_PHONE = "verify_phone"
         CLAIM_PHONE = "claim_phone"
         RESET_PASSWORD = "reset_password"
 

@@ -1,9 +1,9 @@
-"""Account services (writes): registration, claiming an SMS account, profile changes, the personal
-data export and erasure (PRODUCT.md §2, §6, §9 — UU 27/2022 PDP)."""
+"""Account services (writes): registration, attaching a proved phone number (and with it an SMS
+reporter's account), profile changes, the personal data export and erasure (UU 27/2022 PDP)."""
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import ApiToken, OneTimeCode, User
 
@@ -18,8 +18,10 @@ class AccountError(Exception):
 
 @transaction.atomic
 def register(*, email, password, full_name, phone, nik="", language="id"):
-    """Anyone registers a citizen account (email not yet verified; consent recorded now).
-    The caller has validated the fields. Returns the new User."""
+    """Anyone registers a citizen account (email not yet verified; consent recorded now). The phone
+    is stored unverified: it is the account's only once the code texted to it comes back
+    (`verification.send_phone_verification`, then `verify_phone`). The caller has validated the
+    fields. Returns the new User."""
     return User.objects.create_user(
         email=email,
         password=password,
@@ -32,35 +34,49 @@ def register(*, email, password, full_name, phone, nik="", language="id"):
 
 
 @transaction.atomic
-def claim_sms_account(sms_user, *, email, password_hash, full_name, nik="", language="id"):
-    """Turn the SMS account that owns a phone into a web account, after the registrant proved they
-    hold the phone with the code texted to it (PRODUCT.md §6): the reports filed by SMS stay with
-    it. Called only by the registration's claim step. Returns the user (email not yet verified)."""
-    user = User.objects.select_for_update().get(pk=sms_user.pk)
-    if not user.sms_only or user.erased_at or not user.is_active:
-        raise AccountError("not claimable")
-    user.email = email.lower()
-    user.password = password_hash
-    user.full_name = full_name
-    user.nik = nik or ""
-    user.sms_only = False
+def attach_phone(user):
+    """Make the number on `user`'s account theirs: called only by `verification.verify_phone`,
+    after the code texted to that number came back. If an SMS reporter's account holds the number,
+    its reports, supports and notifications move to `user` and that account is closed (the person
+    who proved the number is the person who texted from it). A number another web account has
+    proved is refused (AccountError): it is never taken over. Returns the updated user."""
+    from complaints.models import Attachment, Complaint, Notification, Support
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.phone or user.phone_verified:
+        return user
+    owner = User.objects.select_for_update().filter(phone=user.phone, phone_verified=True).exclude(pk=user.pk).first()
+    if owner is not None:
+        if not owner.sms_only:
+            raise AccountError(_("Nomor telepon ini sudah terhubung dengan akun lain. Masuk dengan akun itu."))
+        Complaint.objects.filter(reporter=owner).update(reporter=user)
+        Attachment.objects.filter(uploaded_by=owner).update(uploaded_by=user)
+        Notification.objects.filter(recipient=owner).update(recipient=user)
+        Support.objects.filter(user=owner).exclude(
+            complaint__in=Support.objects.filter(user=user).values("complaint")
+        ).update(user=user)
+        owner.phone = None
+        owner.phone_verified = False
+        owner.is_active = False
+        # Free the placeholder address too: should the number later leave this account, its next
+        # SMS makes a fresh SMS account under that address.
+        owner.email = f"merged-{owner.pk}@sms.invalid"
+        owner.set_unusable_password()
+        owner.save(update_fields=["phone", "phone_verified", "is_active", "email", "password"])
+        ApiToken.objects.filter(user=owner).delete()
+        OneTimeCode.objects.filter(user=owner).delete()
+    # Any other account that merely typed this number loses it: the number has an owner now.
+    User.objects.filter(phone=user.phone, phone_verified=False).exclude(pk=user.pk).update(phone=None)
     user.phone_verified = True
-    user.email_verified = False
-    user.preferred_language = language
-    user.privacy_consent_at = timezone.now()
-    user.save()
+    user.save(update_fields=["phone_verified"])
     return user
-
-
-def password_hash(raw):
-    """The hash kept between the registration form and the claim step (never the password)."""
-    return make_password(raw)
 
 
 @transaction.atomic
 def update_profile(user, *, full_name, display_name, email, phone, language):
     """The user changes their own contact details. A new email must be verified again (the
-    caller sends the code); a new phone is unverified. Returns (user, email_changed)."""
+    caller sends the code); a new phone is unverified until its own code comes back (the caller
+    sends that one too). Returns (user, email_changed, phone_changed)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     email = email.lower()
     email_changed = email != user.email
@@ -78,7 +94,7 @@ def update_profile(user, *, full_name, display_name, email, phone, language):
         user.phone_verified = False
         fields.append("phone_verified")
     user.save(update_fields=fields)
-    return user, email_changed
+    return user, email_changed, phone_changed
 
 
 def export_data(user):
@@ -144,11 +160,12 @@ def export_data(user):
                     {
                         "created_at": iso(a.created_at),
                         "kind": a.kind,
+                        "staff": a.user.full_name or None,
                         "role": a.role,
                         "agency": a.agency.name if a.agency else None,
                         "reason": a.reason,
                     }
-                    for a in IdentityAccess.objects.filter(complaint=c).select_related("agency")
+                    for a in IdentityAccess.objects.filter(complaint=c).select_related("agency", "user")
                 ],
             }
         )
@@ -201,7 +218,7 @@ def erase_account(user):
         return user
     if user.is_staff_member or user.is_staff or user.is_superuser:
         raise AccountError("staff")
-    old_phone = user.phone
+    old_phone, old_phone_verified = user.phone, user.phone_verified
     now = timezone.now()
     user.full_name = ""
     user.display_name = ""
@@ -221,6 +238,7 @@ def erase_account(user):
     Notification.objects.filter(recipient=user).delete()
     Attachment.objects.filter(uploaded_by=user).update(original_name="")
     Complaint.objects.filter(reporter=user).update(walkin_name="", walkin_contact="")
-    if old_phone:
+    if old_phone and old_phone_verified:
+        # Only a number the account proved: the SMS log of a number merely typed is someone else's.
         InboundSms.objects.filter(sender=old_phone).update(sender="")
     return user

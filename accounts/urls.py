@@ -13,9 +13,10 @@ urlpatterns = [
     path("masuk/", views.login_view, name="login"),
     path("keluar/", views.logout_view, name="logout"),
     path("daftar/", views.register, name="register"),
-    path("daftar/klaim/", views.claim, name="claim"),
     path("verifikasi/", views.verify, name="verify"),
+    path("verifikasi/telepon/", views.verify_phone, name="verify_phone"),
     path("profil/", views.profile, name="profile"),
+    path("konfirmasi-laporan/<str:token>/", views.confirm_report, name="confirm_report"),
     path("data/", views.data_export, name="data"),
     path("hapus/", views.delete_account, name="delete"),
     path(

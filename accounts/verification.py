@@ -1,13 +1,13 @@
-"""One-time codes: email verification and phone claims (PRODUCT.md §2, §6).
+"""One-time codes: email and phone verification.
 
 A code is six digits, stored only as a keyed hash (`OneTimeCode.code_hash`), valid for a limited
 time and a limited number of attempts; sending a new code retires the older ones of the same
 purpose. Email goes out after the surrounding transaction commits (a rolled-back registration
-sends nothing); the SMS of a phone claim goes through the pluggable SMS backend.
+sends nothing); the SMS of a phone verification goes, after commit too, through the pluggable SMS backend.
 
-Callers: the registration and profile views, the API's registration endpoint
-(`send_email_verification`), the verification page (`verify_email`) and the phone-claim step of
-the registration (`send_phone_claim_code`, `check_phone_claim_code`).
+Callers: the registration and profile views, the API's registration and profile endpoints
+(`send_email_verification`, `send_phone_verification`), and the verification pages and endpoints
+(`verify_email`, `verify_phone`).
 """
 
 import logging
@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -148,30 +148,73 @@ def verify_email(user, code):
     return user
 
 
-def send_phone_claim_code(sms_user, claimant_email):
-    """Text a code to the phone of the SMS account `sms_user`, which a web registration for
-    `claimant_email` wants to claim (PRODUCT.md §6). Returns nothing the caller could leak."""
+def _phone_sms_after_commit(phone, text):
     from complaints.smsbackends import send_sms
 
-    code = _new_code(
-        sms_user, OneTimeCode.Purpose.CLAIM_PHONE, claimant_email.lower(), PHONE_CODE_TTL, enforce_daily_limit=True
-    )
+    def send():
+        try:
+            send_sms(phone, text)
+        except Exception as exc:  # noqa: BLE001 - the user can ask for the code again
+            log.warning("phone verification SMS not sent: %s", type(exc).__name__)
+
+    transaction.on_commit(send)
+
+
+def _phone_may_be_texted(user, phone):
+    """Whether a verification code for `phone` may leave for `user`. Not when another web account
+    has proved the number (it can never move, so its owner is spared a stranger's code), and not
+    past MAX_CODES_PER_DAY codes to that number from all accounts together (no SMS bombing by
+    registering again and again). The caller answers the same either way."""
+    from .models import User
+
+    owner = User.objects.filter(phone=phone, phone_verified=True).exclude(pk=user.pk).first()
+    if owner is not None and not owner.sms_only:
+        return False
+    sent = OneTimeCode.objects.filter(
+        purpose=OneTimeCode.Purpose.VERIFY_PHONE, target=phone, created_at__gte=timezone.now() - timedelta(days=1)
+    ).count()
+    return sent <= MAX_CODES_PER_DAY
+
+
+def send_phone_verification(user):
+    """Start proving that `user` holds the number on their account (registration, a profile
+    change, "resend"): a code is stored for that number and texted to it after commit. Every
+    number gets the same treatment as far as the caller can see: the code row exists even when no
+    SMS leaves (see `_phone_may_be_texted`), so no answer tells whether a number is known.
+    Nothing is attached to the account until `verify_phone` takes the code back. Returns nothing."""
+    phone = user.phone
+    if not phone or user.phone_verified:
+        return
+    code = _new_code(user, OneTimeCode.Purpose.VERIFY_PHONE, phone, PHONE_CODE_TTL)
+    if not _phone_may_be_texted(user, phone):
+        return
     minutes = int(PHONE_CODE_TTL.total_seconds() // 60)
-    with translation.override("id"):  # SMS reporters read Indonesian (PRODUCT.md §6)
+    with translation.override("id"):  # SMS reporters read Indonesian
         text = _(
-            "%(site)s: kode %(code)s untuk menghubungkan nomor ini dengan akun web. Berlaku %(minutes)s menit. "
+            "%(site)s: kode %(code)s untuk memverifikasi nomor ini di akun web. Berlaku %(minutes)s menit. "
             "Abaikan jika Anda tidak mendaftar."
         ) % {"site": settings.SITE_NAME, "code": code, "minutes": minutes}
-    try:
-        send_sms(sms_user.phone, text)
-    except Exception as exc:  # noqa: BLE001 - told to the user, who may try again
-        log.warning("claim SMS not sent: %s", type(exc).__name__)
-        raise CodeError(_("SMS tidak dapat dikirim saat ini. Coba lagi beberapa saat lagi."), code="sms_failed")
+    _phone_sms_after_commit(phone, text)
 
 
-def check_phone_claim_code(sms_user, claimant_email, code):
-    """Use the claim code sent to `sms_user`'s phone for `claimant_email`; raises CodeError."""
+def verify_phone(user, code):
+    """`user` gives back the code texted to the number on their account; raises CodeError when
+    refused (the same refusals for every number). On success the number becomes theirs
+    (`accounts.services.attach_phone`: an SMS reporter's account on it is merged in; a number
+    another web account proved is refused). Returns the user."""
+    from . import services
+    from .models import User
+
+    user = User.objects.get(pk=user.pk)
+    if not user.phone:
+        raise CodeError(_("Tidak ada kode yang berlaku. Minta kode baru."), code="no_code")
     with transaction.atomic():
-        error = _use(sms_user, OneTimeCode.Purpose.CLAIM_PHONE, claimant_email.lower(), code)
+        error = _use(user, OneTimeCode.Purpose.VERIFY_PHONE, user.phone, code)
     if error is not None:
         raise error
+    try:
+        return services.attach_phone(user)
+    except services.AccountError as err:
+        raise CodeError(err.message, code="taken")
+    except IntegrityError:  # another account proved the same number at the same moment
+        raise CodeError(_("Nomor telepon ini sudah terhubung dengan akun lain. Masuk dengan akun itu."), code="taken")

@@ -1,6 +1,6 @@
-"""Account pages (mounted at /akun/): log in and out, register (with consent and, for a phone that
-belongs to an SMS account, the claim step), verify the email address, profile, password reset,
-the personal-data download and account deletion."""
+"""Account pages (mounted at /akun/): log in and out, register (with consent), verify the email
+address and the phone number, profile, password reset, the personal-data download and account
+deletion."""
 
 import json
 
@@ -20,9 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import services, verification
 from .forms import CodeForm, DeleteAccountForm, LoginForm, ProfileForm, RegistrationForm
-from .models import User
 
-CLAIM_SESSION_KEY = "pending_phone_claim"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -83,99 +81,76 @@ def logout_view(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register(request):
+    """Every valid registration gets the same answer, whatever the phone number: the account is
+    made with the number unverified, a code goes to the email and one to the number. The number
+    (and an SMS reporter's reports on it) joins the account only when its code comes back."""
     if request.user.is_authenticated:
         return redirect("accounts:home")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        language = translation.get_language() or settings.LANGUAGE_CODE
-        if form.sms_account is not None:
-            # The phone already has an SMS account: prove you hold it before it becomes yours.
-            try:
-                verification.send_phone_claim_code(form.sms_account, data["email"])
-            except verification.CodeError as err:
-                form.add_error(None, err.message)
-                return render(request, "accounts/register.html", {"form": form}, status=503)
-            request.session[CLAIM_SESSION_KEY] = {
-                "user_id": form.sms_account.pk,
-                "email": data["email"],
-                "full_name": data["full_name"],
-                "nik": data["nik"],
-                "password_hash": services.password_hash(data["password1"]),
-                "language": language,
-            }
-            return redirect("accounts:claim")
         user = services.register(
             email=data["email"],
             password=data["password1"],
             full_name=data["full_name"],
             phone=data["phone"],
             nik=data["nik"],
-            language=language,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
         )
         verification.send_email_verification(user)
+        verification.send_phone_verification(user)
         login(request, user, backend=BACKEND)
-        messages.success(request, _("Akun dibuat. Kami mengirim kode verifikasi ke email Anda."))
+        messages.success(
+            request,
+            _(
+                "Akun dibuat. Kami mengirim kode verifikasi ke email Anda, dan kode lain lewat SMS ke nomor "
+                "telepon Anda."
+            ),
+        )
         return redirect("accounts:verify")
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
+@login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def claim(request):
-    """The registration's second step when the phone belongs to an SMS account."""
-    pending = request.session.get(CLAIM_SESSION_KEY)
-    sms_user = User.objects.filter(pk=(pending or {}).get("user_id"), sms_only=True, is_active=True).first()
-    if not pending or sms_user is None:
-        messages.error(request, _("Pendaftaran tidak ditemukan atau sudah selesai. Silakan daftar lagi."))
-        return redirect("accounts:register")
-    form = CodeForm(request.POST or None)
+def verify_phone(request):
+    """The number on the account is confirmed with the code texted to it. Until then no SMS report,
+    reply or notice is tied to it; once confirmed, reports sent by SMS from it join this account."""
+    user = request.user
+    if not user.phone or user.phone_verified:
+        if request.method == "GET":
+            messages.info(
+                request,
+                _("Nomor telepon Anda sudah terverifikasi.") if user.phone else _("Isi nomor telepon Anda di profil."),
+            )
+        return redirect("accounts:profile")
     status = 200
+    form = CodeForm(request.POST or None)
     if request.method == "POST" and "resend" in request.POST:
-        wait = verification.seconds_until_resend(sms_user, verification.OneTimeCode.Purpose.CLAIM_PHONE)
+        wait = verification.seconds_until_resend(user, verification.OneTimeCode.Purpose.VERIFY_PHONE)
         if wait:
             messages.error(request, _wait_message(wait))
         else:
-            try:
-                verification.send_phone_claim_code(sms_user, pending["email"])
-                messages.success(request, _("Kode baru sudah dikirim lewat SMS."))
-            except verification.CodeError as err:
-                messages.error(request, err.message)
-        return redirect("accounts:claim")
+            verification.send_phone_verification(user)
+            messages.success(request, _("Kode baru sudah dikirim lewat SMS."))
+        return redirect("accounts:verify_phone")
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                verification.check_phone_claim_code(sms_user, pending["email"], form.cleaned_data["code"])
+                verification.verify_phone(user, form.cleaned_data["code"])
             except verification.CodeError as err:
                 form.add_error("code", err.message)
             else:
-                if User.objects.filter(email__iexact=pending["email"]).exclude(pk=sms_user.pk).exists():
-                    # Someone registered this email meanwhile: start over rather than collide.
-                    del request.session[CLAIM_SESSION_KEY]
-                    messages.error(request, _("Email ini sudah terdaftar. Silakan daftar dengan email lain."))
-                    return redirect("accounts:register")
-                user = services.claim_sms_account(
-                    sms_user,
-                    email=pending["email"],
-                    password_hash=pending["password_hash"],
-                    full_name=pending["full_name"],
-                    nik=pending["nik"],
-                    language=pending["language"],
-                )
-                del request.session[CLAIM_SESSION_KEY]
-                verification.send_email_verification(user)
-                login(request, user, backend=BACKEND)
                 messages.success(
                     request,
                     _(
-                        "Nomor Anda terhubung. Laporan yang Anda kirim lewat SMS kini ada di akun ini. "
-                        "Kami mengirim kode verifikasi ke email Anda."
+                        "Nomor telepon Anda terverifikasi. Laporan yang Anda kirim lewat SMS dari nomor ini kini ada di akun ini."
                     ),
                 )
-                return redirect("accounts:verify")
-    masked = "…" + (sms_user.phone or "")[-3:]
-    return render(request, "accounts/claim.html", {"form": form, "masked_phone": masked}, status=status)
+                return redirect("accounts:home")
+    return render(request, "accounts/verify_phone.html", {"form": form}, status=status)
 
 
 @login_required
@@ -212,6 +187,33 @@ def verify(request):
     return render(request, "accounts/verify.html", {"form": form, "next": next_url}, status=status)
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_report(request, token):
+    """The link sent to the owner of an email or number that an Open311 client or an operator gave
+    for a report: the report joins their account only when they confirm here (a POST, so a mail
+    scanner that opens the link attaches nothing). No login: the signed link is the proof."""
+    from complaints import claims
+
+    claim = claims.claim_from_token(token)
+    if claim is None:
+        return render(request, "accounts/confirm_report.html", {"claim": None}, status=404)
+    if request.method == "POST":
+        if request.POST.get("answer") == "yes":
+            done = claims.confirm(claim)
+            message = _("Terima kasih. Laporan %(id)s kini ada di akun Anda.")
+        elif request.POST.get("answer") == "no":
+            done = claims.decline(claim)
+            message = _("Terima kasih. Laporan %(id)s tidak dihubungkan dengan akun Anda.")
+        else:
+            return render(request, "accounts/confirm_report.html", {"claim": claim}, status=400)
+        if not done:
+            return render(request, "accounts/confirm_report.html", {"claim": None}, status=409)
+        messages.success(request, message % {"id": claim.complaint.tracking_id})
+        return redirect("/")
+    return render(request, "accounts/confirm_report.html", {"claim": claim})
+
+
 @login_required
 def home(request):
     from complaints.models import Complaint, Notification
@@ -232,7 +234,7 @@ def profile(request):
     form = ProfileForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        user, email_changed = services.update_profile(
+        user, email_changed, phone_changed = services.update_profile(
             request.user,
             full_name=d["full_name"],
             display_name=d["display_name"],
@@ -241,10 +243,17 @@ def profile(request):
             language=d["language"],
         )
         translation.activate(user.preferred_language)
+        if phone_changed:
+            verification.send_phone_verification(user)
         if email_changed:
             verification.send_email_verification(user)
             messages.success(request, _("Profil disimpan. Verifikasi email baru Anda dengan kode yang kami kirim."))
             response = redirect("accounts:verify")
+        elif phone_changed and user.phone:
+            messages.success(
+                request, _("Profil disimpan. Verifikasi nomor baru Anda dengan kode yang kami kirim lewat SMS.")
+            )
+            response = redirect("accounts:verify_phone")
         else:
             messages.success(request, _("Profil disimpan."))
             response = redirect("accounts:profile")

@@ -753,6 +753,34 @@ class InboundSms(models.Model):
         return f"SMS from {self.sender} at {self.received_at:%Y-%m-%d %H:%M}"
 
 
+class ReporterClaim(models.Model):
+    """A report filed through Open311 or by an operator that gave the email or phone of an existing
+    account waits here, unattached, until the owner of that address confirms through the signed
+    link sent to it (or declines); the contact stays on the report meanwhile. A walk-in's new
+    phone-only account gets one too: it is attached already, and confirming proves the number."""
+
+    class Via(models.TextChoices):
+        EMAIL = "email"
+        SMS = "sms"
+
+    complaint = models.ForeignKey(Complaint, related_name="+", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="+", on_delete=models.CASCADE)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    # The address the link went to: confirming proves it (for a number, the account's number
+    # becomes verified).
+    target = models.CharField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("konfirmasi pelapor")
+        verbose_name_plural = _("konfirmasi pelapor")
+
+    def __str__(self):
+        return f"claim #{self.pk} of report #{self.complaint_id}"
+
+
 class Open311Key(models.Model):
     name = models.CharField(max_length=120)
     key = models.CharField(max_length=64, unique=True, default=secrets.token_hex)

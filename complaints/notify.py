@@ -154,7 +154,8 @@ def reporter_channels(complaint, user):
     channels = [Notification.Channel.INAPP]
     if user.email and not user.sms_only:
         channels.append(Notification.Channel.EMAIL)
-    if user.phone and (complaint.channel == Channel.SMS or user.sms_only):
+    # Only to a number the account proved: a number merely typed may be someone else's.
+    if user.phone and user.phone_verified and (complaint.channel == Channel.SMS or user.sms_only):
         channels.append(Notification.Channel.SMS)
     return channels
 
@@ -460,8 +461,12 @@ def deliver(pk):
         n.attempts += 1
         try:
             rendered = render(n)
+            unproved = n.channel == Notification.Channel.SMS and not (n.recipient.phone and n.recipient.phone_verified)
             if rendered is None:
                 n.last_error = "suppressed: no longer visible to the recipient"
+            elif unproved:
+                # The number changed since this was queued and is not proved yet: it may be anyone's.
+                n.last_error = "suppressed: phone not verified"
             else:
                 n.subject, n.text = rendered
                 if n.channel == Notification.Channel.EMAIL:

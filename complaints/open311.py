@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import re_path, reverse
@@ -33,7 +33,7 @@ from accounts.models import User
 from accounts.phone import normalize_phone
 from agencies.models import Category
 
-from . import privacy, workflow
+from . import claims, privacy, workflow
 from .errors import WorkflowError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -340,30 +340,6 @@ def request_detail(request, request_id, fmt):
 
 
 # Filing --------------------------------------------------------------------------------------
-def _reporter(email, first_name, last_name, phone):
-    """The account of the person an Open311 client files for: found by email, or created (email
-    not verified, no password: they set one with "lupa kata sandi")."""
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None:
-        return user if user.is_active else None
-    try:
-        phone = normalize_phone(phone) if phone else None
-    except ValidationError:
-        phone = None
-    if phone and User.objects.filter(phone=phone).exists():
-        phone = None  # the number belongs to another account: not taken over from here
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(
-                email=email,
-                password=None,
-                full_name=f"{first_name} {last_name}".strip()[:150],
-                phone=phone,
-            )
-    except IntegrityError:
-        return User.objects.filter(email__iexact=email, is_active=True).first()
-
-
 def _coordinate(raw, low, high):
     if not raw:
         return None, True
@@ -407,19 +383,22 @@ def _create(request, fmt):
     privacy_level = _param(request, "privacy", data).lower() or Privacy.ANONIM
     if privacy_level not in Privacy.values:
         return error(fmt, 400, _("privacy harus umum, anonim, atau rahasia."))
-    user = _reporter(
-        email, _param(request, "first_name", data), _param(request, "last_name", data), _param(request, "phone", data)
-    )
-    if user is None:
-        return error(fmt, 403, _("Akun pelapor ini tidak aktif."))
     link = _param(request, "media_url", data)[:500]
     try:
         URLValidator(schemes=["http", "https"])(link)
     except ValidationError:
         link = ""
     try:
-        c = workflow.file_complaint(
-            reporter=user,
+        phone = normalize_phone(_param(request, "phone", data) or None)
+    except ValidationError:
+        phone = ""
+    if phone and User.objects.filter(phone=phone).exists():
+        phone = ""  # Open311 files by email: a number already on file is neither copied nor asked
+    name = f"{_param(request, 'first_name', data)} {_param(request, 'last_name', data)}".strip()[:150]
+
+    def file(**who):
+        return workflow.file_complaint(
+            **who,
             title=title_from(description),
             body=description,
             channel=Channel.OPEN311,
@@ -430,6 +409,12 @@ def _create(request, fmt):
             lng=lng,
             channel_link=link,
         )
+
+    try:
+        with transaction.atomic():
+            # An API key holder only types the address: an existing account's report waits for
+            # its owner to confirm it, whoever the client says it files for.
+            c = claims.file_for_contact(name=name, email=email, phone=phone, file=file)
     except WorkflowError as err:
         messages = [str(m) for values in err.fields.values() for m in values] or [str(err.message)]
         return error(fmt, err.status_code, "; ".join(messages))

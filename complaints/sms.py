@@ -238,9 +238,12 @@ def handle(sender, text):
 
 
 def account_for(phone, *, create=False):
-    """The account keyed by `phone` (None if it is deactivated, or absent and not created). A new
-    one is an SMS-only account with a placeholder address that never receives mail."""
-    user = User.objects.filter(phone=phone).first()
+    """The account that owns `phone` (None if it is deactivated, or absent and not created). Only
+    an account that proved the number owns it: one that merely typed it at registration or in its
+    profile gets no SMS report, reply or status answer from it. The sender of an SMS proves the
+    number, so a new account is an SMS-only account with the number verified and a placeholder
+    address that never receives mail."""
+    user = User.objects.filter(phone=phone, phone_verified=True).first()
     if user is not None:
         return user if user.is_active else None
     if not create:
@@ -255,7 +258,7 @@ def account_for(phone, *, create=False):
                 phone_verified=True,
             )
     except IntegrityError:  # created meanwhile by a concurrent message
-        return User.objects.filter(phone=phone, is_active=True).first()
+        return User.objects.filter(phone=phone, phone_verified=True, is_active=True).first()
 
 
 def title_from(body):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Role, User
+from accounts.models import Role
 from agencies.models import Agency, AgencyKind
 
-from . import privacy, selectors, uploads, views_dashboards, workflow
+from . import claims, privacy, selectors, uploads, views_dashboards, workflow
 from .errors import Invalid, NotFound, WorkflowError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -460,40 +460,6 @@ def _render_review(request, c, *, status=200, error=None, action=None, forms=Non
 
 
 # Manual entry --------------------------------------------------------------------------------------
-def find_or_create_reporter(*, name, phone, email):
-    """The account of a walk-in/phone/social reporter, keyed by the normalised phone or the email
-    (operators only, from manual entry). A new account has no password (the citizen may set one
-    through "lupa sandi", or claim a phone-only account when registering) and is `sms_only` when
-    only a phone is known. Existing accounts are used as they are: an operator never edits a
-    citizen's details. Returns the User; raises Invalid when phone and email name two accounts."""
-    by_phone = User.objects.filter(phone=phone).first() if phone else None
-    by_email = User.objects.filter(email__iexact=email).first() if email else None
-    if by_phone and by_email and by_phone.pk != by_email.pk:
-        raise Invalid(fields={"reporter_email": [_("Nomor telepon dan email ini terdaftar pada dua akun berbeda.")]})
-    user = by_phone or by_email
-    if user is not None:
-        if not user.is_active:
-            raise Invalid(fields={"reporter_phone": [_("Akun pelapor ini tidak aktif.")]})
-        return user
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(
-                email=email or f"{phone.lstrip('+')}@sms.lapor.invalid",
-                password=None,
-                full_name=name,
-                display_name=name.split()[0] if name.split() else "",
-                phone=phone or None,
-                sms_only=not email,
-            )
-    except IntegrityError:  # created by a parallel request a moment ago
-        user = (User.objects.filter(phone=phone).first() if phone else None) or User.objects.filter(
-            email__iexact=email
-        ).first()
-        if user is None:
-            raise
-        return user
-
-
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -515,17 +481,19 @@ def manual_entry(request):
                 d = form.cleaned_data
                 try:
                     with transaction.atomic():
-                        reporter = None
+                        name = d["reporter_name"].strip()
+
+                        def file(**who):
+                            return workflow.file_complaint(entered_by=user, **who, **form.complaint_fields())
+
                         if d["reporter_phone"] or d["reporter_email"]:
-                            reporter = find_or_create_reporter(
-                                name=d["reporter_name"].strip(), phone=d["reporter_phone"], email=d["reporter_email"]
+                            # Typed by the operator, so proving nothing: an existing account's
+                            # address gets the report only when its owner confirms.
+                            c = claims.file_for_contact(
+                                name=name, email=d["reporter_email"], phone=d["reporter_phone"], file=file
                             )
-                        c = workflow.file_complaint(
-                            reporter=reporter,
-                            entered_by=user,
-                            walkin_name="" if reporter else d["reporter_name"].strip(),
-                            **form.complaint_fields(),
-                        )
+                        else:
+                            c = file(reporter=None, walkin_name=name)
                         _attach(c, user, processed)
                 except (WorkflowError, ValidationError) as err:
                     _put_errors(form, err)

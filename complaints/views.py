@@ -552,7 +552,9 @@ def identity_log(request, tracking_id):
     c = privacy.get_complaint_or_404(request.user, tracking_id)
     if not privacy.is_reporter(c, request.user):
         raise Http404(privacy.NOT_FOUND_MESSAGE)
-    entries = list(IdentityAccess.objects.filter(complaint=c).select_related("agency").order_by("-created_at"))
+    entries = list(
+        IdentityAccess.objects.filter(complaint=c).select_related("agency", "user").order_by("-created_at", "-pk")
+    )
     roles = dict(Role.choices)
     for a in entries:
         a.role_label = roles.get(a.role, a.role or _("Petugas"))

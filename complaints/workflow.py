@@ -224,12 +224,15 @@ def file_complaint(
     **fields,
 ):
     """Anyone with a verified account (or an operator entering a walk-in/phone/social report for
-    `reporter`, who may be None for an anonymous walk-in) files a report: stored as
+    `reporter`, who may be None for an anonymous walk-in or one awaiting confirmation; or Open311,
+    likewise) files a report: stored as
     belum_terverifikasi with its verification clock running. Returns the Complaint."""
     now = now or timezone.now()
     if entered_by is not None and not entered_by.can("manual_entry"):
         raise Forbidden()
-    if reporter is None and entered_by is None:
+    # Unattached reports come only from an operator or from Open311, whose report waits for the
+    # owner of the address it gave to confirm it.
+    if reporter is None and entered_by is None and channel != Channel.OPEN311:
         raise Forbidden()
     title = _text(title, "title", min_length=5, max_length=200)
     body = _text(body, "body", min_length=10)

@@ -173,7 +173,7 @@ class RegisterSerializer(serializers.Serializer):
         ),
     )
 
-    # The web registration form holds the rules (email and phone unique, NIK format, password
+    # The web registration form holds the rules (email unique, phone format, NIK format, password
     # strength); the API validates through it so both surfaces refuse the same things.
     FORM_FIELDS = {"password1": "password", "password2": "password"}
 
@@ -201,19 +201,7 @@ class RegisterSerializer(serializers.Serializer):
                 key = self.FORM_FIELDS.get(name, name)
                 errors.setdefault("non_field_errors" if key == "__all__" else key, []).extend(messages)
             raise serializers.ValidationError(errors)
-        if form.sms_account is not None:
-            # Claiming an SMS account needs the code texted to the phone: the web flow does that.
-            raise serializers.ValidationError(
-                {
-                    "phone": [
-                        _(
-                            "Nomor ini sudah dipakai pelapor lewat SMS. Daftar melalui situs web untuk "
-                            "mengklaimnya dengan kode yang dikirim ke nomor tersebut."
-                        )
-                    ]
-                }
-            )
-        return {**form.cleaned_data, "password": attrs["password"], "consent": attrs.get("consent")}
+        return attrs
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -554,18 +542,17 @@ def timeline_data(c, user, request):
 class IdentityAccessSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=IdentityAccess.Kind.choices)
-    role = serializers.CharField(allow_blank=True, help_text=_("Peran petugas (operator, auditor, …), bukan namanya."))
-    role_label = serializers.CharField()
+    staff = serializers.CharField(allow_null=True, help_text=_("Nama petugas yang melihat atau membuka identitas."))
+    role = serializers.CharField(allow_blank=True, help_text=_("Peran petugas: operator, auditor, …"))
     agency = serializers.CharField(allow_null=True, help_text=_("Nama instansi petugas."))
     reason = serializers.CharField(allow_blank=True)
 
     def to_representation(self, a):
-        roles = dict(Role.choices)
         return {
             "created_at": iso(a.created_at),
             "kind": a.kind,
+            "staff": a.user.full_name or None,
             "role": a.role,
-            "role_label": str(roles.get(a.role, _("Petugas"))),
             "agency": a.agency.name if a.agency_id else None,
             "reason": a.reason,
         }

@@ -21,6 +21,8 @@ urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("auth/verify-email/", accounts_api.VerifyEmailView.as_view(), name="api-verify-email"),
     path("auth/verify-email/resend/", accounts_api.ResendVerificationView.as_view(), name="api-verify-email-resend"),
+    path("auth/verify-phone/", accounts_api.VerifyPhoneView.as_view(), name="api-verify-phone"),
+    path("auth/verify-phone/resend/", accounts_api.ResendPhoneCodeView.as_view(), name="api-verify-phone-resend"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", throttle_classes=[]), name="api-docs"),

@@ -343,8 +343,8 @@ class ComplaintViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Siapa yang melihat atau membuka identitas Anda",
-        description="Hanya untuk pelapor laporan ini (yang lain: 404). Petugas ditampilkan dengan peran dan "
-        "instansinya, bukan namanya.",
+        description="Hanya untuk pelapor laporan ini (yang lain: 404). Setiap entri menyebut nama petugas "
+        "(`staff`), perannya, instansinya dan alasannya.",
         parameters=[TRACKING_PARAM],
         responses={200: s.IdentityAccessSerializer(many=True), **errors(401, 404)},
     )
@@ -353,7 +353,9 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         c = self.get_object()
         if not privacy.is_reporter(c, request.user):
             raise not_found()
-        rows = IdentityAccess.objects.filter(complaint=c).select_related("agency").order_by("-created_at", "-pk")
+        rows = (
+            IdentityAccess.objects.filter(complaint=c).select_related("agency", "user").order_by("-created_at", "-pk")
+        )
         return Response(s.IdentityAccessSerializer(rows, many=True).data)
 
     # Operator ---------------------------------------------------------------------------------

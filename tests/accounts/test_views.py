@@ -1,4 +1,4 @@
-"""Account pages: registration (consent, SMS-account claim), email verification, login with the
+"""Account pages: registration (consent, phone verification and SMS-account claim), email verification, login with the
 brute-force lock, profile, password reset, data download and account erasure."""
 
 import json
@@ -90,11 +90,15 @@ def test_register_refuses_bad_input_and_keeps_what_was_typed(register, changes, 
 
 
 @pytest.mark.django_db
-def test_register_refuses_an_email_or_phone_already_in_use(register, citizen):
+def test_register_refuses_an_email_already_in_use_but_never_says_so_of_a_phone(register, citizen):
     response = register(email="ALICE@warga.id")
     assert response.status_code == 400 and "sudah terdaftar" in str(response.context["form"].errors["email"])
+    # Another account's number: accepted like any other, stored unverified, the owner keeps it.
     response = register(phone="+62 852 9860 111")
-    assert response.status_code == 400 and "sudah dipakai" in str(response.context["form"].errors["phone"])
+    assert response.status_code == 302 and response["Location"] == "/akun/verifikasi/"
+    newcomer = User.objects.get(email="citra@warga.id")
+    assert (newcomer.phone, newcomer.phone_verified) == ("+628529860111", False)
+    assert User.objects.get(pk=citizen.pk).phone == "+628529860111"
 
 
 @pytest.mark.django_db
@@ -108,25 +112,28 @@ def test_registering_the_phone_of_an_sms_account_claims_it_with_an_sms_code(
         reporter=sms_user, title="Lampu jalan mati", body="Lampu jalan mati seminggu.", channel="sms"
     )
     response = register(phone="+62 852 1111 2222")
-    assert response.status_code == 302 and response["Location"] == "/akun/daftar/klaim/"
-    assert User.objects.filter(phone="+6285211112222").count() == 1
+    # The same answer as for any number: the account is made, the number waits for its code.
+    assert response.status_code == 302 and response["Location"] == "/akun/verifikasi/"
+    user = User.objects.get(email="citra@warga.id")
+    assert (user.phone, user.phone_verified) == ("+6285211112222", False)
+    assert Complaint.objects.get(pk=report.pk).reporter_id == sms_user.pk  # nothing moved yet
     assert len(sms_outbox) == 1 and sms_outbox[0][0] == "+6285211112222"
     code = re.search(r"\b(\d{6})\b", sms_outbox[0][1]).group(1)
-    page = client.get("/akun/daftar/klaim/")
-    assert b"222" in page.content and b"6285211112222" not in page.content
+    assert client.get("/saya/").context["page"].paginator.count == 0
 
     wrong = "000000" if code != "000000" else "111111"
-    response = client.post("/akun/daftar/klaim/", {"code": wrong})
+    response = client.post("/akun/verifikasi/telepon/", {"code": wrong})
     assert response.status_code == 400 and "Kode salah" in str(response.context["form"].errors)
-    assert OneTimeCode.objects.get(user=sms_user, purpose="claim_phone").attempts == 1
+    assert OneTimeCode.objects.get(user=user, purpose="verify_phone").attempts == 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/akun/daftar/klaim/", {"code": code})
+        response = client.post("/akun/verifikasi/telepon/", {"code": code})
     assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.phone_verified and user.check_password("Kopi-Tubruk-2026") and user.privacy_consent_at
+    assert Complaint.objects.get(pk=report.pk).reporter_id == user.pk
     sms_user.refresh_from_db()
-    assert sms_user.email == "citra@warga.id" and not sms_user.sms_only and sms_user.full_name == "Citra Lestari"
-    assert sms_user.check_password("Kopi-Tubruk-2026") and sms_user.privacy_consent_at
-    assert Complaint.objects.get(pk=report.pk).reporter_id == sms_user.pk
+    assert not sms_user.is_active and sms_user.phone is None
     assert len(mail.outbox) == 1  # the email still needs its own verification
     assert client.get("/saya/").context["page"].paginator.count == 1
 
@@ -306,7 +313,10 @@ def test_profile_change_of_email_needs_verification_again(client, citizen, djang
 
 
 @pytest.mark.django_db
-def test_profile_refuses_a_phone_of_another_account(client, citizen, other_citizen):
+def test_profile_takes_a_phone_of_another_account_unverified_and_says_nothing(
+    client, citizen, other_citizen, sms_outbox, django_capture_on_commit_callbacks
+):
+    User.objects.filter(pk=other_citizen.pk).update(phone_verified=True)
     client.force_login(citizen)
     data = {
         "full_name": "Alice",
@@ -315,10 +325,16 @@ def test_profile_refuses_a_phone_of_another_account(client, citizen, other_citiz
         "phone": "0813-1111-2222",
         "language": "id",
     }
-    response = client.post("/akun/profil/", data)
-    assert response.status_code == 400 and "sudah dipakai" in str(response.context["form"].errors["phone"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/akun/profil/", data)
+    # The same answer as for a fresh number; no code goes to a number another web account proved,
+    # and that account keeps it.
+    assert response.status_code == 302 and response["Location"] == "/akun/verifikasi/telepon/"
     citizen.refresh_from_db()
-    assert citizen.phone == "+628529860111"
+    assert (citizen.phone, citizen.phone_verified) == ("+6281311112222", False)
+    assert sms_outbox == []
+    assert User.objects.get(pk=other_citizen.pk).phone == "+6281311112222"
+    assert OneTimeCode.objects.filter(user=citizen, purpose="verify_phone").count() == 1
 
 
 @pytest.mark.django_db
@@ -368,6 +384,7 @@ def test_data_download_holds_my_data_and_nobody_elses(client, citizen, other_cit
 @pytest.mark.django_db
 def test_delete_account_erases_identity_and_keeps_reports(client, citizen, disposed_report, operator, region):
     report = disposed_report(privacy="umum")
+    User.objects.filter(pk=citizen.pk).update(phone_verified=True)  # her number: its SMS log is hers
     InboundSms.objects.create(sender="+628529860111", text="LAPOR lampu mati")
     client.force_login(citizen)
     assert client.get("/akun/hapus/").status_code == 200

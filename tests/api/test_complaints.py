@@ -456,12 +456,13 @@ def test_identity_log_for_the_reporter_only(file_report, operator, auditor, citi
     client_for(operator).get(detail(c))
     workflow.reveal(c.pk, by=auditor, reason="Pemeriksaan dugaan pungli oleh petugas.")
     log = client_for(citizen).get(detail(c) + "identity-log/").json()
-    assert [(e["kind"], e["role"], e["agency"]) for e in log] == [
-        ("reveal", "auditor", "Inspektorat"),
-        ("view", "operator", "Diskominfo"),
+    assert [(e["kind"], e["staff"], e["role"], e["agency"]) for e in log] == [
+        ("reveal", "Audi Tor", "auditor", "Inspektorat"),
+        ("view", "Opi Operator", "operator", "Diskominfo"),
     ]
     assert log[0]["reason"] == "Pemeriksaan dugaan pungli oleh petugas."
-    assert all("Opi Operator" not in str(e) and "Audi Tor" not in str(e) for e in log)
+    assert all(set(e) == {"created_at", "kind", "staff", "role", "agency", "reason"} for e in log)
+    assert all("@" not in str(e) for e in log)  # the name, never the staff member's email
     assert client_for(operator).get(detail(c) + "identity-log/").status_code == 404
     assert client_for(other_citizen).get(detail(c) + "identity-log/").status_code == 404
 

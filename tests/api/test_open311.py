@@ -1,6 +1,7 @@
 """Open311 GeoReport v2: discovery, services, requests (list, one, create) in JSON and XML."""
 
 import io
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parsing our own responses in tests
 from datetime import timedelta
 from decimal import Decimal
@@ -258,22 +259,30 @@ def test_create_files_a_report(client, region, key):
     assert client.get(BASE + f"requests/{c.tracking_id}.json").status_code == 404
 
 
-def test_create_xml_and_existing_account(client, region, key, citizen):
-    r = post(
-        client,
-        "xml",
-        api_key=key,
-        service_code="kesehatan",
-        address_string="Puskesmas Kota",
-        email="alice@warga.id",
-        description="Antrian puskesmas sangat panjang tanpa nomor urut.",
-        privacy="rahasia",
-    )
+def test_create_xml_and_existing_account(client, region, key, citizen, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = post(
+            client,
+            "xml",
+            api_key=key,
+            service_code="kesehatan",
+            address_string="Puskesmas Kota",
+            email="alice@warga.id",
+            description="Antrian puskesmas sangat panjang tanpa nomor urut.",
+            privacy="rahasia",
+        )
     assert r.status_code == 201
     tracking_id = xml(r).findtext("request/service_request_id")
     c = Complaint.objects.get(tracking_id=tracking_id)
-    assert c.reporter == citizen and c.privacy == Privacy.RAHASIA
+    # An API key holder only typed the address: the report waits for its owner to confirm.
+    assert c.reporter is None and c.privacy == Privacy.RAHASIA and c.walkin_contact == "alice@warga.id"
     assert User.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["alice@warga.id"]]
+    link = re.search(r"/akun/konfirmasi-laporan/[^/\s]+/", mail.outbox[0].body).group(0)
+    assert client.post(link, {"answer": "yes"}).status_code == 302
+    assert Complaint.objects.get(pk=c.pk).reporter == citizen
 
 
 @pytest.mark.parametrize(

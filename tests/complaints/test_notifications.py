@@ -44,7 +44,9 @@ def test_broker_outage_keeps_rows_for_the_retry(file_report, operator, monkeypat
 def test_sms_reporters_hear_by_sms(region, operator, sms_outbox, django_capture_on_commit_callbacks):
     from accounts.models import User
 
-    sms_user = User.objects.create_user(email="628529860111@sms.lapor.invalid", phone="085298601110", sms_only=True)
+    sms_user = User.objects.create_user(
+        email="628529860111@sms.lapor.invalid", phone="085298601110", sms_only=True, phone_verified=True
+    )
     c = workflow.file_complaint(
         reporter=sms_user,
         title="Lampu jalan mati",

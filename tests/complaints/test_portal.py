@@ -582,7 +582,8 @@ def test_identity_log_for_the_reporter_only(alice, client, other_citizen, dispos
     response = alice.get(f"/laporan/{c.tracking_id}/akses-identitas/")
     body = response.content.decode()
     assert response.status_code == 200 and "Pemeriksaan dugaan pungli" in body and "Inspektorat" in body
-    assert "Audi Tor" not in body and "auditor@inspektorat" not in body
+    # Who, not just which office: the staff member's name and role, never their email.
+    assert "Audi Tor" in body and "Auditor" in body and "auditor@inspektorat" not in body
     client.force_login(other_citizen)
     assert client.get(f"/laporan/{c.tracking_id}/akses-identitas/").status_code == 404
     client.force_login(operator)

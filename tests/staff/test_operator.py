@@ -2,6 +2,7 @@
 manual entry with its receipt (PRODUCT.md §2, §3, §4, §6, §7)."""
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -469,9 +470,12 @@ def test_manual_entry_is_for_operators(client_for, liaison_pu, citizen):
         assert client_for(user).get("/petugas/input/").status_code == 404
 
 
-def test_walk_in_with_a_phone_gets_an_sms_account_and_a_receipt(client_for, operator, region):
+def test_walk_in_with_a_phone_gets_an_sms_account_and_a_receipt(
+    client, client_for, operator, region, sms_outbox, django_capture_on_commit_callbacks
+):
     op = client_for(operator)
-    response = op.post("/petugas/input/", manual(region))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = op.post("/petugas/input/", manual(region))
     assert response.status_code == 302
     c = Complaint.objects.get()
     assert response["Location"] == f"/petugas/input/{c.tracking_id}/tanda-terima/"
@@ -479,28 +483,53 @@ def test_walk_in_with_a_phone_gets_an_sms_account_and_a_receipt(client_for, oper
     reporter = c.reporter
     assert (reporter.phone, reporter.sms_only, reporter.full_name) == ("+6281234567890", True, "Dewi Lestari")
     assert not reporter.has_usable_password()
+    # The operator typed the number: it is proved only when the link texted to it is opened.
+    assert not reporter.phone_verified
+    assert [to for to, _text in sms_outbox] == ["+6281234567890"]
+    first_link = re.search(r"/akun/konfirmasi-laporan/[^/\s]+/", sms_outbox[0][1]).group(0)
     receipt = op.get(response["Location"])
     html = receipt.content.decode()
     assert receipt.status_code == 200 and c.tracking_id in html and "Aduan" in html
     due = timezone.localtime(c.verification_due_at)
     assert f"{due.day} " in html and str(due.year) in html
-    # The same person by phone, written differently: the same account.
-    again = op.post(
-        "/petugas/input/",
-        manual(region, channel="phone", reporter_phone="+62 812 3456 7890", title="Lampu jalan kembali mati"),
-    )
+    assert client.post(first_link, {"answer": "yes"}).status_code == 302
+    reporter.refresh_from_db()
+    assert reporter.phone_verified
+    # The same number, written differently: no second account, and the report joins the account
+    # only once the link texted to the number is confirmed (an operator's say-so proves nothing).
+    with django_capture_on_commit_callbacks(execute=True):
+        again = op.post(
+            "/petugas/input/",
+            manual(region, channel="phone", reporter_phone="+62 812 3456 7890", title="Lampu jalan kembali mati"),
+        )
     assert again.status_code == 302
     assert User.objects.filter(phone="+6281234567890").count() == 1
+    second = Complaint.objects.get(title="Lampu jalan kembali mati")
+    assert (second.reporter_id, second.walkin_name, second.walkin_contact) == (None, "Dewi Lestari", "+6281234567890")
+    assert Complaint.objects.filter(reporter=reporter).count() == 1
+    link = re.search(r"/akun/konfirmasi-laporan/[^/\s]+/", sms_outbox[-1][1]).group(0)
+    assert sms_outbox[-1][0] == "+6281234567890" and second.tracking_id in sms_outbox[-1][1]
+    assert client.post(link, {"answer": "yes"}).status_code == 302
     assert Complaint.objects.filter(reporter=reporter).count() == 2
 
 
-def test_walk_in_with_an_existing_email_uses_that_account(client_for, operator, citizen, region):
-    response = client_for(operator).post(
-        "/petugas/input/", manual(region, reporter_phone="", reporter_email="ALICE@warga.id")
-    )
+def test_walk_in_with_an_existing_email_waits_for_that_account_to_confirm(
+    client, client_for, operator, citizen, region, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(operator).post(
+            "/petugas/input/", manual(region, reporter_phone="", reporter_email="ALICE@warga.id")
+        )
     assert response.status_code == 302
-    assert Complaint.objects.get().reporter_id == citizen.pk
+    c = Complaint.objects.get()
+    assert (c.reporter_id, c.walkin_contact) == (None, "alice@warga.id")
     assert User.objects.get(pk=citizen.pk).full_name == "Alice Rahmawati"  # an operator never edits it
+    assert [m.to for m in mail.outbox] == [["alice@warga.id"]]
+    link = re.search(r"/akun/konfirmasi-laporan/[^/\s]+/", mail.outbox[0].body).group(0)
+    assert client.post(link, {"answer": "yes"}).status_code == 302
+    assert Complaint.objects.get().reporter_id == citizen.pk
 
 
 def test_anonymous_walk_in_and_social_media_link(client_for, operator, region):
