@@ -301,13 +301,22 @@ class DispositionSerializer(serializers.Serializer):
     extended = serializers.BooleanField()
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class EntryRefField(serializers.Field):
+    """A timeline entry's id: a number for staff (their actions take it), an opaque string for
+    everyone else."""
+
+    def to_representation(self, value):
+        return value
+
+
 class AttachmentSerializer(serializers.Serializer):
     id = serializers.CharField(help_text=_("Pengenal acak berkas (bukan nomor urut)."))
     url = serializers.URLField()
     thumbnail_url = serializers.URLField(allow_null=True)
     content_type = serializers.CharField()
     size = serializers.IntegerField()
-    event = serializers.CharField(
+    event = EntryRefField(
         allow_null=True,
         help_text=_("Entri linimasa tempat berkas ini dilampirkan (`id` entri itu pada linimasa Anda)."),
     )
@@ -541,7 +550,7 @@ class TimelineDispositionSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    id = serializers.CharField(
+    id = EntryRefField(
         help_text=_("Pengenal entri: acak bagi publik dan pelapor (bukan nomor urut); nomor entri bagi petugas.")
     )
     type = serializers.ChoiceField(choices=EventType.choices)
