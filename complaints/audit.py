@@ -94,16 +94,19 @@ def staff_users():
     return User.objects.filter(membership__role__in=STAFF_ROLES).distinct().order_by("full_name", "email")
 
 
-def activity(*, staff=None, start=None, end=None, kind="", limit=None):
+def activity(*, viewer, staff=None, start=None, end=None, kind="", limit=None):
     """What staff did, newest first: timeline actions (`Event` rows with a staff actor) and
-    identity views and reveals (`IdentityAccess` rows). `staff`: one user or None for all staff;
-    `start`/`end`: aware datetimes bounding `created_at` (end excluded); `kind`: one of
-    `ActivityKind` or "" for all. Read-only; auditors only (the view checks)."""
-    from .models import Event, IdentityAccess
+    identity views and reveals (`IdentityAccess` rows), on the reports `viewer` may see (an
+    auditor never learns of a report that accuses their own agency this way). `staff`: one user
+    or None for all staff; `start`/`end`: aware datetimes bounding `created_at` (end excluded);
+    `kind`: one of `ActivityKind` or "" for all. Read-only; auditors only (the view checks)."""
+    from .models import Complaint, Event, IdentityAccess
 
     staff_ids = [staff.pk] if staff is not None else list(staff_users().values_list("pk", flat=True))
+    visible = Complaint.objects.visible_to(viewer).values("pk")
 
     def bounded(qs):
+        qs = qs.filter(complaint__in=visible)
         if start is not None:
             qs = qs.filter(created_at__gte=start)
         if end is not None:
