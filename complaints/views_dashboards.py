@@ -581,7 +581,7 @@ def head_panel(user, agency):
 
 # Public statistics ------------------------------------------------------------------------------------
 def _public_data(f):
-    key = f.cache_key(f"statistik:v1:{translation.get_language()}")
+    key = f.cache_key(f"statistik:v2:{translation.get_language()}")
     return _cached_figures(key, lambda: dashboards.public_statistics(f))
 
 
