@@ -263,13 +263,16 @@ class ComplaintAdmin(admin.ModelAdmin):
 # Timeline and identity log ----------------------------------------------------------------------
 @admin.register(Event)
 class EventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "complaint", "type", "actor_label", "audience")
+    list_display = ("created_at", "complaint", "type", "actor_label", "staff_actor", "client_ip", "audience")
     list_filter = ("type", "audience", "actor_role")
-    list_select_related = ("complaint",)
-    search_fields = ("complaint__tracking_id",)
+    list_select_related = ("complaint", "actor")
+    search_fields = ("complaint__tracking_id", "actor__email", "actor__full_name")
     date_hierarchy = "created_at"
-    # `actor` is left out (see EventInline).
+    # `actor` itself is left out (see EventInline): `staff_actor` names only staff members.
     fields = (
+        "staff_actor",
+        "client_ip",
+        "user_agent",
         "complaint",
         "type",
         "created_at",
@@ -287,15 +290,23 @@ class EventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def data_json(self, obj):
         return json.dumps(obj.data, ensure_ascii=False, indent=1)
 
+    @admin.display(description=_("petugas"))
+    def staff_actor(self, obj):
+        # Staff act in the name of their office, and the admin answers for who it was; a
+        # citizen's own entries keep their actor hidden (the reporter's identity).
+        if obj.actor is None or obj.actor_role in ("", "system", "pelapor"):
+            return "-"
+        return f"{obj.actor.full_name or obj.actor.email} <{obj.actor.email}>"
+
 
 @admin.register(IdentityAccess)
 class IdentityAccessAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "complaint", "kind", "role", "agency", "user")
+    list_display = ("created_at", "complaint", "kind", "role", "agency", "user", "client_ip")
     list_filter = ("kind", "role", ("agency", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("complaint", "agency", "user")
     search_fields = ("complaint__tracking_id",)
     date_hierarchy = "created_at"
-    fields = ("complaint", "user", "role", "agency", "kind", "reason", "created_at")
+    fields = ("complaint", "user", "role", "agency", "kind", "reason", "created_at", "client_ip", "user_agent")
     readonly_fields = fields
 
 

@@ -578,6 +578,58 @@ def suppress(value):
     return value
 
 
+# A cell hidden only so that a "< 5" cell of its group cannot be worked out by subtraction.
+SECONDARY = "≥ 5"
+# Cells of a group so small that no bound may be shown for them.
+UNBOUNDED = "*"
+
+
+def _interval(i, hidden, values, low, high):
+    """What someone who knows the group's sum learns of hidden cell `i`: its (min, max)."""
+    total = sum(values[j] for j in hidden)
+    others_low = sum(low[j] for j in hidden if j != i)
+    others_high = sum(high[j] for j in hidden if j != i)
+    return max(low[i], total - others_high), min(high[i], total - others_low)
+
+
+def protect(values):
+    """The public cells of one group of counts whose sum is known (a table's column, its total
+    row, a breakdown of a shown total), suppressed so that no hidden cell can be worked out from
+    the others: 1–4 is "< 5"; then, while some hidden cell is pinned to one value by the sum and
+    the other cells' bounds ("< 5" is 1–4, "≥ 5" at least 5), the smallest shown non-zero cell is
+    hidden too, as "≥ 5" (complementary suppression). Where even hiding every non-zero cell
+    leaves them pinned (7 = "≥ 5" + "< 5" + "< 5"), they are all shown as "*", which bounds
+    nothing. The sum is assumed known even where the page does not print it (it may follow from
+    another table) — unless it is under five, when every cell is "< 5" and so is any total."""
+    values = [int(v or 0) for v in values]
+    primary = {i for i, v in enumerate(values) if 0 < v < SUPPRESS_BELOW}
+    if sum(values) < SUPPRESS_BELOW:
+        return ["< 5" if i in primary else v for i, v in enumerate(values)]
+    low = [1 if 0 < v < SUPPRESS_BELOW else SUPPRESS_BELOW for v in values]
+    high = [SUPPRESS_BELOW - 1 if 0 < v < SUPPRESS_BELOW else float("inf") for v in values]
+    hidden = set(primary)
+    pinned = False
+    while hidden:
+        pinned = len(hidden) == 1 or any(
+            lo == hi for lo, hi in (_interval(i, hidden, values, low, high) for i in hidden)
+        )
+        if not pinned:
+            break
+        shown = sorted((values[i], i) for i in range(len(values)) if i not in hidden and values[i] > 0)
+        if not shown:
+            break
+        hidden.add(shown[0][1])
+    if pinned:
+        return [UNBOUNDED if i in hidden else v for i, v in enumerate(values)]
+    return [("< 5" if i in primary else SECONDARY) if i in hidden else v for i, v in enumerate(values)]
+
+
+def _protected(items, index):
+    """`items` (tuples) with their count at `index` replaced by the protected cell."""
+    cells = protect([item[index] for item in items])
+    return [(*item[:index], cell, *item[index + 1 :]) for item, cell in zip(items, cells, strict=True)]
+
+
 def public_rate(part, whole):
     """A public percentage, only when it rests on at least five cases."""
     return rate(part, whole) if whole >= SUPPRESS_BELOW else None
@@ -592,37 +644,51 @@ def public_statistics(f, now=None):
     rows = agency_rows(reports, top_agencies().exclude(kind=AgencyKind.DISKOMINFO), f, now)
     area_reports = privacy.for_area_breakdown(reports)
     trend = monthly_trend(reports, f, now)
+    # Each group whose sum is known is protected as a whole (complementary suppression): the
+    # status columns (their sum is the total), each breakdown, each scoreboard and trend column.
+    statuses = [key for key, _label in RECAP_COLUMNS if key in PUBLIC_STATUSES]
+    status_cells = dict(zip(statuses, protect([totals[key] for key in statuses]), strict=True))
+    status_cells["total"] = suppress(totals["total"])
+    board = {
+        column: protect([value(r) for r in rows])
+        for column, value in (
+            ("total", lambda r: r.counts["total"]),
+            ("selesai", lambda r: r.counts[Status.SELESAI]),
+            ("overdue", lambda r: r.overdue),
+        )
+    }
+    trend_total = protect([row["total"] for row in trend])
+    trend_selesai = protect([row[Status.SELESAI] for row in trend])
     return {
-        "totals": [(key, str(label), suppress(totals[key])) for key, label in RECAP_COLUMNS if _public_column(key)],
-        "kinds": [(key, str(label), suppress(n)) for key, label, n in kind_breakdown(reports)],
-        "categories": [(key, name, suppress(n)) for key, name, n in breakdown(reports, "category", "category__name")],
-        "kecamatan": [
-            (key, name, suppress(n))
-            for key, name, n in breakdown(area_reports.filter(kecamatan__isnull=False), "kecamatan", "kecamatan__name")
-        ],
+        "totals": [(key, str(label), status_cells[key]) for key, label in RECAP_COLUMNS if _public_column(key)],
+        "kinds": _protected([(key, str(label), n) for key, label, n in kind_breakdown(reports)], 2),
+        "categories": _protected(breakdown(reports, "category", "category__name"), 2),
+        "kecamatan": _protected(
+            breakdown(area_reports.filter(kecamatan__isnull=False), "kecamatan", "kecamatan__name"), 2
+        ),
         "scoreboard": [
             {
                 "agency": r.agency.name,
                 "slug": r.agency.slug,
-                "total": suppress(r.counts["total"]),
-                "selesai": suppress(r.counts[Status.SELESAI]),
+                "total": board["total"][i],
+                "selesai": board["selesai"][i],
                 "on_time_rate": public_rate(r.on_time, r.deadlines),
-                "overdue": suppress(r.overdue),
+                "overdue": board["overdue"][i],
                 "median": r.median if r.responded >= SUPPRESS_BELOW else None,
             }
-            for r in rows
+            for i, r in enumerate(rows)
         ],
-        # Exact values only where they are not suppressed: the chart draws a suppressed month as
-        # an empty bar labelled "< 5", so no number under five leaves the server.
+        # Exact values only where they are shown: the chart draws a hidden month as an empty bar
+        # labelled as the table says, so no hidden number leaves the server.
         "trend": [
             {
                 "month": row["month"],
-                "total": row["total"] if suppress(row["total"]) == row["total"] else None,
-                "total_shown": suppress(row["total"]),
-                "selesai_shown": suppress(row[Status.SELESAI]),
+                "total": trend_total[i] if isinstance(trend_total[i], int) else None,
+                "total_shown": trend_total[i],
+                "selesai_shown": trend_selesai[i],
                 "rate": public_rate(row["on_time"], row["on_time"] + row["late"]),
             }
-            for row in trend
+            for i, row in enumerate(trend)
         ],
         "generated_at": now,
     }

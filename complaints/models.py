@@ -324,6 +324,8 @@ class DispositionStatus(models.TextChoices):
     DITINDAKLANJUTI = "ditindaklanjuti", _("Ditindaklanjuti")
     SELESAI = "selesai", _("Selesai")
     DIKEMBALIKAN = "dikembalikan", _("Dikembalikan (bukan kewenangan)")
+    # Taken back from the accused organisation when the report was flagged berkadar pengawasan.
+    DITARIK = "ditarik", _("Ditarik dari instansi terlapor")
 
 
 ACTIVE_DISPOSITION = (DispositionStatus.MENUNGGU, DispositionStatus.DITINDAKLANJUTI)
@@ -441,6 +443,10 @@ class EventType(models.TextChoices):
     ATTACHMENT_HIDDEN = "attachment_hidden", _("Lampiran disembunyikan dari publik")
     OVERSIGHT_FLAGGED = "oversight_flagged", _("Ditandai berkadar pengawasan")
     REVEALED = "revealed", _("Identitas dibuka")
+    TERLAPOR_REQUESTED = "terlapor_requested", _("Perubahan terlapor diajukan")
+    TERLAPOR_CHANGED = "terlapor_changed", _("Instansi terlapor diubah")
+    TERLAPOR_REJECTED = "terlapor_rejected", _("Perubahan terlapor ditolak")
+    DISPOSITION_RECALLED = "disposition_recalled", _("Disposisi ditarik dari instansi terlapor")
 
 
 class Audience(models.TextChoices):
@@ -474,6 +480,9 @@ class Event(models.Model):
     body = models.TextField(blank=True)
     disposition = models.ForeignKey(Disposition, null=True, blank=True, related_name="events", on_delete=models.CASCADE)
     data = models.JSONField(default=dict, blank=True)
+    # Where a staff action came from, for the auditors' activity view (`complaints.audit`).
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         verbose_name = _("riwayat")
@@ -569,6 +578,9 @@ class IdentityAccess(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Where the view or reveal came from, for the auditors' activity view.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         verbose_name = _("akses identitas")
@@ -578,6 +590,44 @@ class IdentityAccess(models.Model):
 
     def __str__(self):
         return f"{self.kind} of {self.complaint_id} by user #{self.user_id}"
+
+
+class TerlaporChange(models.Model):
+    """An operator's request to remove or replace the terlapor a report already names. Only a
+    second person (the head of Diskominfo or an auditor, never the requester) decides it; only an
+    approval changes the report (`workflow.decide_terlapor_change`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Menunggu keputusan")
+        APPROVED = "approved", _("Disetujui")
+        REJECTED = "rejected", _("Ditolak")
+
+    complaint = models.ForeignKey(Complaint, related_name="terlapor_changes", on_delete=models.CASCADE)
+    from_agency = models.ForeignKey("agencies.Agency", related_name="+", on_delete=models.PROTECT)
+    to_agency = models.ForeignKey("agencies.Agency", null=True, blank=True, related_name="+", on_delete=models.PROTECT)
+    reason = models.TextField(_("alasan pengajuan"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("alasan keputusan"), blank=True)
+
+    class Meta:
+        verbose_name = _("perubahan terlapor")
+        verbose_name_plural = _("perubahan terlapor")
+        ordering = ["-created_at"]
+        constraints = [
+            # One open request per report: a second would race the first's decision.
+            models.UniqueConstraint(
+                fields=["complaint"], condition=models.Q(status="pending"), name="terlapor_change_one_pending"
+            ),
+        ]
+
+    def __str__(self):
+        return f"terlapor change #{self.pk} of {self.complaint_id} ({self.status})"
 
 
 class ClockKind(models.TextChoices):

@@ -234,7 +234,7 @@ def request_data(c, request, labels, dispositions):
     address = ", ".join(
         p
         for p in (
-            c.location_text,
+            privacy.location_text_for(c, anonymous),
             c.kelurahan.name if c.kelurahan_id else "",
             c.kecamatan.name if c.kecamatan_id else "",
         )

@@ -250,6 +250,8 @@ def _membership_for_log(complaint, user, *roles):
 
 
 def log_identity_access(complaint, user, kind, reason="", roles=()):
+    from .audit import client_fields
+
     m = _membership_for_log(complaint, user, *roles)
     return IdentityAccess.objects.create(
         complaint=complaint,
@@ -258,6 +260,7 @@ def log_identity_access(complaint, user, kind, reason="", roles=()):
         agency=m.agency if m else None,
         kind=kind,
         reason=reason,
+        **client_fields(user),
     )
 
 
@@ -339,6 +342,8 @@ def can(user, action, complaint=None):
         return can(user, "change_privacy", complaint) or can(user, "raise_privacy", complaint)
     if action == "support":
         return not is_reporter(complaint, user)
+    if action == "decide_terlapor":
+        return may_decide_terlapor(complaint, user)
     allowed = set()
     if is_reporter(complaint, user):
         allowed |= REPORTER_ACTIONS
@@ -350,6 +355,41 @@ def can(user, action, complaint=None):
         elif m.role in (Role.AUDITOR, Role.SUPERADMIN):
             allowed |= AUDITOR_ACTIONS
     return action in allowed
+
+
+def may_decide_terlapor(complaint, user):
+    """The second person who decides a terlapor change: the head of Diskominfo or an auditor of
+    Inspektorat/BKD (observers only read), neither of the accused organisation (`roles_on` drops
+    those roles). The workflow also refuses the operator who asked."""
+    for m, _live in roles_on(complaint, user):
+        if _heads_the_operators(m):
+            return True
+        if m.role == Role.AUDITOR and m.agency_id and m.agency.kind in (AgencyKind.INSPEKTORAT, AgencyKind.BKD):
+            return True
+    return False
+
+
+def may_decide_terlapor_anywhere(user):
+    """Whether `user` holds a role that decides terlapor changes (their list page)."""
+    return _authenticated(user) and any(
+        _heads_the_operators(m)
+        or (m.role == Role.AUDITOR and m.agency_id and m.agency.kind in (AgencyKind.INSPEKTORAT, AgencyKind.BKD))
+        for m in user.memberships
+    )
+
+
+def terlapor_deciders_filter(user):
+    """Reports whose pending terlapor change `user` may decide (their list page): the reports
+    they see through a deciding role, conflicts removed."""
+    q = Q(pk__in=[])
+    if not _authenticated(user):
+        return q
+    for m in user.memberships:
+        if _heads_the_operators(m) or (
+            m.role == Role.AUDITOR and m.agency_id and m.agency.kind in (AgencyKind.INSPEKTORAT, AgencyKind.BKD)
+        ):
+            q |= _not_accused(m.agency)
+    return q
 
 
 # Timeline and files --------------------------------------------------------------------------
@@ -390,6 +430,24 @@ def coordinates_for(complaint, user):
     if complaint.privacy == Privacy.UMUM:
         return (round(complaint.lat, 3), round(complaint.lng, 3))
     return None
+
+
+def location_text_for(complaint, user):
+    """The free-text location as `user` may read it: the reporter and staff with a role always;
+    the public only for an umum report — for anonim it often holds a street address near the
+    reporter's home, so public surfaces show only the kecamatan/kelurahan (and any public summary
+    the operator wrote)."""
+    if complaint.privacy == Privacy.UMUM or is_reporter(complaint, user) or roles_on(complaint, user):
+        return complaint.location_text
+    return ""
+
+
+def opaque_id(kind, pk):
+    """The id public surfaces show for a row (a timeline entry): a keyed hash of the primary key,
+    stable, but neither a sequence nor reversible, so its gaps tell nothing of hidden reports."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("lapor.public-id", f"{kind}:{pk}").hexdigest()[:20]
 
 
 def attachments_for(complaint, user):

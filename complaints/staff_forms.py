@@ -197,6 +197,16 @@ class ReclassifyForm(forms.Form):
     terlapor_agency = AgencyChoiceField(
         label=_("Instansi terlapor"), queryset=Agency.objects.none(), required=False, empty_label=_("— tidak ada —")
     )
+    terlapor_reason = forms.CharField(
+        label=_("Alasan mengubah terlapor"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Wajib bila menghapus atau mengganti terlapor yang sudah disebut: perubahan itu berlaku setelah "
+            "disetujui pimpinan Diskominfo atau auditor."
+        ),
+    )
 
     FIELDS = ("kind", "category", "kecamatan", "kelurahan", "location_text", "terlapor_agency")
 
@@ -251,6 +261,32 @@ class ReclassifyForm(forms.Form):
             if new != (getattr(self.complaint, name) or empty):
                 out[name] = new
         return out
+
+
+class TerlaporDecisionForm(forms.Form):
+    change = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        label=_("Keputusan"), choices=[("approve", _("Setujui")), ("reject", _("Tolak"))], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Alasan"), min_length=10, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class FlagOversightForm(forms.Form):
+    terlapor_agency = AgencyChoiceField(
+        label=_("Instansi terlapor"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=_("— tidak disebut —"),
+        help_text=_("Disposisi yang masih berjalan ke instansi ini (dan unit di bawah atau di atasnya) ditarik."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["terlapor_agency"].queryset = (
+            Agency.objects.active().exclude(kind=AgencyKind.OBSERVER).select_related("parent").order_by("name")
+        )
 
 
 class AttachmentVisibilityForm(forms.Form):

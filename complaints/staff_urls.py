@@ -10,6 +10,7 @@ operator_urlpatterns = [
     path("ruang-kerja/", staff_views.workspace, name="workspace"),
     path("laporan/<str:tracking_id>/", staff_views.review, name="review"),
     path("input/", staff_views.manual_entry, name="manual_entry"),
+    path("perubahan-terlapor/", staff_views.terlapor_changes, name="terlapor_changes"),
     path("input/<str:tracking_id>/tanda-terima/", staff_views.receipt, name="receipt"),
 ]
 

@@ -31,10 +31,12 @@ from .models import (
     Complaint,
     Disposition,
     DispositionStatus,
+    EventType,
     Kind,
     Notification,
     Privacy,
     Status,
+    TerlaporChange,
 )
 from .pagination import FastPaginator
 from .staff_forms import (
@@ -42,6 +44,7 @@ from .staff_forms import (
     AttachmentVisibilityForm,
     BodyWithFilesForm,
     DisposeForm,
+    FlagOversightForm,
     ForwardForm,
     ManualEntryForm,
     MergeForm,
@@ -54,6 +57,7 @@ from .staff_forms import (
     StaffBodyForm,
     SubdisposeForm,
     SummaryForm,
+    TerlaporDecisionForm,
     VerifyForm,
 )
 
@@ -122,6 +126,8 @@ def _nav(user):
         items.append(("workload", _("Beban kerja operator")))
     if privacy.can(user, "audit_all"):
         items.append(("dashboards:audit", _("Dasbor audit")))
+    if privacy.may_decide_terlapor_anywhere(user):
+        items.append(("staff:terlapor_changes", _("Perubahan terlapor")))
     links = [(reverse(name), label) for name, label in items]
     try:
         # The in-app notifications page is shared with citizens (complaints.views.notifications).
@@ -308,6 +314,7 @@ def _review_forms(c, routing, data=None, action=None):
         "summary": SummaryForm(bound("summary"), prefix="summary", initial={"summary": c.public_summary}),
         "privacy": RaisePrivacyForm(bound("privacy"), prefix="privacy", current=c.privacy),
         "reclassify": ReclassifyForm(bound("reclassify"), prefix="reclassify", complaint=c),
+        "oversight": FlagOversightForm(bound("oversight"), prefix="oversight"),
         "attachment": AttachmentVisibilityForm(bound("attachment"), prefix="attachment"),
     }
 
@@ -315,12 +322,12 @@ def _review_forms(c, routing, data=None, action=None):
 def _do_review_action(c, user, action, form):
     """Run one operator action through the workflow. Returns the success message, or None when
     the form is invalid; raises WorkflowError / ValidationError when the workflow refuses."""
-    if action == "oversight":
-        workflow.flag_oversight(c.pk, by=user)
-        return _("Laporan ditandai berkadar pengawasan: hanya dapat didisposisikan ke Inspektorat atau BKD.")
     if form is None or not form.is_valid():
         return None
     d = form.cleaned_data
+    if action == "oversight":
+        workflow.flag_oversight(c.pk, by=user, terlapor_agency=d.get("terlapor_agency"))
+        return _("Laporan ditandai berkadar pengawasan: hanya dapat didisposisikan ke Inspektorat atau BKD.")
     if action == "verify":
         workflow.verify(c.pk, by=user, agencies=[a.slug for a in d["agencies"]], note=d.get("note", ""))
         names = ", ".join(a.name for a in d["agencies"])
@@ -359,7 +366,11 @@ def _do_review_action(c, user, action, form):
         if not changes:
             form.add_error(None, _("Tidak ada yang berubah."))
             return None
-        workflow.reclassify(c.pk, by=user, **changes)
+        event = workflow.reclassify(c.pk, by=user, terlapor_reason=d.get("terlapor_reason", ""), **changes)
+        if event.type == EventType.TERLAPOR_REQUESTED:
+            return _(
+                "Permintaan perubahan terlapor diajukan; berlaku setelah disetujui pimpinan Diskominfo atau auditor."
+            )
         return _("Klasifikasi laporan diubah.")
     if action == "attachment":
         workflow.set_attachment_public(c.pk, by=user, attachment=d["attachment"], public=d["public"])
@@ -455,8 +466,58 @@ def _render_review(request, c, *, status=200, error=None, action=None, forms=Non
         "verification_due": countdown(c.verification_due_at),
         "redisposition_due": countdown(c.redisposition_due_at),
         "tunda_due": countdown(c.tunda_due_at),
+        "terlapor_change": c.terlapor_changes.filter(status=TerlaporChange.Status.PENDING)
+        .select_related("to_agency")
+        .first(),
     }
     return _render(request, "staff/review.html", context, status=status)
+
+
+# Terlapor changes -----------------------------------------------------------------------------------
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def terlapor_changes(request):
+    """/petugas/perubahan-terlapor/: the pending requests to remove or replace a report's terlapor,
+    for the second person who decides them (head of Diskominfo, Inspektorat/BKD auditor); POST
+    decides one with a reason. Others: 403."""
+    user = request.user
+    if not privacy.may_decide_terlapor_anywhere(user):
+        return _render(request, "staff/terlapor_changes.html", {"forbidden": True}, status=403)
+    status, error, form = 200, None, None
+    if request.method == "POST":
+        form = TerlaporDecisionForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            change = TerlaporChange.objects.filter(pk=d["change"], status=TerlaporChange.Status.PENDING).first()
+            try:
+                if change is None or not privacy.is_visible(change.complaint, user):
+                    raise NotFound()
+                with transaction.atomic():
+                    workflow.decide_terlapor_change(
+                        change.complaint_id, by=user, approve=d["decision"] == "approve", reason=d["reason"]
+                    )
+            except NotFound:
+                status, error = 404, str(privacy.NOT_FOUND_MESSAGE)
+            except WorkflowError as err:
+                status, error = err.status_code, err.message
+                _put_errors(form, err)
+            else:
+                messages.success(request, _("Keputusan perubahan terlapor disimpan."))
+                return redirect("staff:terlapor_changes")
+        else:
+            status, error = 400, _("Periksa isian formulir.")
+    pending = list(
+        TerlaporChange.objects.filter(
+            status=TerlaporChange.Status.PENDING,
+            complaint__in=Complaint.objects.filter(privacy.terlapor_deciders_filter(user)),
+        )
+        .exclude(requested_by=user)
+        .select_related("complaint", "from_agency", "to_agency")
+        .order_by("created_at")
+    )
+    context = {"pending": pending, "form": form, "error": error}
+    return _render(request, "staff/terlapor_changes.html", context, status=status)
 
 
 # Manual entry --------------------------------------------------------------------------------------

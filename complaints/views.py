@@ -501,6 +501,7 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
         "reporter": privacy.public_display_name(c, user),
         "text": privacy.public_text(c, user),
         "coordinates": privacy.coordinates_for(c, user),
+        "location_text": privacy.location_text_for(c, user),
         "attachments": attachments,
         "timeline": timeline,
         "dispositions": dispositions,

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role
 from agencies.models import Area, Category
 
-from . import charts, dashboards, exports, monthly_report, privacy, workflow
+from . import charts, dashboards, exports, monthly_report, privacy, views_audit, workflow
 from .errors import Invalid, NotFound, WorkflowError
 from .models import ACTIVE_DISPOSITION, Complaint, Disposition, Event, EventType, Kind, MonthlyReport, Status
 from .pagination import FastPaginator, cached_value
@@ -581,7 +581,7 @@ def head_panel(user, agency):
 
 # Public statistics ------------------------------------------------------------------------------------
 def _public_data(f):
-    key = f.cache_key(f"statistik:v1:{translation.get_language()}")
+    key = f.cache_key(f"statistik:v2:{translation.get_language()}")
     return _cached_figures(key, lambda: dashboards.public_statistics(f))
 
 
@@ -677,6 +677,8 @@ audit_urlpatterns = [
     path("laporan/<str:tracking_id>/identitas/", reveal, name="reveal"),
     path("laporan-bulanan/", monthly_reports, name="monthly"),
     path("laporan-bulanan/<int:pk>/unduh/", monthly_download, name="monthly-download"),
+    path("petugas/", views_audit.staff_activity, name="staff-activity"),
+    path("petugas/ekspor.csv", views_audit.staff_activity_export, name="staff-activity-csv"),
 ]
 
 public_urlpatterns = [

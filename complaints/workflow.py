@@ -9,6 +9,8 @@ Errors: `NotFound` (the caller may not see the report: same as missing), `Forbid
 may not act), `TransitionError` (not allowed from the current status → 409), `Invalid` (bad input).
 """
 
+import uuid
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,6 +21,7 @@ from agencies import calendar
 from agencies.models import Agency, AgencyKind, SlaPolicy
 
 from . import notify, privacy
+from .audit import client_fields
 from .clocks import running, start_clock, stop_clocks, stop_followup_clocks
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import (
@@ -40,6 +43,7 @@ from .models import (
     Privacy,
     Status,
     Support,
+    TerlaporChange,
     parse_pk,
 )
 
@@ -125,6 +129,7 @@ def _event(c, type_, by, audience, body="", disposition=None, data=None, notify_
         body=body or "",
         disposition=disposition,
         data=data or {},
+        **client_fields(by),
     )
     notify.for_event(event, extra=notify_extra)
     return event
@@ -815,39 +820,85 @@ def edit_summary(complaint_id, *, by, summary):
     return _event(c, EventType.SUMMARY_EDITED, by, Audience.STAFF, body=c.public_summary)
 
 
+def _refuse_held(c, agency):
+    """A report is never in the hands of the agency it accuses: naming as terlapor an agency that
+    still holds a live disposition (or a unit under or above it) would leave that disposition,
+    and its clocks, with an OPD that may no longer act on the report."""
+    if agency is None:
+        return
+    root = agency.root_id or agency.pk
+    held = c.dispositions.filter(status__in=ACTIVE_DISPOSITION, agency__root_id=root).select_related("agency")
+    names = sorted({d.agency.name for d in held})
+    if names:
+        raise Invalid(
+            fields={
+                "terlapor_agency": [
+                    _(
+                        "%(agencies)s masih menangani laporan ini; instansi terlapor tidak boleh memegang "
+                        "disposisinya. Minta instansi itu mengembalikan laporan lebih dahulu."
+                    )
+                    % {"agencies": ", ".join(names)}
+                ]
+            }
+        )
+
+
+def _request_terlapor_change(c, by, to_agency, reason):
+    if TerlaporChange.objects.filter(complaint=c, status=TerlaporChange.Status.PENDING).exists():
+        raise TransitionError(_("Masih ada permintaan perubahan terlapor yang menunggu keputusan."))
+    reason = _text(reason, "terlapor_reason", min_length=10, max_length=2000)
+    _refuse_held(c, to_agency)
+    change = TerlaporChange.objects.create(
+        complaint=c, from_agency=c.terlapor_agency, to_agency=to_agency, reason=reason, requested_by=by
+    )
+    return _event(
+        c,
+        EventType.TERLAPOR_REQUESTED,
+        by,
+        Audience.STAFF,
+        body=reason,
+        data={
+            "change": change.pk,
+            "from": c.terlapor_agency.slug,
+            "to": to_agency.slug if to_agency else "",
+        },
+    )
+
+
 @transaction.atomic
-def reclassify(complaint_id, *, by, **changes):
-    """Operator changes kind, category or location (kecamatan, kelurahan, location_text)."""
+def reclassify(complaint_id, *, by, terlapor_reason="", **changes):
+    """Operator changes kind, category or location (kecamatan, kelurahan, location_text), or names
+    a terlapor the report did not name yet. Removing or replacing a terlapor already named is not
+    the operator's alone: it becomes a pending `TerlaporChange` (with `terlapor_reason`) that the
+    head of Diskominfo or an auditor decides (`decide_terlapor_change`); the terlapor stays until
+    then. Returns the timeline event (the request's when only the terlapor was asked to change)."""
     c = _lock(complaint_id, by, "reclassify")
     allowed = {"kind", "category", "kecamatan", "kelurahan", "location_text", "terlapor_agency"}
     unknown = set(changes) - allowed
     if unknown:
         raise Invalid(fields={k: [_("Tidak dapat diubah.")] for k in unknown})
+    request_event = None
+    if "terlapor_agency" in changes:
+        wanted = changes.pop("terlapor_agency")
+        if isinstance(wanted, str):
+            wanted = Agency.objects.filter(slug=wanted).first()
+        wanted_id = wanted.pk if wanted is not None else None
+        if c.terlapor_agency_id and wanted_id != c.terlapor_agency_id:
+            request_event = _request_terlapor_change(c, by, wanted, terlapor_reason)
+        elif not c.terlapor_agency_id and wanted is not None:
+            changes["terlapor_agency"] = wanted
+    if not changes:
+        if request_event is None:
+            raise Invalid(_("Tidak ada yang berubah."))
+        return request_event
     before = {}
     for name, value in changes.items():
         before[name] = str(getattr(c, name) or "")
         setattr(c, name, value)
     if c.kind not in Kind.values:
         raise Invalid(fields={"kind": [_("Jenis laporan tidak dikenal.")]})
-    if "terlapor_agency" in changes and c.terlapor_agency_id:
-        # A report is never in the hands of the agency it accuses: naming as terlapor an agency
-        # that still holds a live disposition (or a unit under or above it) would leave that
-        # disposition, and its clocks, with an OPD that may no longer act on the report.
-        root = c.terlapor_agency.root_id or c.terlapor_agency_id
-        held = c.dispositions.filter(status__in=ACTIVE_DISPOSITION, agency__root_id=root).select_related("agency")
-        names = sorted({d.agency.name for d in held})
-        if names:
-            raise Invalid(
-                fields={
-                    "terlapor_agency": [
-                        _(
-                            "%(agencies)s masih menangani laporan ini; instansi terlapor tidak boleh memegang "
-                            "disposisinya. Minta instansi itu mengembalikan laporan lebih dahulu."
-                        )
-                        % {"agencies": ", ".join(names)}
-                    ]
-                }
-            )
+    if "terlapor_agency" in changes:
+        _refuse_held(c, c.terlapor_agency)
     if c.category_id and c.category.oversight:
         c.oversight = True
     c.full_clean(exclude=["tracking_id", "status"])
@@ -862,21 +913,135 @@ def reclassify(complaint_id, *, by, **changes):
 
 
 @transaction.atomic
-def flag_oversight(complaint_id, *, by):
-    """Operator flags a report as berkadar pengawasan: from now on it goes only to Inspektorat/BKD."""
+def decide_terlapor_change(complaint_id, *, by, approve, reason):
+    """The head of Diskominfo or an auditor (not of the accused organisation, and never the
+    operator who asked) approves or rejects the report's pending terlapor change, with a reason.
+    Only an approval changes `terlapor_agency`; the reporter sees it on their timeline (the
+    actor named by office, never by name). Returns the TerlaporChange."""
+    now = timezone.now()
+    c = _lock(complaint_id, by, "decide_terlapor")
+    change = (
+        TerlaporChange.objects.select_for_update(of=("self",))
+        .select_related("from_agency", "to_agency")
+        .filter(complaint=c, status=TerlaporChange.Status.PENDING)
+        .first()
+    )
+    if change is None:
+        raise TransitionError(_("Tidak ada permintaan perubahan terlapor yang menunggu keputusan."))
+    if change.requested_by_id == by.pk:
+        raise Forbidden(_("Perubahan terlapor diputuskan oleh orang lain, bukan yang mengajukannya."))
+    reason = _text(reason, "reason", min_length=10, max_length=2000)
+    change.decided_by, change.decided_at, change.decision_reason = by, now, reason
+    if approve:
+        if c.terlapor_agency_id != change.from_agency_id:
+            raise TransitionError(_("Instansi terlapor sudah berubah sejak permintaan ini diajukan."))
+        _refuse_held(c, change.to_agency)
+        c.terlapor_agency = change.to_agency
+        c.save(update_fields=["terlapor_agency", "updated_at"])
+        change.status = TerlaporChange.Status.APPROVED
+        _event(
+            c,
+            EventType.TERLAPOR_CHANGED,
+            by,
+            Audience.REPORTER,
+            body=reason,
+            data={
+                "change": change.pk,
+                "from": change.from_agency.name,
+                "to": change.to_agency.name if change.to_agency else "",
+            },
+        )
+    else:
+        change.status = TerlaporChange.Status.REJECTED
+        _event(c, EventType.TERLAPOR_REJECTED, by, Audience.STAFF, body=reason, data={"change": change.pk})
+    change.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    return change
+
+
+@transaction.atomic
+def flag_oversight(complaint_id, *, by, terlapor_agency=None):
+    """Operator flags a report as berkadar pengawasan: from now on it goes only to Inspektorat/BKD.
+    `terlapor_agency` names the accused organisation when the report did not name one yet. Any
+    live disposition to the terlapor's organisation (the agency, a unit under it or above it) is
+    withdrawn at once — the accused no longer reads the report — with a timeline entry; when no
+    live disposition is left, the operators' re-disposition clock starts."""
+    now = timezone.now()
     c = _lock(complaint_id, by, "flag_oversight")
     if c.oversight:
         raise TransitionError(_("Laporan sudah berkadar pengawasan."))
+    if isinstance(terlapor_agency, str):
+        found = Agency.objects.filter(slug=terlapor_agency).first()
+        if found is None:
+            raise Invalid(
+                fields={"terlapor_agency": [_("Instansi tidak dikenal: %(slugs)s") % {"slugs": terlapor_agency}]}
+            )
+        terlapor_agency = found
+    if terlapor_agency is not None:
+        if c.terlapor_agency_id and c.terlapor_agency_id != terlapor_agency.pk:
+            raise Invalid(
+                fields={
+                    "terlapor_agency": [
+                        _("Laporan sudah menyebut instansi terlapor; ajukan perubahan terlapor untuk menggantinya.")
+                    ]
+                }
+            )
+        c.terlapor_agency = terlapor_agency
     c.oversight = True
-    c.save(update_fields=["oversight", "updated_at"])
-    return _event(c, EventType.OVERSIGHT_FLAGGED, by, Audience.STAFF)
+    c.save(update_fields=["oversight", "terlapor_agency", "updated_at"])
+    event = _event(c, EventType.OVERSIGHT_FLAGGED, by, Audience.STAFF)
+    if c.terlapor_agency_id:
+        root = c.terlapor_agency.root_id or c.terlapor_agency_id
+        # A return from the accused waits for no decision: the report cannot go back to it.
+        c.dispositions.filter(agency__root_id=root, return_pending=True).update(return_pending=False)
+        live = list(
+            c.dispositions.select_for_update(of=("self",))
+            .select_related("agency")
+            .filter(agency__root_id=root, status__in=ACTIVE_DISPOSITION)
+            .order_by("pk")
+        )
+        for d in live:
+            d.status = DispositionStatus.DITARIK
+            d.return_pending = False
+            d.save(update_fields=["status", "return_pending"])
+            stop_clocks(
+                c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "recalled", disposition=d
+            )
+        for d in live:
+            if d.parent_id is None:
+                _event(
+                    c,
+                    EventType.DISPOSITION_RECALLED,
+                    by,
+                    Audience.REPORTER,
+                    body=_("Laporan berkadar pengawasan tidak ditangani oleh instansi terlapor."),
+                    disposition=d,
+                    data={"agency": d.agency.slug},
+                )
+        if live and c.is_open and not c.dispositions.filter(status__in=ACTIVE_DISPOSITION).exists():
+            if not running(c, ClockKind.REDISPOSITION):
+                start_clock(c, ClockKind.REDISPOSITION, now)
+    return event
+
+
+def _attachment_of(c, ref):
+    """An attachment of `c` by instance, number, or its random key (the `id` the API shows)."""
+    if isinstance(ref, Attachment):
+        ref = ref.pk
+    pk = parse_pk(ref)
+    if pk is not None:
+        return Attachment.objects.filter(complaint=c, pk=pk).first()
+    try:
+        key = uuid.UUID(str(ref))
+    except ValueError:
+        return None
+    return Attachment.objects.filter(complaint=c, key=key).first()
 
 
 @transaction.atomic
 def set_attachment_public(complaint_id, *, by, attachment, public):
     """Operator hides an attachment from the public (or shows it again); staff still see it."""
     c = _lock(complaint_id, by, "hide_attachment")
-    a = Attachment.objects.filter(complaint=c, pk=getattr(attachment, "pk", attachment)).first()
+    a = _attachment_of(c, attachment)
     if a is None:
         raise Invalid(fields={"attachment": [_("Lampiran tidak ditemukan.")]})
     a.is_public = bool(public)
@@ -912,6 +1077,7 @@ __all__ = [
     "edit_summary",
     "reclassify",
     "flag_oversight",
+    "decide_terlapor_change",
     "set_attachment_public",
     "check_targets",
 ]

@@ -33,6 +33,7 @@ from complaints.models import (
     Privacy,
     Sanction,
     Status,
+    TerlaporChange,
     parse_pk,
 )
 
@@ -46,6 +47,8 @@ ARCHIVE_REASONS = [
 FILING_CHANNELS = [(Channel.MOBILE.value, Channel.MOBILE.label), (Channel.WEB.value, Channel.WEB.label)]
 # Keys of an event's data that are safe to show with the entry (never notes meant for an OPD).
 EVENT_DATA_KEYS = ("reason", "forwarded_to", "score", "from", "to", "agency", "duplicate", "channel")
+# A merged duplicate is never public (it was unverified, perhaps rahasia): its tracking id is for staff.
+PUBLIC_EVENT_DATA_KEYS = tuple(k for k in EVENT_DATA_KEYS if k != "duplicate")
 
 
 def iso(value):
@@ -286,26 +289,47 @@ class DispositionSerializer(serializers.Serializer):
     extended = serializers.BooleanField()
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class EntryRefField(serializers.Field):
+    """A timeline entry's id: a number for staff (their actions take it), an opaque string for
+    everyone else."""
+
+    def to_representation(self, value):
+        return value
+
+
 class AttachmentSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField(help_text=_("Pengenal acak berkas (bukan nomor urut)."))
     url = serializers.URLField()
     thumbnail_url = serializers.URLField(allow_null=True)
     content_type = serializers.CharField()
     size = serializers.IntegerField()
-    event = serializers.IntegerField(allow_null=True, help_text=_("Entri linimasa tempat berkas ini dilampirkan."))
+    event = EntryRefField(
+        allow_null=True,
+        help_text=_("Entri linimasa tempat berkas ini dilampirkan (`id` entri itu pada linimasa Anda)."),
+    )
     public = serializers.BooleanField(allow_null=True, help_text=_("Tampil ke publik (petugas saja)."))
     name = serializers.CharField(allow_null=True, help_text=_("Nama berkas asli: hanya untuk pelapor."))
+
+
+def event_ref(pk, staff):
+    """How a caller refers to a timeline entry: staff by its number (their actions take it), anyone
+    else by an opaque id whose gaps reveal nothing of hidden reports."""
+    if pk is None:
+        return None
+    return pk if staff else privacy.opaque_id("event", pk)
 
 
 def attachment_data(a, request, *, staff=False, reporter=False):
     thumb = reverse("attachment-thumb", kwargs={"key": a.key}) if a.thumbnail else None
     return {
-        "id": a.pk,
+        # The random key already in the URL: a sequence number would count other reports' files.
+        "id": str(a.key),
         "url": absolute(request, reverse("attachment", kwargs={"key": a.key})),
         "thumbnail_url": absolute(request, thumb) if thumb else None,
         "content_type": a.content_type,
         "size": a.size,
-        "event": a.event_id,
+        "event": event_ref(a.event_id, staff),
         "public": a.is_public if staff else None,
         "name": a.original_name if reporter and a.uploaded_by_id == request.user.pk else None,
     }
@@ -405,7 +429,7 @@ class ComplaintSerializer(serializers.Serializer):
             "body": privacy.public_text(c, user),
             "category": c.category.slug if c.category_id else None,
             "location": {
-                "text": c.location_text,
+                "text": privacy.location_text_for(c, user),
                 "kecamatan": {"code": c.kecamatan.code, "name": c.kecamatan.name} if c.kecamatan_id else None,
                 "kelurahan": {"code": c.kelurahan.code, "name": c.kelurahan.name} if c.kelurahan_id else None,
                 "lat": float(coords[0]) if coords else None,
@@ -437,6 +461,14 @@ class ComplaintSerializer(serializers.Serializer):
         return {}
 
 
+class TerlaporChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TerlaporChange.Status.choices)
+    from_agency = serializers.CharField()
+    to_agency = serializers.CharField(allow_null=True, help_text=_("null: terlapor dihapus."))
+    reason = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+
+
 class ComplaintDetailSerializer(ComplaintSerializer):
     """One report: the list shape plus the reporter's identity where the caller may see more than
     the display name (logged when §3 says so), files, and the fields meant for staff."""
@@ -457,6 +489,9 @@ class ComplaintDetailSerializer(ComplaintSerializer):
     oversight = serializers.BooleanField(allow_null=True, help_text=_("Berkadar pengawasan (petugas saja)."))
     autoclose_due_at = serializers.DateTimeField(allow_null=True, help_text=_("Pelapor dan petugas."))
     rating_comment = serializers.CharField(allow_blank=True)
+    terlapor_change = TerlaporChangeSerializer(
+        allow_null=True, help_text=_("Permintaan perubahan terlapor yang menunggu keputusan (petugas saja).")
+    )
 
     detail_view = True
 
@@ -475,7 +510,25 @@ class ComplaintDetailSerializer(ComplaintSerializer):
             "oversight": c.is_oversight if staff else None,
             "autoclose_due_at": iso(c.autoclose_due_at) if inner else None,
             "rating_comment": c.rating_comment,
+            "terlapor_change": terlapor_change_data(c) if staff else None,
         }
+
+
+def terlapor_change_data(c):
+    change = (
+        TerlaporChange.objects.filter(complaint=c, status=TerlaporChange.Status.PENDING)
+        .select_related("from_agency", "to_agency")
+        .first()
+    )
+    if change is None:
+        return None
+    return {
+        "status": change.status,
+        "from_agency": change.from_agency.slug,
+        "to_agency": change.to_agency.slug if change.to_agency_id else None,
+        "reason": change.reason,
+        "requested_at": iso(change.created_at),
+    }
 
 
 class TimelineDispositionSerializer(serializers.Serializer):
@@ -485,7 +538,9 @@ class TimelineDispositionSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = EntryRefField(
+        help_text=_("Pengenal entri: acak bagi publik dan pelapor (bukan nomor urut); nomor entri bagi petugas.")
+    )
     type = serializers.ChoiceField(choices=EventType.choices)
     created_at = serializers.DateTimeField()
     actor = serializers.CharField(
@@ -522,7 +577,7 @@ def timeline_data(c, user, request):
         d = e.disposition
         entries.append(
             {
-                "id": e.pk,
+                "id": event_ref(e.pk, staff),
                 "type": e.type,
                 "created_at": iso(e.created_at),
                 "actor": actor or str(_("Sistem")),
@@ -532,7 +587,9 @@ def timeline_data(c, user, request):
                     if d is not None
                     else None
                 ),
-                "data": {k: e.data[k] for k in EVENT_DATA_KEYS if k in (e.data or {})},
+                "data": {
+                    k: e.data[k] for k in (EVENT_DATA_KEYS if staff else PUBLIC_EVENT_DATA_KEYS) if k in (e.data or {})
+                },
                 "attachments": files.get(e.pk, []),
             }
         )
@@ -791,15 +848,30 @@ class ReclassifySerializer(serializers.Serializer):
     kelurahan = AreaField(Area.Level.KELURAHAN)
     location_text = serializers.CharField(max_length=255, required=False, allow_blank=True)
     terlapor_agency = AgencySlugField()
+    terlapor_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text=_("Wajib bila menghapus atau mengganti terlapor yang sudah disebut."),
+    )
 
     def validate(self, attrs):
-        if not attrs:
+        if not {k for k in attrs if k != "terlapor_reason"}:
             raise serializers.ValidationError(_("Kirim minimal satu isian yang diubah."))
         return attrs
 
 
+class TerlaporDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class FlagOversightSerializer(serializers.Serializer):
+    terlapor_agency = AgencySlugField(help_text=_("Slug instansi terlapor, bila laporan belum menyebutnya."))
+
+
 class AttachmentVisibilitySerializer(serializers.Serializer):
-    attachment = pk_field()
+    attachment = serializers.CharField(max_length=40, help_text=_("`id` lampiran (atau nomornya)."))
     public = serializers.BooleanField()
 
 
@@ -809,10 +881,12 @@ class IdentitySerializer(serializers.Serializer):
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("JPEG, PNG, WebP atau PDF; diperiksa menurut isinya."))
-    event = pk_field(
+    event = serializers.CharField(
+        max_length=40,
         required=False,
         help_text=_(
-            "Petugas: entri linimasa (tindak lanjut, pertanyaan, tanggapan) milik Anda; bawaan: entri terakhir Anda."
+            "Petugas: entri linimasa (tindak lanjut, pertanyaan, tanggapan) milik Anda, dengan `id` dari linimasa; "
+            "bawaan: entri terakhir Anda."
         ),
     )
 

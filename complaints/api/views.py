@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from agencies.models import Agency, Area, Category
 from complaints import privacy, sanctions, search, uploads, workflow
 from complaints.errors import Forbidden, Invalid, TransitionError
-from complaints.models import Complaint, Disposition, Event, EventType, IdentityAccess, Notification
+from complaints.models import Complaint, Disposition, Event, EventType, IdentityAccess, Notification, parse_pk
 from complaints.pagination import FastPaginator
 
 from . import serializers as s
@@ -319,7 +319,12 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         own = Event.objects.filter(complaint=c, actor=user)
         event = None
         if ser.validated_data.get("event"):
-            event = own.filter(pk=ser.validated_data["event"]).first()
+            ref = ser.validated_data["event"].strip()
+            pk = parse_pk(ref)
+            if pk is not None:
+                event = own.filter(pk=pk).first()
+            else:  # the opaque id a non-staff caller reads on the timeline
+                event = next((e for e in own if privacy.opaque_id("event", e.pk) == ref), None)
             if event is None:
                 raise Invalid(fields={"event": [_("Entri linimasa ini bukan milik Anda pada laporan ini.")]})
         elif not privacy.is_reporter(c, user):
@@ -450,18 +455,53 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         )
 
     @_action_schema(
-        "Ubah jenis, kategori atau lokasi (operator)",
+        "Ubah jenis, kategori, lokasi atau terlapor (operator)",
         s.ReclassifySerializer,
-        examples=[_ex("Kategori", {"category": "kesehatan"})],
+        description="Menyebut instansi terlapor yang belum ada langsung berlaku. Menghapus atau mengganti terlapor "
+        "yang sudah disebut hanya membuat permintaan (`terlapor_change`, dengan `terlapor_reason`) yang diputuskan "
+        "orang kedua lewat `terlapor-decision`; terlapor tetap sampai disetujui.",
+        examples=[
+            _ex("Kategori", {"category": "kesehatan"}),
+            _ex(
+                "Ganti terlapor",
+                {"terlapor_agency": "dinkes", "terlapor_reason": "Kejadian di puskesmas, bukan di Dinas PU."},
+            ),
+        ],
     )
     @action(detail=True, methods=["post"])
     def reclassify(self, request, tracking_id=None):
         return self._run(request, s.ReclassifySerializer, lambda c, u, d: workflow.reclassify(c.pk, by=u, **d))
 
-    @_action_schema("Tandai berkadar pengawasan (operator)")
+    @_action_schema(
+        "Putuskan permintaan perubahan terlapor (pimpinan Diskominfo, auditor)",
+        s.TerlaporDecisionSerializer,
+        description="Orang kedua — pimpinan Diskominfo atau auditor Inspektorat/BKD, bukan yang mengajukan dan bukan "
+        "dari instansi terlapor — menyetujui (`approve: true`) atau menolak permintaan yang menunggu, dengan alasan. "
+        "Hanya persetujuan yang mengubah terlapor; pelapor melihatnya di linimasa.",
+        examples=[_ex("Setujui", {"approve": True, "reason": "Sudah diperiksa: terlapor memang keliru dipilih."})],
+    )
+    @action(detail=True, methods=["post"], url_path="terlapor-decision", url_name="terlapor-decision")
+    def terlapor_decision(self, request, tracking_id=None):
+        return self._run(
+            request,
+            s.TerlaporDecisionSerializer,
+            lambda c, u, d: workflow.decide_terlapor_change(c.pk, by=u, approve=d["approve"], reason=d["reason"]),
+        )
+
+    @_action_schema(
+        "Tandai berkadar pengawasan (operator)",
+        s.FlagOversightSerializer,
+        description="Disposisi yang masih berjalan ke instansi terlapor (dan unit di bawah atau di atasnya) ditarik "
+        "seketika; `terlapor_agency` menyebut terlapor bila laporan belum menyebutnya.",
+        examples=[_ex("Dengan terlapor", {"terlapor_agency": "dinas-pu"})],
+    )
     @action(detail=True, methods=["post"], url_path="flag_oversight", url_name="flag-oversight")
     def flag_oversight(self, request, tracking_id=None):
-        return self._run(request, None, lambda c, u, d: workflow.flag_oversight(c.pk, by=u))
+        return self._run(
+            request,
+            s.FlagOversightSerializer,
+            lambda c, u, d: workflow.flag_oversight(c.pk, by=u, terlapor_agency=d.get("terlapor_agency")),
+        )
 
     @_action_schema(
         "Tampilkan/sembunyikan lampiran dari publik (operator)",

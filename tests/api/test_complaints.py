@@ -407,7 +407,7 @@ def test_reporter_uploads_evidence(citizen, client_for, file_report, api, operat
     body = r.json()
     assert body["content_type"] == "image/jpeg" and body["size"] > 0
     a = Attachment.objects.get()
-    assert body["id"] == a.pk and body["url"] == f"http://testserver/lampiran/{a.key}/"
+    assert body["id"] == str(a.key) and body["url"] == f"http://testserver/lampiran/{a.key}/"
     assert body["name"] == "bukti-rumah-saya.jpg"
     # The url serves only those who may see the report: the public after verification.
     assert api.get(body["url"]).status_code == 404

@@ -398,7 +398,7 @@ def test_summary_and_reclassify_are_staff_events(disposed_report, operator, regi
 
 @pytest.mark.parametrize("accused", ["pu", "bina_marga"])
 def test_reclassify_never_names_as_terlapor_an_agency_holding_the_report(
-    disposed_report, operator, liaison_pu, region, accused
+    disposed_report, operator, liaison_pu, region, accused, head_diskominfo
 ):
     """The OPD (or a unit under it) cannot become terlapor while it holds a live disposition; once
     it returned the report, it can."""
@@ -412,7 +412,9 @@ def test_reclassify_never_names_as_terlapor_an_agency_holding_the_report(
 
     d = c.dispositions.get()
     workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Bukan kewenangan Dinas PU.")
-    workflow.reclassify(c.pk, by=operator, terlapor_agency=region.pu)
+    # Replacing a named terlapor is a second person's decision (the head of Diskominfo here).
+    workflow.reclassify(c.pk, by=operator, terlapor_agency=region.pu, terlapor_reason="Pelaku ternyata staf Dinas PU.")
+    workflow.decide_terlapor_change(c.pk, by=head_diskominfo, approve=True, reason="Sesuai hasil klarifikasi.")
     assert refreshed(c).terlapor_agency_id == region.pu.pk
     assert not Complaint.objects.visible_to(liaison_pu).filter(pk=c.pk).exists()  # rahasia, and accused
 

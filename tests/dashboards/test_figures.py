@@ -137,8 +137,9 @@ def test_public_statistics_follow_the_aggregate_rules(november, now):
     assert Status.BELUM_TERVERIFIKASI not in totals and Status.TUNDA not in totals
     board = {row["slug"]: row for row in data["scoreboard"]}
     assert "diskominfo" not in board
-    # Rahasia E counts for Dinas PU: 6 reports, 3 of 5 deadlines on time.
-    assert board["dinas-pu"]["total"] == 6 and board["dinas-pu"]["on_time_rate"] == 60.0
+    # Rahasia E counts for Dinas PU: 6 reports, 3 of 5 deadlines on time. The 6 itself is hidden
+    # ("≥ 5"): with the 8 published reports it would give away Dinkes' "< 5" by subtraction.
+    assert board["dinas-pu"]["total"] == "≥ 5" and board["dinas-pu"]["on_time_rate"] == 60.0
     assert board["dinas-pu"]["overdue"] == "< 5"
     # Four responses only: no public median; two deadlines only: no public rate.
     assert board["dinas-pu"]["median"] is None
@@ -148,7 +149,9 @@ def test_public_statistics_follow_the_aggregate_rules(november, now):
     kinds = {key: n for key, _label, n in data["kinds"]}
     assert kinds == {"aduan": 8}
     trend = {row["month"]: row for row in data["trend"]}
-    assert trend[datetime.date(2026, 11, 1)]["total_shown"] == 7
+    # November's 7 would give away September's 1 (8 - 7): hidden as "≥ 5", with no bar value.
+    assert trend[datetime.date(2026, 11, 1)]["total_shown"] == "≥ 5"
+    assert trend[datetime.date(2026, 11, 1)]["total"] is None
     assert trend[datetime.date(2026, 9, 1)]["total_shown"] == "< 5"
     assert trend[datetime.date(2026, 9, 1)]["total"] is None  # never the exact small number
 
