@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "lapor.textgate.TextGateMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -293,9 +294,9 @@ REST_FRAMEWORK = {
     # JSON only: errors are JSON whatever the client accepts (PRODUCT.md §8).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "complaints.api.parsers.JSONParser",
+        "complaints.api.parsers.FormParser",
+        "complaints.api.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "complaints.api.exceptions.exception_handler",
     # Anonymous callers per address, signed-in callers per account, and stricter scopes on the

@@ -48,6 +48,22 @@ FILING_CHANNELS = [(Channel.MOBILE.value, Channel.MOBILE.label), (Channel.WEB.va
 EVENT_DATA_KEYS = ("reason", "forwarded_to", "score", "from", "to", "agency", "duplicate", "channel")
 
 
+class TextField(serializers.CharField):
+    """DRF's CharField turns a JSON number or boolean into text; a text field here accepts only a
+    string (form bodies are always strings), so the schema's `type: string` is what is enforced."""
+
+    default_error_messages = {"not_text": _("Harus berupa teks.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
+class SlugTextField(TextField, serializers.SlugField):
+    pass
+
+
 def iso(value):
     if value is None:
         return None
@@ -75,7 +91,7 @@ def normalize_tracking_id(value):
 
 # Errors (documentation only) -------------------------------------------------------------------
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text=_("Pesan kesalahan untuk pengguna, dalam bahasa permintaan."))
+    detail = TextField(help_text=_("Pesan kesalahan untuk pengguna, dalam bahasa permintaan."))
 
 
 VALIDATION_ERROR_SCHEMA = {
@@ -118,21 +134,21 @@ class AreaSerializer(serializers.ModelSerializer):
 # Accounts --------------------------------------------------------------------------------------
 class MembershipSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
-    agency = serializers.CharField(allow_null=True, help_text=_("Slug instansi, atau null."))
+    agency = TextField(allow_null=True, help_text=_("Slug instansi, atau null."))
 
 
 class ProfileSerializer(serializers.Serializer):
     """The caller's own account (their own data: PDP right of access)."""
 
     email = serializers.EmailField()
-    full_name = serializers.CharField()
-    display_name = serializers.CharField()
-    phone = serializers.CharField(allow_null=True)
-    nik = serializers.CharField(allow_blank=True)
+    full_name = TextField()
+    display_name = TextField()
+    phone = TextField(allow_null=True)
+    nik = TextField(allow_blank=True)
     email_verified = serializers.BooleanField()
     phone_verified = serializers.BooleanField()
     sms_only = serializers.BooleanField()
-    preferred_language = serializers.CharField()
+    preferred_language = TextField()
     privacy_consent_at = serializers.DateTimeField(allow_null=True)
     date_joined = serializers.DateTimeField()
     roles = MembershipSerializer(many=True)
@@ -156,12 +172,10 @@ class ProfileSerializer(serializers.Serializer):
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
-        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
-    )
-    full_name = serializers.CharField(max_length=150)
-    phone = serializers.CharField(max_length=20)
-    nik = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+    password = TextField(write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"})
+    full_name = TextField(max_length=150)
+    phone = TextField(max_length=20)
+    nik = TextField(max_length=16, required=False, allow_blank=True, default="")
     consent = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -217,9 +231,9 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, help_text=_("Alamat email akun."))
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    otp = serializers.CharField(
+    username = TextField(max_length=254, help_text=_("Alamat email akun."))
+    password = TextField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    otp = TextField(
         max_length=12,
         required=False,
         allow_blank=True,
@@ -228,22 +242,22 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = TextField()
     expires_at = serializers.DateTimeField()
 
 
 class CodeSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=12)
+    code = TextField(max_length=12)
 
 
 class NotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    type = serializers.CharField(help_text=_("Jenis peristiwa (nama entri linimasa)."))
+    type = TextField(help_text=_("Jenis peristiwa (nama entri linimasa)."))
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
-    subject = serializers.CharField()
-    text = serializers.CharField()
-    tracking_id = serializers.CharField(allow_null=True)
+    subject = TextField()
+    text = TextField()
+    tracking_id = TextField(allow_null=True)
 
     def to_representation(self, n):
         return {
@@ -259,12 +273,12 @@ class NotificationSerializer(serializers.Serializer):
 
 # Reports: output --------------------------------------------------------------------------------
 class AreaRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
+    code = TextField()
+    name = TextField()
 
 
 class LocationSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True)
+    text = TextField(allow_blank=True)
     kecamatan = AreaRefSerializer(allow_null=True)
     kelurahan = AreaRefSerializer(allow_null=True)
     lat = serializers.FloatField(
@@ -275,22 +289,22 @@ class LocationSerializer(serializers.Serializer):
 
 
 class ReporterSerializer(serializers.Serializer):
-    display_name = serializers.CharField()
+    display_name = TextField()
 
 
 class ReporterIdentitySerializer(serializers.Serializer):
-    display_name = serializers.CharField()
-    full_name = serializers.CharField(required=False)
-    email = serializers.CharField(required=False)
-    phone = serializers.CharField(required=False)
-    contact = serializers.CharField(required=False, help_text=_("Kontak pelapor laporan manual tanpa akun."))
-    nik = serializers.CharField(required=False)
+    display_name = TextField()
+    full_name = TextField(required=False)
+    email = TextField(required=False)
+    phone = TextField(required=False)
+    contact = TextField(required=False, help_text=_("Kontak pelapor laporan manual tanpa akun."))
+    nik = TextField(required=False)
 
 
 class DispositionSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text=_("Hanya untuk petugas; null untuk yang lain."))
-    agency = serializers.CharField(help_text=_("Slug instansi."))
-    agency_name = serializers.CharField()
+    agency = TextField(help_text=_("Slug instansi."))
+    agency_name = TextField()
     parent = serializers.IntegerField(allow_null=True, help_text=_("Disposisi induk (sub-disposisi), petugas saja."))
     status = serializers.ChoiceField(choices=DispositionStatus.choices)
     due_at = serializers.DateTimeField(allow_null=True)
@@ -302,11 +316,11 @@ class AttachmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.URLField()
     thumbnail_url = serializers.URLField(allow_null=True)
-    content_type = serializers.CharField()
+    content_type = TextField()
     size = serializers.IntegerField()
     event = serializers.IntegerField(allow_null=True, help_text=_("Entri linimasa tempat berkas ini dilampirkan."))
     public = serializers.BooleanField(allow_null=True, help_text=_("Tampil ke publik (petugas saja)."))
-    name = serializers.CharField(allow_null=True, help_text=_("Nama berkas asli: hanya untuk pelapor."))
+    name = TextField(allow_null=True, help_text=_("Nama berkas asli: hanya untuk pelapor."))
 
 
 def attachment_data(a, request, *, staff=False, reporter=False):
@@ -326,18 +340,16 @@ def attachment_data(a, request, *, staff=False, reporter=False):
 class ComplaintSerializer(serializers.Serializer):
     """A report as the caller may see it (lists and actions' answers)."""
 
-    tracking_id = serializers.CharField()
+    tracking_id = TextField()
     url = serializers.URLField(help_text=_("Halaman laporan di situs web."))
     kind = serializers.ChoiceField(choices=Kind.choices)
     privacy = serializers.ChoiceField(choices=Privacy.choices)
     status = serializers.ChoiceField(choices=Status.choices)
-    status_label = serializers.CharField()
+    status_label = TextField()
     channel = serializers.ChoiceField(choices=Channel.choices)
-    title = serializers.CharField()
-    body = serializers.CharField(
-        help_text=_("Ringkasan publik bagi pemanggil tanpa peran; isi asli bagi pelapor dan petugas.")
-    )
-    category = serializers.CharField(allow_null=True, help_text=_("Slug kategori."))
+    title = TextField()
+    body = TextField(help_text=_("Ringkasan publik bagi pemanggil tanpa peran; isi asli bagi pelapor dan petugas."))
+    category = TextField(allow_null=True, help_text=_("Slug kategori."))
     location = LocationSerializer()
     incident_date = serializers.DateField(allow_null=True)
     reporter = ReporterSerializer(
@@ -354,7 +366,7 @@ class ComplaintSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     archive_reason = serializers.ChoiceField(choices=ArchiveReason.choices, allow_null=True)
     forwarded_to = serializers.ChoiceField(choices=Institution.choices, allow_null=True)
-    merged_into = serializers.CharField(allow_null=True)
+    merged_into = TextField(allow_null=True)
     support_count = serializers.IntegerField()
     rating = serializers.IntegerField(allow_null=True)
     dispositions = DispositionSerializer(many=True)
@@ -461,14 +473,14 @@ class ComplaintDetailSerializer(ComplaintSerializer):
         ),
     )
     attachments = AttachmentSerializer(many=True)
-    public_summary = serializers.CharField(allow_null=True, help_text=_("Petugas saja."))
-    target_agency = serializers.CharField(allow_null=True, help_text=_("Pelapor dan petugas."))
-    terlapor_agency = serializers.CharField(allow_null=True, help_text=_("Pelapor dan petugas."))
-    accused_name = serializers.CharField(allow_null=True, help_text=_("Petugas saja."))
-    accused_position = serializers.CharField(allow_null=True, help_text=_("Petugas saja."))
+    public_summary = TextField(allow_null=True, help_text=_("Petugas saja."))
+    target_agency = TextField(allow_null=True, help_text=_("Pelapor dan petugas."))
+    terlapor_agency = TextField(allow_null=True, help_text=_("Pelapor dan petugas."))
+    accused_name = TextField(allow_null=True, help_text=_("Petugas saja."))
+    accused_position = TextField(allow_null=True, help_text=_("Petugas saja."))
     oversight = serializers.BooleanField(allow_null=True, help_text=_("Berkadar pengawasan (petugas saja)."))
     autoclose_due_at = serializers.DateTimeField(allow_null=True, help_text=_("Pelapor dan petugas."))
-    rating_comment = serializers.CharField(allow_blank=True)
+    rating_comment = TextField(allow_blank=True)
 
     detail_view = True
 
@@ -492,21 +504,21 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 
 class TimelineDispositionSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text=_("Hanya untuk petugas."))
-    agency = serializers.CharField()
-    agency_name = serializers.CharField()
+    agency = TextField()
+    agency_name = TextField()
 
 
 class TimelineEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     type = serializers.ChoiceField(choices=EventType.choices)
     created_at = serializers.DateTimeField()
-    actor = serializers.CharField(
+    actor = TextField(
         help_text=_(
             "Peran atau instansi (“Admin Dinas Kesehatan”), tidak pernah nama "
             "petugas; pelapor tampil seperti pada `reporter`."
         )
     )
-    body = serializers.CharField(allow_blank=True)
+    body = TextField(allow_blank=True)
     disposition = TimelineDispositionSerializer(allow_null=True)
     data = serializers.DictField(
         help_text=_("Keterangan tambahan: reason, forwarded_to, score, from, to, agency, duplicate, channel.")
@@ -554,10 +566,10 @@ def timeline_data(c, user, request):
 class IdentityAccessSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=IdentityAccess.Kind.choices)
-    role = serializers.CharField(allow_blank=True, help_text=_("Peran petugas (operator, auditor, …), bukan namanya."))
-    role_label = serializers.CharField()
-    agency = serializers.CharField(allow_null=True, help_text=_("Nama instansi petugas."))
-    reason = serializers.CharField(allow_blank=True)
+    role = TextField(allow_blank=True, help_text=_("Peran petugas (operator, auditor, …), bukan namanya."))
+    role_label = TextField()
+    agency = TextField(allow_null=True, help_text=_("Nama instansi petugas."))
+    reason = TextField(allow_blank=True)
 
     def to_representation(self, a):
         roles = dict(Role.choices)
@@ -601,7 +613,7 @@ class AreaField(serializers.Field):
 
 
 class LocationInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    text = TextField(max_length=255, required=False, allow_blank=True)
     kecamatan = AreaField(Area.Level.KECAMATAN)
     kelurahan = AreaField(Area.Level.KELURAHAN)
     lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
@@ -649,8 +661,8 @@ class ComplaintCreateSerializer(serializers.Serializer):
     """Filing a report (PRODUCT.md §3). `location` is free text or an object; `kecamatan`,
     `kelurahan`, `lat` and `lng` may also be sent beside it."""
 
-    title = serializers.CharField(min_length=5, max_length=200)
-    body = serializers.CharField(min_length=10, max_length=10000)
+    title = TextField(min_length=5, max_length=200)
+    body = TextField(min_length=10, max_length=10000)
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.ADUAN)
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.filter(is_active=True))
     location = LocationField(required=False)
@@ -713,16 +725,16 @@ class ComplaintCreateSerializer(serializers.Serializer):
 
 
 def _text(max_length=10000, **kwargs):
-    return serializers.CharField(max_length=max_length, **kwargs)
+    return TextField(max_length=max_length, **kwargs)
 
 
 def _note():
-    return serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    return TextField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class VerifySerializer(serializers.Serializer):
     agencies = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, help_text=_("Slug instansi tujuan disposisi.")
+        child=SlugTextField(max_length=60), max_length=20, help_text=_("Slug instansi tujuan disposisi.")
     )
     note = _note()
 
@@ -741,7 +753,7 @@ class ArchiveSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.CharField(max_length=20, help_text=_("Nomor pelacakan laporan utama."))
+    into = TextField(max_length=20, help_text=_("Nomor pelacakan laporan utama."))
 
 
 class BodySerializer(serializers.Serializer):
@@ -764,7 +776,7 @@ class DispositionSerializerIn(serializers.Serializer):
 
 class RateSerializer(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReopenSerializer(serializers.Serializer):
@@ -788,11 +800,11 @@ class ForwardSerializer(serializers.Serializer):
 
 class SubdisposeSerializer(serializers.Serializer):
     disposition = pk_field()
-    unit = serializers.SlugField(max_length=60, help_text=_("Slug unit di bawah instansi Anda."))
+    unit = SlugTextField(max_length=60, help_text=_("Slug unit di bawah instansi Anda."))
 
 
 class SummarySerializer(serializers.Serializer):
-    summary = serializers.CharField(max_length=10000, allow_blank=True)
+    summary = TextField(max_length=10000, allow_blank=True)
 
 
 class ReclassifySerializer(serializers.Serializer):
@@ -802,7 +814,7 @@ class ReclassifySerializer(serializers.Serializer):
     )
     kecamatan = AreaField(Area.Level.KECAMATAN)
     kelurahan = AreaField(Area.Level.KELURAHAN)
-    location_text = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    location_text = TextField(max_length=255, required=False, allow_blank=True)
     terlapor_agency = AgencySlugField()
 
     def validate(self, attrs):
@@ -831,8 +843,8 @@ class UploadSerializer(serializers.Serializer):
 
 
 class SimilarSerializer(serializers.Serializer):
-    tracking_id = serializers.CharField()
-    title = serializers.CharField()
+    tracking_id = TextField()
+    title = TextField()
     status = serializers.ChoiceField(choices=Status.choices)
     support_count = serializers.IntegerField()
     url = serializers.URLField()
@@ -842,18 +854,18 @@ class SimilarSerializer(serializers.Serializer):
 # Sanctions -------------------------------------------------------------------------------------
 class SanctionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    agency = serializers.CharField(help_text=_("Slug instansi."))
-    agency_name = serializers.CharField()
-    month = serializers.CharField(help_text="YYYY-MM")
+    agency = TextField(help_text=_("Slug instansi."))
+    agency_name = TextField()
+    month = TextField(help_text="YYYY-MM")
     status = serializers.ChoiceField(choices=Sanction.Status.choices)
     evidence = serializers.ListField(
         child=serializers.DictField(),
         help_text=_("Bukti yang dibekukan: tracking_id, clock_kind, deadline, escalated_at, days_late, people, …"),
     )
     days_late = serializers.IntegerField()
-    clarification = serializers.CharField(allow_blank=True)
+    clarification = TextField(allow_blank=True)
     clarified_at = serializers.DateTimeField(allow_null=True)
-    decision_reason = serializers.CharField(allow_blank=True)
+    decision_reason = TextField(allow_blank=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 

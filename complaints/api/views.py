@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -23,6 +22,7 @@ from complaints.pagination import FastPaginator
 
 from . import serializers as s
 from .filters import ComplaintFilter
+from .parsers import FormParser, JSONParser, MultiPartParser
 from .permissions import IsActiveUser, ReadsSanctions
 
 # Error responses, declared on every operation so clients (and schemathesis) know them.
