@@ -335,6 +335,10 @@ SPECTACULAR_SETTINGS = {
         "InstitutionEnum": "complaints.models.Institution",
         "RoleEnum": "accounts.models.Role",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "complaints.api.schema.declare_unauthorized",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

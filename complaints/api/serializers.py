@@ -624,7 +624,17 @@ class LocationInputSerializer(serializers.Serializer):
     {
         "oneOf": [
             {"type": "string", "maxLength": 255, "description": "Lokasi sebagai teks bebas."},
-            {"$ref": "#/components/schemas/LocationInput"},
+            {
+                "type": "object",
+                "description": "Lokasi sebagai objek.",
+                "properties": {
+                    "text": {"type": "string", "maxLength": 255},
+                    "kecamatan": {"type": "string", "nullable": True, "description": "Kode kecamatan."},
+                    "kelurahan": {"type": "string", "nullable": True, "description": "Kode kelurahan/desa."},
+                    "lat": {"type": "number", "nullable": True, "minimum": -90, "maximum": 90},
+                    "lng": {"type": "number", "nullable": True, "minimum": -180, "maximum": 180},
+                },
+            },
         ]
     }
 )
@@ -648,6 +658,9 @@ def _coordinate(value):
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
+@extend_schema_field(
+    {"type": "string", "nullable": True, "description": "Slug instansi; kosong atau null: tidak ada instansi."}
+)
 class AgencySlugField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "slug")
@@ -734,7 +747,10 @@ def _note():
 
 class VerifySerializer(serializers.Serializer):
     agencies = serializers.ListField(
-        child=SlugTextField(max_length=60), max_length=20, help_text=_("Slug instansi tujuan disposisi.")
+        child=SlugTextField(max_length=60),
+        min_length=1,
+        max_length=20,
+        help_text=_("Slug instansi tujuan disposisi."),
     )
     note = _note()
 
@@ -745,6 +761,10 @@ class DisposeSerializer(VerifySerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = _text(5000)
+
+
+class RevealSerializer(serializers.Serializer):
+    reason = _text(1000, min_length=10)
 
 
 class ArchiveSerializer(serializers.Serializer):
