@@ -24,6 +24,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 import pytest
@@ -74,7 +75,8 @@ def server(tmp_path_factory):
     """gunicorn serving a freshly migrated and seeded database; yields (base URL, accounts)."""
     name = f"lapor_st_{uuid.uuid4().hex[:10]}"
     cfg = dj_database_url.parse(DATABASE_URL)
-    url = f"postgres://{cfg['USER']}:{cfg['PASSWORD'] or ''}@{cfg['HOST']}:{cfg['PORT'] or 5432}/{name}"
+    user, password = quote(cfg["USER"] or "", safe=""), quote(cfg["PASSWORD"] or "", safe="")
+    url = f"postgres://{user}:{password}@{cfg['HOST']}:{cfg['PORT'] or 5432}/{name}"
     data = tmp_path_factory.mktemp("st-data")
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")},
