@@ -4,9 +4,11 @@ tokens come from `accounts.auth.issue_token` (only their hash is stored); verifi
 `accounts.verification`."""
 
 from django.apps import apps
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -58,14 +60,19 @@ class RegisterView(APIView):
         ser = s.RegisterSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        user = services.register(
-            email=d["email"],
-            password=d["password"],
-            full_name=d["full_name"],
-            phone=d["phone"],
-            nik=d["nik"],
-            language=getattr(request, "LANGUAGE_CODE", None) or "id",
-        )
+        try:
+            with transaction.atomic():
+                user = services.register(
+                    email=d["email"],
+                    password=d["password"],
+                    full_name=d["full_name"],
+                    phone=d["phone"],
+                    nik=d["nik"],
+                    language=getattr(request, "LANGUAGE_CODE", None) or "id",
+                )
+        except IntegrityError:
+            # The same email or phone registered by a concurrent request after the check above.
+            raise ValidationError({"email": [_("Email atau nomor telepon ini baru saja didaftarkan. Silakan masuk.")]})
         if d["consent"] is not True:
             # services.register records consent (the web form requires it); an API client that did
             # not send it has not shown the notice yet, so no consent is on record.

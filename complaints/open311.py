@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import User
 from accounts.phone import normalize_phone
 from agencies.models import Category
+from lapor.textgate import xml_safe
 
 from . import claims, privacy, workflow
 from .errors import WorkflowError
@@ -62,7 +63,8 @@ def _xml_value(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    # Rows stored before the text gate may hold characters XML cannot carry.
+    return xml_safe(str(value))
 
 
 def _xml_fill(parent, data):

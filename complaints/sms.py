@@ -40,6 +40,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.phone import normalize_phone
 from lapor import publish
+from lapor.textgate import BadText, clean_data
 
 from . import privacy, workflow
 from .api.serializers import normalize_tracking_id
@@ -87,6 +88,10 @@ def parse(request):
             raise BadRequest(_("Isi permintaan harus berupa objek JSON."))
     else:
         data = request.POST
+    try:
+        data = clean_data(data)
+    except BadText as err:
+        raise BadRequest(f"{err.field}: {err.message}")
     sender, text, gateway_id = _clean(data.get("from")), _clean(data.get("text")), _clean(data.get("id"))
     if not sender:
         raise BadRequest(_("Nomor pengirim (from) wajib diisi."))

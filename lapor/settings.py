@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "lapor.textgate.TextGateMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -352,9 +353,9 @@ REST_FRAMEWORK = {
     # JSON only: errors are JSON whatever the client accepts (PRODUCT.md §8).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "complaints.api.parsers.JSONParser",
+        "complaints.api.parsers.FormParser",
+        "complaints.api.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "complaints.api.exceptions.exception_handler",
     # Anonymous callers per address, signed-in callers per account, and stricter scopes on the
@@ -393,6 +394,10 @@ SPECTACULAR_SETTINGS = {
         "InstitutionEnum": "complaints.models.Institution",
         "RoleEnum": "accounts.models.Role",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "complaints.api.schema.declare_unauthorized",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

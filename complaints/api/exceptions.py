@@ -3,10 +3,11 @@
 Workflow and sanction errors map to their status: `NotFound` 404, `Forbidden` 403,
 `TransitionError` 409, `Invalid` 400 with its field errors beside `detail`. A model's own
 `full_clean` (Django's ValidationError) is bad input too: 400. Every 404 of a report carries the
-same body whether the report is missing or not visible.
+same body whether the report is missing or not visible. A body Django refuses while it is read
+(over `DATA_UPLOAD_MAX_MEMORY_SIZE`: 413; too many fields: 400) is JSON like every other error.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -45,6 +46,14 @@ def exception_handler(exc, context):
         set_rollback()
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(error_body(_("Data tidak valid."), fields), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE when the parser reads it.
+        set_rollback()
+        return Response({"detail": _("Isi permintaan terlalu besar.")}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        # Too many fields, a broken multipart stream: the request is unusable, not a server error.
+        set_rollback()
+        return Response({"detail": _("Permintaan tidak dapat dibaca.")}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, PermissionDenied):
         set_rollback()
         return Response({"detail": str(exc) or _("Anda tidak berwenang melakukan tindakan ini.")}, status=403)

@@ -2,6 +2,8 @@
 `Complaint.objects.visible_to(user)`; none of them can widen it."""
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.functional import lazy
 from django.utils.translation import gettext
@@ -17,6 +19,25 @@ from complaints.models import Complaint, Disposition, Kind, Privacy, Status
 @extend_schema_field(OpenApiTypes.STR)
 class SlugFilter(django_filters.ModelChoiceFilter):
     """A model chosen by its slug (documented as a string)."""
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is an error, not "no filter" as Django's select reads it."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "True", "1"):
+            return True
+        if value in ("false", "False", "0"):
+            return False
+        raise ValidationError(_("Isi true atau false."), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 ORDERINGS = {
@@ -52,7 +73,7 @@ class ComplaintFilter(django_filters.FilterSet):
         method="filter_agency",
         help_text=_("Slug instansi: laporan yang didisposisikan ke instansi itu atau unit di bawahnya."),
     )
-    mine = django_filters.BooleanFilter(method="filter_mine", help_text=_("true: hanya laporan Anda sendiri."))
+    mine = StrictBooleanFilter(method="filter_mine", help_text=_("true: hanya laporan Anda sendiri."))
     q = django_filters.CharFilter(
         method="filter_q",
         max_length=200,

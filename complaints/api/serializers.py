@@ -51,6 +51,22 @@ EVENT_DATA_KEYS = ("reason", "forwarded_to", "score", "from", "to", "agency", "d
 PUBLIC_EVENT_DATA_KEYS = tuple(k for k in EVENT_DATA_KEYS if k != "duplicate")
 
 
+class TextField(serializers.CharField):
+    """DRF's CharField turns a JSON number or boolean into text; a text field here accepts only a
+    string (form bodies are always strings), so the schema's `type: string` is what is enforced."""
+
+    default_error_messages = {"not_text": _("Harus berupa teks.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
+class SlugTextField(TextField, serializers.SlugField):
+    pass
+
+
 def iso(value):
     if value is None:
         return None
@@ -78,7 +94,7 @@ def normalize_tracking_id(value):
 
 # Errors (documentation only) -------------------------------------------------------------------
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text=_("Pesan kesalahan untuk pengguna, dalam bahasa permintaan."))
+    detail = TextField(help_text=_("Pesan kesalahan untuk pengguna, dalam bahasa permintaan."))
 
 
 VALIDATION_ERROR_SCHEMA = {
@@ -121,21 +137,21 @@ class AreaSerializer(serializers.ModelSerializer):
 # Accounts --------------------------------------------------------------------------------------
 class MembershipSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
-    agency = serializers.CharField(allow_null=True, help_text=_("Slug instansi, atau null."))
+    agency = TextField(allow_null=True, help_text=_("Slug instansi, atau null."))
 
 
 class ProfileSerializer(serializers.Serializer):
     """The caller's own account (their own data: PDP right of access)."""
 
     email = serializers.EmailField()
-    full_name = serializers.CharField()
-    display_name = serializers.CharField()
-    phone = serializers.CharField(allow_null=True)
-    nik = serializers.CharField(allow_blank=True)
+    full_name = TextField()
+    display_name = TextField()
+    phone = TextField(allow_null=True)
+    nik = TextField(allow_blank=True)
     email_verified = serializers.BooleanField()
     phone_verified = serializers.BooleanField()
     sms_only = serializers.BooleanField()
-    preferred_language = serializers.CharField()
+    preferred_language = TextField()
     privacy_consent_at = serializers.DateTimeField(allow_null=True)
     date_joined = serializers.DateTimeField()
     roles = MembershipSerializer(many=True)
@@ -159,12 +175,10 @@ class ProfileSerializer(serializers.Serializer):
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
-        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
-    )
-    full_name = serializers.CharField(max_length=150)
-    phone = serializers.CharField(max_length=20)
-    nik = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+    password = TextField(write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"})
+    full_name = TextField(max_length=150)
+    phone = TextField(max_length=20)
+    nik = TextField(max_length=16, required=False, allow_blank=True, default="")
     consent = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -208,9 +222,9 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, help_text=_("Alamat email akun."))
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    otp = serializers.CharField(
+    username = TextField(max_length=254, help_text=_("Alamat email akun."))
+    password = TextField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    otp = TextField(
         max_length=12,
         required=False,
         allow_blank=True,
@@ -219,22 +233,22 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = TextField()
     expires_at = serializers.DateTimeField()
 
 
 class CodeSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=12)
+    code = TextField(max_length=12)
 
 
 class NotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    type = serializers.CharField(help_text=_("Jenis peristiwa (nama entri linimasa)."))
+    type = TextField(help_text=_("Jenis peristiwa (nama entri linimasa)."))
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
-    subject = serializers.CharField()
-    text = serializers.CharField()
-    tracking_id = serializers.CharField(allow_null=True)
+    subject = TextField()
+    text = TextField()
+    tracking_id = TextField(allow_null=True)
 
     def to_representation(self, n):
         return {
@@ -250,12 +264,12 @@ class NotificationSerializer(serializers.Serializer):
 
 # Reports: output --------------------------------------------------------------------------------
 class AreaRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
+    code = TextField()
+    name = TextField()
 
 
 class LocationSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True)
+    text = TextField(allow_blank=True)
     kecamatan = AreaRefSerializer(allow_null=True)
     kelurahan = AreaRefSerializer(allow_null=True)
     lat = serializers.FloatField(
@@ -266,22 +280,22 @@ class LocationSerializer(serializers.Serializer):
 
 
 class ReporterSerializer(serializers.Serializer):
-    display_name = serializers.CharField()
+    display_name = TextField()
 
 
 class ReporterIdentitySerializer(serializers.Serializer):
-    display_name = serializers.CharField()
-    full_name = serializers.CharField(required=False)
-    email = serializers.CharField(required=False)
-    phone = serializers.CharField(required=False)
-    contact = serializers.CharField(required=False, help_text=_("Kontak pelapor laporan manual tanpa akun."))
-    nik = serializers.CharField(required=False)
+    display_name = TextField()
+    full_name = TextField(required=False)
+    email = TextField(required=False)
+    phone = TextField(required=False)
+    contact = TextField(required=False, help_text=_("Kontak pelapor laporan manual tanpa akun."))
+    nik = TextField(required=False)
 
 
 class DispositionSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text=_("Hanya untuk petugas; null untuk yang lain."))
-    agency = serializers.CharField(help_text=_("Slug instansi."))
-    agency_name = serializers.CharField()
+    agency = TextField(help_text=_("Slug instansi."))
+    agency_name = TextField()
     parent = serializers.IntegerField(allow_null=True, help_text=_("Disposisi induk (sub-disposisi), petugas saja."))
     status = serializers.ChoiceField(choices=DispositionStatus.choices)
     due_at = serializers.DateTimeField(allow_null=True)
@@ -302,14 +316,14 @@ class AttachmentSerializer(serializers.Serializer):
     id = serializers.CharField(help_text=_("Pengenal acak berkas (bukan nomor urut)."))
     url = serializers.URLField()
     thumbnail_url = serializers.URLField(allow_null=True)
-    content_type = serializers.CharField()
+    content_type = TextField()
     size = serializers.IntegerField()
     event = EntryRefField(
         allow_null=True,
         help_text=_("Entri linimasa tempat berkas ini dilampirkan (`id` entri itu pada linimasa Anda)."),
     )
     public = serializers.BooleanField(allow_null=True, help_text=_("Tampil ke publik (petugas saja)."))
-    name = serializers.CharField(allow_null=True, help_text=_("Nama berkas asli: hanya untuk pelapor."))
+    name = TextField(allow_null=True, help_text=_("Nama berkas asli: hanya untuk pelapor."))
 
 
 def event_ref(pk, staff):
@@ -338,18 +352,16 @@ def attachment_data(a, request, *, staff=False, reporter=False):
 class ComplaintSerializer(serializers.Serializer):
     """A report as the caller may see it (lists and actions' answers)."""
 
-    tracking_id = serializers.CharField()
+    tracking_id = TextField()
     url = serializers.URLField(help_text=_("Halaman laporan di situs web."))
     kind = serializers.ChoiceField(choices=Kind.choices)
     privacy = serializers.ChoiceField(choices=Privacy.choices)
     status = serializers.ChoiceField(choices=Status.choices)
-    status_label = serializers.CharField()
+    status_label = TextField()
     channel = serializers.ChoiceField(choices=Channel.choices)
-    title = serializers.CharField()
-    body = serializers.CharField(
-        help_text=_("Ringkasan publik bagi pemanggil tanpa peran; isi asli bagi pelapor dan petugas.")
-    )
-    category = serializers.CharField(allow_null=True, help_text=_("Slug kategori."))
+    title = TextField()
+    body = TextField(help_text=_("Ringkasan publik bagi pemanggil tanpa peran; isi asli bagi pelapor dan petugas."))
+    category = TextField(allow_null=True, help_text=_("Slug kategori."))
     location = LocationSerializer()
     incident_date = serializers.DateField(allow_null=True)
     reporter = ReporterSerializer(
@@ -366,7 +378,7 @@ class ComplaintSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     archive_reason = serializers.ChoiceField(choices=ArchiveReason.choices, allow_null=True)
     forwarded_to = serializers.ChoiceField(choices=Institution.choices, allow_null=True)
-    merged_into = serializers.CharField(allow_null=True)
+    merged_into = TextField(allow_null=True)
     support_count = serializers.IntegerField()
     rating = serializers.IntegerField(allow_null=True)
     dispositions = DispositionSerializer(many=True)
@@ -481,14 +493,14 @@ class ComplaintDetailSerializer(ComplaintSerializer):
         ),
     )
     attachments = AttachmentSerializer(many=True)
-    public_summary = serializers.CharField(allow_null=True, help_text=_("Petugas saja."))
-    target_agency = serializers.CharField(allow_null=True, help_text=_("Pelapor dan petugas."))
-    terlapor_agency = serializers.CharField(allow_null=True, help_text=_("Pelapor dan petugas."))
-    accused_name = serializers.CharField(allow_null=True, help_text=_("Petugas saja."))
-    accused_position = serializers.CharField(allow_null=True, help_text=_("Petugas saja."))
+    public_summary = TextField(allow_null=True, help_text=_("Petugas saja."))
+    target_agency = TextField(allow_null=True, help_text=_("Pelapor dan petugas."))
+    terlapor_agency = TextField(allow_null=True, help_text=_("Pelapor dan petugas."))
+    accused_name = TextField(allow_null=True, help_text=_("Petugas saja."))
+    accused_position = TextField(allow_null=True, help_text=_("Petugas saja."))
     oversight = serializers.BooleanField(allow_null=True, help_text=_("Berkadar pengawasan (petugas saja)."))
     autoclose_due_at = serializers.DateTimeField(allow_null=True, help_text=_("Pelapor dan petugas."))
-    rating_comment = serializers.CharField(allow_blank=True)
+    rating_comment = TextField(allow_blank=True)
     terlapor_change = TerlaporChangeSerializer(
         allow_null=True, help_text=_("Permintaan perubahan terlapor yang menunggu keputusan (petugas saja).")
     )
@@ -533,8 +545,8 @@ def terlapor_change_data(c):
 
 class TimelineDispositionSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text=_("Hanya untuk petugas."))
-    agency = serializers.CharField()
-    agency_name = serializers.CharField()
+    agency = TextField()
+    agency_name = TextField()
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -543,13 +555,13 @@ class TimelineEntrySerializer(serializers.Serializer):
     )
     type = serializers.ChoiceField(choices=EventType.choices)
     created_at = serializers.DateTimeField()
-    actor = serializers.CharField(
+    actor = TextField(
         help_text=_(
             "Peran atau instansi (“Admin Dinas Kesehatan”), tidak pernah nama "
             "petugas; pelapor tampil seperti pada `reporter`."
         )
     )
-    body = serializers.CharField(allow_blank=True)
+    body = TextField(allow_blank=True)
     disposition = TimelineDispositionSerializer(allow_null=True)
     data = serializers.DictField(
         help_text=_("Keterangan tambahan: reason, forwarded_to, score, from, to, agency, duplicate, channel.")
@@ -599,10 +611,10 @@ def timeline_data(c, user, request):
 class IdentityAccessSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=IdentityAccess.Kind.choices)
-    staff = serializers.CharField(allow_null=True, help_text=_("Nama petugas yang melihat atau membuka identitas."))
-    role = serializers.CharField(allow_blank=True, help_text=_("Peran petugas: operator, auditor, …"))
-    agency = serializers.CharField(allow_null=True, help_text=_("Nama instansi petugas."))
-    reason = serializers.CharField(allow_blank=True)
+    staff = TextField(allow_null=True, help_text=_("Nama petugas yang melihat atau membuka identitas."))
+    role = TextField(allow_blank=True, help_text=_("Peran petugas: operator, auditor, …"))
+    agency = TextField(allow_null=True, help_text=_("Nama instansi petugas."))
+    reason = TextField(allow_blank=True)
 
     def to_representation(self, a):
         return {
@@ -645,7 +657,7 @@ class AreaField(serializers.Field):
 
 
 class LocationInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    text = TextField(max_length=255, required=False, allow_blank=True)
     kecamatan = AreaField(Area.Level.KECAMATAN)
     kelurahan = AreaField(Area.Level.KELURAHAN)
     lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
@@ -656,7 +668,17 @@ class LocationInputSerializer(serializers.Serializer):
     {
         "oneOf": [
             {"type": "string", "maxLength": 255, "description": "Lokasi sebagai teks bebas."},
-            {"$ref": "#/components/schemas/LocationInput"},
+            {
+                "type": "object",
+                "description": "Lokasi sebagai objek.",
+                "properties": {
+                    "text": {"type": "string", "maxLength": 255},
+                    "kecamatan": {"type": "string", "nullable": True, "description": "Kode kecamatan."},
+                    "kelurahan": {"type": "string", "nullable": True, "description": "Kode kelurahan/desa."},
+                    "lat": {"type": "number", "nullable": True, "minimum": -90, "maximum": 90},
+                    "lng": {"type": "number", "nullable": True, "minimum": -180, "maximum": 180},
+                },
+            },
         ]
     }
 )
@@ -680,6 +702,9 @@ def _coordinate(value):
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
+@extend_schema_field(
+    {"type": "string", "nullable": True, "description": "Slug instansi; kosong atau null: tidak ada instansi."}
+)
 class AgencySlugField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "slug")
@@ -693,8 +718,8 @@ class ComplaintCreateSerializer(serializers.Serializer):
     """Filing a report (PRODUCT.md §3). `location` is free text or an object; `kecamatan`,
     `kelurahan`, `lat` and `lng` may also be sent beside it."""
 
-    title = serializers.CharField(min_length=5, max_length=200)
-    body = serializers.CharField(min_length=10, max_length=10000)
+    title = TextField(min_length=5, max_length=200)
+    body = TextField(min_length=10, max_length=10000)
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.ADUAN)
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.filter(is_active=True))
     location = LocationField(required=False)
@@ -757,16 +782,19 @@ class ComplaintCreateSerializer(serializers.Serializer):
 
 
 def _text(max_length=10000, **kwargs):
-    return serializers.CharField(max_length=max_length, **kwargs)
+    return TextField(max_length=max_length, **kwargs)
 
 
 def _note():
-    return serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    return TextField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class VerifySerializer(serializers.Serializer):
     agencies = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, help_text=_("Slug instansi tujuan disposisi.")
+        child=SlugTextField(max_length=60),
+        min_length=1,
+        max_length=20,
+        help_text=_("Slug instansi tujuan disposisi."),
     )
     note = _note()
 
@@ -779,13 +807,17 @@ class ReasonSerializer(serializers.Serializer):
     reason = _text(5000)
 
 
+class RevealSerializer(serializers.Serializer):
+    reason = _text(1000, min_length=10)
+
+
 class ArchiveSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=[(r, r.label) for r in ARCHIVE_REASONS])
     note = _note()
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.CharField(max_length=20, help_text=_("Nomor pelacakan laporan utama."))
+    into = TextField(max_length=20, help_text=_("Nomor pelacakan laporan utama."))
 
 
 class BodySerializer(serializers.Serializer):
@@ -808,7 +840,7 @@ class DispositionSerializerIn(serializers.Serializer):
 
 class RateSerializer(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = TextField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReopenSerializer(serializers.Serializer):
@@ -832,11 +864,11 @@ class ForwardSerializer(serializers.Serializer):
 
 class SubdisposeSerializer(serializers.Serializer):
     disposition = pk_field()
-    unit = serializers.SlugField(max_length=60, help_text=_("Slug unit di bawah instansi Anda."))
+    unit = SlugTextField(max_length=60, help_text=_("Slug unit di bawah instansi Anda."))
 
 
 class SummarySerializer(serializers.Serializer):
-    summary = serializers.CharField(max_length=10000, allow_blank=True)
+    summary = TextField(max_length=10000, allow_blank=True)
 
 
 class ReclassifySerializer(serializers.Serializer):
@@ -846,9 +878,9 @@ class ReclassifySerializer(serializers.Serializer):
     )
     kecamatan = AreaField(Area.Level.KECAMATAN)
     kelurahan = AreaField(Area.Level.KELURAHAN)
-    location_text = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    location_text = TextField(max_length=255, required=False, allow_blank=True)
     terlapor_agency = AgencySlugField()
-    terlapor_reason = serializers.CharField(
+    terlapor_reason = TextField(
         max_length=2000,
         required=False,
         allow_blank=True,
@@ -863,7 +895,7 @@ class ReclassifySerializer(serializers.Serializer):
 
 class TerlaporDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
-    reason = serializers.CharField(max_length=2000)
+    reason = TextField(max_length=2000)
 
 
 class FlagOversightSerializer(serializers.Serializer):
@@ -871,7 +903,7 @@ class FlagOversightSerializer(serializers.Serializer):
 
 
 class AttachmentVisibilitySerializer(serializers.Serializer):
-    attachment = serializers.CharField(max_length=40, help_text=_("`id` lampiran (atau nomornya)."))
+    attachment = TextField(max_length=40, help_text=_("`id` lampiran (atau nomornya)."))
     public = serializers.BooleanField()
 
 
@@ -881,7 +913,7 @@ class IdentitySerializer(serializers.Serializer):
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("JPEG, PNG, WebP atau PDF; diperiksa menurut isinya."))
-    event = serializers.CharField(
+    event = TextField(
         max_length=40,
         required=False,
         help_text=_(
@@ -892,8 +924,8 @@ class UploadSerializer(serializers.Serializer):
 
 
 class SimilarSerializer(serializers.Serializer):
-    tracking_id = serializers.CharField()
-    title = serializers.CharField()
+    tracking_id = TextField()
+    title = TextField()
     status = serializers.ChoiceField(choices=Status.choices)
     support_count = serializers.IntegerField()
     url = serializers.URLField()
@@ -903,18 +935,18 @@ class SimilarSerializer(serializers.Serializer):
 # Sanctions -------------------------------------------------------------------------------------
 class SanctionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    agency = serializers.CharField(help_text=_("Slug instansi."))
-    agency_name = serializers.CharField()
-    month = serializers.CharField(help_text="YYYY-MM")
+    agency = TextField(help_text=_("Slug instansi."))
+    agency_name = TextField()
+    month = TextField(help_text="YYYY-MM")
     status = serializers.ChoiceField(choices=Sanction.Status.choices)
     evidence = serializers.ListField(
         child=serializers.DictField(),
         help_text=_("Bukti yang dibekukan: tracking_id, clock_kind, deadline, escalated_at, days_late, people, …"),
     )
     days_late = serializers.IntegerField()
-    clarification = serializers.CharField(allow_blank=True)
+    clarification = TextField(allow_blank=True)
     clarified_at = serializers.DateTimeField(allow_null=True)
-    decision_reason = serializers.CharField(allow_blank=True)
+    decision_reason = TextField(allow_blank=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 

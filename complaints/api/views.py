@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -23,6 +22,7 @@ from complaints.pagination import FastPaginator
 
 from . import serializers as s
 from .filters import ComplaintFilter
+from .parsers import FormParser, JSONParser, MultiPartParser
 from .permissions import IsActiveUser, ReadsSanctions
 
 # Error responses, declared on every operation so clients (and schemathesis) know them.
@@ -54,6 +54,34 @@ class Pagination(PageNumberPagination):
     django_paginator_class = FastPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        # DRF ignores a page_size it cannot read; the schema says integer, so a bad one is a 400.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise Invalid(fields={"page_size": [_("Harus bilangan bulat positif.")]})
+        return min(int(raw), self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        # An empty or non-numeric page is refused like a bad page_size, not read as page 1.
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings and not (raw.isascii() and raw.isdigit()):
+            raise Invalid(fields={"page": [_("Harus bilangan bulat positif.")]})
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.page_query_param:
+                param["schema"]["minimum"] = 1
+            if param["name"] == self.page_size_query_param:
+                param["schema"]["minimum"] = 1
+                param["description"] = _("Jumlah hasil per halaman (1–%(max)d; lebih besar dibatasi %(max)d).") % {
+                    "max": self.max_page_size
+                }
+        return params
 
 
 # Reference data ---------------------------------------------------------------------------------
@@ -98,7 +126,7 @@ class AreaViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         qs = Area.objects.select_related("parent").order_by("level", "name")
         level = self.request.query_params.get("level")
-        if level:
+        if level is not None:
             if level not in Area.Level.values:
                 raise Invalid(fields={"level": [_("Pilih kecamatan atau kelurahan.")]})
             qs = qs.filter(level=level)
@@ -220,10 +248,10 @@ class ComplaintViewSet(viewsets.GenericViewSet):
                     "title": "Jalan berlubang di depan pasar",
                     "body": "Lubang besar di Jalan Poros dekat pasar, sudah dua minggu belum diperbaiki.",
                     "kind": "aduan",
-                    "category": "jalan",
+                    "category": "jalan-jembatan",
                     "location": {
                         "text": "Jl. Poros depan Pasar Baru",
-                        "kelurahan": "01.01",
+                        "kelurahan": "99.01.02.2001",
                         "lat": -4.601234,
                         "lng": 121.903456,
                     },
@@ -237,7 +265,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
                     "title": "Data anggaran perbaikan jalan 2026",
                     "body": "Mohon salinan rincian anggaran pemeliharaan jalan kabupaten tahun 2026.",
                     "kind": "informasi",
-                    "category": "informasi",
+                    "category": "informasi-publik",
                     "location": "Kantor Dinas PU",
                     "privacy": "umum",
                 },
@@ -258,7 +286,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         parameters=[TRACKING_PARAM],
         responses={200: s.TimelineEntrySerializer(many=True), **errors(401, 404)},
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, tracking_id=None):
         c = self.get_object()
         return Response(s.timeline_data(c, request.user, request))
@@ -353,7 +381,14 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         parameters=[TRACKING_PARAM],
         responses={200: s.IdentityAccessSerializer(many=True), **errors(401, 404)},
     )
-    @action(detail=True, methods=["get"], url_path="identity-log", url_name="identity-log", pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="identity-log",
+        url_name="identity-log",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def identity_log(self, request, tracking_id=None):
         c = self.get_object()
         if not privacy.is_reporter(c, request.user):
@@ -670,7 +705,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
     # Auditor / operator -------------------------------------------------------------------------
     @_action_schema(
         "Buka identitas pelapor dengan alasan (auditor, operator)",
-        s.ReasonSerializer,
+        s.RevealSerializer,
         description="Dicatat dan terlihat oleh pelapor di `identity-log`.",
         examples=[_ex("Buka", {"reason": "Pemeriksaan dugaan pungli memerlukan keterangan pelapor."})],
         response=s.IdentitySerializer,
@@ -678,7 +713,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def reveal(self, request, tracking_id=None):
         c = self.get_object()
-        ser = s.ReasonSerializer(data=request.data)
+        ser = s.RevealSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         identity = workflow.reveal(c.pk, by=request.user, reason=ser.validated_data["reason"])
         return Response({"reporter": identity})
@@ -688,7 +723,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="Notifikasi dalam aplikasi milik Anda",
-        responses={200: s.NotificationSerializer(many=True), **errors(401, 404)},
+        responses={200: s.NotificationSerializer(many=True), **errors(400, 401, 404)},
     ),
 )
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -313,7 +313,8 @@ def test_file_with_location_as_text_and_flat_fields(region, citizen, client_for)
         ({"incident_date": "2999-01-01"}, "incident_date"),
         ({"target_agency": "dinkes", "terlapor_agency": "dinkes-puskesmas-kota"}, "target_agency"),
         ({"kecamatan": "01", "kelurahan": "01.01", "location": {"kecamatan": "02"}}, None),
-        ({"title": "Judul\x00dengan nol"}, "title"),
+        # The text gate removes a NUL (tests/test_text_gate.py); what is left is then too short.
+        ({"title": "Judu\x00\x00"}, "title"),
         # Digits int() refuses ("²" passes str.isdigit) and numbers past the column: 400, not 500.
         ({"kecamatan": "²"}, "kecamatan"),
         ({"kelurahan": "9" * 30}, "kelurahan"),
