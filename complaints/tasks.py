@@ -88,3 +88,11 @@ def build_monthly_report(pk):
     from . import monthly_report
 
     return monthly_report.generate(pk)
+
+
+@shared_task
+def clean_media():
+    """Daily: remove attachment files without a row (see `uploads.remove_orphan_files`)."""
+    from .uploads import remove_orphan_files
+
+    return remove_orphan_files()

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -269,3 +270,52 @@ def add_attachment(complaint, *, by, uploaded, processed=None, event=None):
         _delete_files(a.file.storage, names)
         raise
     return a
+
+
+def remove_orphan_files(older_than=timedelta(hours=1)):
+    """Delete attachment files that no row refers to, and temporary files of writes that never
+    finished, once they are older than `older_than`. They are what a worker killed mid-upload, a
+    transaction rolled back after its files were written, or a crash between the file and the
+    row leaves behind. Run daily by beat and by `manage.py clean_media`; younger files are left
+    alone, since their row may not be committed yet. Returns how many files were removed."""
+    import os
+    import time
+
+    from django.core.files.storage import default_storage
+    from django.db.models import Q
+
+    from .models import Attachment
+
+    root = Path(default_storage.path("attachments"))
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for folder, _dirs, names in os.walk(root):
+        candidates = {}
+        for n in names:
+            path = Path(folder) / n
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            if n.startswith(".partial-"):
+                path.unlink(missing_ok=True)
+                removed += 1
+            else:
+                candidates[path.relative_to(default_storage.path("")).as_posix()] = path
+        if not candidates:
+            continue
+        names_in_use = set()
+        for f, t in Attachment.objects.filter(Q(file__in=candidates) | Q(thumbnail__in=candidates)).values_list(
+            "file", "thumbnail"
+        ):
+            names_in_use.update((f, t))
+        for name, path in candidates.items():
+            if name not in names_in_use:
+                path.unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        log.warning("Removed %s attachment file(s) without a row", removed)
+    return removed

@@ -12,6 +12,7 @@ import io
 import os
 import resource
 import signal
+import time
 
 import pytest
 from django.core.files.base import ContentFile
@@ -192,3 +193,27 @@ def test_a_reply_with_evidence_on_a_full_disk(client, citizen, disposed_report, 
     assert "penyimpanan server" in r.content.decode()
     assert not Attachment.objects.exists() and files_on_disk(settings) == []
     assert not c.events.filter(body="Foto tambahan dari lokasi.").exists()
+
+
+# What a killed worker leaves ---------------------------------------------------------------------
+def test_files_without_a_row_are_removed_once_old(citizen, file_report, settings):
+    """A worker killed between the file and the row, or a commit that failed after the files were
+    written, leaves files no row refers to; the daily clean removes them (and unfinished
+    temporary files), never a file in use or one young enough to be awaiting its commit."""
+    from django.core.management import call_command
+
+    c = file_report()
+    kept = uploads.add_attachment(c, by=citizen, uploaded=SimpleUploadedFile("a.jpg", noisy_jpeg()))
+    folder = settings.MEDIA_ROOT / "attachments" / "ab"
+    folder.mkdir(parents=True)
+    orphan, partial, young = folder / "orphan.jpg", folder / ".partial-x1", folder / "young.jpg"
+    for path in (orphan, partial, young):
+        path.write_bytes(b"x" * 10)
+    two_hours_ago = time.time() - 7200
+    for path in (orphan, partial, settings.MEDIA_ROOT / kept.file.name, settings.MEDIA_ROOT / kept.thumbnail.name):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    out = io.StringIO()
+    call_command("clean_media", stdout=out)
+    assert "2 berkas" in out.getvalue()
+    assert not orphan.exists() and not partial.exists() and young.exists()
+    assert kept.file.storage.exists(kept.file.name) and kept.thumbnail.storage.exists(kept.thumbnail.name)
