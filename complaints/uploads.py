@@ -27,7 +27,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps
 
 from .errors import Invalid, WorkflowError
@@ -53,7 +53,7 @@ class StorageUnavailable(WorkflowError):
     available): not the citizen's fault, worth retrying later."""
 
     status_code = 503
-    default_message = _lazy(
+    default_message = gettext_lazy(
         "Lampiran tidak dapat disimpan karena penyimpanan server sedang bermasalah. Coba lagi beberapa "
         "saat lagi, atau kirim tanpa lampiran."
     )
@@ -157,6 +157,7 @@ def _pdf(data):
             % {"n": settings.PDF_MAX_PAGES}
         )
     if done.returncode < 0 or done.returncode == pdfraster.EXIT_TOO_COMPLEX:
+        log.info("PDF rebuild stopped by its limits (exit %s)", done.returncode)
         # Killed by its own limits (SIGXCPU, SIGKILL) or crashed while rendering.
         _refuse(_("PDF terlalu rumit untuk diproses. Kirim halaman yang penting saja, atau fotonya."))
     if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
