@@ -96,8 +96,11 @@ def _process_files(files):
 
 
 def _attach(complaint, user, processed, event=None):
-    for uploaded, p in processed:
-        uploads.add_attachment(complaint, by=user, uploaded=uploaded, processed=p, event=event)
+    """Store the cleaned files; if one cannot be written, those already written go too (the
+    caller's transaction rolls back their rows)."""
+    with uploads.removed_on_error():
+        for uploaded, p in processed:
+            uploads.add_attachment(complaint, by=user, uploaded=uploaded, processed=p, event=event)
 
 
 def _identity(c, user, requested):

@@ -96,3 +96,11 @@ def retry_monthly_reports():
     from . import monthly_report
 
     return monthly_report.retry_pending()
+
+
+@shared_task
+def clean_media():
+    """Daily: remove attachment files without a row (see `uploads.remove_orphan_files`)."""
+    from .uploads import remove_orphan_files
+
+    return remove_orphan_files()

@@ -2,22 +2,37 @@
 
 Images (JPEG, PNG, WebP) are decoded and re-encoded without any metadata (EXIF, GPS, XMP,
 comments) and thumbnailed; an image that cannot be re-encoded is refused, so the original bytes
-are never stored. PDFs are rewritten without document metadata and always served as downloads.
-Anything else is refused with a clear message.
+are never stored. PDFs are rebuilt as pictures of their pages in a bounded child process (see
+`complaints.pdfraster` for why), so only what the pages show survives; they are always served as
+downloads. Anything else is refused with a clear message.
+
+Storage: files are written before their row, each under a temporary name renamed into place once
+complete (`complaints.storage`), and removed again when the row is not stored. A disk that is full
+or read-only answers `StorageUnavailable` (503) instead of a server error.
 """
 
+import contextlib
+import contextvars
 import io
+import logging
+import subprocess
+import sys
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps
 
-from .errors import Invalid
+from .errors import Invalid, WorkflowError
+
+log = logging.getLogger(__name__)
 
 # Far below Pillow's default: a 20000×20000 PNG is only ~390 KB on the wire.
 MAX_PIXELS = 40_000_000
@@ -31,6 +46,17 @@ class Processed:
     content: bytes
     content_type: str
     thumbnail: bytes | None = None
+
+
+class StorageUnavailable(WorkflowError):
+    """The server could not write or process a file (disk full, read-only media, no process
+    available): not the citizen's fault, worth retrying later."""
+
+    status_code = 503
+    default_message = gettext_lazy(
+        "Lampiran tidak dapat disimpan karena penyimpanan server sedang bermasalah. Coba lagi beberapa "
+        "saat lagi, atau kirim tanpa lampiran."
+    )
 
 
 def _refuse(message):
@@ -93,28 +119,50 @@ def _image(data, content_type):
 IMAGE_TYPES_REVERSE = {v: k for k, v in IMAGE_TYPES.items()}
 
 
-def _pdf(data):
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
+PDFRASTER = Path(__file__).with_name("pdfraster.py")
 
+
+def _pdf(data):
+    """Rebuild a PDF as one picture per page (`complaints.pdfraster`), in a child process bounded
+    in pages, pixels per page, CPU time, memory and wall-clock time."""
+    from . import pdfraster
+
+    cpu = settings.PDF_MAX_CPU_SECONDS
+    args = [
+        settings.PDF_MAX_PAGES,
+        settings.PDF_RENDER_DPI,
+        settings.PDF_MAX_PAGE_PIXELS,
+        settings.PDF_JPEG_QUALITY,
+        cpu,
+        settings.PDF_MAX_MEMORY_MB * 1024 * 1024,
+    ]
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            _refuse(_("PDF yang dikunci kata sandi tidak dapat diterima."))
-        writer = PdfWriter()
-        for page in reader.pages:
-            for key in ("/Metadata", "/PieceInfo"):
-                if NameObject(key) in page:
-                    del page[NameObject(key)]
-            writer.add_page(page)
-        writer.metadata = None
-        out = io.BytesIO()
-        writer.write(out)
-    except Invalid:
-        raise
-    except Exception:  # noqa: BLE001
+        done = subprocess.run(  # noqa: S603 - our own script and integer arguments; the PDF goes to stdin
+            [sys.executable, "-I", str(PDFRASTER), *map(str, args)],
+            input=data,
+            capture_output=True,
+            timeout=cpu * 4 + 2,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        _refuse(_("PDF terlalu rumit untuk diproses. Kirim halaman yang penting saja, atau fotonya."))
+    except OSError as err:
+        log.error("PDF rebuild could not start: %s", err)
+        raise StorageUnavailable(_("Berkas PDF tidak dapat diproses saat ini. Coba lagi beberapa saat lagi.")) from None
+    if done.returncode == pdfraster.EXIT_ENCRYPTED:
+        _refuse(_("PDF yang dikunci kata sandi tidak dapat diterima."))
+    if done.returncode == pdfraster.EXIT_TOO_MANY_PAGES:
+        _refuse(
+            _("PDF terlalu banyak halaman (maksimum %(n)s). Kirim halaman yang penting saja.")
+            % {"n": settings.PDF_MAX_PAGES}
+        )
+    if done.returncode < 0 or done.returncode == pdfraster.EXIT_TOO_COMPLEX:
+        log.info("PDF rebuild stopped by its limits (exit %s)", done.returncode)
+        # Killed by its own limits (SIGXCPU, SIGKILL) or crashed while rendering.
+        _refuse(_("PDF terlalu rumit untuk diproses. Kirim halaman yang penting saja, atau fotonya."))
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF-"):
         _refuse(_("PDF rusak atau tidak dapat dibaca."))
-    return Processed(out.getvalue(), "application/pdf")
+    return Processed(done.stdout, "application/pdf")
 
 
 def process(uploaded):
@@ -149,10 +197,57 @@ def check_report_limits(complaint, incoming_count=1, incoming_bytes=0):
         )
 
 
-@transaction.atomic
+# Files written by `add_attachment` inside the `removed_on_error` blocks now open (innermost last).
+_written = contextvars.ContextVar("uploads_written", default=())
+
+
+def _delete_files(storage, names):
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError as err:  # a read-only disk cannot delete either; say which file is left
+            log.error("Could not remove attachment file %s after a failed upload: %s", name, err)
+
+
+@contextlib.contextmanager
+def removed_on_error():
+    """Around a transaction that stores attachments: if it does not complete (an exception leaves
+    the block, so the rows roll back), the files already written in it are deleted too. Django
+    has no rollback hook; this is the one for files. For the views and API that call
+    `add_attachment`; changes nothing when the block succeeds."""
+    from django.core.files.storage import default_storage
+
+    written = []
+    token = _written.set((*_written.get(), written))
+    try:
+        yield
+    except BaseException:
+        _delete_files(default_storage, written)
+        raise
+    finally:
+        _written.reset(token)
+
+
+def _store(field, content):
+    """Write one file for `field`; returns its name. A full or read-only disk raises
+    `StorageUnavailable`; the storage leaves no partial file behind (it renames a complete
+    temporary file into place)."""
+    try:
+        field.save("x", ContentFile(content), save=False)
+    except OSError as err:
+        log.error("Attachment file could not be written: %s", err)
+        raise StorageUnavailable() from None
+    for written in _written.get():
+        written.append(field.name)
+    return field.name
+
+
 def add_attachment(complaint, *, by, uploaded, processed=None, event=None):
     """Store one cleaned file on `complaint` under a random name. The reporter attaches evidence;
-    staff attach files to their follow-ups (`event`). Returns the Attachment."""
+    staff attach files to their follow-ups (`event`). The files are written first, then the row;
+    if anything fails the files written here are removed again (a caller that stores more in the
+    same transaction wraps it in `removed_on_error`). Returns the Attachment; raises `Invalid`
+    (400) for a refused file and `StorageUnavailable` (503) when the disk cannot take it."""
     from .models import Attachment
 
     processed = processed or process(uploaded)
@@ -165,8 +260,63 @@ def add_attachment(complaint, *, by, uploaded, processed=None, event=None):
         size=len(processed.content),
         original_name=(getattr(uploaded, "name", "") or "")[:255],
     )
-    a.file.save("x", ContentFile(processed.content), save=False)
-    if processed.thumbnail:
-        a.thumbnail.save("x", ContentFile(processed.thumbnail), save=False)
-    a.save()
+    names = []
+    try:
+        names.append(_store(a.file, processed.content))
+        if processed.thumbnail:
+            names.append(_store(a.thumbnail, processed.thumbnail))
+        with transaction.atomic():
+            a.save()
+    except BaseException:
+        _delete_files(a.file.storage, names)
+        raise
     return a
+
+
+def remove_orphan_files(older_than=timedelta(hours=1)):
+    """Delete attachment files that no row refers to, and temporary files of writes that never
+    finished, once they are older than `older_than`. They are what a worker killed mid-upload, a
+    transaction rolled back after its files were written, or a crash between the file and the
+    row leaves behind. Run daily by beat and by `manage.py clean_media`; younger files are left
+    alone, since their row may not be committed yet. Returns how many files were removed."""
+    import os
+    import time
+
+    from django.core.files.storage import default_storage
+    from django.db.models import Q
+
+    from .models import Attachment
+
+    root = Path(default_storage.path("attachments"))
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for folder, _dirs, names in os.walk(root):
+        candidates = {}
+        for n in names:
+            path = Path(folder) / n
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            if n.startswith(".partial-"):
+                path.unlink(missing_ok=True)
+                removed += 1
+            else:
+                candidates[path.relative_to(default_storage.path("")).as_posix()] = path
+        if not candidates:
+            continue
+        names_in_use = set()
+        for f, t in Attachment.objects.filter(Q(file__in=candidates) | Q(thumbnail__in=candidates)).values_list(
+            "file", "thumbnail"
+        ):
+            names_in_use.update((f, t))
+        for name, path in candidates.items():
+            if name not in names_in_use:
+                path.unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        log.warning("Removed %s attachment file(s) without a row", removed)
+    return removed

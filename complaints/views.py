@@ -130,8 +130,11 @@ def process_files(files):
 
 
 def _attach(complaint, user, processed, event=None):
-    for uploaded, p in processed:
-        uploads.add_attachment(complaint, by=user, uploaded=uploaded, processed=p, event=event)
+    """Store the cleaned files; if one cannot be written, those already written go too (the
+    caller's transaction rolls back their rows)."""
+    with uploads.removed_on_error():
+        for uploaded, p in processed:
+            uploads.add_attachment(complaint, by=user, uploaded=uploaded, processed=p, event=event)
 
 
 def _apply_errors(form, err):
@@ -188,11 +191,23 @@ def file_report(request):
                     form.add_error("files", error)
                 if not errors:
                     try:
-                        with transaction.atomic():
+                        # Nothing is kept when the evidence cannot be stored: no report, no file;
+                        # the form comes back with what the citizen typed.
+                        with uploads.removed_on_error(), transaction.atomic():
                             complaint = workflow.file_complaint(
                                 reporter=user, channel=Channel.WEB, **form.complaint_fields()
                             )
                             _attach(complaint, user, processed)
+                    except uploads.StorageUnavailable as err:
+                        form.add_error("files", err.message)
+                        form.add_error(
+                            None,
+                            _(
+                                "Laporan Anda belum terkirim karena lampirannya tidak dapat disimpan. Isian Anda "
+                                "masih ada di bawah: kirim lagi nanti, atau kirim sekarang tanpa lampiran."
+                            ),
+                        )
+                        status = err.status_code
                     except (WorkflowError, ValidationError) as err:
                         _apply_errors(form, err)
                         status = getattr(err, "status_code", 400)
@@ -420,7 +435,7 @@ def _do_action(request, c, action, form):
             for error in errors:
                 form.add_error("files", error)
             return None
-        with transaction.atomic():
+        with uploads.removed_on_error(), transaction.atomic():
             if action == "reply":
                 event = workflow.reply(c.pk, by=user, body=d["body"])
             else:

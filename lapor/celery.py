@@ -70,3 +70,7 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("agencies.tasks.sync_holidays"),
         name="sync-holidays",
     )
+    # Files left by uploads that never got their row (a killed worker, a rollback, a full disk).
+    sender.add_periodic_task(
+        crontab(minute=30, hour=3), sender.signature("complaints.tasks.clean_media"), name="clean-media"
+    )

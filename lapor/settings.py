@@ -177,7 +177,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: attachments go through a view that checks access
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "complaints.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -337,6 +337,13 @@ SMS_RATE_LIMIT_PER_HOUR = env_int("SMS_RATE_LIMIT_PER_HOUR", 10)  # inbound mess
 UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_BYTES", 5 * 1024 * 1024)
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 5)
 UPLOAD_MAX_REPORT_BYTES = env_int("UPLOAD_MAX_REPORT_BYTES", 15 * 1024 * 1024)
+# PDFs are rebuilt as page pictures in a child process with these bounds (complaints/pdfraster.py).
+PDF_MAX_PAGES = env_int("PDF_MAX_PAGES", 10)
+PDF_RENDER_DPI = env_int("PDF_RENDER_DPI", 150)
+PDF_MAX_PAGE_PIXELS = env_int("PDF_MAX_PAGE_PIXELS", 4_500_000)  # A3 at 150 dpi; larger pages are drawn smaller
+PDF_JPEG_QUALITY = env_int("PDF_JPEG_QUALITY", 75)
+PDF_MAX_CPU_SECONDS = env_int("PDF_MAX_CPU_SECONDS", 3)
+PDF_MAX_MEMORY_MB = env_int("PDF_MAX_MEMORY_MB", 512)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24 * 30)

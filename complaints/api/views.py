@@ -33,6 +33,9 @@ _ERROR_TEXT = {
     404: gettext_lazy("Tidak ditemukan — sama untuk yang tidak ada dan yang tidak boleh Anda lihat."),
     409: gettext_lazy("Tidak dapat dilakukan dari status laporan sekarang (§4)."),
     429: gettext_lazy("Terlalu banyak permintaan; coba lagi nanti."),
+    503: gettext_lazy(
+        "Layanan sementara tidak tersedia (mis. penyimpanan penuh); tidak ada yang tersimpan, coba lagi nanti."
+    ),
 }
 
 
@@ -328,11 +331,13 @@ class ComplaintViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Mengunggah lampiran",
         description="Pelapor: bukti laporannya. Penghubung OPD: berkas pada tindak lanjutnya (bawaan: entri "
-        "terakhirnya). Isi berkas diperiksa; gambar disimpan ulang tanpa metadata, PDF tanpa metadata; jenis "
-        "lain ditolak (400). `url` hanya melayani yang berhak melihatnya.",
+        "terakhirnya). Isi berkas diperiksa; gambar disimpan ulang tanpa metadata, PDF dibangun ulang dari "
+        "gambar halamannya; jenis lain ditolak (400). Penyimpanan penuh atau tidak dapat ditulis: 503, "
+        "tidak ada yang tersimpan. `url` (sesi atau `Authorization: Token`) hanya melayani yang berhak "
+        "melihatnya.",
         parameters=[TRACKING_PARAM],
         request={"multipart/form-data": s.UploadSerializer},
-        responses={201: s.AttachmentSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={201: s.AttachmentSerializer, **errors(400, 401, 403, 404, 409, 503)},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request, tracking_id=None):
@@ -367,12 +372,11 @@ class ComplaintViewSet(viewsets.GenericViewSet):
             event = own.filter(type__in=staff_types).order_by("-created_at", "-pk").first()
             if event is None:
                 raise Invalid(fields={"file": [_("Kirim tindak lanjut terlebih dahulu, lalu lampirkan berkasnya.")]})
-        a = uploads.add_attachment(c, by=user, uploaded=ser.validated_data["file"], event=event)
-        staff = bool(privacy.roles_on(c, user))
-        return Response(
-            s.attachment_data(a, request, staff=staff, reporter=privacy.is_reporter(c, user)),
-            status=status.HTTP_201_CREATED,
-        )
+        with uploads.removed_on_error():
+            a = uploads.add_attachment(c, by=user, uploaded=ser.validated_data["file"], event=event)
+            staff = bool(privacy.roles_on(c, user))
+            data = s.attachment_data(a, request, staff=staff, reporter=privacy.is_reporter(c, user))
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Siapa yang melihat atau membuka identitas Anda",
