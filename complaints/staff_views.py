@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role, User
 from agencies.models import Agency, AgencyKind
 
-from . import privacy, selectors, uploads, views_dashboards, workflow
+from . import idempotency, privacy, selectors, uploads, views_dashboards, workflow
 from .errors import Invalid, NotFound, WorkflowError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -494,6 +494,12 @@ def find_or_create_reporter(*, name, phone, email):
         return user
 
 
+def _already_entered(request, complaint):
+    """The form posted again with a key already used: the receipt of the report it entered."""
+    messages.info(request, _("Laporan ini sudah tercatat sebelumnya; tidak dibuat laporan kedua."))
+    return redirect("staff:receipt", tracking_id=complaint.tracking_id)
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -505,6 +511,8 @@ def manual_entry(request):
         raise _not_found()
     status = 200
     if request.method == "POST":
+        if (earlier := idempotency.filed_with(user, request.POST.get("submission_key"))) is not None:
+            return _already_entered(request, earlier)
         form = ManualEntryForm(request.POST, request.FILES)
         status = 400
         if form.is_valid():
@@ -520,12 +528,18 @@ def manual_entry(request):
                             reporter = find_or_create_reporter(
                                 name=d["reporter_name"].strip(), phone=d["reporter_phone"], email=d["reporter_email"]
                             )
-                        c = workflow.file_complaint(
-                            reporter=reporter,
-                            entered_by=user,
-                            walkin_name="" if reporter else d["reporter_name"].strip(),
-                            **form.complaint_fields(),
+                        c, replayed = idempotency.file_once(
+                            user,
+                            d["submission_key"],
+                            lambda: workflow.file_complaint(
+                                reporter=reporter,
+                                entered_by=user,
+                                walkin_name="" if reporter else d["reporter_name"].strip(),
+                                **form.complaint_fields(),
+                            ),
                         )
+                        if replayed:
+                            return _already_entered(request, c)
                         _attach(c, user, processed)
                 except (WorkflowError, ValidationError) as err:
                     _put_errors(form, err)
