@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, AgencyKind, Area, Category
 
+from . import idempotency
 from .models import Kind, Privacy, parse_pk
 
 KIND_HELP = {
@@ -140,9 +141,17 @@ class ReportForm(forms.Form):
         label=_("Privasi"), choices=Privacy.choices, initial=Privacy.UMUM, widget=forms.RadioSelect
     )
     files = EvidenceField(label=_("Bukti (foto atau PDF)"), required=False)
+    # One-time key made when the form is shown: posting the form twice files one report.
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, initial=idempotency.new_key)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        name = self.add_prefix("submission_key")
+        if self.is_bound and idempotency.form_key(self.data.get(name)) is None:
+            # A post without a usable key (an old page, a script) files once, and the form shown
+            # again with errors carries a key from now on.
+            self.data = self.data.copy()
+            self.data[name] = idempotency.new_key()
         self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by("order", "name")
         self.fields["kecamatan"].queryset = Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name")
         agencies = Agency.objects.active().select_related("parent").order_by("name")
@@ -194,6 +203,9 @@ class ReportForm(forms.Form):
         if day and day > timezone.localdate():
             raise ValidationError(_("Tanggal kejadian tidak boleh di masa depan."), code="future")
         return day
+
+    def clean_submission_key(self):
+        return idempotency.form_key(self.cleaned_data.get("submission_key"))
 
     def clean(self):
         data = super().clean()

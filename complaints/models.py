@@ -562,6 +562,28 @@ class Support(models.Model):
         return f"{self.kind} {self.complaint_id} by user #{self.user_id}"
 
 
+class SubmissionKey(models.Model):
+    """A filing made under a client's one-time key: the hidden key of the web and manual-entry
+    forms, or the API's `Idempotency-Key` header. The key is unique per account, so a doubled or
+    retried submission finds the report of the first instead of filing a second; the row is
+    written in the filing's transaction, before the report, and a second request with the same
+    key waits on it. `fingerprint` is a hash of the API request body (empty for the forms)."""
+
+    MAX_LENGTH = 255
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="+", on_delete=models.CASCADE)
+    key = models.CharField(max_length=MAX_LENGTH)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    complaint = models.ForeignKey(Complaint, null=True, related_name="+", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="submission_key_once")]
+
+    def __str__(self):
+        return f"key of user #{self.user_id} for report {self.complaint_id}"
+
+
 class IdentityAccess(models.Model):
     """Every time a protected identity is shown outside the reporter: who, when, why."""
 

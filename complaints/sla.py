@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from agencies import calendar
 from agencies.models import SlaPolicy
+from lapor.db import database_unavailable, describe
 
 from . import notify, workflow
 from .clocks import MIRROR
@@ -72,6 +73,10 @@ STEP_EVENT = {
     StepKind.OVERDUE: EventType.OVERDUE,
     StepKind.ESCALATED: EventType.ESCALATED,
 }
+
+
+class _DatabaseLost(Exception):
+    """The database went out of reach: the sweep stops (see `sla_sweep`)."""
 
 
 # The ladder ------------------------------------------------------------------------------------
@@ -136,10 +141,30 @@ def sla_sweep(now=None, *, batch_size=SWEEP_PAGE):
     """One pass over every running clock as of `now` (system only: beat, `manage.py sla_sweep`).
     Creates the due `ClockStep` rows with their events and notifications, auto-closes and
     auto-archives through the workflow. Returns a Counter of what it did. Safe to run in many
-    processes at once and to re-run after a crash: each step still happens once."""
-    now = now or timezone.now()
-    policy = SlaPolicy.current()
+    processes at once and to re-run after a crash: each step still happens once.
+
+    When the database goes out of reach the sweep stops at once with one log line and
+    `database_lost` in its counts: what was committed before stands, the transaction in flight
+    is rolled back whole, and the next sweep takes the rest. (Retrying clock by clock against a
+    database that is gone would only write a traceback for each.)"""
     counts = Counter()
+    try:
+        return _sweep(now or timezone.now(), batch_size, counts)
+    except Exception as exc:
+        lost = exc.__cause__ if isinstance(exc, _DatabaseLost) else exc
+        if not isinstance(exc, _DatabaseLost) and not database_unavailable(exc):
+            raise
+        log.error(
+            "sla_sweep: database unavailable after %s clocks; sweep stopped, the next one continues (%s)",
+            counts["clocks"],
+            describe(lost),
+        )
+        counts["database_lost"] = 1
+        return counts
+
+
+def _sweep(now, batch_size, counts):
+    policy = SlaPolicy.current()
     retry = []
     last = None
     # One sweep names the same few staff thousands of times: read the memberships once.
@@ -201,7 +226,9 @@ def _claim_and_climb(clock_ids, now, policy, counts):
                     with notify.deferred_outbox() as outbox, transaction.atomic() if acts else nullcontext():
                         _climb(clock, taken[clock.pk], now, policy, mine, decided)
                     decided.outbox = outbox
-                except Exception:  # noqa: BLE001 - one bad clock must not stop the sweep; it is retried next time
+                except Exception as exc:  # noqa: BLE001 - one bad clock must not stop the sweep; it is retried next time
+                    if database_unavailable(exc):
+                        raise
                     log.exception("sla_sweep: clock %s failed; nothing of it was kept", clock.pk)
                     done_here["errors"] += 1
                     continue
@@ -213,9 +240,11 @@ def _claim_and_climb(clock_ids, now, policy, counts):
                 if mine["auto_closed"] or mine["auto_archived"]:
                     acted.add(clock.complaint_id)
             writes.write()
-    except Exception:  # noqa: BLE001 - the next sweep does these clocks
+    except Exception as exc:  # noqa: BLE001 - the next sweep does these clocks
         if crash is not None:
             raise crash from None
+        if database_unavailable(exc):
+            raise _DatabaseLost() from exc
         if len(clock_ids) > 1:
             # A statement of the batch failed (a constraint, a lost connection): one at a time,
             # so that one bad clock does not hold back the others.

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role
 from agencies.models import Agency, AgencyKind
 
-from . import claims, privacy, selectors, uploads, views_dashboards, workflow
+from . import claims, idempotency, privacy, selectors, uploads, views_dashboards, workflow
 from .errors import Invalid, NotFound, WorkflowError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -524,6 +524,12 @@ def terlapor_changes(request):
 
 
 # Manual entry --------------------------------------------------------------------------------------
+def _already_entered(request, complaint):
+    """The form posted again with a key already used: the receipt of the report it entered."""
+    messages.info(request, _("Laporan ini sudah tercatat sebelumnya; tidak dibuat laporan kedua."))
+    return redirect("staff:receipt", tracking_id=complaint.tracking_id)
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -535,6 +541,8 @@ def manual_entry(request):
         raise _not_found()
     status = 200
     if request.method == "POST":
+        if (earlier := idempotency.filed_with(user, request.POST.get("submission_key"))) is not None:
+            return _already_entered(request, earlier)
         form = ManualEntryForm(request.POST, request.FILES)
         status = 400
         if form.is_valid():
@@ -550,14 +558,18 @@ def manual_entry(request):
                         def file(**who):
                             return workflow.file_complaint(entered_by=user, **who, **form.complaint_fields())
 
-                        if d["reporter_phone"] or d["reporter_email"]:
-                            # Typed by the operator, so proving nothing: an existing account's
-                            # address gets the report only when its owner confirms.
-                            c = claims.file_for_contact(
-                                name=name, email=d["reporter_email"], phone=d["reporter_phone"], file=file
-                            )
-                        else:
-                            c = file(reporter=None, walkin_name=name)
+                        def file_new():
+                            if d["reporter_phone"] or d["reporter_email"]:
+                                # Typed by the operator, so proving nothing: an existing account's
+                                # address gets the report only when its owner confirms.
+                                return claims.file_for_contact(
+                                    name=name, email=d["reporter_email"], phone=d["reporter_phone"], file=file
+                                )
+                            return file(reporter=None, walkin_name=name)
+
+                        c, replayed = idempotency.file_once(user, d["submission_key"], file_new)
+                        if replayed:
+                            return _already_entered(request, c)
                         _attach(c, user, processed)
                 except (WorkflowError, ValidationError) as err:
                     _put_errors(form, err)

@@ -31,7 +31,7 @@ from accounts.models import Role
 from agencies import calendar
 from agencies.models import Area, Category, SlaPolicy
 
-from . import notify, privacy, search, uploads, workflow
+from . import idempotency, notify, privacy, search, uploads, workflow
 from .errors import Forbidden, Invalid, NotFound, WorkflowError
 from .filters import FeedFilter
 from .forms import CompleteForm, PrivacyForm, RateForm, ReopenForm, ReplyForm, ReportForm, category_label
@@ -167,6 +167,8 @@ def file_report(request):
     context = {"policy": policy, "similar": [], "reselect_files": False}
     status = 200
     if request.method == "POST":
+        if (earlier := idempotency.filed_with(user, request.POST.get("submission_key"))) is not None:
+            return _already_filed(request, earlier)
         form = ReportForm(request.POST, request.FILES)
         files = request.FILES.getlist("files")
         status = 400
@@ -194,9 +196,15 @@ def file_report(request):
                         # Nothing is kept when the evidence cannot be stored: no report, no file;
                         # the form comes back with what the citizen typed.
                         with uploads.removed_on_error(), transaction.atomic():
-                            complaint = workflow.file_complaint(
-                                reporter=user, channel=Channel.WEB, **form.complaint_fields()
+                            complaint, replayed = idempotency.file_once(
+                                user,
+                                form.cleaned_data["submission_key"],
+                                lambda: workflow.file_complaint(
+                                    reporter=user, channel=Channel.WEB, **form.complaint_fields()
+                                ),
                             )
+                            if replayed:
+                                return _already_filed(request, complaint)
                             _attach(complaint, user, processed)
                     except uploads.StorageUnavailable as err:
                         form.add_error("files", err.message)
@@ -224,6 +232,12 @@ def file_report(request):
         form = ReportForm(initial=initial)
     context["form"] = form
     return render(request, "complaints/file.html", context, status=status)
+
+
+def _already_filed(request, complaint):
+    """A form posted again with a key already used: the receipt of the report it filed."""
+    messages.info(request, _("Laporan ini sudah terkirim sebelumnya; tidak dibuat laporan kedua."))
+    return redirect("complaints:filed", tracking_id=complaint.tracking_id)
 
 
 @login_required

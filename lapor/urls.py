@@ -5,6 +5,8 @@ from complaints import files, open311, sms, staff_urls, views_dashboards, views_
 
 from . import views
 
+handler500 = "lapor.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

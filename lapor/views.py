@@ -1,19 +1,24 @@
 """Home page and health check."""
 
+import sys
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from complaints.models import Complaint, Status
 from complaints.pagination import cached_count
 
+from .db import database_unavailable
+from .middleware import log_unavailable, unavailable_response
 from .tasks import HEARTBEAT_KEY
 
 WORKER_STALE_AFTER = timedelta(seconds=120)
@@ -72,6 +77,9 @@ def _check_worker():
     return {"status": "up", "last_heartbeat": beat}
 
 
+# Not in the request's transaction: ATOMIC_REQUESTS would open one, and fail with a 500, before
+# the check that is meant to report the database as down could run.
+@transaction.non_atomic_requests
 @never_cache
 @require_GET
 def healthz(request):
@@ -88,3 +96,15 @@ def healthz(request):
             checks[name] = {"status": "down", "error": type(exc).__name__ + ": " + str(exc)[:200]}
     ok = all(c["status"] == "up" for c in checks.values())
     return JsonResponse({"status": "up" if ok else "down", **checks}, status=200 if ok else 503)
+
+
+@requires_csrf_token
+def server_error(request):
+    """The 500 handler: a failure that is the database being out of reach (raised where the
+    middleware does not see it, e.g. by another middleware reading the session) answers the same
+    503 as the views do; anything else is Django's 500."""
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unavailable(exc):
+        log_unavailable(request, exc)
+        return unavailable_response(request)
+    return defaults.server_error(request)

@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from agencies.models import Agency, Area, Category
-from complaints import privacy, sanctions, search, uploads, workflow
+from complaints import idempotency, privacy, sanctions, search, uploads, workflow
 from complaints.errors import Forbidden, Invalid, TransitionError
 from complaints.models import Complaint, Disposition, Event, EventType, IdentityAccess, Notification, parse_pk
 from complaints.pagination import FastPaginator
@@ -32,6 +32,7 @@ _ERROR_TEXT = {
     403: gettext_lazy("Peran Anda tidak mengizinkan tindakan ini pada laporan ini."),
     404: gettext_lazy("Tidak ditemukan — sama untuk yang tidak ada dan yang tidak boleh Anda lihat."),
     409: gettext_lazy("Tidak dapat dilakukan dari status laporan sekarang (§4)."),
+    422: gettext_lazy("Idempotency-Key ini sudah dipakai dengan isi permintaan yang berbeda."),
     429: gettext_lazy("Terlalu banyak permintaan; coba lagi nanti."),
     503: gettext_lazy(
         "Layanan sementara tidak tersedia (mis. penyimpanan penuh); tidak ada yang tersimpan, coba lagi nanti."
@@ -140,6 +141,18 @@ class AreaViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 # Reports ---------------------------------------------------------------------------------------
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": idempotency.KEY_PATTERN},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Kunci sekali pakai dari klien (mis. UUID, 1–255 karakter ASCII) agar laporan tidak terkirim dua kali. "
+        "Permintaan ulang dengan kunci dan isi yang sama dari akun yang sama menjawab 201 dengan laporan yang "
+        "pertama (header `Idempotent-Replayed: true`) tanpa membuat laporan baru; kunci yang sama dengan isi "
+        "berbeda menjawab 422. Kunci berlaku per akun dan disimpan tanpa batas waktu."
+    ),
+)
 TRACKING_PARAM = OpenApiParameter(
     "tracking_id", str, OpenApiParameter.PATH, description="Nomor pelacakan, mis. LPR-7K2M-9QXD."
 )
@@ -243,7 +256,8 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         summary="Membuat laporan",
         description="Kanal bawaan `mobile`. Laporan disimpan sebagai belum_terverifikasi dan menunggu operator.",
         request=s.ComplaintCreateSerializer,
-        responses={201: s.ComplaintDetailSerializer, **errors(400, 401, 403)},
+        parameters=[IDEMPOTENCY_PARAM],
+        responses={201: s.ComplaintDetailSerializer, **errors(400, 401, 403, 422)},
         examples=[
             _ex(
                 "Aduan dengan lokasi",
@@ -276,12 +290,22 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         ],
     )
     def create(self, request):
-        ser = s.ComplaintCreateSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        c = workflow.file_complaint(reporter=request.user, **ser.file_kwargs())
+        key = idempotency.header_key(request)
+
+        def file():
+            ser = s.ComplaintCreateSerializer(data=request.data)
+            ser.is_valid(raise_exception=True)
+            return workflow.file_complaint(reporter=request.user, **ser.file_kwargs())
+
+        c, replayed = idempotency.file_once(
+            request.user, key, file, fingerprint=idempotency.fingerprint(request.data) if key else None
+        )
         c = self.get_object_for(c.tracking_id)
         data = s.ComplaintDetailSerializer(c, context={"request": request}).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        headers = {"Location": data["url"]}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(
         summary="Linimasa laporan",

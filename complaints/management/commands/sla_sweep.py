@@ -20,6 +20,7 @@ ORDER = (
     "auto_archived",
     "deferred",
     "errors",
+    "database_lost",
 )
 
 
@@ -51,5 +52,7 @@ class Command(BaseCommand):
         keys = [k for k in ORDER if k in counts] + sorted(k for k in counts if k not in ORDER)
         summary = " ".join(f"{k}={counts[k]}" for k in keys) or "nothing due"
         self.stdout.write(f"sla_sweep {timezone.localtime(instant).isoformat()}: {summary}")
+        if counts.get("database_lost"):
+            raise CommandError("Basis data tidak dapat dihubungi; putaran dihentikan. Jalankan lagi setelah pulih.")
         if counts.get("errors"):
             raise CommandError(f"{counts['errors']} jam gagal diproses; lihat log. Jalankan lagi untuk mengulang.")
