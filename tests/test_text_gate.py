@@ -235,6 +235,7 @@ def test_open311_input_is_cleaned_and_xml_stays_well_formed(client, region, oper
             "api_key": key,
             "service_code": "jalan",
             "address_string": "Jl.\x0c Poros",
+            "privacy": "umum",  # anonim would keep the address off the public XML
             "email": "budi@contoh.id",
             "description": "Lubang\x01 besar\x0b di Cafe\u0301, dekat jembatan.",
         },

@@ -706,6 +706,11 @@ def _coordinate(value):
     {"type": "string", "nullable": True, "description": "Slug instansi; kosong atau null: tidak ada instansi."}
 )
 class AgencySlugField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": _("Instansi “{value}” tidak ditemukan."),
+        "invalid": _("Slug instansi tidak sah."),
+    }
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "slug")
         kwargs.setdefault("queryset", Agency.objects.active().exclude(kind=AgencyKind.OBSERVER).select_related("root"))

@@ -105,6 +105,11 @@ def test_page_and_empty_agency(client, client_for, operator, file_report, region
     assert client.get("/api/v1/complaints/", {"page": ""}).status_code == 400
     c = file_report()
     r = client_for(operator).post(
-        f"/api/v1/complaints/{c.tracking_id}/reclassify/", {"terlapor_agency": ""}, format="json"
+        f"/api/v1/complaints/{c.tracking_id}/reclassify/",
+        {"terlapor_agency": "", "location_text": "Jl. Baru"},
+        format="json",
     )
+    # The empty slug is accepted as "no terlapor" (an empty change alone is refused as no change).
     assert r.status_code == 200, r.json()
+    c.refresh_from_db()
+    assert (c.terlapor_agency_id, c.location_text) == (None, "Jl. Baru")
