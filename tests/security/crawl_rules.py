@@ -70,8 +70,9 @@ CODE_ONLY = ("anonymous",)
 class Rule:
     kind: str
     # Report-scoped: how the report is named in the URL ("tracking_id", "pk" of the admin row,
-    # "disposition" pk, "attachment" key) and the URL keyword that takes it.
-    via: str = ""
+    # "disposition" pk, "attachment" or "hidden_attachment" key; a tuple: each in turn) and the
+    # URL keyword that takes it.
+    via: str | tuple = ""
     param: str = ""
     # Other kinds: the URL keywords, from the crawl's world.
     kwargs: object = None  # world -> {keyword: value}
@@ -107,14 +108,16 @@ API = ("token",)
 ACTION = {"methods": ("POST",), "transports": API}
 SEES_ALL = frozenset(REPORT_ROLES)
 DETAIL_API = report(transports=API, shows=SEES_ALL)
+# A report's evidence, and its evidence the operator hid from the public.
+FILES = ("attachment", "hidden_attachment")
 
 RULES = {
     # Site ------------------------------------------------------------------------------------
     "home": page("list"),
     "healthz": page("public static", statuses=(503,), reason="503 while the test's broker has no worker"),
     "set_language": page("public static", reason="POST-only: a GET redirects back"),
-    "attachment": report(via="attachment", param="key", transports=("session", "token"), shows=SEES_ALL),
-    "attachment-thumb": report(via="attachment", param="key", transports=("session", "token"), shows=SEES_ALL),
+    "attachment": report(via=FILES, param="key", transports=("session", "token"), shows=SEES_ALL),
+    "attachment-thumb": report(via=FILES, param="key", transports=("session", "token"), shows=SEES_ALL),
     # Citizen portal --------------------------------------------------------------------------
     "complaints:file": page("public static"),
     "complaints:similar": page("list", query="title=Jembatan+ambruk+Zelvoran&category=jalan"),

@@ -81,6 +81,7 @@ TITLES = {
     "anonim": "Talud Anonvarra jebol di tepi sungai",
     "rahasia": "Talud Rahsvarra jebol di tepi sungai",
     "merged": "Talud Gabungvarra jebol di tepi sungai",
+    "pending": "Talud Tundavarra retak di hulu sungai",
 }
 ANONIM_ADDRESS = "Lorong Quimbasari nomor 9"
 ORIGINAL_BODY = "Keterangan asli Ortobresi"  # the umum report's body; the public reads the summary
@@ -153,7 +154,7 @@ def build_world():
     users["superadmin"] = User.objects.get(pk=su.pk)
     operator, liaison = users["operator"], users["liaison_disposed"]
 
-    reports, attachments = {}, {}
+    reports, attachments, hidden = {}, {}, {}
     for key in REPORT_KEYS:
         lat, lng = COORDINATES[key]
         c = workflow.file_complaint(
@@ -173,9 +174,14 @@ def build_world():
         attachments[key] = uploads.add_attachment(
             c, by=c.reporter, uploaded=SimpleUploadedFile(f"bukti-Xantiperu-{key}.png", _png())
         )
+        hidden[key] = uploads.add_attachment(
+            c, by=c.reporter, uploaded=SimpleUploadedFile(f"bukti-Xantiperu-{key}-rumah.png", _png())
+        )
         workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
         d = c.dispositions.get()
         workflow.followup(c.pk, by=liaison, disposition=d.pk, body="Tim sudah meninjau lokasi talud.")
+        # The operator hides the second file from the public (it shows the reporter's house).
+        workflow.set_attachment_public(c.pk, by=operator, attachment=hidden[key], public=False)
         reports[key] = Complaint.objects.get(pk=c.pk)
     workflow.edit_summary(reports["umum"].pk, by=operator, summary="Talud jebol di tepi sungai, mohon diperbaiki.")
 
@@ -189,6 +195,16 @@ def build_world():
         terlapor_agency=r.inspektorat,
     )
     workflow.merge(merged.pk, by=operator, into=reports["umum"].tracking_id)
+    # An umum report not yet verified: until an operator verifies it, the public sees it exactly
+    # as a rahasia report. Filed by the "other citizen", about the Inspektorat too.
+    pending = workflow.file_complaint(
+        reporter=users["other_citizen"],
+        privacy_level="umum",
+        category=r.roads,
+        title=TITLES["pending"],
+        body="Talud di hulu juga mulai retak, mohon diperiksa.",
+        terlapor_agency=r.inspektorat,
+    )
 
     # The identity log has entries: an operator's logged view and an auditor's reveal.
     privacy.reporter_identity(reports["anonim"], operator)
@@ -198,7 +214,7 @@ def build_world():
 
     # The month the clocks escalated in, built as the month-end task builds it: Dinas PU's TPP
     # sanction recommendation, with every escalated report as evidence.
-    escalated = ClockStep.objects.filter(step="escalated").order_by("pk").first()
+    escalated = ClockStep.objects.filter(step="escalated", clock__agency=r.pu).order_by("pk").first()
     month = timezone.localtime(escalated.due_at).date().replace(day=1)
     build_month(month, now=timezone.now() + timedelta(days=200))
     sanction = Sanction.objects.get(agency=r.pu, month=month)
@@ -213,7 +229,9 @@ def build_world():
         tokens=tokens,
         reports=reports,
         merged=Complaint.objects.get(pk=merged.pk),
+        pending=Complaint.objects.get(pk=pending.pk),
         attachments=attachments,
+        hidden_attachments=hidden,
         dispositions={k: c.dispositions.get() for k, c in reports.items()},
         sanction=sanction,
         monthly_report=monthly,
@@ -274,15 +292,21 @@ def crawl(world, db, settings, _isolated_services):
 
 # The matrix ---------------------------------------------------------------------------------------
 def owner(key):
-    return "reporter_rahasia" if key == "merged" else f"reporter_{key}"
+    return {"merged": "reporter_rahasia", "pending": "other_citizen"}.get(key, f"reporter_{key}")
 
 
 def expected(role, key, *, reveal=False):
     """(sees the report, identity level, exact location) for `role` on report `key`, per the
     privacy matrix. All three reports are verified, disposed to Dinas PU and name the Inspektorat
-    as terlapor; `merged` is a rahasia duplicate merged (archived) before verification."""
+    as terlapor; `merged` is a rahasia duplicate merged (archived) before verification, `pending`
+    an umum report not yet verified (its reporter, "other_citizen", is not one of the people whose
+    identity the crawl tracks)."""
     if role == owner(key):
         return True, Level.FULL, True
+    if key == "pending":
+        if role == "operator":
+            return True, Level.FULL, True
+        return role in ("auditor", "superadmin"), Level.NONE, role in ("auditor", "superadmin")
     if key == "merged":
         if role == "operator":
             return True, Level.FULL, True
@@ -324,9 +348,9 @@ def leaks(text, role, world, rule, *, reveal=False):
     """Every disclosure in `text` that `role` is not entitled to."""
     found = []
     digits = re.sub(r"\D", "", text)
-    keys = (*REPORT_KEYS, "merged")
+    keys = (*REPORT_KEYS, "merged", "pending")
     for key in keys:
-        c = world.merged if key == "merged" else world.reports[key]
+        c = getattr(world, key) if key in ("merged", "pending") else world.reports[key]
         sees, _level, exact = expected(role, key, reveal=reveal)
         if not sees:
             tokens = [TITLES[key]]
@@ -347,6 +371,8 @@ def leaks(text, role, world, rule, *, reveal=False):
             found.append("the umum report's original body (the public reads the summary)")
         if key in REPORT_KEYS and role != owner(key) and f"bukti-Xantiperu-{key}" in text:
             found.append(f"the original file name of the {key} report's attachment")
+        if key in REPORT_KEYS and not exact and str(world.hidden_attachments[key].key) in text:
+            found.append(f"the {key} report's attachment hidden from the public")
     if role not in rule.identity_ok:
         for key, (display, surname, email, phone, nik) in PEOPLE.items():
             person = owner(key)
@@ -390,20 +416,22 @@ REPORT_VALUES = {
     "pk": lambda w, key: w.reports[key].pk,
     "disposition": lambda w, key: w.dispositions[key].pk,
     "attachment": lambda w, key: w.attachments[key].key,
+    "hidden_attachment": lambda w, key: w.hidden_attachments[key].key,
 }
 MISSING_VALUES = {
     "tracking_id": "LPR-ZZZZ-ZZZZ",
     "pk": 987654321,
     "disposition": 987654321,
     "attachment": uuid.UUID(int=7),
+    "hidden_attachment": uuid.UUID(int=7),
 }
 
 
-def _missing(world, key, rule, role, transport, method):
+def _missing(world, key, rule, via, role, transport, method):
     """The answer for a report that does not exist, once per pattern, role, transport and method."""
-    memo = (key, role, transport, method)
+    memo = (key, via, role, transport, method)
     if memo not in world.missing:
-        value = MISSING_VALUES[rule.via]
+        value = MISSING_VALUES[via]
         url = _url(key, rule, {rule.param: value, **rule.extra})
         r = _request(world.clients[role][transport], method, url, rule)
         world.missing[memo] = (r.status_code, _normalise(body_text(r), value))
@@ -415,7 +443,7 @@ def _missing(world, key, rule, role, transport, method):
 # longer shows fails the test ("fixed: remove the entry"), as a strict xfail would.
 ANONIM_LOCATION = "an anonim report's free-text location is public (only the kecamatan/kelurahan may be)"
 MERGED_ID = "a rahasia duplicate's tracking id is on the public timeline of the report it was merged into"
-TOKEN_FILES = "attachment URLs ignore Authorization: Token (404 for the API's own callers)"
+TOKEN_FILES = "attachment URLs ignore Authorization: Token (404 for the reporter's and staff's own apps)"
 ACCUSED_SANCTION = "TPP sanction evidence names rahasia reports to auditors of the agency they accuse"
 ACCUSED_NOTICE = "escalation notices of a report go to auditors of the agency it accuses"
 _LOCATION = "the anonim report's location text"
@@ -427,12 +455,16 @@ KNOWN_LEAKS = {
     ("open311:request", "anonim", None, _LOCATION): ANONIM_LOCATION,
     ("open311:requests", None, None, _LOCATION): ANONIM_LOCATION,
     ("api-complaint-timeline", "umum", None, "merged report present"): MERGED_ID,
+    ("attachment", "umum", None, "(token): 404, expected the report"): TOKEN_FILES,
+    ("attachment", "anonim", None, "(token): 404, expected the report"): TOKEN_FILES,
     ("attachment", "rahasia", None, "(token): 404, expected the report"): TOKEN_FILES,
+    ("attachment-thumb", "umum", None, "(token): 404, expected the report"): TOKEN_FILES,
+    ("attachment-thumb", "anonim", None, "(token): 404, expected the report"): TOKEN_FILES,
     ("attachment-thumb", "rahasia", None, "(token): 404, expected the report"): TOKEN_FILES,
     ("sanctions:detail", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
     ("api-sanction-list", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
-    ("api-notification-list", None, "auditor_accused", "rahasia report present"): ACCUSED_NOTICE,
-    ("accounts:data", None, "auditor_accused", "rahasia report present"): ACCUSED_NOTICE,
+    ("api-notification-list", None, "auditor_accused", "report present"): ACCUSED_NOTICE,
+    ("accounts:data", None, "auditor_accused", "report present"): ACCUSED_NOTICE,
 }
 
 
@@ -448,16 +480,26 @@ def _params():
 def crawl_one(world, key, privacy, role):
     """The problems of pattern `key` (for report `privacy`) as `role`."""
     rule = RULES[key]
-    problems = []
-    if privacy:
-        as_role = owner(privacy) if role == "reporter" else role
-        sees, _level, _exact = expected("anonymous" if rule.public_only else as_role, privacy, reveal=rule.reveal)
-        value = REPORT_VALUES[rule.via](world, privacy)
-        kwargs = {rule.param: value, **rule.extra}
-    else:
-        as_role, value = role, None
+    if not privacy:
         kwargs = rule.kwargs(world) if rule.kwargs else {}
-    url = _url(key, rule, kwargs).replace("%7Brahasia%7D", world.reports["rahasia"].tracking_id)
+        return _check(world, key, rule, role, role, _url(key, rule, kwargs), None, None, None)
+    as_role = owner(privacy) if role == "reporter" else role
+    problems = []
+    for via in rule.via if isinstance(rule.via, tuple) else (rule.via,):
+        sees, _level, exact = expected("anonymous" if rule.public_only else as_role, privacy, reveal=rule.reveal)
+        if via == "hidden_attachment":
+            sees = exact  # hidden from the public: the reporter and staff with a role only
+        value = REPORT_VALUES[via](world, privacy)
+        url = _url(key, rule, {rule.param: value, **rule.extra})
+        problems += _check(world, key, rule, role, as_role, url, via, value, sees)
+    return problems
+
+
+def _check(world, key, rule, role, as_role, url, via, value, sees):
+    """Request `url` as `as_role` by each transport and method of the rule; the problems found.
+    `via` is None for a URL that names no report."""
+    url = url.replace("%7Brahasia%7D", world.reports["rahasia"].tracking_id)
+    problems = []
     for transport in rule.transports:
         for method in rule.methods:
             where = f"{method} {url} as {role} ({transport})"
@@ -466,14 +508,14 @@ def crawl_one(world, key, privacy, role):
                 problems.append(f"{where}: {r.status_code}")
                 continue
             text = body_text(r)
-            if privacy and not sees:
+            if via and not sees:
                 got = (r.status_code, _normalise(text, value))
-                if got != _missing(world, key, rule, as_role, transport, method):
+                if got != _missing(world, key, rule, via, as_role, transport, method):
                     problems.append(f"{where}: answers {r.status_code}, unlike a missing report")
-            if privacy and sees and method == "GET" and rule.shows and (role in rule.shows or as_role in rule.shows):
+            if via and sees and method == "GET" and rule.shows and (role in rule.shows or as_role in rule.shows):
                 if r.status_code != 200:
                     problems.append(f"{where}: {r.status_code}, expected the report (200)")
-            if not privacy and rule.staff is not None and role not in rule.staff and r.status_code == 200:
+            if not via and rule.staff is not None and role not in rule.staff and r.status_code == 200:
                 problems.append(f"{where}: 200 on a page for {sorted(rule.staff)} only")
             problems += [f"{where}: {leak}" for leak in leaks(text, as_role, world, rule, reveal=rule.reveal)]
     return problems
