@@ -179,8 +179,8 @@ RULES = {
     "sanctions:export-csv": page("staff-only", staff=AUDITORS | frozenset({"head"})),
     "sanctions:export-xlsx": page("staff-only", staff=AUDITORS | frozenset({"head"})),
     "sanctions:detail": page("object", kwargs=lambda w: {"pk": w.sanction.pk}, staff=AUDITORS | frozenset({"head"})),
-    "sanctions:decide": page("object", kwargs=lambda w: {"pk": w.sanction.pk}, reason="POST-only"),
-    "sanctions:clarify": page("object", kwargs=lambda w: {"pk": w.sanction.pk}, reason="POST-only"),
+    "sanctions:decide": page("object", kwargs=lambda w: {"pk": w.sanction.pk}, methods=("GET", "POST")),
+    "sanctions:clarify": page("object", kwargs=lambda w: {"pk": w.sanction.pk}, methods=("GET", "POST")),
     # REST API --------------------------------------------------------------------------------
     "api-register": page("public static", transports=API),
     "api-token": page("public static", transports=API),

@@ -462,6 +462,8 @@ KNOWN_LEAKS = {
     ("attachment-thumb", "anonim", None, "(token): 404, expected the report"): TOKEN_FILES,
     ("attachment-thumb", "rahasia", None, "(token): 404, expected the report"): TOKEN_FILES,
     ("sanctions:detail", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
+    ("sanctions:decide", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
+    ("sanctions:clarify", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
     ("api-sanction-list", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
     ("api-notification-list", None, "auditor_accused", "report present"): ACCUSED_NOTICE,
     ("accounts:data", None, "auditor_accused", "report present"): ACCUSED_NOTICE,
