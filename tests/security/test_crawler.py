@@ -441,26 +441,9 @@ def _missing(world, key, rule, via, role, transport, method):
 # Known leaks on today's code: (pattern, privacy level or None, role or None for any, what leaks)
 # -> why. A test whose only problems are known leaks is an expected failure; a known leak that no
 # longer shows fails the test ("fixed: remove the entry"), as a strict xfail would.
-ANONIM_LOCATION = "an anonim report's free-text location is public (only the kecamatan/kelurahan may be)"
-MERGED_ID = "a rahasia duplicate's tracking id is on the public timeline of the report it was merged into"
-TOKEN_FILES = "attachment URLs ignore Authorization: Token (404 for the reporter's and staff's own apps)"
 ACCUSED_SANCTION = "TPP sanction evidence names rahasia reports to auditors of the agency they accuse"
 ACCUSED_NOTICE = "escalation notices of a report go to auditors of the agency it accuses"
-_LOCATION = "the anonim report's location text"
 KNOWN_LEAKS = {
-    ("complaints:detail", "anonim", None, _LOCATION): ANONIM_LOCATION,
-    ("api-complaint-detail", "anonim", None, _LOCATION): ANONIM_LOCATION,
-    ("api-complaint-support", "anonim", None, _LOCATION): ANONIM_LOCATION,
-    ("api-complaint-list", None, None, _LOCATION): ANONIM_LOCATION,
-    ("open311:request", "anonim", None, _LOCATION): ANONIM_LOCATION,
-    ("open311:requests", None, None, _LOCATION): ANONIM_LOCATION,
-    ("api-complaint-timeline", "umum", None, "merged report present"): MERGED_ID,
-    ("attachment", "umum", None, "(token): 404, expected the report"): TOKEN_FILES,
-    ("attachment", "anonim", None, "(token): 404, expected the report"): TOKEN_FILES,
-    ("attachment", "rahasia", None, "(token): 404, expected the report"): TOKEN_FILES,
-    ("attachment-thumb", "umum", None, "(token): 404, expected the report"): TOKEN_FILES,
-    ("attachment-thumb", "anonim", None, "(token): 404, expected the report"): TOKEN_FILES,
-    ("attachment-thumb", "rahasia", None, "(token): 404, expected the report"): TOKEN_FILES,
     ("sanctions:detail", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
     ("sanctions:decide", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
     ("sanctions:clarify", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
