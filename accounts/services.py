@@ -101,7 +101,7 @@ def export_data(user):
     """Everything the portal holds about `user`, for the user themselves (PDP right of access):
     the account, their reports with their timeline entries and files, the reports they follow,
     their notifications, and who viewed or revealed their identity."""
-    from complaints import privacy
+    from complaints import notify, privacy
     from complaints.models import Complaint, IdentityAccess, Notification, Support
 
     def iso(value):
@@ -198,7 +198,7 @@ def export_data(user):
                 "text": n.text,
                 "report": n.complaint.tracking_id if n.complaint else None,
             }
-            for n in Notification.objects.filter(recipient=user).select_related("complaint")
+            for n in notify.redact_unseen(user, Notification.objects.filter(recipient=user).select_related("complaint"))
         ],
     }
 

@@ -22,6 +22,10 @@ Who hears what (PRODUCT.md §2, §5):
 - the SLA ladder names its own recipients (`sla._recipients`, passed as `extra`): reminders to the
   liaisons or operators, overdue to the head and the operators, escalated to the auditors and the
   head.
+
+Over all of these: nobody who holds any role in the organisation a report names as terlapor is told
+about it as staff (an Inspektorat auditor hears nothing of a report accusing the Inspektorat), and
+nobody is told about a report they cannot see (`_may_tell`).
 """
 
 import logging
@@ -33,6 +37,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -81,18 +86,30 @@ _snapshot = ContextVar("notify_staff_snapshot", default=None)
 
 
 class _StaffSnapshot:
-    """The active memberships of the recipient roles, read in one query on first use."""
+    """The active memberships of the recipient roles, and every role held in an agency (to tell
+    who is staff of a report's terlapor), read in one query on first use."""
 
     def __init__(self):
         self._by_role = None
+        self._by_user = None
 
-    def memberships(self, role):
+    def _load(self):
         if self._by_role is None:
             self._by_role = {r: [] for r in RECIPIENT_ROLES}
-            qs = Membership.objects.filter(role__in=RECIPIENT_ROLES, user__is_active=True)
+            self._by_user = {}
+            qs = Membership.objects.filter(Q(role__in=RECIPIENT_ROLES) | Q(agency__isnull=False), user__is_active=True)
             for m in qs.select_related("user", "agency"):
-                self._by_role[m.role].append(m)
+                self._by_user.setdefault(m.user_id, []).append(m)
+                if m.role in self._by_role:
+                    self._by_role[m.role].append(m)
+
+    def memberships(self, role):
+        self._load()
         return self._by_role[role]
+
+    def memberships_of(self, user_id):
+        self._load()
+        return self._by_user.get(user_id, [])
 
 
 @contextmanager
@@ -215,11 +232,40 @@ def for_event(event, extra=()):
     return write_outbox(rows)
 
 
+def _may_tell(complaint, user, audience, decided):
+    """Whether a notice about `complaint` may reach `user` in `audience` (`decided`: the answers
+    so far for this event, by user and audience). Staff of the organisation the report names as
+    terlapor hear nothing of it through any role (`privacy.in_accused_organisation`), and nobody
+    is told about a report they cannot see (`privacy.is_visible`). Within one SLA sweep the staff
+    come from the snapshot, picked by roles that see the report by construction (`sla._recipients`:
+    global readers, the head of the charged agency, the liaisons and heads of the disposition), so
+    only the terlapor rule is checked there, in memory; elsewhere each recipient's visibility is
+    asked of the database."""
+    from .privacy import in_accused_organisation, is_visible
+
+    key = (user.pk, audience)
+    if key in decided:
+        return decided[key]
+    allowed = True
+    if complaint is not None:
+        snapshot = _snapshot.get()
+        if audience == Audience.STAFF:
+            held = snapshot.memberships_of(user.pk) if snapshot is not None else user.memberships
+            allowed = not in_accused_organisation(complaint, held)
+        if allowed and snapshot is None and user.pk != complaint.reporter_id:
+            allowed = is_visible(complaint, user)
+    decided[key] = allowed
+    return allowed
+
+
 def _rows_for(event, extra):
     rows = []
     seen = set()
+    decided = {}
     for user, audience, channels in [*recipients_for(event), *extra]:
         if user is None or not user.is_active or (event.actor_id and user.pk == event.actor_id):
+            continue
+        if not _may_tell(event.complaint, user, audience, decided):
             continue
         for channel in channels:
             key = (user.pk, channel)
@@ -349,6 +395,23 @@ def _hand_over(total, messages):
             log.warning("broker unavailable; %s notification(s) stay in the outbox", total)
             return
         total -= rows
+
+
+def redact_unseen(user, notifications):
+    """For the lists that show `user` their own notices (the API inbox, the personal-data export):
+    a notice about a report the user cannot see (now, or ever: a row written before the rules
+    above, or suppressed at delivery) keeps its date and type but loses its report, subject and
+    text, as on the notifications page. In memory only; returns the notices as a list."""
+    from .models import Complaint
+
+    items = list(notifications)
+    ids = {n.complaint_id for n in items if n.complaint_id}
+    visible = set(Complaint.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    for n in items:
+        if n.complaint_id and n.complaint_id not in visible:
+            n.complaint = None
+            n.subject = n.text = ""
+    return items
 
 
 # Delivery -------------------------------------------------------------------------------------

@@ -151,6 +151,14 @@ def _conflicted(complaint, agency):
     return complaint.terlapor_agency.root_id == (agency.root_id or agency.pk)
 
 
+def in_accused_organisation(complaint, memberships):
+    """Whether any of `memberships` (one person's, every role) is in the organisation `complaint`
+    names as terlapor (the same top-level agency, units included). Such a person is told nothing
+    about the report as staff, whatever role a notice would reach them through: a notice names the
+    report, and they may hold another role that would otherwise carry it to them."""
+    return any(_conflicted(complaint, m.agency) for m in memberships if m.agency_id)
+
+
 def roles_on(complaint, user):
     """The memberships through which `user` acts on `complaint` (conflicts removed). Liaison/head
     memberships count only where the report was disposed to the agency or a unit under it;

@@ -34,7 +34,7 @@ from agencies import calendar
 from agencies.models import AgencyKind, SlaPolicy
 
 from .errors import Forbidden, Invalid, NotFound, TransitionError
-from .models import STAFF_CLOCKS, ClockKind, ClockStep, Kind, Sanction, SanctionEvidence, StepKind
+from .models import STAFF_CLOCKS, ClockKind, ClockStep, Complaint, Kind, Sanction, SanctionEvidence, StepKind
 
 DECIDER_AGENCY_KINDS = (AgencyKind.INSPEKTORAT, AgencyKind.BKD)
 READ_ALL_ROLES = (Role.AUDITOR, Role.SUPERADMIN)
@@ -322,6 +322,32 @@ def clarify(sanction_id, by, text):
     return sanction
 
 
+# What a reader sees of the evidence ----------------------------------------------------------------
+VISIBILITY_CHUNK = 1000  # tracking ids per visibility query
+
+
+def with_evidence_for(viewer, sanctions):
+    """The one way evidence reaches a reader (pages, API, exports): each recommendation gets
+    `visible_evidence` (the items naming a report `viewer` can see under
+    `Complaint.objects.visible_to`, in order) and `hidden_evidence` (how many other items there
+    are). An auditor of the agency a rahasia report accuses must not learn its tracking id from
+    another agency's evidence. The counts and days late (`evidence_count`, `days_late`) stay over
+    every item, so the sanctioned agency's failures all count. One query per thousand tracking ids;
+    returns the recommendations as a list."""
+    sanctions = list(sanctions)
+    wanted = sorted({item.get("tracking_id") for s in sanctions for item in s.evidence if item.get("tracking_id")})
+    visible = set()
+    for i in range(0, len(wanted), VISIBILITY_CHUNK):
+        chunk = wanted[i : i + VISIBILITY_CHUNK]
+        visible.update(
+            Complaint.objects.visible_to(viewer).filter(tracking_id__in=chunk).values_list("tracking_id", flat=True)
+        )
+    for s in sanctions:
+        s.visible_evidence = [item for item in s.evidence if item.get("tracking_id") in visible]
+        s.hidden_evidence = len(s.evidence) - len(s.visible_evidence)
+    return sanctions
+
+
 # Summaries and the payroll export -----------------------------------------------------------------
 def days_late(sanction):
     return sum(int(item.get("days_late") or 0) for item in sanction.evidence)
@@ -432,6 +458,7 @@ __all__ = [
     "build_month",
     "sanctions_visible_to",
     "get_sanction",
+    "with_evidence_for",
     "confirm",
     "waive",
     "clarify",

@@ -365,7 +365,9 @@ def _staff(users):
 
 def _recipients(clock, step):
     """§5: reminder → the liaisons (operators for their own clocks); overdue → the head and the
-    operators (the head of Diskominfo for operator clocks); escalated → auditors and the head."""
+    operators (the head of Diskominfo for operator clocks); escalated → auditors and the head.
+    Each is picked by a role that reads the report; `notify` then leaves out, whatever the role,
+    everyone who is staff of the report's terlapor (an auditor of an accused Inspektorat)."""
     c, d = clock.complaint, clock.disposition
     head_agencies = [a for a in {clock.agency_id, d.agency_id if d else None} if a]
     if step == StepKind.REMINDER:

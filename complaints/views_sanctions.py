@@ -65,8 +65,9 @@ def sanction_list(request):
 
 
 def _evidence_rows(sanction):
+    """The evidence items the reader may see (`sanctions.with_evidence_for` ran), for the table."""
     rows = []
-    for item in sanction.evidence:
+    for item in sanction.visible_evidence:
         row = dict(item)
         # The kind of deadline in the reader's language (the frozen label is the builder's).
         if item.get("clock_kind") in ClockKind.values:
@@ -80,6 +81,8 @@ def _evidence_rows(sanction):
 def _detail(request, sanction, *, errors=None, form=None, status=200):
     user = request.user
     recommended = sanction.status == Sanction.Status.RECOMMENDED
+    # Only the evidence naming reports this reader may see; the rest is a count.
+    sanctions.with_evidence_for(user, [sanction])
     context = {
         "s": _summarise(sanction),
         "evidence": _evidence_rows(sanction),

@@ -948,6 +948,12 @@ class SanctionSerializer(serializers.Serializer):
         child=serializers.DictField(),
         help_text=_("Bukti yang dibekukan: tracking_id, clock_kind, deadline, escalated_at, days_late, people, …"),
     )
+    evidence_count = serializers.IntegerField(
+        help_text=_("Jumlah seluruh bukti, termasuk yang tidak dapat Anda lihat.")
+    )
+    hidden_evidence = serializers.IntegerField(
+        help_text=_("Jumlah bukti tentang laporan yang tidak dapat Anda lihat (tidak dicantumkan di evidence).")
+    )
     days_late = serializers.IntegerField()
     clarification = TextField(allow_blank=True)
     clarified_at = serializers.DateTimeField(allow_null=True)
@@ -964,7 +970,11 @@ class SanctionSerializer(serializers.Serializer):
             "agency_name": s.agency.name,
             "month": s.month.strftime("%Y-%m"),
             "status": s.status,
-            "evidence": s.evidence,
+            # Only the items naming reports the caller may see (`sanctions.with_evidence_for`); none
+            # when the view did not decide that. The counts cover every item.
+            "evidence": getattr(s, "visible_evidence", []),
+            "evidence_count": len(s.evidence),
+            "hidden_evidence": len(s.evidence) - len(getattr(s, "visible_evidence", [])),
             "days_late": sanctions.days_late(s),
             "clarification": s.clarification,
             "clarified_at": iso(s.clarified_at),

@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from agencies.models import Agency, Area, Category
-from complaints import idempotency, privacy, sanctions, search, uploads, workflow
+from complaints import idempotency, notify, privacy, sanctions, search, uploads, workflow
 from complaints.errors import Forbidden, Invalid, TransitionError
 from complaints.models import Complaint, Disposition, Event, EventType, IdentityAccess, Notification, parse_pk
 from complaints.pagination import FastPaginator
@@ -769,6 +769,12 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             .order_by("-created_at", "-pk")
         )
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        # A notice about a report the caller cannot see shows no report, subject or text.
+        items = notify.redact_unseen(request.user, page)
+        return self.get_paginated_response(s.NotificationSerializer(items, many=True).data)
+
     @extend_schema(
         summary="Tandai sudah dibaca",
         request=None,
@@ -787,7 +793,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
             n.read_at = timezone.now()
             n.save(update_fields=["read_at"])
-        return Response(s.NotificationSerializer(n).data)
+        return Response(s.NotificationSerializer(notify.redact_unseen(request.user, [n])[0]).data)
 
 
 # Sanctions ---------------------------------------------------------------------------------------
@@ -817,7 +823,7 @@ class SanctionViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         month = request.query_params.get("month") or None
-        rows = sanctions.sanctions_visible_to(request.user, month)
+        rows = sanctions.with_evidence_for(request.user, sanctions.sanctions_visible_to(request.user, month))
         return Response(s.SanctionSerializer(rows, many=True).data)
 
     def _decide(self, request, pk, fn, serializer_class, field):
@@ -827,6 +833,7 @@ class SanctionViewSet(viewsets.GenericViewSet):
         ser.is_valid(raise_exception=True)
         sanction = fn(int(pk), request.user, ser.validated_data[field])
         sanction = sanctions.get_sanction(request.user, sanction.pk)
+        sanctions.with_evidence_for(request.user, [sanction])
         return Response(s.SanctionSerializer(sanction).data)
 
     @_sanction_schema(

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def recommendations(region):
-    evidence = [{"tracking_id": "LPR-7K2M-9QXD", "clock_kind": "followup", "days_late": 4, "people": []}]
+def recommendations(region, disposed_report):
+    # Evidence names a real report (one the auditors may read): a reader sees only those.
+    report = disposed_report(privacy="umum")
+    evidence = [{"tracking_id": report.tracking_id, "clock_kind": "followup", "days_late": 4, "people": []}]
     return {
         "pu": Sanction.objects.create(agency=region.pu, month=date(2026, 3, 1), evidence=evidence),
         "dinkes": Sanction.objects.create(agency=region.dinkes, month=date(2026, 3, 1), evidence=[]),
@@ -29,7 +31,7 @@ def test_auditor_reads_a_month(recommendations, auditor, client_for):
     assert {row["agency"] for row in rows} == {"dinas-pu", "dinkes", "inspektorat"}
     pu = next(row for row in rows if row["agency"] == "dinas-pu")
     assert pu["month"] == "2026-03" and pu["status"] == "recommended" and pu["days_late"] == 4
-    assert pu["evidence"][0]["tracking_id"] == "LPR-7K2M-9QXD"
+    assert [e["tracking_id"] for e in pu["evidence"]] == [recommendations["pu"].evidence[0]["tracking_id"]]
     assert {"id", "agency", "month", "status", "evidence"} <= set(pu)
 
 

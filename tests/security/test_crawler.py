@@ -438,19 +438,10 @@ def _missing(world, key, rule, via, role, transport, method):
     return world.missing[memo]
 
 
-# Known leaks on today's code: (pattern, privacy level or None, role or None for any, what leaks)
-# -> why. A test whose only problems are known leaks is an expected failure; a known leak that no
-# longer shows fails the test ("fixed: remove the entry"), as a strict xfail would.
-ACCUSED_SANCTION = "TPP sanction evidence names rahasia reports to auditors of the agency they accuse"
-ACCUSED_NOTICE = "escalation notices of a report go to auditors of the agency it accuses"
-KNOWN_LEAKS = {
-    ("sanctions:detail", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
-    ("sanctions:decide", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
-    ("sanctions:clarify", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
-    ("api-sanction-list", None, "auditor_accused", "rahasia report present"): ACCUSED_SANCTION,
-    ("api-notification-list", None, "auditor_accused", "report present"): ACCUSED_NOTICE,
-    ("accounts:data", None, "auditor_accused", "report present"): ACCUSED_NOTICE,
-}
+# Known leaks: (pattern, privacy level or None, role or None for any, what leaks) -> why. A test
+# whose only problems are known leaks is an expected failure; a known leak that no longer shows
+# fails the test ("fixed: remove the entry"), as a strict xfail would. Empty: none is known.
+KNOWN_LEAKS: dict[tuple, str] = {}
 
 
 def _params():
