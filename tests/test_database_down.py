@@ -105,6 +105,9 @@ def test_pages_api_and_healthz_answer_503_then_200_when_the_database_returns(dat
     r = browser.get("/healthz")
     assert r.status_code == 503 and r["Content-Type"] == "application/json"
     assert r.json()["status"] == "down" and r.json()["database"]["status"] == "down"
+    # The public answer names the failure's kind, never the database's address.
+    assert r.json()["database"]["error"] == "OperationalError"
+    assert connection.settings_dict["PORT"] not in r.content.decode()
 
     database_down.up()
     # The same process, without a restart: 200s again.
