@@ -10,6 +10,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from .forms import AdminLoginForm
 from .models import Membership, User
 
 
@@ -91,3 +92,7 @@ class UserAdmin(BaseUserAdmin):
             f"{m.get_role_display()} {m.agency.slug}" if m.agency else str(m.get_role_display())
             for m in obj.membership_set.all()
         )
+
+
+# The admin's login goes through the same brute-force lock as the web login and the API token.
+admin.site.login_form = AdminLoginForm

@@ -3,7 +3,8 @@ codes, profile, account deletion."""
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -45,19 +46,28 @@ class LoginForm(forms.Form):
         password = self.cleaned_data.get("password")
         if not username or not password:
             return self.cleaned_data
-        ip = ratelimit.client_ip(self.request)
-        self.locked_seconds = ratelimit.seconds_locked(username, ip)
+        user, self.locked_seconds = ratelimit.attempt_login(self.request, username, password)
         if self.locked_seconds:
-            # Locked: the password is not even checked, so guessing on gains nothing.
             raise ValidationError(lockout_message(self.locked_seconds), code="locked")
-        user = authenticate(self.request, username=username, password=password)
         if user is None:
-            self.locked_seconds = ratelimit.record_failure(username, ip)
-            if self.locked_seconds:
-                raise ValidationError(lockout_message(self.locked_seconds), code="locked")
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
-        ratelimit.reset(username, ip)
         self.user = user
+        return self.cleaned_data
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The Django admin's login, under the same lock as the web login and the API token."""
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        password = self.cleaned_data.get("password")
+        if username and password:
+            self.user_cache, locked = ratelimit.attempt_login(self.request, username, password)
+            if locked:
+                raise ValidationError(lockout_message(locked), code="locked")
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
 
 

@@ -1,4 +1,11 @@
-"""Brute-force protection on login (PRODUCT.md §9).
+"""Brute-force protection on every way to log in: the web login, the Django admin's login, the
+API token and the password reset request all go through `attempt_login` / `seconds_locked` and
+`record_failure` here, so they share one count.
+
+The client address is the one `lapor.net.client_address` gives: REMOTE_ADDR, or behind
+`NUM_PROXIES` trusted proxies the address they saw. Behind a proxy, REMOTE_ADDR is the proxy's
+own for every client, and counting on it would let five failures lock an account for everyone
+and fifty lock the whole portal.
 
 Failures are counted in the cache (Redis in production, shared by every web worker) per account
 and client address: after `LOGIN_LOCKOUT_ATTEMPTS` failures within `LOGIN_LOCKOUT_SECONDS` that
@@ -23,8 +30,11 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.utils import timezone
+
+from lapor.net import client_address
 
 from .models import LoginFailure
 
@@ -32,9 +42,9 @@ PREFIX = "login-fail"
 
 
 def client_ip(request):
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it,
-    # and trusting it would let an attacker pick a fresh "address" for every attempt.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The address failures are counted on: the proxy-aware client address (X-Forwarded-For only
+    as far as the trusted proxies wrote it; a client cannot pick a fresh "address" per attempt)."""
+    return client_address(request) or "unknown"
 
 
 def _digest(value):
@@ -99,7 +109,7 @@ def _bump(key, limit):
 
 
 def record_failure(username, ip):
-    """Count one failed login (the login form calls this); returns the seconds locked now (0 when
+    """Count one failed login or reset request (`attempt_login` and the reset request call this); returns the seconds locked now (0 when
     not yet locked). Writes LoginFailure rows only for keys the cache could not count."""
     pair, addr = _keys(username, ip)
     uncounted = [
@@ -120,3 +130,20 @@ def reset(username, ip):
     pair, _addr = _keys(username, ip)
     cache.delete_many([pair, f"{pair}:until"])
     LoginFailure.objects.filter(key=pair).delete()
+
+
+def attempt_login(request, username, password):
+    """Check a password under the lock; every login path calls this. Returns `(user, seconds)`:
+    the user when the password is right and the account+address (and the address) is not locked,
+    else None and the seconds left on the lock (0 for a plain wrong password). While locked the
+    password is not even checked, so guessing on gains nothing. A failure is counted; a success
+    clears this account+address count."""
+    ip = client_ip(request)
+    locked = seconds_locked(username, ip)
+    if locked:
+        return None, locked
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        return None, record_failure(username, ip)
+    reset(username, ip)
+    return user, 0

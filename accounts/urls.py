@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .password_reset import PasswordResetRequestView
 
 app_name = "accounts"
 
@@ -21,7 +22,7 @@ urlpatterns = [
     path("hapus/", views.delete_account, name="delete"),
     path(
         "lupa-sandi/",
-        auth_views.PasswordResetView.as_view(
+        PasswordResetRequestView.as_view(
             template_name="registration/password_reset_form.html",
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",

@@ -13,8 +13,9 @@ import contextvars
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from lapor.net import client_address
 
 _client = contextvars.ContextVar("lapor_client", default=None)
 
@@ -22,15 +23,8 @@ USER_AGENT_MAX = 255
 
 
 def _address(request):
-    """REMOTE_ADDR, or — behind `NUM_PROXIES` trusted proxies — the address the outermost of them
-    saw (the client could forge anything to its left)."""
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[-min(proxies, len(hops))]
-    return request.META.get("REMOTE_ADDR") or None
+    """The client address, proxy-aware (see `lapor.net.client_address`)."""
+    return client_address(request)
 
 
 class ClientMiddleware:

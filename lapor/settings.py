@@ -162,9 +162,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/akun/masuk/"
 LOGIN_REDIRECT_URL = "/akun/"
 LOGOUT_REDIRECT_URL = "/"
-# Brute-force protection on login: after LOGIN_LOCKOUT_ATTEMPTS failures for one account from one
+# Brute-force protection on every way in (web login, Django admin login, API token, password reset
+# request; one shared count): after LOGIN_LOCKOUT_ATTEMPTS failures for one account from one client
 # address, that pair is locked for LOGIN_LOCKOUT_SECONDS; one address failing on many accounts is
-# locked after LOGIN_LOCKOUT_IP_ATTEMPTS failures.
+# locked after LOGIN_LOCKOUT_IP_ATTEMPTS failures. The address is the proxy-aware one (NUM_PROXIES).
 LOGIN_LOCKOUT_ATTEMPTS = env_int("LOGIN_LOCKOUT_ATTEMPTS", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 LOGIN_LOCKOUT_IP_ATTEMPTS = env_int("LOGIN_LOCKOUT_IP_ATTEMPTS", 50)

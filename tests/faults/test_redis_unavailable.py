@@ -162,6 +162,30 @@ def test_api_token_lockout_holds_without_the_cache(redis_down, citizen, settings
 
 
 @pytest.mark.django_db
+def test_admin_and_reset_share_the_database_count_behind_the_proxy(redis_down, client, superadmin, settings):
+    from django.core import mail
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.LOGIN_LOCKOUT_ATTEMPTS = 3
+    attacker = {"REMOTE_ADDR": "172.18.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    owner = {"REMOTE_ADDR": "172.18.0.5", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    form = {"username": "root@pemda.go.id", "next": "/admin/"}
+    client.post("/admin/login/", {**form, "password": "salah-1"}, **attacker)
+    client.post("/akun/lupa-sandi/", {"email": "root@pemda.go.id"}, **attacker)
+    r = client.post("/admin/login/", {**form, "password": "salah-2"}, **attacker)
+    assert "Terlalu banyak percobaan" in r.content.decode()
+    r = client.post("/admin/login/", {**form, "password": "x"}, **attacker)
+    assert "Terlalu banyak percobaan" in r.content.decode()
+    assert client.get("/admin/accounts/user/").status_code == 302
+    assert client.post("/akun/lupa-sandi/", {"email": "root@pemda.go.id"}, **attacker).status_code == 429
+    assert len(mail.outbox) == 1
+    assert LoginFailure.objects.count() == 6  # three attempts, each for the pair and the address
+    # The owner at their own address, through the same proxy, gets in.
+    assert client.post("/admin/login/", {**form, "password": "x"}, **owner).status_code == 302
+    assert client.get("/admin/accounts/user/").status_code == 200
+
+
+@pytest.mark.django_db
 def test_api_throttles_fail_open_without_the_cache(redis_down, settings, region):
     from rest_framework.settings import api_settings
     from rest_framework.test import APIClient
