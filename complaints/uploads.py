@@ -47,6 +47,8 @@ MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "RGB": 3, "YC
 # Below this decoded size an image is cheap whatever its compression: screenshots of chats and
 # forms compress far better than photos and must still pass.
 RATIO_EXEMPT_BYTES = 32 * 1024 * 1024
+# Up to this many decoded pixels an image is resampled straight to the stored size.
+EXACT_RESIZE_PIXELS = 8_000_000
 ALLOWED = "JPEG, PNG, WebP, PDF"
 
 
@@ -139,9 +141,13 @@ def _image(data, content_type):
             with Image.open(io.BytesIO(data)) as img:
                 _check_bounds(img, data)  # sets the JPEG draft scale on this image too
                 img.load()
-                # Down to the stored size before anything copies the image: a box reduction by a
-                # whole factor is several times cheaper than a resampling filter on the full image.
-                factor = -(-max(img.size) // side)
+                # Down to the stored size before anything copies the image. A large image is first
+                # reduced by a whole factor (a box filter, several times cheaper than resampling all
+                # of it); one of a few megapixels is resampled to exactly the stored size.
+                if img.width * img.height > EXACT_RESIZE_PIXELS:
+                    factor = -(-max(img.size) // side)
+                else:
+                    factor = max(img.size) // side
                 if factor > 1 and img.mode in ("L", "LA", "RGB", "RGBA"):
                     small = img.reduce(factor)
                     img.close()  # frees the full-size pixels now
