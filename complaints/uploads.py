@@ -86,9 +86,9 @@ def sniff(head):
     return None
 
 
-def _too_large():
+def _too_large(limit=None):
     return _("Gambar terlalu besar (resolusi maksimum %(mp)s megapiksel). Kirim foto dengan resolusi lebih kecil.") % {
-        "mp": settings.UPLOAD_MAX_IMAGE_PIXELS // 1_000_000
+        "mp": (limit or settings.UPLOAD_MAX_IMAGE_PIXELS) // 1_000_000
     }
 
 
@@ -115,7 +115,7 @@ def _check_bounds(probe, data):
         )
     if probe.format == "JPEG":
         if pixels > settings.UPLOAD_MAX_JPEG_PIXELS:
-            _refuse(_too_large())
+            _refuse(_too_large(settings.UPLOAD_MAX_JPEG_PIXELS))
         side = settings.UPLOAD_IMAGE_MAX_SIDE
         scale = min(1.0, side / max(probe.size))
         probe.draft(probe.mode, (max(1, int(probe.width * scale)), max(1, int(probe.height * scale))))

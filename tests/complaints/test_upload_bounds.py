@@ -168,7 +168,7 @@ def test_a_jpeg_too_large_even_when_drafted_is_refused(settings):
     Image.new("RGB", (2000, 1100), "gray").save(out, format="JPEG")
     with pytest.raises(Invalid) as err:
         uploads.process(SimpleUploadedFile("a.jpg", out.getvalue()))
-    assert "megapiksel" in str(err.value.message)
+    assert "maksimum 2 megapiksel" in str(err.value.message)
 
 
 # Per-account rate --------------------------------------------------------------------------------
