@@ -6,6 +6,12 @@ are never stored. PDFs are rebuilt as pictures of their pages in a bounded child
 `complaints.pdfraster` for why), so only what the pages show survives; they are always served as
 downloads. Anything else is refused with a clear message.
 
+Decoding is bounded so that one upload costs about a second of CPU and a few hundred MB at
+worst: a JPEG is decoded at a reduced scale (`Image.draft`) near the stored size, PNG and WebP
+(which cannot be) have a lower pixel cap, a file that would expand far beyond its own size is
+refused before decoding, and images are stored at most `UPLOAD_IMAGE_MAX_SIDE` pixels long.
+Each account may store `UPLOAD_RATE_PER_HOUR` files an hour, counted in the database.
+
 Storage: files are written before their row, each under a temporary name renamed into place once
 complete (`complaints.storage`), and removed again when the row is not stored. A disk that is full
 or read-only answers `StorageUnavailable` (503) instead of a server error.
@@ -34,10 +40,15 @@ from .errors import Invalid, WorkflowError
 
 log = logging.getLogger(__name__)
 
-# Far below Pillow's default: a 20000×20000 PNG is only ~390 KB on the wire.
-MAX_PIXELS = 40_000_000
 THUMBNAIL_SIZE = (320, 320)
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Bytes per pixel once decoded, by the mode Pillow opens the image in (unknown modes count as 4).
+MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "RGB": 3, "YCbCr": 3, "RGBA": 4, "CMYK": 4}
+# Below this decoded size an image is cheap whatever its compression: screenshots of chats and
+# forms compress far better than photos and must still pass.
+RATIO_EXEMPT_BYTES = 32 * 1024 * 1024
+# Up to this many decoded pixels an image is resampled straight to the stored size.
+EXACT_RESIZE_PIXELS = 8_000_000
 ALLOWED = "JPEG, PNG, WebP, PDF"
 
 
@@ -75,19 +86,73 @@ def sniff(head):
     return None
 
 
+def _too_large(limit=None):
+    return _("Gambar terlalu besar (resolusi maksimum %(mp)s megapiksel). Kirim foto dengan resolusi lebih kecil.") % {
+        "mp": (limit or settings.UPLOAD_MAX_IMAGE_PIXELS) // 1_000_000
+    }
+
+
+def _check_bounds(probe, data):
+    """Refuse, from the header alone, an image whose decoding would cost far more than a photo.
+
+    A JPEG is decoded at a reduced scale (`Image.draft`), so what is allocated is its drafted size;
+    its declared size still bounds the entropy decoding. PNG and WebP cannot be decoded at a
+    smaller scale, so their declared size is what is allocated. Either way, a file that would
+    expand to much more than its own size times `UPLOAD_MAX_COMPRESSION_RATIO` is a bomb, not a
+    photo."""
+    # A 16-bit PNG inflates and unfilters twice the bytes of its 8-bit mode: count it twice.
+    args = probe.tile[0].args if probe.tile else None
+    depth = 2 if ";16" in str(args[0] if isinstance(args, tuple) and args else args) else 1
+    pixels = probe.width * probe.height * depth
+    decoded = pixels * MODE_BYTES.get(probe.mode, 4)
+    if decoded > RATIO_EXEMPT_BYTES and decoded > len(data) * settings.UPLOAD_MAX_COMPRESSION_RATIO:
+        log.info("Image refused: %sx%s %s from %s bytes", probe.width, probe.height, probe.mode, len(data))
+        _refuse(
+            _(
+                "Gambar tidak dapat diterima: ukurannya setelah dibuka terlalu besar dibanding ukuran berkasnya. "
+                "Kirim foto atau tangkapan layar biasa."
+            )
+        )
+    if probe.format == "JPEG":
+        if pixels > settings.UPLOAD_MAX_JPEG_PIXELS:
+            _refuse(_too_large(settings.UPLOAD_MAX_JPEG_PIXELS))
+        side = settings.UPLOAD_IMAGE_MAX_SIDE
+        scale = min(1.0, side / max(probe.size))
+        probe.draft(probe.mode, (max(1, int(probe.width * scale)), max(1, int(probe.height * scale))))
+        pixels = probe.width * probe.height * depth
+    if pixels > settings.UPLOAD_MAX_IMAGE_PIXELS:
+        _refuse(_too_large())
+
+
 def _image(data, content_type):
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    """Decode within bounds (`_check_bounds`), then store the picture at most
+    `UPLOAD_IMAGE_MAX_SIDE` pixels on its long side, re-encoded without any metadata."""
+    # Pillow's own guard, as an error: nothing we accept comes near it.
+    Image.MAX_IMAGE_PIXELS = max(settings.UPLOAD_MAX_JPEG_PIXELS, settings.UPLOAD_MAX_IMAGE_PIXELS)
+    side = settings.UPLOAD_IMAGE_MAX_SIDE
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 if IMAGE_TYPES.get(probe.format) != content_type:
                     _refuse(_("Isi berkas tidak sesuai dengan jenis gambar."))
-                if probe.width * probe.height > MAX_PIXELS:
-                    _refuse(_("Gambar terlalu besar (resolusi maksimum 40 megapiksel)."))
+                _check_bounds(probe, data)
                 probe.verify()
             with Image.open(io.BytesIO(data)) as img:
+                _check_bounds(img, data)  # sets the JPEG draft scale on this image too
                 img.load()
+                # Down to the stored size before anything copies the image. A large image is first
+                # reduced by a whole factor (a box filter, several times cheaper than resampling all
+                # of it); one of a few megapixels is resampled to exactly the stored size.
+                if img.width * img.height > EXACT_RESIZE_PIXELS:
+                    factor = -(-max(img.size) // side)
+                else:
+                    factor = max(img.size) // side
+                if factor > 1 and img.mode in ("L", "LA", "RGB", "RGBA"):
+                    small = img.reduce(factor)
+                    img.close()  # frees the full-size pixels now
+                    img = small
+                img.thumbnail((side, side), reducing_gap=None)
                 img = ImageOps.exif_transpose(img)
                 fmt = IMAGE_TYPES_REVERSE[content_type]
                 if fmt == "JPEG" and img.mode not in ("RGB", "L"):
@@ -100,7 +165,11 @@ def _image(data, content_type):
                 img.info = {k: v for k, v in img.info.items() if k == "transparency"}
                 out = io.BytesIO()
                 # No exif=, no icc_profile=, no pnginfo=: nothing of the original's metadata survives.
-                img.save(out, format=fmt, quality=85, optimize=True)
+                if fmt == "PNG":
+                    # zlib level 3: level 9 (optimize) costs seconds on a photo, for a few % less.
+                    img.save(out, format=fmt, compress_level=3)
+                else:
+                    img.save(out, format=fmt, quality=85, optimize=True)
                 thumb = img.copy()
                 thumb.thumbnail(THUMBNAIL_SIZE)
                 if thumb.mode not in ("RGB", "L"):
@@ -110,7 +179,7 @@ def _image(data, content_type):
     except Invalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        _refuse(_("Gambar terlalu besar (resolusi maksimum 40 megapiksel)."))
+        _refuse(_too_large())
     except Exception:  # noqa: BLE001 - any decoder failure means the file is refused
         _refuse(_("Gambar rusak atau tidak dapat dibaca."))
     return Processed(out.getvalue(), content_type, tout.getvalue())
@@ -184,6 +253,35 @@ def process(uploaded):
     return _image(data, content_type)
 
 
+class UploadRateExceeded(WorkflowError):
+    """The account has stored `UPLOAD_RATE_PER_HOUR` files in the last hour."""
+
+    status_code = 429
+    default_message = gettext_lazy("Terlalu banyak lampiran dalam satu jam terakhir. Coba lagi nanti.")
+
+
+def check_upload_rate(user, incoming=1):
+    """Refuse (`UploadRateExceeded`, 429) when `user` would store more than `UPLOAD_RATE_PER_HOUR`
+    files within an hour. Counted from the attachment rows in the database, so the limit holds
+    when the cache is down; rows of the caller's own open transaction count too. For the views
+    and the API before they process files, and for `add_attachment`; changes nothing."""
+    from django.utils import timezone
+
+    from .models import Attachment
+
+    limit = settings.UPLOAD_RATE_PER_HOUR
+    if user is None or not getattr(user, "pk", None):
+        return
+    since = timezone.now() - timedelta(hours=1)
+    recent = Attachment.objects.filter(uploaded_by=user, created_at__gte=since).count()
+    if recent + incoming > limit:
+        message = _(
+            "Terlalu banyak lampiran dari akun Anda dalam satu jam terakhir (maksimum %(n)s berkas per jam). "
+            "Coba lagi nanti."
+        ) % {"n": limit}
+        raise UploadRateExceeded(message, fields={"file": [message]})
+
+
 def check_report_limits(complaint, incoming_count=1, incoming_bytes=0):
     existing = complaint.attachments.aggregate(total=Sum("size")) if complaint.pk else {}
     count = (complaint.attachments.count() if complaint.pk else 0) + incoming_count
@@ -247,9 +345,11 @@ def add_attachment(complaint, *, by, uploaded, processed=None, event=None):
     staff attach files to their follow-ups (`event`). The files are written first, then the row;
     if anything fails the files written here are removed again (a caller that stores more in the
     same transaction wraps it in `removed_on_error`). Returns the Attachment; raises `Invalid`
-    (400) for a refused file and `StorageUnavailable` (503) when the disk cannot take it."""
+    (400) for a refused file, `UploadRateExceeded` (429) past the account's hourly rate and
+    `StorageUnavailable` (503) when the disk cannot take it."""
     from .models import Attachment
 
+    check_upload_rate(by)  # before the decoding it would cost
     processed = processed or process(uploaded)
     check_report_limits(complaint, 1, len(processed.content))
     a = Attachment(

@@ -188,7 +188,12 @@ def file_report(request):
                     supported=_supported_ids(user, similar),
                 )
             else:
-                processed, errors = process_files(files)
+                try:
+                    if files:  # refused before any file is decoded
+                        uploads.check_upload_rate(user, len(files))
+                    processed, errors = process_files(files)
+                except uploads.UploadRateExceeded as err:
+                    processed, errors, status = [], [err.message], err.status_code
                 for error in errors:
                     form.add_error("files", error)
                 if not errors:
@@ -444,6 +449,8 @@ def _do_action(request, c, action, form):
         return None
     d = form.cleaned_data
     if action in ("reply", "complete"):
+        if d.get("files"):
+            uploads.check_upload_rate(user, len(d["files"]))
         processed, errors = process_files(d.get("files") or [])
         if errors:
             for error in errors:

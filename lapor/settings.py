@@ -343,6 +343,12 @@ SMS_RATE_LIMIT_PER_HOUR = env_int("SMS_RATE_LIMIT_PER_HOUR", 10)  # inbound mess
 UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_BYTES", 5 * 1024 * 1024)
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 5)
 UPLOAD_MAX_REPORT_BYTES = env_int("UPLOAD_MAX_REPORT_BYTES", 15 * 1024 * 1024)
+# Images are decoded within these bounds (complaints/uploads.py) and stored at most this long side.
+UPLOAD_IMAGE_MAX_SIDE = env_int("UPLOAD_IMAGE_MAX_SIDE", 2048)
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 16_000_000)  # PNG/WebP, and a JPEG once drafted
+UPLOAD_MAX_JPEG_PIXELS = env_int("UPLOAD_MAX_JPEG_PIXELS", 64_000_000)  # a JPEG's declared size (48 MP phones)
+UPLOAD_MAX_COMPRESSION_RATIO = env_int("UPLOAD_MAX_COMPRESSION_RATIO", 200)  # decoded bytes per file byte
+UPLOAD_RATE_PER_HOUR = env_int("UPLOAD_RATE_PER_HOUR", 60)  # files per account and hour
 # PDFs are rebuilt as page pictures in a child process with these bounds (complaints/pdfraster.py).
 PDF_MAX_PAGES = env_int("PDF_MAX_PAGES", 10)
 PDF_RENDER_DPI = env_int("PDF_RENDER_DPI", 150)
