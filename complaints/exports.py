@@ -143,6 +143,9 @@ def breakdown_table(title, items):
 # cut too. Spaces between the separator and the trigger do not help: they are trimmed.
 _TRIGGERS = "=+\\-@\t\r\uff1d\uff0b\uff0d\uff20"
 _OPENINGS = re.compile(rf"(^|[,;\t\r\n])([^\S\t\r\n]*)(?=[{_TRIGGERS}])")
+# Control characters other than tab and line breaks: a workbook cannot hold them, and a viewer
+# that drops them would join what they kept apart (`;\x07=` would become `;=`).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value):
@@ -154,14 +157,15 @@ def safe_cell(value):
     so however a spreadsheet cuts the cell, no piece starts a formula:
     `=1+1` → `'=1+1`, `Jalan rusak;=cmd|' /C calc'!A0` → `Jalan rusak;'=cmd|' /C calc'!A0`,
     `a, -2` → `a, '-2`. Windows line ends (CR LF) become LF first, a spreadsheet's own line break
-    in a cell, so a CR is left only where it was sent on its own. Anything else that is text (a lazy
+    in a cell, so a CR is left only where it was sent on its own; other control characters are
+    dropped first, so removing them cannot join a separator to a trigger. Anything else that is text (a lazy
     translation too) comes back as `str`; numbers, dates and None are returned untouched, so they
     stay numbers in a workbook."""
     if isinstance(value, Promise):
         value = str(value)
     if not isinstance(value, str):
         return value
-    return _OPENINGS.sub(r"\1\2'", value.replace("\r\n", "\n"))
+    return _OPENINGS.sub(r"\1\2'", _CONTROL.sub("", value).replace("\r\n", "\n"))
 
 
 class _Echo:
@@ -198,10 +202,8 @@ def csv_bytes(rows):
 
 def _text_cell(ws, value, font=None):
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    # Control characters other than tab and line breaks cannot be stored in the file format.
-    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell = WriteOnlyCell(ws, value=value)
     cell.data_type = "s"  # text, whatever it starts with: never a formula
     if font is not None:
         cell.font = font

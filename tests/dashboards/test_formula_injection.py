@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from complaints import workflow
-from complaints.exports import _value as safe_cell
+from complaints.exports import safe_cell, xlsx_bytes
 from tests.dashboards.test_exports import body
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def assert_inert_csv(text):
     """Every cell quoted; read with `,` or `;` as the separator, or cut naively at every
     separator and line break, no piece starts a formula."""
     text = text.removeprefix("\ufeff")
-    pass  # QUOTED_LINE.fullmatch(text.rstrip("\r\n").replace("\r\n", "\n").split("\n")[0])
+    assert QUOTED_LINE.fullmatch(text.rstrip("\r\n").replace("\r\n", "\n").split("\n")[0])
     rows = list(csv.reader(io.StringIO(text)))
     for row in rows:
         # Every cell quoted: the row written back with quotes everywhere is what was sent.
@@ -129,3 +129,7 @@ def test_cells_are_neutralised_but_plain_text_is_untouched():
     assert safe_cell("a;\t=b") == "a;'\t'=b"  # a tab after the separator is a trigger, and a separator
     assert safe_cell("  =1+1") == "  '=1+1"
     assert safe_cell(7) == 7 and safe_cell(None) is None and safe_cell(4.5) == 4.5
+    # A control character cannot hide a trigger from the guard, nor break a workbook.
+    assert safe_cell("Jalan rusak;\x07=cmd|' /C calc'!A0") == "Jalan rusak;'=cmd|' /C calc'!A0"
+    book = workbook_cells(xlsx_bytes([("Uji", [["Judul"], ["\x00=1+1", 3]])]))
+    assert [[c.value for c in row] for row in book.active.iter_rows()] == [["Judul", None], ["'=1+1", 3]]
