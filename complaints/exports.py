@@ -4,11 +4,22 @@ Exports never carry identities: a report row has its tracking id, dates, classif
 privacy level, title and agencies, never the reporter (identity is reachable only per report,
 through the logged view or reveal). Column names follow the national recap (Pengaduan, Belum
 Terverifikasi, …). Lists are streamed: CSV row by row (`StreamingHttpResponse`), XLSX through
-openpyxl's write-only mode into a temporary file, so a million rows never sit in memory. Cells
-are guarded against formula injection by `sanctions._cell`, the payroll export's guard.
+openpyxl's write-only mode into a temporary file, so a million rows never sit in memory.
+
+Every spreadsheet this application hands out (these lists and tables, the statistics, the staff
+activity log, the TPP payroll export) is written by `csv_response`/`csv_bytes` and
+`xlsx_file`/`xlsx_bytes` below, and every cell goes through `safe_cell`, the guard against formula
+(CSV/DDE) injection:
+
+- CSV: every cell is quoted (`csv.QUOTE_ALL`), and text is neutralised by `safe_cell`.
+- XLSX: text cells are written as text (inline strings, `data_type "s"`), so a string that starts
+  with `=` can never become a formula; numbers stay numbers. The text is the same neutralised
+  text as in the CSV, so copying it out of the workbook or saving it as CSV cannot revive it.
 """
 
 import csv
+import io
+import re
 import tempfile
 
 from django.db.models import Prefetch
@@ -19,7 +30,6 @@ from django.utils.translation import gettext as _
 
 from .dashboards import RECAP_COLUMNS
 from .models import Disposition, Status
-from .sanctions import _cell
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 1000
@@ -125,6 +135,39 @@ def breakdown_table(title, items):
         yield [label or "—", n]
 
 
+# A spreadsheet starts a formula (or a DDE call) at `=`, `+`, `-` or `@` (the full-width forms
+# too: Excel in East Asian locales reads them as the ASCII ones), and drops a leading tab or CR
+# before looking at the rest. Each of these can open a cell, and so can each of these after a
+# separator: a viewer whose list separator is not ours (`;` in Indonesian Excel, `,` elsewhere, or
+# a tab when pasted) cuts the cell there, and a line break is where a pasted or mis-quoted cell is
+# cut too. Spaces between the separator and the trigger do not help: they are trimmed.
+_TRIGGERS = "=+\\-@\t\r\uff1d\uff0b\uff0d\uff20"
+_OPENINGS = re.compile(rf"(^|[,;\t\r\n])([^\S\t\r\n]*)(?=[{_TRIGGERS}])")
+# Control characters other than tab and line breaks: a workbook cannot hold them, and a viewer
+# that drops them would join what they kept apart (`;\x07=` would become `;=`).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def safe_cell(value):
+    """Spreadsheet formula-injection guard for one exported cell (any caller; changes nothing).
+
+    Text is returned with a single quote `'` (OWASP's advice: a spreadsheet shows what follows it
+    as plain text) inserted before every trigger (`= + - @`, their full-width forms, tab, CR)
+    that opens the cell or follows a separator (`,` `;` tab, line break) after optional spaces,
+    so however a spreadsheet cuts the cell, no piece starts a formula:
+    `=1+1` → `'=1+1`, `Jalan rusak;=cmd|' /C calc'!A0` → `Jalan rusak;'=cmd|' /C calc'!A0`,
+    `a, -2` → `a, '-2`. Windows line ends (CR LF) become LF first, a spreadsheet's own line break
+    in a cell, so a CR is left only where it was sent on its own; other control characters are
+    dropped first, so removing them cannot join a separator to a trigger. Anything else that is text (a lazy
+    translation too) comes back as `str`; numbers, dates and None are returned untouched, so they
+    stay numbers in a workbook."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if not isinstance(value, str):
+        return value
+    return _OPENINGS.sub(r"\1\2'", _CONTROL.sub("", value).replace("\r\n", "\n"))
+
+
 class _Echo:
     """A file-like object whose write returns the line: csv.writer feeds the stream with it."""
 
@@ -132,50 +175,87 @@ class _Echo:
         return value
 
 
-def _value(value):
-    """A cell: translated labels as text, text guarded against formula injection."""
-    return _cell(str(value) if isinstance(value, Promise) else value)
-
-
 def csv_response(rows, filename):
-    """Stream `rows` (an iterable of lists) as a UTF-8 CSV download (with a BOM, for Excel)."""
-    writer = csv.writer(_Echo())
+    """Stream `rows` (an iterable of lists) as a UTF-8 CSV download (with a BOM, for Excel): every
+    cell quoted and passed through `safe_cell`. Any view may call it; it changes nothing."""
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def stream():
         yield "\ufeff"
         for row in rows:
-            yield writer.writerow([_value(v) for v in row])
+            yield writer.writerow([safe_cell(v) for v in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
 
-def xlsx_file(sheets):
-    """A temporary file holding a workbook with one write-only sheet per (title, rows)."""
-    from openpyxl import Workbook
+def csv_bytes(rows):
+    """`rows` as the bytes of a UTF-8 CSV file (with a BOM), quoted and guarded like
+    `csv_response`: for the small exports built in memory. Any caller; changes nothing."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _text_cell(ws, value, font=None):
     from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # text, whatever it starts with: never a formula
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _xlsx_row(ws, row, font=None):
+    cells = []
+    for value in row:
+        value = safe_cell(value)
+        if isinstance(value, str):
+            cells.append(_text_cell(ws, value, font))
+        elif font is not None and value is not None:
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(ws, value=value)
+            cell.font = font
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+def _write_workbook(sheets, out):
+    from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, rows in sheets:
+    for title, rows, *widths in sheets:
         ws = wb.create_sheet(title=str(title)[:31])
         ws.freeze_panes = "A2"
+        for column, width in enumerate(widths[0] if widths else (), 1):
+            ws.column_dimensions[get_column_letter(column)].width = width
         for i, row in enumerate(rows):
-            if i == 0:
-                cells = []
-                for value in row:
-                    cell = WriteOnlyCell(ws, value=str(value))
-                    cell.font = bold
-                    cells.append(cell)
-                ws.append(cells)
-            else:
-                ws.append([_value(v) for v in row])
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+            ws.append(_xlsx_row(ws, row, bold if i == 0 else None))
     wb.save(out)
     out.seek(0)
     return out
+
+
+def xlsx_file(sheets):
+    """A temporary file holding a workbook with one write-only sheet per `(title, rows)` or
+    `(title, rows, column widths)`: the first row bold and frozen, text written as text through
+    `safe_cell`, numbers as numbers. Any caller; changes nothing."""
+    return _write_workbook(sheets, tempfile.TemporaryFile())  # noqa: SIM115 - FileResponse closes it
+
+
+def xlsx_bytes(sheets):
+    """The bytes of the workbook `xlsx_file` would write: for the small exports built in memory."""
+    return _write_workbook(sheets, io.BytesIO()).getvalue()
 
 
 def xlsx_response(sheets, filename):

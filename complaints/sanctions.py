@@ -20,8 +20,6 @@ reason (once: a waived one stays waived); the agency's head may add one clarific
 decision. The §8 API and the HTML pages both call the services here.
 """
 
-import csv
-import io
 from datetime import date, datetime, time
 from itertools import groupby
 
@@ -416,38 +414,21 @@ def payroll_rows(sanctions):
     return rows
 
 
-def _cell(value):
-    # Spreadsheet formula injection: a text cell never starts a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_csv(sanctions):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in payroll_rows(sanctions):
-        writer.writerow([_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    """The payroll export of `sanctions` as CSV bytes, through the shared spreadsheet writer
+    (every cell quoted, text guarded against formulas). Any caller; changes nothing."""
+    from .exports import csv_bytes  # the exports module reads the dashboards, which read this one
+
+    return csv_bytes(payroll_rows(sanctions))
 
 
 def export_xlsx(sanctions):
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """The payroll export of `sanctions` as XLSX bytes, through the shared spreadsheet writer
+    (text cells written as text, numbers as numbers). Any caller; changes nothing."""
+    from .exports import xlsx_bytes
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Sanksi TPP")[:31]
-    for i, row in enumerate(payroll_rows(sanctions)):
-        ws.append([_cell(v) if i else v for v in row])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKL", (30, 9, 12, 14, 28, 20, 18, 16, 24, 17, 50, 14), strict=True):
-        ws.column_dimensions[column].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    widths = (30, 9, 12, 14, 28, 20, 18, 16, 24, 17, 50, 14)
+    return xlsx_bytes([(_("Sanksi TPP"), payroll_rows(sanctions), widths)])
 
 
 def confirmed_for_export(user, month):

@@ -337,6 +337,31 @@ def test_payroll_export_csv_and_xlsx(made, auditor, head_pu):
     assert all(v[2] == 2 for v in values[1:])
 
 
+def test_payroll_export_through_the_urls_hands_no_formula(made, region, client_for, auditor):
+    from tests.dashboards.test_formula_injection import assert_inert_csv, workbook_cells
+
+    region.pu.name = "Dinas PU;=cmd|' /C calc'!A0"
+    region.pu.save(update_fields=["name"])
+    sanctions.confirm(made["dinas-pu"].pk, auditor, "Terlambat, -1+1 hari;\t@SUM(1+1) tanpa alasan.")
+    c = client_for(auditor)
+    r = c.get("/audit/sanksi/ekspor.csv", {"bulan": "2026-11"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    rows = assert_inert_csv(r.content.decode("utf-8-sig"))
+    body = rows[1:]
+    assert len(body) == 3
+    assert {row[0] for row in body} == {"Dinas PU;'=cmd|' /C calc'!A0"}
+    assert {row[10] for row in body} == {"Terlambat, '-1+1 hari;'\t'@SUM(1+1) tanpa alasan."}
+
+    r = c.get("/audit/sanksi/ekspor.xlsx", {"bulan": "2026-11"})
+    assert r.status_code == 200
+    sheet = workbook_cells(r.content).active
+    assert sheet.title == "Sanksi TPP" and sheet.freeze_panes == "A2" and sheet.column_dimensions["K"].width == 50
+    values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert {v[0] for v in values} == {"Dinas PU;'=cmd|' /C calc'!A0"}
+    assert {v[10] for v in values} == {"Terlambat, '-1+1 hari;'\t'@SUM(1+1) tanpa alasan."}
+    assert all(v[2] == 2 for v in values)  # numbers stay numbers
+
+
 # Pages -----------------------------------------------------------------------------------------------
 def test_list_page_for_auditor_and_head(client, made, auditor, head_pu, citizen):
     client.force_login(auditor)
