@@ -127,10 +127,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         # this is a real change or reset, by whatever path (reset link, own change, admin,
         # changepassword): the API tokens go with the old password. Sessions already stop
         # matching, since the session auth hash is derived from the password hash.
-        password_changed = self._password is not None and self.pk is not None and not self._state.adding
+        password_changed = (self._password is not None or self._password_unusable) and not self._state.adding
         super().save(*args, **kwargs)
+        self._password_unusable = False
         if password_changed:
             ApiToken.objects.filter(user_id=self.pk).delete()
+
+    _password_unusable = False
+
+    def set_unusable_password(self):
+        # Taking the password away (admin, erasure, merge) is a change too: see save().
+        super().set_unusable_password()
+        self._password_unusable = True
 
     def _get_session_auth_hash(self, secret=None):
         if not self.session_generation:

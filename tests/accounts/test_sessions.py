@@ -202,3 +202,15 @@ def test_new_phone_with_the_password_still_waits_for_its_code(citizen, sms_outbo
     assert response.status_code == 302 and response["Location"] == "/akun/verifikasi/telepon/"
     user = User.objects.get(pk=citizen.pk)
     assert (user.phone, user.phone_verified) == ("+6281399990000", False)
+
+
+def test_admin_taking_the_password_away_revokes_the_tokens(citizen, superadmin):
+    api = token_client(citizen)
+    admin = Client()
+    admin.force_login(superadmin)
+    response = admin.post(
+        f"/admin/accounts/user/{citizen.pk}/password/", {"usable_password": "false", "unset-password": "1"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not User.objects.get(pk=citizen.pk).has_usable_password()
+    assert api.get(ME).status_code == 401
