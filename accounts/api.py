@@ -73,11 +73,6 @@ class RegisterView(APIView):
         except IntegrityError:
             # The same email or phone registered by a concurrent request after the check above.
             raise ValidationError({"email": [_("Email atau nomor telepon ini baru saja didaftarkan. Silakan masuk.")]})
-        if d["consent"] is not True:
-            # services.register records consent (the web form requires it); an API client that did
-            # not send it has not shown the notice yet, so no consent is on record.
-            User.objects.filter(pk=user.pk).update(privacy_consent_at=None)
-            user.privacy_consent_at = None
         verification.send_email_verification(user)
         # The same for every number: the phone is stored unverified and a code goes to it; whether
         # it is known (another account's, an SMS reporter's) is never said here.
@@ -159,6 +154,26 @@ class TokenView(APIView):
     def delete(self, request):
         if isinstance(request.auth, ApiToken):
             ApiToken.objects.filter(pk=request.auth.pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Sign out everywhere: every API token and every web session of the caller's account end."""
+
+    permission_classes = [IsActiveUser]
+
+    @extend_schema(
+        summary="Keluar dari semua perangkat",
+        description="Mencabut semua token API akun Anda (termasuk token yang dipakai) dan mengakhiri semua "
+        "sesi web akun Anda. Minta token baru di `/api/v1/auth/token/`.",
+        request=None,
+        responses={204: OpenApiResponse(description="Semua token dan sesi diakhiri."), **errors(401)},
+    )
+    def post(self, request):
+        services.sign_out_everywhere(request.user)
+        if request.session.get("_auth_user_id"):
+            # Called from a logged-in browser session: that one ends now, not on its next request.
+            request.session.flush()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -188,6 +188,13 @@ class ProfileForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
     )
     language = forms.ChoiceField(label=_("Bahasa"), choices=settings.LANGUAGES)
+    current_password = forms.CharField(
+        label=_("Kata sandi saat ini"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Wajib diisi bila Anda mengubah email atau nomor telepon."),
+    )
 
     def __init__(self, user, *args, **kwargs):
         self.user = user
@@ -212,6 +219,24 @@ class ProfileForm(forms.Form):
     def clean_phone(self):
         # As at registration: a new number is stored unverified, and whose it is is never said.
         return _clean_phone(self.cleaned_data.get("phone"))
+
+    def clean(self):
+        data = super().clean()
+        email, phone = data.get("email"), data.get("phone")
+        contact_changed = (email is not None and email != self.user.email) or (
+            phone is not None and (phone or None) != self.user.phone
+        )
+        # Whoever holds a session is not necessarily its owner: moving the account's email or
+        # phone (where reset codes go) takes the password as well.
+        if contact_changed and not self.user.check_password(data.get("current_password") or ""):
+            self.add_error(
+                "current_password",
+                ValidationError(
+                    _("Masukkan kata sandi Anda saat ini untuk mengubah email atau nomor telepon."),
+                    code="password_required",
+                ),
+            )
+        return data
 
 
 class DeleteAccountForm(forms.Form):

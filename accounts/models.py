@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +85,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("aktif"), default=True)
     is_staff = models.BooleanField(_("akses admin"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised by "sign out everywhere": it is part of the session auth hash, so every session made
+    # before the raise stops matching and is logged out on its next request, without scanning the
+    # session table.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -118,7 +123,33 @@ class User(AbstractBaseUser, PermissionsMixin):
             self.phone = normalize_phone(self.phone)
         else:
             self.phone = None
+        # `_password` is set by set_password() and left unset by a mere hash upgrade at login, so
+        # this is a real change or reset, by whatever path (reset link, own change, admin,
+        # changepassword): the API tokens go with the old password. Sessions already stop
+        # matching, since the session auth hash is derived from the password hash.
+        password_changed = (self._password is not None or self._password_unusable) and not self._state.adding
         super().save(*args, **kwargs)
+        self._password_unusable = False
+        if password_changed:
+            ApiToken.objects.filter(user_id=self.pk).delete()
+
+    _password_unusable = False
+
+    def set_unusable_password(self):
+        # Taking the password away (admin, erasure, merge) is a change too: see save().
+        super().set_unusable_password()
+        self._password_unusable = True
+
+    def _get_session_auth_hash(self, secret=None):
+        if not self.session_generation:
+            # Unchanged from Django's hash, so sessions made before this field existed stay valid.
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def public_name(self):

@@ -2,6 +2,7 @@
 reporter's account), profile changes, the personal data export and erasure (UU 27/2022 PDP)."""
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,6 +96,19 @@ def update_profile(user, *, full_name, display_name, email, phone, language):
         fields.append("phone_verified")
     user.save(update_fields=fields)
     return user, email_changed, phone_changed
+
+
+@transaction.atomic
+def sign_out_everywhere(user):
+    """The user ends every session and revokes every API token of their account ("Keluar dari
+    semua perangkat", on the profile page and the API). Called by the account's owner only. The
+    account's session generation goes up, so every session made before, on any device and in any
+    session store, stops matching the session auth hash; the tokens are deleted. The caller logs
+    the current session out (web) or answers with no token (API). Returns the updated user."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    ApiToken.objects.filter(user_id=user.pk).delete()
+    user.refresh_from_db(fields=["session_generation"])
+    return user
 
 
 def export_data(user):

@@ -27,6 +27,19 @@ from .models import OneTimeCode
 
 log = logging.getLogger("lapor.accounts")
 
+
+def is_verified_reporter(user):
+    """The one rule, for the web and the API alike, on who may file or support a report: an active
+    account whose email is confirmed, or an SMS reporter's account (keyed by its number) whose
+    number is proved. A web account that proved only its phone verifies its email first."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.email_verified or (user.sms_only and user.phone_verified))
+    )
+
+
 EMAIL_CODE_TTL = timedelta(hours=24)
 PHONE_CODE_TTL = timedelta(minutes=15)
 MAX_ATTEMPTS = 5

@@ -6,8 +6,9 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -228,7 +229,9 @@ def home(request):
     return render(request, "accounts/home.html", context)
 
 
+@sensitive_post_parameters("current_password")
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def profile(request):
     form = ProfileForm(request.user, request.POST or None)
@@ -259,6 +262,36 @@ def profile(request):
             response = redirect("accounts:profile")
         return _with_language(response, user)
     return render(request, "accounts/profile.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    """The user changes their own password. Saving it revokes every API token and ends every other
+    session of the account (the password hash changes); this browser's session is kept, re-keyed to
+    the new password."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        messages.success(
+            request, _("Kata sandi diubah. Anda keluar dari perangkat lain dan token aplikasi Anda dicabut.")
+        )
+        return redirect("accounts:profile")
+    return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def logout_everywhere(request):
+    """Keluar dari semua perangkat: every session of the account (this one too) and every API
+    token end."""
+    services.sign_out_everywhere(request.user)
+    logout(request)
+    messages.success(request, _("Anda sudah keluar dari semua perangkat. Token aplikasi Anda juga dicabut."))
+    return redirect("accounts:login")
 
 
 @login_required

@@ -78,9 +78,11 @@ def _public():
 
 
 def is_verified(user):
-    """A pelapor is someone with a verified account: email confirmed, or phone for SMS reporters
-    (PRODUCT.md §2)."""
-    return user.is_authenticated and (user.email_verified or user.phone_verified)
+    """A pelapor is someone with a verified account; `accounts.verification` decides, for the API
+    too."""
+    from accounts.verification import is_verified_reporter
+
+    return is_verified_reporter(user)
 
 
 def _safe_next(request, default):
@@ -160,7 +162,7 @@ def file_report(request):
     there are some, the form comes back with them and "Tetap kirim laporan saya" (step=confirm).
     Files are processed only on the submit that files the report."""
     user = request.user
-    if not user.email_verified:
+    if not is_verified(user):
         messages.info(request, _("Verifikasi email Anda dahulu sebelum membuat laporan."))
         return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': request.path})}")
     policy = SlaPolicy.current()

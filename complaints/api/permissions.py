@@ -22,3 +22,18 @@ class ReadsSanctions(BasePermission):
         from complaints import sanctions
 
         return bool(request.user and request.user.is_authenticated and sanctions.may_read(request.user))
+
+
+class VerifiedReporter(IsActiveUser):
+    """Filing and supporting a report take a verified account, by the same rule as the web
+    (`accounts.verification.is_verified_reporter`)."""
+
+    def has_permission(self, request, view):
+        from accounts.verification import is_verified_reporter
+
+        if not super().has_permission(request, view):
+            return False
+        if not is_verified_reporter(request.user):
+            self.message = _("Verifikasi email Anda dahulu untuk membuat atau mendukung laporan.")
+            return False
+        return True

@@ -180,13 +180,10 @@ class RegisterSerializer(serializers.Serializer):
     phone = TextField(max_length=20)
     nik = TextField(max_length=16, required=False, allow_blank=True, default="")
     consent = serializers.BooleanField(
-        required=False,
-        allow_null=True,
-        default=None,
+        error_messages={"required": _("Anda perlu menyetujui pemberitahuan privasi untuk mendaftar.")},
         help_text=_(
-            "Persetujuan atas pemberitahuan privasi (/privasi/). true dicatat sebagai persetujuan; false "
-            "menolak pendaftaran; bila tidak dikirim, akun dibuat tanpa catatan persetujuan dan aplikasi "
-            "wajib memintanya kemudian."
+            "Wajib: persetujuan atas pemberitahuan privasi (/privasi/), seperti pada formulir pendaftaran "
+            "web. true dicatat sebagai persetujuan; false atau tidak dikirim menolak pendaftaran (400)."
         ),
     )
 
@@ -197,7 +194,7 @@ class RegisterSerializer(serializers.Serializer):
     def validate(self, attrs):
         from accounts.forms import RegistrationForm
 
-        if attrs.get("consent") is False:
+        if attrs.get("consent") is not True:
             raise serializers.ValidationError(
                 {"consent": [_("Anda perlu menyetujui pemberitahuan privasi untuk mendaftar.")]}
             )

@@ -19,6 +19,7 @@ router.register("sanctions", views.SanctionViewSet, basename="api-sanction")
 urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
+    path("auth/logout-all/", accounts_api.LogoutAllView.as_view(), name="api-logout-all"),
     path("auth/verify-email/", accounts_api.VerifyEmailView.as_view(), name="api-verify-email"),
     path("auth/verify-email/resend/", accounts_api.ResendVerificationView.as_view(), name="api-verify-email-resend"),
     path("auth/verify-phone/", accounts_api.VerifyPhoneView.as_view(), name="api-verify-phone"),

@@ -23,7 +23,7 @@ from complaints.pagination import FastPaginator
 from . import serializers as s
 from .filters import ComplaintFilter
 from .parsers import FormParser, JSONParser, MultiPartParser
-from .permissions import IsActiveUser, ReadsSanctions
+from .permissions import IsActiveUser, ReadsSanctions, VerifiedReporter
 
 # Error responses, declared on every operation so clients (and schemathesis) know them.
 _ERROR_TEXT = {
@@ -188,6 +188,8 @@ class ComplaintViewSet(viewsets.GenericViewSet):
     def get_permissions(self):
         if self.action in self.public_actions:
             return [AllowAny()]
+        if self.action in ("create", "support"):
+            return [VerifiedReporter()]
         return [IsActiveUser()]
 
     def base_queryset(self):

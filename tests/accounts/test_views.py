@@ -301,6 +301,7 @@ def test_profile_change_of_email_needs_verification_again(client, citizen, djang
         "email": "alice.baru@warga.id",
         "phone": "0852 9860 111",
         "language": "en",
+        "current_password": "rahasia-sekali-123",
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/akun/profil/", data)
@@ -324,6 +325,7 @@ def test_profile_takes_a_phone_of_another_account_unverified_and_says_nothing(
         "email": "alice@warga.id",
         "phone": "0813-1111-2222",
         "language": "id",
+        "current_password": "rahasia-sekali-123",
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/akun/profil/", data)

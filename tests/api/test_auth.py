@@ -21,6 +21,7 @@ def register_payload(**extra):
         "password": "kata-sandi-panjang-2026",
         "full_name": "Siti Aminah",
         "phone": "0852 1234 5678",
+        "consent": True,
         **extra,
     }
 
@@ -41,11 +42,29 @@ def test_register_creates_an_unverified_account_and_sends_a_code(api, django_cap
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["siti@contoh.id"]
 
 
-def test_register_with_only_the_contract_fields_records_no_consent(api):
-    r = api.post(REGISTER, register_payload(), format="json")
-    assert r.status_code == 201
-    assert r.json()["privacy_consent_at"] is None
-    assert User.objects.get(email="siti@contoh.id").privacy_consent_at is None
+def test_register_without_consent_is_400_and_creates_nothing(api):
+    payload = register_payload()
+    del payload["consent"]
+    r = api.post(REGISTER, payload, format="json")
+    assert r.status_code == 400
+    assert r.json()["detail"] and r.json()["consent"]
+    assert not User.objects.filter(email="siti@contoh.id").exists()
+
+
+def test_register_records_the_same_consent_as_the_web_form(api, client):
+    before = timezone.now()
+    assert api.post(REGISTER, register_payload(), format="json").status_code == 201
+    assert User.objects.get(email="siti@contoh.id").privacy_consent_at >= before
+    web = {
+        "email": "web@contoh.id",
+        "full_name": "Web",
+        "phone": "0852 1234 0000",
+        "password1": "kata-sandi-panjang-2026",
+        "password2": "kata-sandi-panjang-2026",
+        "consent": "on",
+    }
+    assert client.post("/akun/daftar/", web).status_code == 302
+    assert User.objects.get(email="web@contoh.id").privacy_consent_at >= before
 
 
 def test_register_refused_consent_is_400(api):

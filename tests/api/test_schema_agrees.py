@@ -95,6 +95,7 @@ def test_a_registration_losing_a_race_is_a_400(client, region, monkeypatch):
             "password": "kata-sandi-panjang-2026",
             "full_name": "Sari",
             "phone": "0812 7777 1111",
+            "consent": True,
         },
         content_type="application/json",
     )

@@ -216,7 +216,14 @@ def test_profile_change_to_an_sms_reporters_number_claims_nothing_until_proved(
 ):
     report = Complaint.objects.get(tracking_id=sms("LAPOR RAHASIA Pungli di loket perizinan.")["tracking_id"])
     client.force_login(citizen)
-    data = {"full_name": "Alice", "display_name": "", "email": "alice@warga.id", "phone": SUSPECT, "language": "id"}
+    data = {
+        "full_name": "Alice",
+        "display_name": "",
+        "email": "alice@warga.id",
+        "phone": SUSPECT,
+        "language": "id",
+        "current_password": "rahasia-sekali-123",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post("/akun/profil/", data).status_code == 302
     assert Complaint.objects.get(pk=report.pk).reporter_id != citizen.pk
