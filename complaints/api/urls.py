@@ -1,7 +1,7 @@
 """`/api/v1/` (PRODUCT.md §8), with the OpenAPI 3 schema and its Swagger UI (local assets)."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
@@ -26,7 +26,13 @@ urlpatterns = [
     path("auth/verify-phone/resend/", accounts_api.ResendPhoneCodeView.as_view(), name="api-verify-phone-resend"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", throttle_classes=[]), name="api-docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html", throttle_classes=[]
+        ),
+        name="api-docs",
+    ),
     path("", include(router.urls)),
     re_path(r"^.*$", views.not_found_view),
 ]
