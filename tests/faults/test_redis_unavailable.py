@@ -242,3 +242,29 @@ def test_pages_answer_without_the_cache(outage, request, client, settings, file_
         assert seconds < 2, (url, seconds)
     health = client.get("/healthz")
     assert health.status_code == 503 and health.json()["cache"]["status"] == "down"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outage", ["redis_down", "redis_hung"])
+def test_open311_and_manual_entry_file_without_the_cache(outage, request, client, client_for, operator, region):
+    """The two channels the real-process drill does not drive: an Open311 client and an operator
+    entering a walk-in report both file, within the time bound, while Redis is down or hung."""
+    from complaints.models import Complaint, Open311Key
+    from tests.staff.test_operator import manual
+
+    request.getfixturevalue(outage)
+    key = Open311Key.objects.create(name="Aplikasi warga").key
+    fields = {
+        "api_key": key,
+        "service_code": "jalan",
+        "address_string": "Jl. Poros Desa",
+        "email": "warga.baru@contoh.id",
+        "description": "Lubang besar di jalan poros desa, motor sering jatuh.",
+    }
+    r, seconds = timed(lambda: client.post("/open311/v2/requests.json", fields))
+    assert r.status_code == 201, r.content
+    assert seconds < 2, seconds
+    r, seconds = timed(lambda: client_for(operator).post("/petugas/input/", manual(region)))
+    assert r.status_code == 302, r.content
+    assert seconds < 2, seconds
+    assert Complaint.objects.count() == 2
