@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -196,8 +197,9 @@ class ProfileForm(forms.Form):
         help_text=_("Wajib diisi bila Anda mengubah email atau nomor telepon."),
     )
 
-    def __init__(self, user, *args, **kwargs):
-        self.user = user
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = user = request.user
         kwargs.setdefault(
             "initial",
             {
@@ -228,14 +230,18 @@ class ProfileForm(forms.Form):
         )
         # Whoever holds a session is not necessarily its owner: moving the account's email or
         # phone (where reset codes go) takes the password as well.
-        if contact_changed and not self.user.check_password(data.get("current_password") or ""):
-            self.add_error(
-                "current_password",
-                ValidationError(
-                    _("Masukkan kata sandi Anda saat ini untuk mengubah email atau nomor telepon."),
-                    code="password_required",
-                ),
-            )
+        if contact_changed:
+            ok, locked = ratelimit.confirm_password(self.request, self.user, data.get("current_password"))
+            if locked:
+                self.add_error("current_password", ValidationError(lockout_message(locked), code="locked"))
+            elif not ok:
+                self.add_error(
+                    "current_password",
+                    ValidationError(
+                        _("Masukkan kata sandi Anda saat ini untuk mengubah email atau nomor telepon."),
+                        code="password_required",
+                    ),
+                )
         return data
 
 
@@ -248,12 +254,33 @@ class DeleteAccountForm(forms.Form):
         error_messages={"required": _("Centang pernyataan ini untuk melanjutkan.")},
     )
 
-    def __init__(self, user, *args, **kwargs):
-        self.user = user
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = request.user
         super().__init__(*args, **kwargs)
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        ok, locked = ratelimit.confirm_password(self.request, self.user, password)
+        if locked:
+            raise ValidationError(lockout_message(locked), code="locked")
+        if not ok:
             raise ValidationError(_("Kata sandi salah."), code="wrong")
         return password
+
+
+class LockedPasswordChangeForm(PasswordChangeForm):
+    """Django's own password change, with the old password checked under the login lock."""
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        super().__init__(request.user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        ok, locked = ratelimit.confirm_password(self.request, self.user, old_password)
+        if locked:
+            raise ValidationError(lockout_message(locked), code="locked")
+        if not ok:
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password

@@ -147,3 +147,20 @@ def attempt_login(request, username, password):
         return None, record_failure(username, ip)
     reset(username, ip)
     return user, 0
+
+
+def confirm_password(request, user, password):
+    """A signed-in user's password typed again (to change the email or phone, the password, or to
+    delete the account) is under the same lock as a login: a stolen session cannot be used to guess
+    the password. Returns `(ok, seconds)`: ok when the password is right and the account+address is
+    not locked, else False and the seconds left on the lock (0 for a plain wrong password). While
+    locked the password is not checked."""
+    ip = client_ip(request)
+    username = user.get_username()
+    locked = seconds_locked(username, ip)
+    if locked:
+        return False, locked
+    if not user.check_password(password or ""):
+        return False, record_failure(username, ip)
+    reset(username, ip)
+    return True, 0

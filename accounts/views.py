@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from . import services, verification
-from .forms import CodeForm, DeleteAccountForm, LoginForm, ProfileForm, RegistrationForm
+from .forms import CodeForm, DeleteAccountForm, LockedPasswordChangeForm, LoginForm, ProfileForm, RegistrationForm
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -234,7 +233,7 @@ def home(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    form = ProfileForm(request.user, request.POST or None)
+    form = ProfileForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         user, email_changed, phone_changed = services.update_profile(
@@ -272,7 +271,7 @@ def password_change(request):
     """The user changes their own password. Saving it revokes every API token and ends every other
     session of the account (the password hash changes); this browser's session is kept, re-keyed to
     the new password."""
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = LockedPasswordChangeForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
@@ -314,7 +313,7 @@ def data_export(request):
 @require_http_methods(["GET", "POST"])
 def delete_account(request):
     user = request.user
-    form = DeleteAccountForm(user, request.POST or None)
+    form = DeleteAccountForm(request, request.POST or None)
     staff = user.is_staff_member or user.is_staff or user.is_superuser
     if request.method == "POST" and not staff and form.is_valid():
         services.erase_account(user)

@@ -60,6 +60,11 @@ def _isolated_services(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # LocMemCache keeps its data in a module-level dict shared by every instance of the same
+    # location: without a clear, one test's login lock or cached count would reach the next.
+    from django.core.cache import cache
+
+    cache.clear()
     settings.LIST_COUNT_CACHE_SECONDS = 0  # a test reads its own writes; the cache has its own test
     settings.DASHBOARD_CACHE_SECONDS = 0  # likewise; the dashboard cache tests turn it on
     settings.MEDIA_ROOT = tmp_path / "media"

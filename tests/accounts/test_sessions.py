@@ -214,3 +214,31 @@ def test_admin_taking_the_password_away_revokes_the_tokens(citizen, superadmin):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert not User.objects.get(pk=citizen.pk).has_usable_password()
     assert api.get(ME).status_code == 401
+
+
+def test_a_stolen_session_cannot_guess_the_password_through_the_account_pages(citizen, settings):
+    """The password typed again on the profile, the password change and the account deletion is
+    under the login lock: after LOGIN_LOCKOUT_ATTEMPTS wrong guesses even the right password is
+    refused there, and on the login page from the same address."""
+    settings.LOGIN_LOCKOUT_ATTEMPTS = 3
+    thief = logged_in(citizen)
+    guesses = [
+        ("/akun/profil/", profile_data(email="pencuri@jahat.id", current_password="tebakan-1")),
+        (
+            "/akun/profil/sandi/",
+            {"old_password": "tebakan-2", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        ),
+        ("/akun/hapus/", {"password": "tebakan-3", "confirm": "on"}),
+    ]
+    for url, data in guesses:
+        assert thief.post(url, data).status_code == 400, url
+    response = thief.post("/akun/profil/", profile_data(email="pencuri@jahat.id", current_password=PASSWORD))
+    assert response.status_code == 400
+    assert "Terlalu banyak percobaan" in response.content.decode()
+    response = thief.post(
+        "/akun/profil/sandi/", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 400 and "Terlalu banyak percobaan" in response.content.decode()
+    user = User.objects.get(pk=citizen.pk)
+    assert user.email == "alice@warga.id" and user.check_password(PASSWORD) and user.erased_at is None
+    assert Client().post("/akun/masuk/", {"username": "alice@warga.id", "password": PASSWORD}).status_code != 302
