@@ -185,6 +185,19 @@ class MeView(APIView):
         return Response(s.ProfileSerializer(request.user).data)
 
 
+def _check_code(request, verify):
+    """The email and phone verification endpoints: `verify(user, code)` with the code sent; the
+    caller's profile, or a 400 naming the code."""
+    ser = s.CodeSerializer(data=request.data)
+    ser.is_valid(raise_exception=True)
+    try:
+        verify(request.user, ser.validated_data["code"])
+    except verification.CodeError as err:
+        message = err.messages[0] if err.messages else _("Kode tidak valid.")
+        return Response({"detail": message, "code": [message]}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
+
+
 class VerifyEmailView(APIView):
     permission_classes = [IsActiveUser]
     throttle_classes = STRICT
@@ -197,14 +210,7 @@ class VerifyEmailView(APIView):
         examples=[OpenApiExample("Kode", request_only=True, value={"code": "123456"})],
     )
     def post(self, request):
-        ser = s.CodeSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        try:
-            verification.verify_email(request.user, ser.validated_data["code"])
-        except verification.CodeError as err:
-            message = err.messages[0] if err.messages else _("Kode tidak valid.")
-            return Response({"detail": message, "code": [message]}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
+        return _check_code(request, verification.verify_email)
 
 
 class ResendVerificationView(APIView):
@@ -247,14 +253,7 @@ class VerifyPhoneView(APIView):
         examples=[OpenApiExample("Kode", request_only=True, value={"code": "123456"})],
     )
     def post(self, request):
-        ser = s.CodeSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        try:
-            verification.verify_phone(request.user, ser.validated_data["code"])
-        except verification.CodeError as err:
-            message = err.messages[0] if err.messages else _("Kode tidak valid.")
-            return Response({"detail": message, "code": [message]}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
+        return _check_code(request, verification.verify_phone)
 
 
 class ResendPhoneCodeView(APIView):
