@@ -1,4 +1,4 @@
-"""Working-day arithmetic (PRODUCT.md §5).
+"""Working-day arithmetic (docs/product.md §5).
 
 A working day is Monday–Friday, minus the national holidays and cuti bersama and the local
 holidays in the `Holiday` table, plus the extra working days declared there. Day 1 is the first

@@ -164,7 +164,7 @@ class Holiday(models.Model):
     source = models.CharField(max_length=20, default="admin", editable=False)
     # The date the `holidays` package gave, kept when an admin moves the day: the sync does not
     # bring back a national holiday the admin moved.
-    library_date = models.DateField(null=True, blank=True, editable=False, db_index=True)
+    package_date = models.DateField(null=True, blank=True, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -7,7 +7,7 @@ table does not have yet and removes the days it loaded itself that the package n
 revised decree, an estimated Islamic date made definite). It never changes or removes a local
 holiday, an extra working day, a demo row or a day an admin added or edited (an edit in the
 admin makes the row the admin's; a moved national holiday keeps the date the package gave in
-`library_date`, so the sync does not bring it back). A national holiday an admin deleted comes
+`package_date`, so the sync does not bring it back). A national holiday an admin deleted comes
 back at the next sync: to cancel one, edit it in the admin instead.
 
 The changes go through the same signals as an edit in the admin: the calendar is reloaded
@@ -51,19 +51,19 @@ def sync_national_holidays(years=None):
     dates; `kept`: package days the table holds as an admin, local or demo row)."""
     years = sorted(set(years or default_years()))
     wanted = from_library(years)
-    rows = list(Holiday.objects.select_for_update().filter(Q(date__year__in=years) | Q(library_date__year__in=years)))
-    taken = {h.date for h in rows} | {h.library_date for h in rows if h.library_date}
+    rows = list(Holiday.objects.select_for_update().filter(Q(date__year__in=years) | Q(package_date__year__in=years)))
+    taken = {h.date for h in rows} | {h.package_date for h in rows if h.package_date}
     created, removed, kept = [], [], []
     with one_recompute():
         for h in rows:
-            if h.source == "library" and h.library_date not in wanted and h.date not in wanted:
+            if h.source == "library" and h.package_date not in wanted and h.date not in wanted:
                 removed.append(h.date)
                 h.delete()
         for day, (name, kind) in sorted(wanted.items()):
             if day in taken:
-                if any(h.source != "library" and day in (h.date, h.library_date) for h in rows):
+                if any(h.source != "library" and day in (h.date, h.package_date) for h in rows):
                     kept.append(day)
                 continue
-            Holiday.objects.create(date=day, name=name, kind=kind, source="library", library_date=day)
+            Holiday.objects.create(date=day, name=name, kind=kind, source="library", package_date=day)
             created.append(day)
     return {"created": created, "removed": removed, "kept": kept}

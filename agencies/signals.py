@@ -1,5 +1,5 @@
 """When the holiday table changes: reload the calendar everywhere and move open deadlines later
-(never earlier) — PRODUCT.md §5. The recompute runs in a Celery task queued after the commit, so
+(never earlier) — docs/product.md §5. The recompute runs in a Celery task queued after the commit, so
 the admin's save stays fast and the worker reads the committed table."""
 
 import logging

@@ -1,4 +1,4 @@
-"""Working days (PRODUCT.md §5), including the worked example of Nyepi/Idul Fitri 2026."""
+"""Working days (docs/product.md §5), including the worked example of Nyepi/Idul Fitri 2026."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -90,7 +90,7 @@ def test_properties(start, n, m):
 test_properties = pytest.mark.django_db(test_properties)
 
 
-# Issue 6: seeded holidays, time zones, the last minute, more properties ----------------------------
+# Seeded holidays, time zones, the last minute, more properties ----------------------------
 def seed_from_library(year):
     import holidays as holidays_lib
 

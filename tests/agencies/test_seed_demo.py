@@ -1,4 +1,4 @@
-"""`manage.py seed_demo` (PRODUCT.md §8): the demo region, accounts per role, sample reports in
+"""`manage.py seed_demo` (docs/product.md §8): the demo region, accounts per role, sample reports in
 every status, idempotent re-runs and the `--json` / `--password` contract."""
 
 import json

@@ -37,7 +37,7 @@ def sync(*years):
 
 
 def table():
-    return sorted(Holiday.objects.values_list("date", "name", "kind", "source", "library_date", "updated_at"))
+    return sorted(Holiday.objects.values_list("date", "name", "kind", "source", "package_date", "updated_at"))
 
 
 def test_loads_national_holidays_and_cuti_bersama(capsys):
@@ -49,7 +49,7 @@ def test_loads_national_holidays_and_cuti_bersama(capsys):
     # In Indonesian whatever the process locale, marked as the package's.
     assert Holiday.objects.get(date=date(2026, 3, 19)).name == "Hari Suci Nyepi"
     assert not Holiday.objects.exclude(source="library").exists()
-    assert not Holiday.objects.exclude(library_date=F("date")).exists()
+    assert not Holiday.objects.exclude(package_date=F("date")).exists()
     # The worked example: filed Friday 13 March 2026 10:00, verification due end of Wednesday 25 March.
     filed = timezone.make_aware(datetime(2026, 3, 13, 10))
     assert calendar.local_date(calendar.add_working_days(filed, 3)) == date(2026, 3, 25)
@@ -110,7 +110,7 @@ def test_a_day_the_package_no_longer_gives_is_removed_if_the_sync_loaded_it(caps
         name="Cuti bersama (dicabut)",
         kind=Holiday.Kind.CUTI_BERSAMA,
         source="library",
-        library_date=date(2026, 7, 7),
+        package_date=date(2026, 7, 7),
     )
     admins = Holiday.objects.create(date=date(2026, 7, 8), name="Libur daerah", kind=Holiday.Kind.LOCAL)
     sync(2026)
@@ -170,7 +170,7 @@ def test_seed_demo_uses_the_sync():
     call_command("seed_demo", "--password", "rahasia-demo-123", "--json")
     library = Holiday.objects.filter(source="library")
     assert library.filter(date__in=CUTI_BERSAMA_2026).count() == len(CUTI_BERSAMA_2026)
-    assert not library.filter(library_date__isnull=True).exists()  # loaded by the sync
+    assert not library.filter(package_date__isnull=True).exists()  # loaded by the sync
     assert Holiday.objects.filter(source="demo", kind=Holiday.Kind.LOCAL).exists()
 
 

@@ -1,4 +1,4 @@
-"""`python manage.py seed_demo [--password PW] [--json]` (PRODUCT.md §8).
+"""`python manage.py seed_demo [--password PW] [--json]` (docs/product.md §8).
 
 Builds a demo region — Diskominfo, OPDs with units, Inspektorat, BKD, PPID and an external
 observer; kecamatan and kelurahan; categories with routing; the holiday calendar; the SLA policy;
@@ -589,7 +589,7 @@ class Command(BaseCommand):
 
     def seed_holidays(self):
         """National holidays and cuti bersama through `sync_holidays` (this year, next year and
-        2026, the year of PRODUCT.md's worked example) plus the regency's anniversary. A date already
+        2026, the year of docs/product.md's worked example) plus the regency's anniversary. A date already
         in the table is left alone: the admin's edits win."""
         this_year = timezone.localdate().year
         years = sorted({this_year, this_year + 1, 2026})

@@ -4,9 +4,9 @@ from django.db import migrations, models
 from django.db.models import F
 
 
-def remember_library_dates(apps, schema_editor):
+def remember_package_dates(apps, schema_editor):
     # Rows loaded from the package so far sit on the date it gave.
-    apps.get_model("agencies", "Holiday").objects.filter(source="library").update(library_date=F("date"))
+    apps.get_model("agencies", "Holiday").objects.filter(source="library").update(package_date=F("date"))
 
 
 class Migration(migrations.Migration):
@@ -18,8 +18,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='holiday',
-            name='library_date',
+            name='package_date',
             field=models.DateField(blank=True, db_index=True, editable=False, null=True),
         ),
-        migrations.RunPython(remember_library_dates, migrations.RunPython.noop),
+        migrations.RunPython(remember_package_dates, migrations.RunPython.noop),
     ]
