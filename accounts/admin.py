@@ -52,7 +52,7 @@ class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     inlines = [MembershipInline]
-    # No phone, no NIK in the list, the filters or the search (PRODUCT.md §3, §9).
+    # No phone, no NIK in the list, the filters or the search (docs/product.md §3, §9).
     list_display = ("id", "email", "full_name", "role_list", "is_active", "is_staff", "date_joined")
     list_display_links = ("id", "email")
     list_filter = ("is_active", "is_staff", "is_superuser", "email_verified", "sms_only", "membership__role")

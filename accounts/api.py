@@ -1,4 +1,4 @@
-"""Account endpoints of the API (PRODUCT.md §8): registration, expiring tokens, the caller's own
+"""Account endpoints of the API (docs/product.md §8): registration, expiring tokens, the caller's own
 profile and email and phone verification. Validation is the web registration form's (`accounts.forms`);
 tokens come from `accounts.auth.issue_token` (only their hash is stored); verification codes from
 `accounts.verification`."""

@@ -34,7 +34,7 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = {Role.OPERATOR, Role.LIAISON, Role.HEAD, Role.AUDITOR, Role.SUPERADMIN}
-# Staff who can see identities log in with a second factor (PRODUCT.md §9).
+# Staff who can see identities log in with a second factor (docs/product.md §9).
 IDENTITY_ROLES = {Role.OPERATOR, Role.AUDITOR, Role.SUPERADMIN}
 
 
@@ -219,7 +219,7 @@ class Membership(models.Model):
 
 
 class ApiToken(models.Model):
-    """API tokens that expire (PRODUCT.md §9)."""
+    """API tokens that expire (docs/product.md §9)."""
 
     key = models.CharField(max_length=64, primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")

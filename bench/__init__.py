@@ -1,4 +1,4 @@
-"""The national-scale benchmark (PRODUCT.md §9, `make bench`).
+"""The national-scale benchmark (docs/product.md §9, `make bench`).
 
 `python -m bench` creates a dedicated PostgreSQL database, loads a realistic data set into it with
 COPY (`bench.load`), then measures the pages under gunicorn with a bounded load tool, the SLA

@@ -1,6 +1,6 @@
 """The superadmin's view of reports and their machinery.
 
-Reports are read-only here: every change goes through `complaints.workflow` (STYLE rule 2), so
+Reports are read-only here: every change goes through `complaints.workflow` (docs/architecture.md, rule 2), so
 the admin never saves a Complaint, an Event or a Disposition. The reporter's identity (account,
 walk-in name and contact) is not displayed; the superadmin reaches it only through the
 "Buka identitas" view, which asks for a reason and goes through `workflow.reveal` (logged in

@@ -1,4 +1,4 @@
-"""Charts drawn on the server as inline SVG (PRODUCT.md §9: no CDN, no chart library, no JavaScript).
+"""Charts drawn on the server as inline SVG (docs/product.md §9: no CDN, no chart library, no JavaScript).
 
 A chart is a `Chart`: its SVG (an image with a title and a description for assistive technology)
 and the same numbers as rows, which the templates print as a table under it. Colours keep a

@@ -1,4 +1,4 @@
-"""Starting and stopping clocks (PRODUCT.md §5). Each clock is a `Clock` row whose `due_at` is
+"""Starting and stopping clocks (docs/product.md §5). Each clock is a `Clock` row whose `due_at` is
 computed once, when it starts, and mirrored in the report's or disposition's deadline column.
 The sweep that climbs their ladders lives in `complaints.sla`."""
 

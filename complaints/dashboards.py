@@ -1,4 +1,4 @@
-"""Dashboard figures (PRODUCT.md §3 aggregate rules, §7): reads only.
+"""Dashboard figures (docs/product.md §3 aggregate rules, §7): reads only.
 
 Every figure is computed in SQL over a *scope*, a queryset of reports: the auditor's and the head's
 scope starts from `Complaint.objects.visible_to(user)` (so a number and the list behind it always
@@ -78,7 +78,7 @@ RECAP_COLUMNS = [
 # The statuses the public may see counted: unverified and tunda reports are not public yet.
 PUBLIC_STATUSES = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES, Status.SELESAI, Status.ARSIP)
 FIRST_RESPONSE_CLOCKS = (ClockKind.FOLLOWUP, ClockKind.INFORMATION)
-# Any public cell under this many reports is shown as "< 5" (PRODUCT.md §3).
+# Any public cell under this many reports is shown as "< 5" (docs/product.md §3).
 SUPPRESS_BELOW = 5
 MAX_MONTHS = 36
 
@@ -175,7 +175,7 @@ class Viewer:
 
 def public_base():
     """Reports the public statistics count: verified ones, except those archived as invalid (before
-    verification and when invalid a report is not public at all, PRODUCT.md §3)."""
+    verification and when invalid a report is not public at all, docs/product.md §3)."""
     return Complaint.objects.filter(privacy.published_filter())
 
 
@@ -570,7 +570,7 @@ def drilldown(reports, metric, root_id=None, now=None):
 
 # Public statistics ----------------------------------------------------------------------------------
 def suppress(value):
-    """A public count: "< 5" for 1–4 reports (PRODUCT.md §3); zero and five or more as they are."""
+    """A public count: "< 5" for 1–4 reports (docs/product.md §3); zero and five or more as they are."""
     if value is None:
         return "—"
     if 0 < value < SUPPRESS_BELOW:

@@ -1,4 +1,4 @@
-"""CSV and XLSX exports of report lists and dashboard tables (PRODUCT.md §3, §7).
+"""CSV and XLSX exports of report lists and dashboard tables (docs/product.md §3, §7).
 
 Exports never carry identities: a report row has its tracking id, dates, classification, status,
 privacy level, title and agencies, never the reporter (identity is reachable only per report,

@@ -1,4 +1,4 @@
-"""Reports (PRODUCT.md §3–§5): complaints, dispositions, the append-only timeline, attachments,
+"""Reports (docs/product.md §3–§5): complaints, dispositions, the append-only timeline, attachments,
 supports, identity access log, clocks with their exactly-once steps, the notification outbox,
 TPP sanction recommendations and the channels' bookkeeping.
 
@@ -217,7 +217,7 @@ class Complaint(models.Model):
         "self", null=True, blank=True, related_name="duplicates", on_delete=models.PROTECT, editable=False
     )
 
-    # Deadlines as columns (STYLE rule 4); each mirrors the running `Clock` of that kind.
+    # Deadlines as columns (docs/architecture.md, rule 4); each mirrors the running `Clock` of that kind.
     verification_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     verification_days_left = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     tunda_due_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -706,7 +706,7 @@ class StepKind(models.TextChoices):
 
 
 class ClockStep(models.Model):
-    """A step of a clock's ladder: it exists at most once per clock (STYLE rule 3)."""
+    """A step of a clock's ladder: it exists at most once per clock (docs/architecture.md, rule 3)."""
 
     clock = models.ForeignKey(Clock, related_name="steps", on_delete=models.CASCADE)
     step = models.CharField(max_length=10, choices=StepKind.choices)

@@ -1,4 +1,4 @@
-"""The monthly PDF report (PRODUCT.md §7) for the region or one OPD: a summary by status, the OPD
+"""The monthly PDF report (docs/product.md §7) for the region or one OPD: a summary by status, the OPD
 scoreboard, the trend of the last six months as charts, and the month's TPP sanction
 recommendations. No identities: only aggregates and agencies.
 

@@ -1,4 +1,4 @@
-"""The notification outbox (STYLE rules 3 and 5).
+"""The notification outbox (docs/architecture.md, rules 3 and 5).
 
 Workflow functions call `for_event(event)` inside their transaction: it writes one `Notification`
 row per recipient and channel (a unique key makes a second write a no-op) and, after commit, asks
@@ -12,7 +12,7 @@ the reporter and followers, `templates/notifications/staff/` for staff, each wit
 Staff messages never carry the reporter's identity, nor text the reporter wrote (they read it on the
 report's page, behind the access rules).
 
-Who hears what (PRODUCT.md §2, §5):
+Who hears what (docs/product.md §2, §5):
 
 - the reporter: `REPORTER_EVENTS` on every channel they use; followers (supporters, merged
   duplicates' reporters) `FOLLOWER_EVENTS` in the app;
@@ -495,7 +495,7 @@ def render(notification):
         return None
     context = _context(notification)
     sms = notification.channel == Notification.Channel.SMS
-    # SMS are short and in Indonesian (PRODUCT.md §6); mail and the app follow the recipient.
+    # SMS are short and in Indonesian (docs/product.md §6); mail and the app follow the recipient.
     language = "id" if sms else (getattr(user, "preferred_language", None) or settings.LANGUAGE_CODE)
     with translation.override(language):
         subject = " ".join(render_to_string("notifications/subject.txt", context).split())

@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2 (PRODUCT.md §6, §8) at `/open311/v2/`, in XML (required by the
+"""Open311 GeoReport v2 (docs/product.md §6, §8) at `/open311/v2/`, in XML (required by the
 specification) and JSON: `discovery`, `services` (the categories), `services/{code}`,
 `requests` (GET: public requests; POST: a new report, with an `api_key` issued in the admin) and
 `requests/{id}`.

@@ -1,4 +1,4 @@
-"""The one privacy rule (PRODUCT.md §3, STYLE rule 1).
+"""The one privacy rule (docs/product.md §3, docs/architecture.md, rule 1).
 
 - `Complaint.objects.visible_to(user)` (built from `visible_filter`) is the only way a list of
   reports reaches anyone; `get_complaint_or_404(user, tracking_id)` the only way one report does.
@@ -62,13 +62,13 @@ def public_filter():
 
 def published_filter():
     """What public aggregates count: every report that was published, rahasia included — rahasia
-    reports count in per-OPD figures so an agency cannot hide its failures there (PRODUCT.md §3),
+    reports count in per-OPD figures so an agency cannot hide its failures there (docs/product.md §3),
     but never in a breakdown by area (`for_area_breakdown`)."""
     return _verified() & ~_archived_invalid()
 
 
 def for_area_breakdown(qs):
-    """`qs` as a breakdown by area may count it: never a rahasia report (PRODUCT.md §3), on the
+    """`qs` as a breakdown by area may count it: never a rahasia report (docs/product.md §3), on the
     public page and the staff dashboards alike."""
     return qs.exclude(privacy=Privacy.RAHASIA)
 
@@ -123,7 +123,7 @@ def scope_key(user):
 
 
 def _heads_the_operators(m):
-    """The head of Diskominfo answers for the operators' clocks (PRODUCT.md §2, §5: they are told
+    """The head of Diskominfo answers for the operators' clocks (docs/product.md §2, §5: they are told
     when verification or re-disposition is overdue or escalated), so they read every report the
     operators read, except one accusing Diskominfo. Read only, and the reporter only as the public
     sees them (`roles_on` marks the role as not live). Their work lists (`acting_filter`) stay the
@@ -223,7 +223,7 @@ HIDDEN = IdentityView(Level.NONE)
 
 
 def reporter_visible_to(complaint, user):
-    """How much of the reporter `user` may see on `complaint` (PRODUCT.md §3 table):
+    """How much of the reporter `user` may see on `complaint` (docs/product.md §3 table):
 
     public / other OPD staff: the display name of an umum report, nothing otherwise; the reporter:
     everything; operator: everything, logged for anonim/rahasia; liaison/head of a disposed OPD:

@@ -1,4 +1,4 @@
-"""TPP sanction recommendations (PRODUCT.md §5).
+"""TPP sanction recommendations (docs/product.md §5).
 
 For a month M (in the deployment's time zone) each agency with at least one clock whose
 *escalated* step was due in M gets one `Sanction` (unique per agency and month) listing its

@@ -3,7 +3,7 @@
 
 The searched text is the title and the *public* text: the operator's public summary where there
 is one, else the body. Searching the original body of a summarised report would let anyone find
-it by a name the operator redacted (PRODUCT.md §3), so the original is searched only when the
+it by a name the operator redacted (docs/product.md §3), so the original is searched only when the
 caller asks for it (`include_original=True`, for staff surfaces).
 
 PostgreSQL: the `indonesian` configuration (Snowball stemmer), title weighted over text, ranked

@@ -1,5 +1,5 @@
 """Staff work lists (reads only): the operator's queue, the liaison's inbox and the head's view
-(PRODUCT.md §2, §7).
+(docs/product.md §2, §7).
 
 Every list starts from `Complaint.objects.visible_to(user)` narrowed by
 `privacy.acting_filter(user, role)` (the reports on which the user works in that role), and every

@@ -1,4 +1,4 @@
-"""Clocks and sweeps (PRODUCT.md §5, STYLE rules 3 and 4).
+"""Clocks and sweeps (docs/product.md §5, docs/architecture.md, rules 3 and 4).
 
 `sla_sweep(now)` climbs every running clock's ladder as of `now`. It is a pure function of the
 database and `now`: beat runs it every `SLA_SWEEP_INTERVAL` seconds, `manage.py sla_sweep --now`

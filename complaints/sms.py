@@ -1,4 +1,4 @@
-"""The SMS gateway (PRODUCT.md §6, §8): `POST /sms/inbound/`.
+"""The SMS gateway (docs/product.md §6, §8): `POST /sms/inbound/`.
 
 The gateway posts each message (form or JSON: `from`, `text`, optional `id`) signed with
 `X-Signature` = hex HMAC-SHA256 of the raw body under `SMS_WEBHOOK_SECRET`; a bad or missing
@@ -158,7 +158,7 @@ def inbound(request):
         known = InboundSms.objects.select_related("complaint").get(gateway_id=gateway_id)
         return _answer(known, duplicate=True)
     status = "ok"
-    with translation.override("id"):  # SMS reporters read Indonesian (PRODUCT.md §6)
+    with translation.override("id"):  # SMS reporters read Indonesian (docs/product.md §6)
         if over == 1:
             msg.reply, status = (
                 _("%(site)s: terlalu banyak SMS dari nomor ini. Coba lagi dalam 1 jam.") % {"site": settings.SITE_NAME},

@@ -1,4 +1,4 @@
-"""The staff workspace (PRODUCT.md §2, §6, §7): the operator's queue, review page and manual entry
+"""The staff workspace (docs/product.md §2, §6, §7): the operator's queue, review page and manual entry
 with its receipt; the OPD liaison's inbox and disposition page; the head's view of their OPD.
 
 Lists come from `complaints.selectors` (which start from `Complaint.objects.visible_to(user)`),

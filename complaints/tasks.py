@@ -21,7 +21,7 @@ def flush_outbox():
     return notify.flush_outbox()
 
 
-# SLA engine (issue 6) -------------------------------------------------------------------------
+# SLA engine -------------------------------------------------------------------------
 @shared_task
 def sla_sweep(now=None):
     """One pass of every clock (beat, every SLA_SWEEP_INTERVAL seconds). `now`: ISO-8601."""
@@ -55,7 +55,7 @@ def recompute_deadlines(since=None):
     return sla.recompute_open_deadlines(date.fromisoformat(since) if since else None)
 
 
-# SMS gateway (issue 7) -------------------------------------------------------------------------
+# SMS gateway -------------------------------------------------------------------------
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def send_sms_reply(self, inbound_id):
     """Send the reply to one inbound SMS (once; a failure is recorded and retried)."""
@@ -81,7 +81,7 @@ def flush_sms_replies():
     return sent
 
 
-# Dashboards (issue 8) --------------------------------------------------------------------------
+# Dashboards --------------------------------------------------------------------------
 @shared_task
 def build_monthly_report(pk):
     """Build one requested monthly PDF report (once: the service claims the row)."""

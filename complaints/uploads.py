@@ -1,4 +1,4 @@
-"""Evidence files (PRODUCT.md §3): checked by content, never by name.
+"""Evidence files (docs/product.md §3): checked by content, never by name.
 
 Images (JPEG, PNG, WebP) are decoded and re-encoded without any metadata (EXIF, GPS, XMP,
 comments) and thumbnailed; an image that cannot be re-encoded is refused, so the original bytes

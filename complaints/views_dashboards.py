@@ -1,4 +1,4 @@
-"""Dashboards (PRODUCT.md §7): the auditor's dashboard under /audit/ (heads: their own OPD), its
+"""Dashboards (docs/product.md §7): the auditor's dashboard under /audit/ (heads: their own OPD), its
 drill-down lists and exports, the logged identity reveal from a drill-down, the monthly PDF
 reports, the operators' workload under /petugas/beban-kerja/ and the public statistics at
 /statistik/.
@@ -396,7 +396,7 @@ class RevealForm(forms.Form):
 @login_required
 @never_cache
 def reveal(request, tracking_id):
-    """An auditor reveals a reporter's identity with a reason (PRODUCT.md §3): logged by
+    """An auditor reveals a reporter's identity with a reason (docs/product.md §3): logged by
     `workflow.reveal`, shown once on this response, never stored in a list or an export."""
     _viewer(request)
     c = privacy.get_complaint_or_404(request.user, tracking_id)
@@ -591,7 +591,7 @@ def _public_form(request):
 
 @require_GET
 def statistics(request):
-    """/statistik/: public totals, the OPD scoreboard and the monthly trend (PRODUCT.md §3 rules:
+    """/statistik/: public totals, the OPD scoreboard and the monthly trend (docs/product.md §3 rules:
     only verified reports, rahasia ones never by area, cells under five shown as "< 5"). Cached."""
     form = _public_form(request)
     if not form.is_valid():

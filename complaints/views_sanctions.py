@@ -1,4 +1,4 @@
-"""TPP sanction pages under /audit/sanksi/ (PRODUCT.md §5): the month's recommendations for
+"""TPP sanction pages under /audit/sanksi/ (docs/product.md §5): the month's recommendations for
 auditors (all) and heads (their own agency's), one recommendation with its frozen evidence, the
 auditor's confirm/waive form, the head's clarification form, and the payroll export (CSV, XLSX) of
 confirmed sanctions. Thin views over `complaints.sanctions`, which decides who may do what."""

@@ -1,4 +1,4 @@
-"""The one door for changes (PRODUCT.md §4, STYLE rule 2).
+"""The one door for changes (docs/product.md §4, docs/architecture.md, rule 2).
 
 Every status change of a report or a disposition happens here, each in one transaction: lock the
 report (`select_for_update`), re-check the caller's right and the state inside the lock, change,

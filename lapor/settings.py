@@ -395,7 +395,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    # JSON only: errors are JSON whatever the client accepts (PRODUCT.md §8).
+    # JSON only: errors are JSON whatever the client accepts (docs/product.md §8).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "complaints.api.parsers.JSONParser",

@@ -1,4 +1,4 @@
-"""The PRODUCT.md §3 matrix as one shared table, for every surface (HTML pages, API, search,
+"""The docs/product.md §3 matrix as one shared table, for every surface (HTML pages, API, search,
 Open311…): role × privacy level × status → does the caller see the report, and how much of the
 reporter.
 

@@ -1,4 +1,4 @@
-"""The deployment files (PRODUCT.md §8 "Deployment", §9): docker-compose.yml is a valid Compose file
+"""The deployment files (docs/product.md §8 "Deployment", §9): docker-compose.yml is a valid Compose file
 describing web, worker, beat, PostgreSQL and Redis with HTTPS on; every environment variable
 settings.py reads is documented in the README; CI runs the tests."""
 

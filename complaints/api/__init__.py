@@ -1,4 +1,4 @@
-"""The REST API for the mobile app and other clients (PRODUCT.md §8), under `/api/v1/`.
+"""The REST API for the mobile app and other clients (docs/product.md §8), under `/api/v1/`.
 
 Thin views over the same doors as the HTML pages: lists come from
 `Complaint.objects.visible_to(user)`, single reports from `privacy.get_complaint_or_404`, every

@@ -1,4 +1,4 @@
-"""JSON errors for the whole API (PRODUCT.md §8: `{"detail": …}` or field errors with 4xx).
+"""JSON errors for the whole API (docs/product.md §8: `{"detail": …}` or field errors with 4xx).
 
 Workflow and sanction errors map to their status: `NotFound` 404, `Forbidden` 403,
 `TransitionError` 409, `Invalid` 400 with its field errors beside `detail`. A model's own

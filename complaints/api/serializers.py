@@ -1,5 +1,5 @@
 """Serializers of the API: input validation (thin: the workflow re-checks everything) and the
-output shapes of PRODUCT.md §8.
+output shapes of docs/product.md §8.
 
 Output for reports is computed per caller through `complaints.privacy` only: `reporter` from
 `reporter_visible_to`, `body` from `public_text`, coordinates from `coordinates_for`, timeline
@@ -717,7 +717,7 @@ class AgencySlugField(serializers.SlugRelatedField):
 
 
 class ComplaintCreateSerializer(serializers.Serializer):
-    """Filing a report (PRODUCT.md §3). `location` is free text or an object; `kecamatan`,
+    """Filing a report (docs/product.md §3). `location` is free text or an object; `kecamatan`,
     `kelurahan`, `lat` and `lng` may also be sent beside it."""
 
     title = TextField(min_length=5, max_length=200)

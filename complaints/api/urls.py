@@ -1,4 +1,4 @@
-"""`/api/v1/` (PRODUCT.md §8), with the OpenAPI 3 schema and its Swagger UI (local assets)."""
+"""`/api/v1/` (docs/product.md §8), with the OpenAPI 3 schema and its Swagger UI (local assets)."""
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView

@@ -1,4 +1,4 @@
-"""API views (PRODUCT.md §8). Thin: visibility first (`privacy.get_complaint_or_404`), then the
+"""API views (docs/product.md §8). Thin: visibility first (`privacy.get_complaint_or_404`), then the
 workflow function, which re-checks the caller's right and the status inside its lock. Errors are
 mapped to JSON by `complaints.api.exceptions`."""
 
@@ -810,7 +810,7 @@ def _sanction_schema(summary, serializer, example):
 
 
 class SanctionViewSet(viewsets.GenericViewSet):
-    """TPP sanction recommendations (PRODUCT.md §5): read by auditors and the agency's head,
+    """TPP sanction recommendations (docs/product.md §5): read by auditors and the agency's head,
     decided by an Inspektorat/BKD auditor not of that agency. Built on `complaints.sanctions`."""
 
     serializer_class = s.SanctionSerializer
@@ -872,7 +872,7 @@ class SanctionViewSet(viewsets.GenericViewSet):
 @permission_classes([AllowAny])
 @throttle_classes([])
 def not_found_view(request, *args, **kwargs):
-    """Unknown API paths answer JSON too (PRODUCT.md §8: JSON errors always)."""
+    """Unknown API paths answer JSON too (docs/product.md §8: JSON errors always)."""
     return Response({"detail": _("Alamat API tidak ditemukan.")}, status=status.HTTP_404_NOT_FOUND)
 
 

@@ -1,4 +1,4 @@
-"""The PRODUCT.md §3 matrix over the API (list, detail, search, timeline) and Open311, parametrized
+"""The docs/product.md §3 matrix over the API (list, detail, search, timeline) and Open311, parametrized
 over persona × privacy × state (tests/privacy_matrix.py)."""
 
 import json

@@ -301,7 +301,7 @@ def test_beat_retries_unsent_replies_and_notifications(settings):
 def test_an_sms_reporter_hears_each_step_by_sms(
     send, sms_outbox, region, operator, liaison_pu, django_capture_on_commit_callbacks
 ):
-    """PRODUCT.md §6: a reporter who came by SMS hears the tunda request, each OPD follow-up and
+    """docs/product.md §6: a reporter who came by SMS hears the tunda request, each OPD follow-up and
     question, the finish and the closing by SMS, short, in Indonesian, with the tracking id."""
     from datetime import timedelta
 

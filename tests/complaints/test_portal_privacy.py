@@ -1,4 +1,4 @@
-"""The PRODUCT.md §3 matrix over the HTML surfaces: the feed, search on the feed, the similar
+"""The docs/product.md §3 matrix over the HTML surfaces: the feed, search on the feed, the similar
 reports offered while filing, and the report page — for every role × privacy level × status
 (unverified, verified, archived as invalid), from the shared table in tests/privacy_matrix.py."""
 

@@ -1,4 +1,4 @@
-"""TPP sanction recommendations (PRODUCT.md §5): one per agency and month from the escalations due
+"""TPP sanction recommendations (docs/product.md §5): one per agency and month from the escalations due
 in it, frozen evidence, a clock counted once, decisions by the right auditors, the head's
 clarification, the payroll export, the pages and the command."""
 

@@ -1,4 +1,4 @@
-"""The SLA engine (PRODUCT.md §5): each clock's ladder before, at and after its instants, exactly
+"""The SLA engine (docs/product.md §5): each clock's ladder before, at and after its instants, exactly
 once, in the deployment's time zone; holiday changes; policy changes."""
 
 import threading

@@ -1,4 +1,4 @@
-"""Exactly once with a real Celery worker (PRODUCT.md §5): a worker process sweeping many clocks is
+"""Exactly once with a real Celery worker (docs/product.md §5): a worker process sweeping many clocks is
 killed with SIGKILL in the middle, restarted, and the sweep finished. Each clock ends with one
 reminder, one overdue and one escalation, and each of their emails was sent once.
 

@@ -1,4 +1,4 @@
-"""Every transition of PRODUCT.md §4 through the one door, and a refused one from each status."""
+"""Every transition of docs/product.md §4 through the one door, and a refused one from each status."""
 
 import pytest
 import time_machine

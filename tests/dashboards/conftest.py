@@ -1,4 +1,4 @@
-"""A hand-computed region for the dashboard tests (PRODUCT.md §7).
+"""A hand-computed region for the dashboard tests (docs/product.md §7).
 
 Every report below is filed and disposed at 10:00 WIB; Wednesday 4 November 2026 is a local
 holiday, so a first-follow-up clock started on Monday 2 November is due at the end of Tuesday

@@ -1,5 +1,5 @@
 """From the demo region (`seed_demo`, then `sla_sweep`), the auditor sees a full dashboard, the
-public a scoreboard, and every export opens (issue 8, "done when")."""
+public a scoreboard, and every export opens."""
 
 import io
 from io import StringIO

@@ -1,5 +1,5 @@
 """Every dashboard page and export costs the same number of queries for one agency and one report
-as for many (all figures are grouped SQL aggregates; STYLE: tests assert query counts)."""
+as for many (all figures are grouped SQL aggregates; docs/architecture.md, "Tests")."""
 
 import datetime
 

@@ -17,7 +17,7 @@ WIB = datetime.timezone(datetime.timedelta(hours=7))
 
 
 def test_sql_working_days_match_the_calendar(disposed_report, region):
-    # March 2026: Nyepi (19), Idul Fitri (20–21) and cuti bersama (18, 23, 24) as in PRODUCT.md §5,
+    # March 2026: Nyepi (19), Idul Fitri (20–21) and cuti bersama (18, 23, 24) as in docs/product.md §5,
     # a local holiday on a Monday and a Saturday declared a working day.
     for day, kind in [
         (18, Holiday.Kind.CUTI_BERSAMA),
@@ -56,7 +56,7 @@ def test_sql_working_days_match_the_calendar(disposed_report, region):
                 start,
                 end,
             )
-    # The worked example of PRODUCT.md §5: Friday 13 March to Wednesday 25 March is 3 working days.
+    # The worked example of docs/product.md §5: Friday 13 March to Wednesday 25 March is 3 working days.
     Disposition.objects.filter(pk=d.pk).update(created_at=starts[0], first_followup_at=ends[2])
     got = dashboards.with_working_days(Disposition.objects.filter(pk=d.pk), "created_at", "first_followup_at")
     assert got.values_list("working_days", flat=True).get() == 3

@@ -1,4 +1,4 @@
-"""The head's view of their OPD (PRODUCT.md §2, §7): every disposition, who handled it, overdue
+"""The head's view of their OPD (docs/product.md §2, §7): every disposition, who handled it, overdue
 now, and this month's on-time rate computed from the clock rows."""
 
 import datetime

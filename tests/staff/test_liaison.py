@@ -1,4 +1,4 @@
-"""The OPD liaison's inbox and disposition page through HTTP (PRODUCT.md §2, §3, §4)."""
+"""The OPD liaison's inbox and disposition page through HTTP (docs/product.md §2, §3, §4)."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""Staff notifications (PRODUCT.md §2, §5; issue 5 item 6): who hears what, exactly once per event
+"""Staff notifications (docs/product.md §2, §5): who hears what, exactly once per event
 and audience, after commit, in the recipient's language, never with the reporter's identity, and
 never lost when the broker is down."""
 

@@ -1,5 +1,5 @@
 """The operator's workspace through HTTP: the queue, the review page and each action on it, and
-manual entry with its receipt (PRODUCT.md §2, §3, §4, §6, §7)."""
+manual entry with its receipt (docs/product.md §2, §3, §4, §6, §7)."""
 
 import datetime
 import re

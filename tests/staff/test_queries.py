@@ -1,4 +1,4 @@
-"""The staff lists cost the same number of queries for 1 row as for 50 (STYLE: selectors join and
+"""The staff lists cost the same number of queries for 1 row as for 50 (docs/architecture.md: selectors join and
 prefetch; no N+1 in a template)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""`python manage.py sla_sweep [--now ISO-8601]` — one pass of every clock (PRODUCT.md §8), the
+"""`python manage.py sla_sweep [--now ISO-8601]` — one pass of every clock (docs/product.md §8), the
 same code the beat schedule runs. Safe to run concurrently and repeatedly."""
 
 from datetime import datetime, time

@@ -1,5 +1,5 @@
 """`python manage.py tpp_sanctions --month YYYY-MM` — builds that month's TPP sanction
-recommendations (PRODUCT.md §8), what the beat runs on the first day of each month. Re-running it
+recommendations (docs/product.md §8), what the beat runs on the first day of each month. Re-running it
 neither duplicates nor drops any."""
 
 from django.core.management.base import BaseCommand, CommandError
