@@ -10,7 +10,6 @@ The drill on a real gunicorn and a PostgreSQL cluster that is stopped and starte
 
 import socket
 
-import psycopg2
 import pytest
 from django.db import connection
 from django.test import Client
@@ -18,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.auth import issue_token
 from complaints.models import Clock, Complaint, Event
+from tests.pg import terminate
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -55,20 +55,6 @@ def database_down():
 
     yield type("Switch", (), {"down": staticmethod(down), "up": staticmethod(up)})
     up()
-
-
-def terminate(pid):
-    """End backend `pid` from a connection of its own, as a restart or failover would."""
-    s = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None, host=s["HOST"] or None, port=s["PORT"] or None
-    )
-    try:
-        other.autocommit = True
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    finally:
-        other.close()
 
 
 def is_503_page(response, text="Layanan sementara tidak tersedia"):

@@ -7,7 +7,6 @@ import logging
 import socket
 from datetime import datetime
 
-import psycopg2
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from complaints import sla, workflow
 from complaints.models import Clock, ClockKind, ClockStep, Event, EventType, Notification, StepKind
+from tests.pg import terminate
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -28,19 +28,6 @@ LADDER = {StepKind.REMINDER, StepKind.OVERDUE, StepKind.ESCALATED}
 
 def local(*args):
     return timezone.make_aware(datetime(*args))
-
-
-def terminate(pid):
-    s = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None, host=s["HOST"] or None, port=s["PORT"] or None
-    )
-    try:
-        other.autocommit = True
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    finally:
-        other.close()
 
 
 @pytest.fixture
