@@ -60,6 +60,8 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A form sent without a valid token: a page that says what to do (lapor.views.csrf_failure).
+CSRF_FAILURE_VIEW = "lapor.views.csrf_failure"
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("SITE_NAME", "LAPOR Daerah")
 REGION_NAME = env("REGION_NAME", "Kabupaten Contoh")

@@ -5,6 +5,9 @@ from complaints import files, open311, sms, staff_urls, views_dashboards, views_
 
 from . import views
 
+handler400 = "lapor.views.bad_request"
+handler403 = "lapor.views.permission_denied"
+handler404 = "lapor.views.page_not_found"
 handler500 = "lapor.views.server_error"
 
 urlpatterns = [

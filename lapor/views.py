@@ -7,9 +7,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
@@ -19,7 +22,7 @@ from complaints.models import Complaint, Status
 from complaints.pagination import cached_count
 
 from .db import database_unavailable
-from .middleware import log_unavailable, unavailable_response
+from .middleware import log_unavailable, unavailable_response, wants_json
 from .tasks import HEARTBEAT_KEY
 
 WORKER_STALE_AFTER = timedelta(seconds=120)
@@ -103,13 +106,79 @@ def healthz(request):
     return JsonResponse({"status": "up" if ok else "down", **checks}, status=200 if ok else 503)
 
 
+# Error pages ------------------------------------------------------------------------------------
+# Rendered without the request's context processors: no session, user or database read beyond
+# what the request already did, so the page works when the failure is one of those. API paths
+# (and clients asking for JSON) get `{"detail": …}` like every other API error.
+ERROR_TEMPLATES = {400: "400.html", 403: "403.html", 404: "404.html", 500: "500.html"}
+
+
+def _error_messages():
+    return {
+        400: _("Permintaan tidak dapat diproses."),
+        403: _("Anda tidak berwenang membuka alamat ini."),
+        404: _("Tidak ditemukan."),
+        500: _("Terjadi kesalahan di sistem kami. Coba lagi beberapa saat lagi."),
+    }
+
+
+def _signed_in(request):
+    user = getattr(request, "user", None)  # set by the middleware; None when it never ran
+    try:
+        return bool(user is not None and user.is_authenticated)
+    except Exception:  # noqa: BLE001 - a session that cannot be read counts as signed out
+        return False
+
+
+def error_page(request, status, template_name=None, detail=None):
+    if wants_json(request):
+        response = JsonResponse({"detail": detail or _error_messages()[status]}, status=status)
+    else:
+        context = {
+            "SITE_NAME": settings.SITE_NAME,
+            "REGION_NAME": settings.REGION_NAME,
+            "status": status,
+            "signed_in": status != 500 and _signed_in(request),
+        }
+        html = loader.render_to_string(template_name or ERROR_TEMPLATES[status], context)
+        response = HttpResponse(html, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+def bad_request(request, exception=None):
+    return error_page(request, 400)
+
+
+def permission_denied(request, exception=None):
+    return error_page(request, 403)
+
+
+def page_not_found(request, exception=None):
+    return error_page(request, 404)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without a valid token (an expired session, blocked cookies)."""
+    return error_page(
+        request,
+        403,
+        "403_csrf.html",
+        detail=_("Token CSRF tidak valid atau hilang. Muat ulang halaman dan kirim lagi."),
+    )
+
+
 @requires_csrf_token
 def server_error(request):
     """The 500 handler: a failure that is the database being out of reach (raised where the
     middleware does not see it, e.g. by another middleware reading the session) answers the same
-    503 as the views do; anything else is Django's 500."""
+    503 as the views do; anything else is the 500 page."""
     exc = sys.exc_info()[1]
     if exc is not None and database_unavailable(exc):
         log_unavailable(request, exc)
         return unavailable_response(request)
-    return defaults.server_error(request)
+    try:
+        return error_page(request, 500)
+    except Exception:  # noqa: BLE001 - the error page itself failing must still answer 500
+        log.exception("the 500 page could not be rendered")
+        return defaults.server_error(request)

@@ -205,6 +205,8 @@ def test_every_citizen_page_passes_axe(page, live_server, citizen, other_citizen
             open_report.get_absolute_url(),
             f"/laporan/{closed.tracking_id}/akses-identitas/",
             "/laporan/?status=x&date_from=kemarin",
+            "/laporan/LPR-ZZZZ-ZZZZ/",  # the 404 page
+            "/audit/",  # the 403 page
             "/",
         ):
             page.goto(base + path)
