@@ -12,8 +12,11 @@ import hashlib
 import json
 import re
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import Invalid, WorkflowError
@@ -30,6 +33,15 @@ class KeyReused(WorkflowError):
     default_message = _(
         "Idempotency-Key ini sudah dipakai untuk laporan dengan isi berbeda. Gunakan kunci baru untuk laporan baru."
     )
+
+
+def purge_expired(now=None):
+    """Delete the keys older than SUBMISSION_KEY_DAYS (beat, daily); the number deleted. A client
+    retrying after that long files anew, as a new report would."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SUBMISSION_KEY_DAYS)
+    deleted, _by_model = SubmissionKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def new_key():

@@ -104,3 +104,11 @@ def clean_media():
     from .uploads import remove_orphan_files
 
     return remove_orphan_files()
+
+
+@shared_task
+def purge_submission_keys():
+    """Daily: forget filings' one-time keys older than SUBMISSION_KEY_DAYS."""
+    from .idempotency import purge_expired
+
+    return purge_expired()

@@ -74,3 +74,9 @@ def setup_periodic_tasks(sender, **kwargs):
     sender.add_periodic_task(
         crontab(minute=30, hour=3), sender.signature("complaints.tasks.clean_media"), name="clean-media"
     )
+    # Filings' one-time keys past SUBMISSION_KEY_DAYS (a retry that late files anew).
+    sender.add_periodic_task(
+        crontab(minute=45, hour=3),
+        sender.signature("complaints.tasks.purge_submission_keys"),
+        name="purge-submission-keys",
+    )

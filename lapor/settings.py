@@ -289,6 +289,9 @@ OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)
 LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
 # Seconds the dashboards' figures (/audit/, the head's panel, /statistik/) are kept once computed.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
+# Days a filing's one-time key is kept (complaints.idempotency): a retry within them finds the
+# first report; beat deletes older keys daily.
+SUBMISSION_KEY_DAYS = env_int("SUBMISSION_KEY_DAYS", 30)
 
 
 # Mail: EMAIL_URL (smtp://user:pass@host:587/?tls=1, console://) or the usual Django settings.

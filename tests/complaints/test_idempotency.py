@@ -246,3 +246,33 @@ def test_two_posts_with_the_same_key_at_the_same_time_file_one_report(citizen, r
     assert results["first"] == results["second"]
     assert results["first"][0] in (201, 302)
     assert Complaint.objects.count() == 1 and SubmissionKey.objects.count() == 1
+
+
+def test_keys_older_than_the_retention_are_purged_and_a_late_retry_files_anew(citizen, region, settings):
+    """Beat's daily purge forgets keys past SUBMISSION_KEY_DAYS; a key within them still finds the
+    first report."""
+    import time_machine
+    from django.utils import timezone
+
+    from complaints.idempotency import purge_expired
+    from lapor.celery import app
+
+    settings.SUBMISSION_KEY_DAYS = 30
+    api = api_for(citizen)
+    old_key, recent_key = str(uuid.uuid4()), str(uuid.uuid4())
+    start = timezone.now()
+    with time_machine.travel(start - timezone.timedelta(days=31)):
+        first = api.post(LIST, FILING, format="json", HTTP_IDEMPOTENCY_KEY=old_key)
+    with time_machine.travel(start - timezone.timedelta(days=29)):
+        second = api.post(LIST, FILING, format="json", HTTP_IDEMPOTENCY_KEY=recent_key)
+    assert first.status_code == second.status_code == 201
+    assert purge_expired(now=start) == 1
+    assert list(SubmissionKey.objects.values_list("key", flat=True)) == [recent_key]
+    # Within the retention a retry still returns the first report; past it the key is free again.
+    again = api.post(LIST, FILING, format="json", HTTP_IDEMPOTENCY_KEY=recent_key)
+    assert again.json()["tracking_id"] == second.json()["tracking_id"]
+    late = api.post(LIST, FILING, format="json", HTTP_IDEMPOTENCY_KEY=old_key)
+    assert late.status_code == 201 and late.json()["tracking_id"] != first.json()["tracking_id"]
+    app.finalize(auto=True)
+    schedule = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "complaints.tasks.purge_submission_keys" in schedule
