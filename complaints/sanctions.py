@@ -20,7 +20,7 @@ reason (once: a waived one stays waived); the agency's head may add one clarific
 decision. The §8 API and the HTML pages both call the services here.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from itertools import groupby
 
 from django.db import IntegrityError, transaction
@@ -54,26 +54,9 @@ def parse_month(value, field="month"):
     return parsed.date()
 
 
-def next_month(month):
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def previous_month(month):
-    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
-def month_bounds(month):
-    """[start, end) of `month` as aware instants in the deployment's time zone."""
-    tz = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(month, time.min), tz),
-        timezone.make_aware(datetime.combine(next_month(month), time.min), tz),
-    )
-
-
 def last_month(now=None):
     """The month before the one `now` falls in (local time): what the beat builds on day 1."""
-    return previous_month(calendar.local_date(now or timezone.now()).replace(day=1))
+    return calendar.previous_month(calendar.month_of(now or timezone.now()))
 
 
 # Building ----------------------------------------------------------------------------------------
@@ -81,7 +64,7 @@ def escalations_of(month):
     """Escalated steps that no recommendation counted yet, due in `month` (evidence instant) or
     before it (late: recorded after their own month's recommendation was made), ordered by
     charged agency."""
-    _start, end = month_bounds(month)
+    _start, end = calendar.month_bounds(month)
     qs = ClockStep.objects.filter(
         step=StepKind.ESCALATED,
         skipped=False,
@@ -165,7 +148,7 @@ def build_month(month, now=None):
     month already exists; re-running changes nothing."""
     month = parse_month(month)
     now = now or timezone.now()
-    start, end = month_bounds(month)
+    start, end = calendar.month_bounds(month)
     if now < end:
         raise Invalid(
             fields={

@@ -8,7 +8,7 @@ are joined or prefetched here so a page costs the same number of queries for 1 r
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 
 from django.db.models import (
     BooleanField,
@@ -76,17 +76,6 @@ class Countdowns:
         days = self._memo[day]
         overdue = due < self.now
         return Countdown(due=due, days=max(-days, 0) if overdue else max(days, 0), overdue=overdue)
-
-
-def month_bounds(now):
-    """[start, end) of the month of `now` in the deployment's time zone."""
-    local = timezone.localtime(now)
-    start = timezone.make_aware(datetime.combine(local.date().replace(day=1), time.min))
-    if local.month == 12:
-        end_day = local.date().replace(year=local.year + 1, month=1, day=1)
-    else:
-        end_day = local.date().replace(month=local.month + 1, day=1)
-    return start, timezone.make_aware(datetime.combine(end_day, time.min))
 
 
 # The operator's queue --------------------------------------------------------------------------
@@ -327,7 +316,7 @@ def on_time_rate(user, agency, now=None):
     time for another reason (returned, archived) is not counted. Returns
     {"on_time", "late", "rate" (0–100, or None without any)}."""
     now = now or timezone.now()
-    start, end = month_bounds(now)
+    start, end = calendar.month_bounds(calendar.month_of(now))
     dispositions = agency_dispositions(user, agency, Role.HEAD, Role.LIAISON)
     clocks = Clock.objects.filter(
         kind__in=(ClockKind.FOLLOWUP, ClockKind.INFORMATION), disposition__in=dispositions.values("pk")

@@ -28,7 +28,7 @@ few statements (events, outbox rows, steps) and handed to the broker in a few me
 import logging
 from collections import Counter, defaultdict
 from contextlib import nullcontext
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -102,10 +102,6 @@ def ladder(clock, policy):
     return [(StepKind.ACTION, clock.due_at)]
 
 
-def _start_of_day(day):
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 def _pending(step):
     return ~Exists(ClockStep.objects.filter(clock_id=OuterRef("pk"), step=step))
 
@@ -121,7 +117,7 @@ def due_clocks(now, policy):
     """
     today = calendar.local_date(now)
     reminder_bound = calendar.add_working_days(today - timedelta(days=1), policy.reminder_before_days)
-    escalation_bound = _start_of_day(
+    escalation_bound = calendar.start_of_day(
         calendar.local_date(calendar.subtract_working_days(now, policy.escalation_after_days))
     )
     staff = Q(kind__in=STAFF_CLOCKS) & (
@@ -491,7 +487,7 @@ def recompute_open_deadlines(since=None, *, batch_size=BATCH_SIZE):
     clocks moved."""
     base = Clock.objects.filter(stopped_at__isnull=True, kind__in=WORKING_DAY_CLOCKS)
     if since is not None:
-        base = base.filter(due_at__gte=_start_of_day(since))
+        base = base.filter(due_at__gte=calendar.start_of_day(since))
     moved, last = 0, 0
     while True:
         ids = list(
