@@ -31,12 +31,12 @@ from accounts.models import Membership, Role
 from agencies import calendar
 from agencies.models import AgencyKind, SlaPolicy
 
+from .clocks import responsible_for
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import STAFF_CLOCKS, ClockKind, ClockStep, Complaint, Kind, Sanction, SanctionEvidence, StepKind
 
 DECIDER_AGENCY_KINDS = (AgencyKind.INSPEKTORAT, AgencyKind.BKD)
 READ_ALL_ROLES = (Role.AUDITOR, Role.SUPERADMIN)
-OPERATOR_CLOCKS = (ClockKind.VERIFICATION, ClockKind.REDISPOSITION)
 MIN_REASON = 10
 
 
@@ -98,14 +98,10 @@ class _People:
         return self.cache[key]
 
     def for_clock(self, clock):
-        d = clock.disposition
-        people = list(self.of(Role.HEAD, clock.agency_id))
-        if d is not None:
-            if d.agency_id != clock.agency_id:
-                people += self.of(Role.HEAD, d.agency_id)
-            people += self.of(Role.LIAISON, d.agency_id)
-        elif clock.kind in OPERATOR_CLOCKS:
-            people += self.of(Role.OPERATOR, clock.agency_id)
+        """Those who answer for the escalated clock (`clocks.responsible_for`, docs/clocks.md)."""
+        people = []
+        for role, agency_id in responsible_for(clock, StepKind.ESCALATED):
+            people += self.of(role, agency_id)
         return people
 
 
