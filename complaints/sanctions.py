@@ -1,4 +1,4 @@
-"""TPP sanction recommendations (docs/product.md §5).
+"""TPP sanction recommendations (docs/product.md §5, docs/clocks.md "Sanctions").
 
 For a month M (in the deployment's time zone) each agency with at least one clock whose
 *escalated* step was due in M gets one `Sanction` (unique per agency and month) listing its
@@ -81,7 +81,8 @@ def escalations_of(month):
 
 
 class _People:
-    """Heads, liaisons and operators of record, looked up once per agency during a build."""
+    """The people of record of each clock (`clocks.responsible_for`), looked up once per role and
+    agency during a build."""
 
     def __init__(self):
         self.cache = {}

@@ -1,4 +1,4 @@
-"""Clocks and sweeps (docs/product.md §5, docs/architecture.md, rules 3 and 4).
+"""Clocks and sweeps (docs/product.md §5, docs/clocks.md, docs/architecture.md, rules 3 and 4).
 
 `sla_sweep(now)` climbs every running clock's ladder as of `now`. It is a pure function of the
 database and `now`: beat runs it every `SLA_SWEEP_INTERVAL` seconds, `manage.py sla_sweep --now`
@@ -22,7 +22,8 @@ clock that fails keeps nothing), and what the clocks of one transaction decided 
 few statements (events, outbox rows, steps) and handed to the broker in a few messages
 (`notify.bulk_delivery`).
 
-`recompute_open_deadlines()` moves open deadlines after a holiday change — later, never earlier.
+`recompute_open_deadlines()` moves open deadlines after a holiday change — later, never earlier —
+through `complaints.clocks`, the one writer of deadlines.
 """
 
 import logging
