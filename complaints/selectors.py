@@ -29,6 +29,7 @@ from accounts.models import Role
 from agencies import calendar
 
 from . import privacy, search
+from .clocks import EXTENDED, SUBDISPOSED
 from .models import (
     ACTIVE_DISPOSITION,
     Clock,
@@ -297,10 +298,11 @@ def head_dispositions(user, agency, status=InboxStatus.EVERYTHING, overdue_only=
     )
 
 
-# A clock stopped by one of these was answered; these hand over to a successor clock (the unit
-# that received the sub-disposition, the extended information request), which is counted instead.
+# A clock stopped by one of these was answered; these hand over to a successor clock that names it
+# in `Clock.continues` (the unit that received the sub-disposition, the extended information
+# request), which is counted instead (docs/clocks.md).
 ANSWERED = ("followed_up", "finished")
-HANDED_OVER = ("subdisposed", "extended")
+HANDED_OVER = (SUBDISPOSED, EXTENDED)
 
 
 def on_time_rate(user, agency, now=None):
