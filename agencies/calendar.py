@@ -1,9 +1,19 @@
-"""Working-day arithmetic (docs/product.md §5).
+"""Working-day and month arithmetic (docs/product.md §5, docs/clocks.md).
 
-A working day is Monday–Friday, minus the national holidays and cuti bersama and the local
-holidays in the `Holiday` table, plus the extra working days declared there. Day 1 is the first
-working day after the clock starts; a deadline is 23:59:59.999999 of the n-th working day in the
-deployment's time zone (`TIME_ZONE`), never UTC.
+The rule (docs/clocks.md, "Working days"), the one both this module and the SQL count of
+`complaints.dashboards.with_working_days` implement:
+
+- a day is a *working day* when a `Holiday` row of kind `working_day` falls on it (a Saturday or
+  Sunday declared a working day), or else when it is Monday–Friday and no other `Holiday` row
+  (national holiday, cuti bersama, regional holiday) falls on it;
+- days are dates in the deployment's time zone (`TIME_ZONE`), never UTC dates;
+- the working days *between* two instants are those after the date of the first up to and
+  including the date of the second (negative when the second is earlier, 0 on the same date);
+- day 1 of a clock is the first working day after it starts; its deadline is 23:59:59.999999 of
+  the n-th working day.
+
+Months are months of the deployment's time zone too: `month_of(instant)` is the first day of the
+month an instant falls in, `month_bounds(month)` its [start, end) as aware instants.
 """
 
 from bisect import bisect_right
@@ -134,3 +144,31 @@ def working_days_between(start, end):
 def add_calendar_days(start, n):
     """End of the n-th calendar day after `start` (the 60-day settlement ceiling)."""
     return end_of_day(local_date(start) + timedelta(days=n))
+
+
+# Months ----------------------------------------------------------------------------------------
+def month_of(instant):
+    """The first day of the month `instant` falls in, in the deployment's time zone."""
+    return local_date(instant).replace(day=1)
+
+
+def next_month(month):
+    """The first day of the month after `month` (a date)."""
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def previous_month(month):
+    """The first day of the month before `month` (a date)."""
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def start_of_day(day):
+    """00:00 of `day` in the deployment's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def month_bounds(month):
+    """[start, end) of the month of `month` (a date; any day of it) as aware instants in the
+    deployment's time zone."""
+    first = month.replace(day=1)
+    return start_of_day(first), start_of_day(next_month(first))

@@ -969,9 +969,9 @@ def load(scale, now=None, log=print):
         log(f"reports generated and copied in {time.monotonic() - t:.1f} s")
         restore_secondary(cursor, restore_idx, restore_fk, log)
         t = time.monotonic()
-        from complaints.models import refresh_monitor_due
+        from complaints.clocks import refresh_monitor_due
 
-        refresh_monitor_due()  # the reports' nearest live deadline, as Disposition.save keeps it
+        refresh_monitor_due()  # the reports' nearest live deadline, as complaints.clocks keeps it
         log(f"monitored deadlines: {time.monotonic() - t:.1f} s")
         for table in tables.values():
             cursor.execute(

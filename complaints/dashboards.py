@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from agencies import calendar
 from agencies.models import Agency, AgencyKind, Holiday
 
 from . import privacy
@@ -62,7 +63,6 @@ from .models import (
     Status,
     StepKind,
 )
-from .sanctions import month_bounds, next_month, previous_month
 from .selectors import ANSWERED, HANDED_OVER
 
 # The national recap's columns (SP4N-LAPOR!), in its order, with the status behind each.
@@ -98,14 +98,14 @@ class Filters:
 
     @property
     def bounds(self):
-        return month_bounds(self.start)[0], month_bounds(self.end)[1]
+        return calendar.month_bounds(self.start)[0], calendar.month_bounds(self.end)[1]
 
     @property
     def months(self):
         result, month = [], self.start
         while month <= self.end:
             result.append(month)
-            month = next_month(month)
+            month = calendar.next_month(month)
         return result
 
     def params(self):
@@ -127,10 +127,10 @@ class Filters:
 
 def default_period(now=None):
     """The last twelve months, this one included."""
-    month = timezone.localtime(now or timezone.now()).date().replace(day=1)
+    month = calendar.month_of(now or timezone.now())
     start = month
     for _i in range(11):
-        start = previous_month(start)
+        start = calendar.previous_month(start)
     return start, month
 
 
@@ -230,12 +230,11 @@ def _weekdays_through(day_number):
     )
 
 
-def _holidays_between(start_ref, end_ref, *, extra_working):
-    """Holiday rows after `start_ref` up to and including `end_ref` that change the weekday count:
-    days off on a weekday, or (extra_working) working days declared on a weekend."""
-    qs = Holiday.objects.filter(date__gt=OuterRef(start_ref), date__lte=OuterRef(end_ref)).annotate(
-        weekday=ExtractIsoWeekDay("date")
-    )
+def _holidays_through(ref, *, extra_working):
+    """Holiday rows on or before the date `ref` that change the weekday count: days off on a
+    weekday, or (extra_working) working days declared on a weekend. A difference of two of these
+    counts the rows between two dates in either order, as `_HolidaysThrough` does on PostgreSQL."""
+    qs = Holiday.objects.filter(date__lte=OuterRef(ref)).annotate(weekday=ExtractIsoWeekDay("date"))
     if extra_working:
         qs = qs.filter(kind=Holiday.Kind.WORKING_DAY, weekday__gte=6)
     else:
@@ -271,8 +270,10 @@ class _HolidaysThrough(Func):
 
 def with_working_days(qs, start_field, end_field, name="working_days"):
     """Annotate `name`: working days after the local date of `start_field` up to and including the
-    local date of `end_field`, exactly as `agencies.calendar.working_days_between` counts them
-    (Monday–Friday, minus holidays and cuti bersama, plus declared extra working days), in SQL.
+    local date of `end_field` (negative when it is earlier), in SQL, by the rule of docs/clocks.md
+    ("Working days") that `agencies.calendar.working_days_between` also implements: Monday–Friday
+    counted arithmetically, minus the holiday rows on weekdays, plus the declared working days on
+    weekends (tests/dashboards/test_working_days.py compares the two).
 
     PostgreSQL counts the holidays in between by binary search over the holiday table read once
     per query (`_HolidaysThrough`); other databases with a correlated count per row and end."""
@@ -289,13 +290,11 @@ def with_working_days(qs, start_field, end_field, name="working_days"):
             return _HolidaysThrough(day, extra_working=True) - _HolidaysThrough(day, extra_working=False)
 
         return qs.annotate(**{name: weekdays + adjustment(end) - adjustment(start)})
-    return qs.annotate(
-        **{
-            name: weekdays
-            - _holidays_between("_wd_start", "_wd_end", extra_working=False)
-            + _holidays_between("_wd_start", "_wd_end", extra_working=True)
-        }
-    )
+
+    def adjustment_at(ref):
+        return _holidays_through(ref, extra_working=True) - _holidays_through(ref, extra_working=False)
+
+    return qs.annotate(**{name: weekdays + adjustment_at("_wd_end") - adjustment_at("_wd_start")})
 
 
 class Median(Aggregate):

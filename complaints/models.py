@@ -14,8 +14,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 # Crockford's base32 without I, L, O, U: readable over the phone and by SMS.
@@ -226,7 +224,7 @@ class Complaint(models.Model):
     reopen_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The nearest running deadline of the report's live dispositions (the first follow-up or
     # information deadline while it runs, else the 60-day settlement), which the operator's
-    # "dipantau" tab sorts by. Kept by `Disposition.save`; never set by hand.
+    # "dipantau" tab sorts by. Kept by `complaints.clocks` (docs/clocks.md); never set by hand.
     monitor_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     rating = models.PositiveSmallIntegerField(
@@ -287,7 +285,7 @@ class Complaint(models.Model):
             self.tracking_id = self._unused_tracking_id()
         if not self._state.adding and kwargs.get("update_fields") is None:
             # A full save of a report read earlier must not put back an old `monitor_due_at`:
-            # its dispositions keep it (`Disposition.save`).
+            # `complaints.clocks` keeps it.
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "monitor_due_at"
             ]
@@ -358,9 +356,6 @@ class Disposition(models.Model):
     extension_reason = models.TextField(blank=True, editable=False)
     ceiling_passed = models.BooleanField(default=False, editable=False)
 
-    # Saving one of these refreshes the report's `monitor_due_at`.
-    MONITOR_FIELDS = frozenset({"status", "due_at", "settlement_due_at"})
-
     class Meta:
         verbose_name = _("disposisi")
         verbose_name_plural = _("disposisi")
@@ -383,30 +378,6 @@ class Disposition(models.Model):
     @property
     def is_active(self):
         return self.status in ACTIVE_DISPOSITION
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        fields = kwargs.get("update_fields")
-        if fields is None or self.MONITOR_FIELDS.intersection(fields):
-            refresh_monitor_due([self.complaint_id])
-
-
-def next_live_due():
-    """For a report (`OuterRef("pk")`): the nearest deadline of its live dispositions."""
-    return Subquery(
-        Disposition.objects.filter(complaint_id=OuterRef("pk"), status__in=ACTIVE_DISPOSITION)
-        .annotate(next_due=Coalesce("due_at", "settlement_due_at"))
-        .filter(next_due__isnull=False)
-        .order_by("next_due")
-        .values("next_due")[:1]
-    )
-
-
-def refresh_monitor_due(complaint_ids=None):
-    """Recompute `Complaint.monitor_due_at` of the given reports (None: every report; the
-    benchmark's loader). One UPDATE."""
-    qs = Complaint.objects.all() if complaint_ids is None else Complaint.objects.filter(pk__in=complaint_ids)
-    return qs.update(monitor_due_at=next_live_due())
 
 
 class EventType(models.TextChoices):
@@ -686,6 +657,11 @@ class Clock(models.Model):
     due_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=30, blank=True)
+    # The clock this one continues (docs/clocks.md): the OPD's clock a unit's sub-disposition
+    # inherited, or the information clock an extension replaced; stopped when this one started.
+    continues = models.ForeignKey(
+        "self", null=True, blank=True, related_name="continued_by", on_delete=models.SET_NULL, editable=False
+    )
 
     class Meta:
         ordering = ["due_at"]

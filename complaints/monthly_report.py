@@ -21,13 +21,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from agencies import calendar
 from lapor import publish
 
 from . import dashboards
 from .errors import Forbidden, NotFound
 from .exports import agency_table
 from .models import Complaint, MonthlyReport, Sanction
-from .sanctions import days_late, late_evidence, previous_month
+from .sanctions import days_late, late_evidence
 
 log = logging.getLogger(__name__)
 TREND_MONTHS = 6
@@ -130,7 +131,7 @@ def figures(user, month, agency=None, now=None):
     reports = dashboards.scope(base, f)
     start = month
     for _i in range(TREND_MONTHS - 1):
-        start = previous_month(start)
+        start = calendar.previous_month(start)
     trend_filters = dashboards.Filters(start=start, end=month, agency=agency)
     sanctions = Sanction.objects.filter(month=month).select_related("agency").order_by("agency__name")
     if agency is not None:

@@ -1,4 +1,4 @@
-"""TPP sanction recommendations (docs/product.md §5).
+"""TPP sanction recommendations (docs/product.md §5, docs/clocks.md "Sanctions").
 
 For a month M (in the deployment's time zone) each agency with at least one clock whose
 *escalated* step was due in M gets one `Sanction` (unique per agency and month) listing its
@@ -20,7 +20,7 @@ reason (once: a waived one stays waived); the agency's head may add one clarific
 decision. The §8 API and the HTML pages both call the services here.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from itertools import groupby
 
 from django.db import IntegrityError, transaction
@@ -31,12 +31,12 @@ from accounts.models import Membership, Role
 from agencies import calendar
 from agencies.models import AgencyKind, SlaPolicy
 
+from .clocks import responsible_for
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import STAFF_CLOCKS, ClockKind, ClockStep, Complaint, Kind, Sanction, SanctionEvidence, StepKind
 
 DECIDER_AGENCY_KINDS = (AgencyKind.INSPEKTORAT, AgencyKind.BKD)
 READ_ALL_ROLES = (Role.AUDITOR, Role.SUPERADMIN)
-OPERATOR_CLOCKS = (ClockKind.VERIFICATION, ClockKind.REDISPOSITION)
 MIN_REASON = 10
 
 
@@ -54,26 +54,9 @@ def parse_month(value, field="month"):
     return parsed.date()
 
 
-def next_month(month):
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def previous_month(month):
-    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
-def month_bounds(month):
-    """[start, end) of `month` as aware instants in the deployment's time zone."""
-    tz = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(month, time.min), tz),
-        timezone.make_aware(datetime.combine(next_month(month), time.min), tz),
-    )
-
-
 def last_month(now=None):
     """The month before the one `now` falls in (local time): what the beat builds on day 1."""
-    return previous_month(calendar.local_date(now or timezone.now()).replace(day=1))
+    return calendar.previous_month(calendar.month_of(now or timezone.now()))
 
 
 # Building ----------------------------------------------------------------------------------------
@@ -81,7 +64,7 @@ def escalations_of(month):
     """Escalated steps that no recommendation counted yet, due in `month` (evidence instant) or
     before it (late: recorded after their own month's recommendation was made), ordered by
     charged agency."""
-    _start, end = month_bounds(month)
+    _start, end = calendar.month_bounds(month)
     qs = ClockStep.objects.filter(
         step=StepKind.ESCALATED,
         skipped=False,
@@ -98,7 +81,8 @@ def escalations_of(month):
 
 
 class _People:
-    """Heads, liaisons and operators of record, looked up once per agency during a build."""
+    """The people of record of each clock (`clocks.responsible_for`), looked up once per role and
+    agency during a build."""
 
     def __init__(self):
         self.cache = {}
@@ -115,14 +99,10 @@ class _People:
         return self.cache[key]
 
     def for_clock(self, clock):
-        d = clock.disposition
-        people = list(self.of(Role.HEAD, clock.agency_id))
-        if d is not None:
-            if d.agency_id != clock.agency_id:
-                people += self.of(Role.HEAD, d.agency_id)
-            people += self.of(Role.LIAISON, d.agency_id)
-        elif clock.kind in OPERATOR_CLOCKS:
-            people += self.of(Role.OPERATOR, clock.agency_id)
+        """Those who answer for the escalated clock (`clocks.responsible_for`, docs/clocks.md)."""
+        people = []
+        for role, agency_id in responsible_for(clock, StepKind.ESCALATED):
+            people += self.of(role, agency_id)
         return people
 
 
@@ -165,7 +145,7 @@ def build_month(month, now=None):
     month already exists; re-running changes nothing."""
     month = parse_month(month)
     now = now or timezone.now()
-    start, end = month_bounds(month)
+    start, end = calendar.month_bounds(month)
     if now < end:
         raise Invalid(
             fields={

@@ -8,7 +8,7 @@ are joined or prefetched here so a page costs the same number of queries for 1 r
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 
 from django.db.models import (
     BooleanField,
@@ -29,6 +29,7 @@ from accounts.models import Role
 from agencies import calendar
 
 from . import privacy, search
+from .clocks import EXTENDED, SUBDISPOSED
 from .models import (
     ACTIVE_DISPOSITION,
     Clock,
@@ -76,17 +77,6 @@ class Countdowns:
         days = self._memo[day]
         overdue = due < self.now
         return Countdown(due=due, days=max(-days, 0) if overdue else max(days, 0), overdue=overdue)
-
-
-def month_bounds(now):
-    """[start, end) of the month of `now` in the deployment's time zone."""
-    local = timezone.localtime(now)
-    start = timezone.make_aware(datetime.combine(local.date().replace(day=1), time.min))
-    if local.month == 12:
-        end_day = local.date().replace(year=local.year + 1, month=1, day=1)
-    else:
-        end_day = local.date().replace(month=local.month + 1, day=1)
-    return start, timezone.make_aware(datetime.combine(end_day, time.min))
 
 
 # The operator's queue --------------------------------------------------------------------------
@@ -308,10 +298,11 @@ def head_dispositions(user, agency, status=InboxStatus.EVERYTHING, overdue_only=
     )
 
 
-# A clock stopped by one of these was answered; these hand over to a successor clock (the unit
-# that received the sub-disposition, the extended information request), which is counted instead.
+# A clock stopped by one of these was answered; these hand over to a successor clock that names it
+# in `Clock.continues` (the unit that received the sub-disposition, the extended information
+# request), which is counted instead (docs/clocks.md).
 ANSWERED = ("followed_up", "finished")
-HANDED_OVER = ("subdisposed", "extended")
+HANDED_OVER = (SUBDISPOSED, EXTENDED)
 
 
 def on_time_rate(user, agency, now=None):
@@ -327,7 +318,7 @@ def on_time_rate(user, agency, now=None):
     time for another reason (returned, archived) is not counted. Returns
     {"on_time", "late", "rate" (0–100, or None without any)}."""
     now = now or timezone.now()
-    start, end = month_bounds(now)
+    start, end = calendar.month_bounds(calendar.month_of(now))
     dispositions = agency_dispositions(user, agency, Role.HEAD, Role.LIAISON)
     clocks = Clock.objects.filter(
         kind__in=(ClockKind.FOLLOWUP, ClockKind.INFORMATION), disposition__in=dispositions.values("pk")

@@ -1,4 +1,4 @@
-"""Clocks and sweeps (docs/product.md §5, docs/architecture.md, rules 3 and 4).
+"""Clocks and sweeps (docs/product.md §5, docs/clocks.md, docs/architecture.md, rules 3 and 4).
 
 `sla_sweep(now)` climbs every running clock's ladder as of `now`. It is a pure function of the
 database and `now`: beat runs it every `SLA_SWEEP_INTERVAL` seconds, `manage.py sla_sweep --now`
@@ -22,13 +22,14 @@ clock that fails keeps nothing), and what the clocks of one transaction decided 
 few statements (events, outbox rows, steps) and handed to the broker in a few messages
 (`notify.bulk_delivery`).
 
-`recompute_open_deadlines()` moves open deadlines after a holiday change — later, never earlier.
+`recompute_open_deadlines()` moves open deadlines after a holiday change — later, never earlier —
+through `complaints.clocks`, the one writer of deadlines.
 """
 
 import logging
 from collections import Counter, defaultdict
 from contextlib import nullcontext
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,12 +38,13 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.models import Role
 from agencies import calendar
 from agencies.models import SlaPolicy
 from lapor.db import database_unavailable, describe
 
 from . import notify, workflow
-from .clocks import MIRROR
+from .clocks import effective_due, move_deadline, responsible_for
 from .models import (
     STAFF_CLOCKS,
     Audience,
@@ -66,7 +68,6 @@ CLAIM_SIZE = 25
 # A clock skipped because a workflow action held its report is retried at the end of the sweep,
 # at most this many times; after that the next sweep picks it up.
 RETRY_PASSES = 2
-OPERATOR_CLOCKS = (ClockKind.VERIFICATION, ClockKind.REDISPOSITION)
 ACTION_CLOCKS = (ClockKind.REPORTER_REPLY, ClockKind.TUNDA)
 STEP_EVENT = {
     StepKind.REMINDER: EventType.REMINDER,
@@ -102,10 +103,6 @@ def ladder(clock, policy):
     return [(StepKind.ACTION, clock.due_at)]
 
 
-def _start_of_day(day):
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 def _pending(step):
     return ~Exists(ClockStep.objects.filter(clock_id=OuterRef("pk"), step=step))
 
@@ -121,7 +118,7 @@ def due_clocks(now, policy):
     """
     today = calendar.local_date(now)
     reminder_bound = calendar.add_working_days(today - timedelta(days=1), policy.reminder_before_days)
-    escalation_bound = _start_of_day(
+    escalation_bound = calendar.start_of_day(
         calendar.local_date(calendar.subtract_working_days(now, policy.escalation_after_days))
     )
     staff = Q(kind__in=STAFF_CLOCKS) & (
@@ -364,19 +361,25 @@ def _staff(users):
 
 
 def _recipients(clock, step):
-    """§5: reminder → the liaisons (operators for their own clocks); overdue → the head and the
-    operators (the head of Diskominfo for operator clocks); escalated → auditors and the head.
-    Each is picked by a role that reads the report; `notify` then leaves out, whatever the role,
-    everyone who is staff of the report's terlapor (an auditor of an accused Inspektorat)."""
-    c, d = clock.complaint, clock.disposition
-    head_agencies = [a for a in {clock.agency_id, d.agency_id if d else None} if a]
+    """docs/clocks.md, "Who answers": reminder → those who must act (`clocks.responsible_for`: the
+    liaisons, or the operators for their own clocks); overdue → the heads who answer for the clock
+    and the operators, who monitor every report; escalated → the auditors and those heads. The
+    operators are those who read the report; `notify` then leaves out, whatever the role, everyone
+    who is staff of the report's terlapor (an auditor of an accused Inspektorat)."""
+    c = clock.complaint
+    answer = responsible_for(clock, step)
+    heads = _staff(notify.heads_of([r.agency_id for r in answer if r.role == Role.HEAD]))
     if step == StepKind.REMINDER:
-        if clock.kind in OPERATOR_CLOCKS:
-            return _staff(notify.operators_for(c))
-        return _staff(notify.liaisons_of([d.agency_id])) if d else []
+        users = []
+        for r in answer:
+            if r.role == Role.OPERATOR:
+                users += notify.operators_for(c)
+            elif r.role == Role.LIAISON:
+                users += notify.liaisons_of([r.agency_id])
+        return _staff(users)
     if step == StepKind.OVERDUE:
-        return _staff(notify.heads_of(head_agencies)) + _staff(notify.operators_for(c))
-    return _staff(notify.auditors()) + _staff(notify.heads_of(head_agencies))
+        return heads + _staff(notify.operators_for(c))
+    return _staff(notify.auditors()) + heads
 
 
 def _step_event(clock, step, at, policy, decided):
@@ -445,44 +448,6 @@ def _step_event(clock, step, at, policy, decided):
 WORKING_DAY_CLOCKS = [k for k in ClockKind if k != ClockKind.SETTLEMENT]  # settlement is in calendar days
 
 
-def _predecessor(clock, reason):
-    """The clock this one continued: the parent disposition's clock it inherited from a
-    sub-disposition ("subdisposed"), or the information clock it extended ("extended"). The
-    workflow stops the old one and starts the new one at the same instant."""
-    if reason == "subdisposed":
-        d = clock.disposition
-        if d is None or d.parent_id is None:
-            return None
-        disposition_id = d.parent_id
-    else:
-        disposition_id = clock.disposition_id
-    return (
-        Clock.objects.filter(
-            disposition_id=disposition_id, kind=clock.kind, stop_reason=reason, stopped_at=clock.started_at
-        )
-        .select_related("disposition")
-        .first()
-    )
-
-
-def effective_due(clock, depth=0):
-    """The deadline `clock` has under today's calendar: its start plus its length in working days
-    (a sub-disposition keeps its parent's deadline; an extension adds to the extended deadline),
-    never earlier than the deadline it already has."""
-    natural = None
-    if depth < 10 and clock.disposition_id:
-        inherited = _predecessor(clock, "subdisposed")
-        if inherited is not None:
-            natural = effective_due(inherited, depth + 1)
-        elif clock.kind == ClockKind.INFORMATION:
-            extended = _predecessor(clock, "extended")
-            if extended is not None:
-                natural = calendar.add_working_days(effective_due(extended, depth + 1), clock.length)
-    if natural is None:
-        natural = calendar.add_working_days(clock.started_at, clock.length)
-    return max(natural, clock.due_at)
-
-
 def recompute_open_deadlines(since=None, *, batch_size=BATCH_SIZE):
     """After the holiday table changed (agencies.signals, via a task): move the deadlines of open
     working-day clocks that end on or after `since` (a date; None: all) to what today's calendar
@@ -491,7 +456,7 @@ def recompute_open_deadlines(since=None, *, batch_size=BATCH_SIZE):
     clocks moved."""
     base = Clock.objects.filter(stopped_at__isnull=True, kind__in=WORKING_DAY_CLOCKS)
     if since is not None:
-        base = base.filter(due_at__gte=_start_of_day(since))
+        base = base.filter(due_at__gte=calendar.start_of_day(since))
     moved, last = 0, 0
     while True:
         ids = list(
@@ -513,18 +478,14 @@ def _recompute_complaint(complaint_id, base):
     c = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
     if c is None:
         return 0
-    clocks = list(base.filter(complaint=c).select_for_update(of=("self",)).select_related("disposition__agency"))
+    running = list(base.filter(complaint=c).select_for_update(of=("self",)).select_related("disposition__agency"))
     changes = []
-    for clock in clocks:
+    for clock in running:
         new = effective_due(clock)
         if new <= clock.due_at:
             continue
-        old, clock.due_at = clock.due_at, new
-        clock.save(update_fields=["due_at"])
-        on_disposition, column = MIRROR[clock.kind]
-        target = clock.disposition if on_disposition else c
-        setattr(target, column, new)
-        target.save(update_fields=[column])
+        old = clock.due_at
+        move_deadline(clock, c, new)
         changes.append((clock, old, new))
     if changes:
         with translation.override(settings.LANGUAGE_CODE):

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
+from agencies import calendar
 from agencies.models import Agency, AgencyKind
 
 from . import claims, idempotency, privacy, selectors, uploads, views_dashboards, workflow
@@ -872,7 +873,7 @@ def head(request):
         list(selectors.inbox(user, agency, selectors.InboxStatus.ACTIVE, overdue_only=True)[:10])
     )
     counts = selectors.status_counts(selectors.agency_dispositions(user, agency, Role.HEAD))
-    start, _end = selectors.month_bounds(timezone.now())
+    start, _end = calendar.month_bounds(calendar.month_of(timezone.now()))
     context = {
         "agency": agency,
         "agencies": agencies,

@@ -29,13 +29,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
+from agencies import calendar
 from agencies.models import Area, Category
 
 from . import charts, dashboards, exports, monthly_report, privacy, views_audit, workflow
 from .errors import Invalid, NotFound, WorkflowError
 from .models import ACTIVE_DISPOSITION, Complaint, Disposition, Event, EventType, Kind, MonthlyReport, Status
 from .pagination import FastPaginator, cached_value
-from .sanctions import month_bounds, parse_month, previous_month
+from .sanctions import parse_month
 
 PAGE_SIZE = 50
 STATUS_KEYS = [key for key, _label in dashboards.RECAP_COLUMNS]
@@ -109,7 +110,7 @@ class DashboardForm(forms.Form):
         elif start is None:
             start = end
             for _i in range(11):
-                start = previous_month(start)
+                start = calendar.previous_month(start)
         if start > end:
             raise forms.ValidationError(_("Bulan awal harus sebelum atau sama dengan bulan akhir."))
         months = (end.year - start.year) * 12 + end.month - start.month + 1
@@ -504,8 +505,8 @@ def workload(request):
     except Invalid as exc:
         return render(request, "dashboards/workload.html", {"errors": exc.fields["bulan"]}, status=400)
     now = timezone.now()
-    month = month or timezone.localtime(now).date().replace(day=1)
-    start, end = month_bounds(month)
+    month = month or calendar.month_of(now)
+    start, end = calendar.month_bounds(month)
     reports = Complaint.objects.visible_to(user)
     pending_return = Exists(Disposition.objects.filter(complaint_id=OuterRef("pk"), return_pending=True))
     monitored = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES)

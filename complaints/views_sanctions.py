@@ -13,6 +13,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from agencies import calendar
+
 from . import sanctions
 from .errors import Invalid, NotFound, WorkflowError
 from .models import ClockKind, Sanction
@@ -55,8 +57,8 @@ def sanction_list(request):
     context = {
         "month": month,
         "month_value": month.strftime("%Y-%m"),
-        "previous": sanctions.previous_month(month).strftime("%Y-%m"),
-        "next": sanctions.next_month(month).strftime("%Y-%m"),
+        "previous": calendar.previous_month(month).strftime("%Y-%m"),
+        "next": calendar.next_month(month).strftime("%Y-%m"),
         "rows": rows,
         "any_confirmed": any(s.status == Sanction.Status.CONFIRMED for s in rows),
         "Status": Sanction.Status,

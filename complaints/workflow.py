@@ -22,7 +22,15 @@ from agencies.models import Agency, AgencyKind, SlaPolicy
 
 from . import notify, privacy
 from .audit import client_fields
-from .clocks import running, start_clock, stop_clocks, stop_followup_clocks
+from .clocks import (
+    extend_information,
+    hand_over,
+    refresh_monitor_due,
+    running,
+    start_clock,
+    stop_clocks,
+    stop_followup_clocks,
+)
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -207,6 +215,7 @@ def _close_dispositions_for_archive(c, now):
         d.finished_at = now
         d.save(update_fields=["status", "finished_at"])
     c.dispositions.filter(return_pending=True).update(return_pending=False)
+    refresh_monitor_due([c.pk])
 
 
 def _first_clock_kind(c):
@@ -578,12 +587,7 @@ def subdispose(complaint_id, *, by, disposition, unit):
     if d.subdispositions.filter(agency=target, status__in=ACTIVE_DISPOSITION).exists():
         raise Invalid(fields={"unit": [_("Unit ini sudah menerima disposisi.")]})
     child = Disposition.objects.create(complaint=c, agency=target, parent=d, created_by=by)
-    inherited = running(c, _first_clock_kind(c), d)
-    if inherited:
-        stop_clocks(c, [inherited.kind], now, "subdisposed", disposition=d)
-        start_clock(c, inherited.kind, now, disposition=child, days=inherited.length, due_at=inherited.due_at)
-    child.settlement_due_at = d.settlement_due_at
-    child.save(update_fields=["settlement_due_at"])
+    hand_over(c, d, child, _first_clock_kind(c), now)
     return _event(
         c,
         EventType.SUBDISPOSED,
@@ -799,11 +803,7 @@ def extend(complaint_id, *, by, disposition, reason):
         raise TransitionError(_("Permintaan informasi hanya dapat diperpanjang satu kali."))
     reason = _text(reason, "reason", min_length=10)
     now = timezone.now()
-    current = running(c, ClockKind.INFORMATION, d)
-    base = current.due_at if current else now
-    days = SlaPolicy.current().information_extension_days
-    stop_clocks(c, [ClockKind.INFORMATION], now, "extended", disposition=d)
-    start_clock(c, ClockKind.INFORMATION, now, disposition=d, days=days, due_at=calendar.add_working_days(base, days))
+    extend_information(c, d, now, SlaPolicy.current().information_extension_days)
     d.extended_at, d.extension_reason = now, reason
     d.save(update_fields=["extended_at", "extension_reason"])
     return _event(c, EventType.EXTENDED, by, Audience.PUBLIC, body=reason, disposition=d, agency=d.agency)

@@ -175,3 +175,16 @@ def test_added_holidays_never_move_a_deadline_earlier(start, n, offsets):
 test_added_holidays_never_move_a_deadline_earlier = pytest.mark.django_db(
     test_added_holidays_never_move_a_deadline_earlier
 )
+
+
+def test_months_are_local_months():
+    # 20:00 UTC on 31 December is already 1 January in Jakarta: the month is January.
+    new_year = datetime(2026, 12, 31, 20, 0, tzinfo=ZoneInfo("UTC"))
+    assert calendar.month_of(new_year) == date(2027, 1, 1)
+    assert calendar.next_month(date(2026, 12, 1)) == date(2027, 1, 1)
+    assert calendar.previous_month(date(2027, 1, 1)) == date(2026, 12, 1)
+    assert calendar.previous_month(date(2026, 3, 1)) == date(2026, 2, 1)
+    start, end = calendar.month_bounds(date(2026, 2, 17))
+    assert start == datetime(2026, 2, 1, tzinfo=JKT) and end == datetime(2026, 3, 1, tzinfo=JKT)
+    assert start <= datetime(2026, 1, 31, 17, 0, tzinfo=ZoneInfo("UTC")) < end  # 00:00 WIB on 1 Feb
+    assert not start <= datetime(2026, 1, 31, 16, 59, tzinfo=ZoneInfo("UTC")) < end

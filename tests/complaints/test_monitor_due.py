@@ -99,3 +99,15 @@ def test_the_monitored_tab_sorts_by_it(disposed_report, operator, liaison_pu):
     rows = list(selectors.operator_queue(operator, selectors.Tab.MONITOR))
     assert [c.pk for c in rows] == [late.pk, early.pk]
     assert [c.queue_due for c in rows] == [check(late), check(early)]
+
+
+def test_a_recalled_disposition_leaves_the_monitored_deadline(disposed_report, operator, region):
+    # Flagged berkadar pengawasan against Dinas PU: its disposition is withdrawn and nothing is
+    # left to monitor (the operators' re-disposition clock runs on the report instead).
+    with at(2):
+        c = disposed_report()
+    assert check(c) is not None
+    with at(3):
+        workflow.flag_oversight(c.pk, by=operator, terlapor_agency="dinas-pu")
+    assert check(c) is None
+    assert Complaint.objects.get(pk=c.pk).redisposition_due_at is not None
