@@ -529,7 +529,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
         child=serializers.CharField(),
         help_text=_(
             "Tindakan yang boleh Anda lakukan sekarang pada laporan ini: nama endpoint "
-            "`POST /api/v1/complaints/{tracking_id}/{nama}/`."
+            "`POST /api/v1/complaints/<tracking_id>/<nama>/`."
         ),
     )
     disposition_actions = DispositionActionsSerializer(
