@@ -540,9 +540,7 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
         "autoclose_due": timezone.localtime(c.autoclose_due_at) if c.autoclose_due_at else None,
         "reopen_until": timezone.localtime(c.reopen_until) if c.reopen_until else None,
         "policy": SlaPolicy.current(),
-        "supportable": bool(c.verified_at)
-        and c.privacy != Privacy.RAHASIA
-        and c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES),
+        "supportable": workflow.state_allows(c, workflow.Action.SUPPORT),
         "verify_to_support": user.is_authenticated and not is_reporter and not is_verified(user),
     }
     return render(request, "complaints/report.html", context, status=status)

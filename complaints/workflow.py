@@ -349,6 +349,12 @@ def may(report, user, action, *, caps=None):
     return any(r.who & caps for r in RULES[action])
 
 
+def state_allows(report, action):
+    """Whether `report`'s state allows `action` to someone in the right capacity (a page that
+    tells a caller what they could do after, say, verifying their email)."""
+    return any(report.status in r.statuses and (r.guard is None or r.guard(report)) for r in RULES[action])
+
+
 def _status_refusal(report):
     return _("Tindakan ini tidak dapat dilakukan pada laporan berstatus “%(status)s”.") % {
         "status": report.get_status_display()
