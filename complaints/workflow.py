@@ -1343,6 +1343,14 @@ def set_attachment_public(complaint_id, *, by, attachment, public):
 
 
 __all__ = [
+    "Action",
+    "Who",
+    "RULES",
+    "API_ENDPOINTS",
+    "require",
+    "available_actions",
+    "available_disposition_actions",
+    "state_allows",
     "file_complaint",
     "verify",
     "dispose",
