@@ -4,7 +4,8 @@
   reports reaches anyone; `get_complaint_or_404(user, tracking_id)` the only way one report does.
 - `reporter_visible_to(complaint, user)` decides how much of the reporter the caller may see;
   `reporter_identity(...)` returns it and writes the `IdentityAccess` row when the view is logged.
-- `can(user, action, complaint)` is the permission vocabulary behind `user.can(...)`.
+- `can(user, action, complaint)` is the permission vocabulary behind `user.can(...)`; on a report it
+  reads the transition table in `workflow` (who may take each action).
 
 A staff role never works on a report that names the staff member's own organisation (the same
 top-level agency) as terlapor: for that report the role is ignored, and the person sees what the
@@ -309,28 +310,10 @@ def public_display_name(complaint, user):
 
 
 # Permissions ---------------------------------------------------------------------------------
-OPERATOR_ACTIONS = {
-    "verify",
-    "dispose",
-    "postpone",
-    "archive",
-    "merge",
-    "forward",
-    "edit_summary",
-    "reclassify",
-    "flag_oversight",
-    "hide_attachment",
-    "raise_privacy",
-    "view_identity",
-}
-REPORTER_ACTIONS = {"complete", "withdraw", "accept", "rate", "reopen", "change_privacy", "reply", "attach"}
-LIAISON_ACTIONS = {"followup", "question", "return", "finish", "subdispose", "extend", "reply", "attach"}
-AUDITOR_ACTIONS = {"reveal"}
-
-
 def can(user, action, complaint=None):
-    """May `user` do `action` on `complaint`? Roles and ownership only: the workflow checks the
-    status. `privacy` is the reporter's (raise or lower) or an operator's (raise only)."""
+    """May `user` act in this capacity? Without a report: the site-wide staff permissions. On a
+    report: whether `user` holds a role the transition table (`workflow.RULES`) names for
+    `action`, whatever the report's status — `workflow.available_actions` answers for now."""
     if not _authenticated(user):
         return False
     if complaint is None:
@@ -346,23 +329,9 @@ def can(user, action, complaint=None):
                 for m in user.memberships
             )
         return False
-    if action == "privacy":
-        return can(user, "change_privacy", complaint) or can(user, "raise_privacy", complaint)
-    if action == "support":
-        return not is_reporter(complaint, user)
-    if action == "decide_terlapor":
-        return may_decide_terlapor(complaint, user)
-    allowed = set()
-    if is_reporter(complaint, user):
-        allowed |= REPORTER_ACTIONS
-    for m, live in roles_on(complaint, user):
-        if m.role == Role.OPERATOR:
-            allowed |= OPERATOR_ACTIONS | {"reveal"}
-        elif m.role == Role.LIAISON and live:
-            allowed |= LIAISON_ACTIONS
-        elif m.role in (Role.AUDITOR, Role.SUPERADMIN):
-            allowed |= AUDITOR_ACTIONS
-    return action in allowed
+    from .workflow import Action, may
+
+    return action in Action.values and may(complaint, user, action)
 
 
 def may_decide_terlapor(complaint, user):

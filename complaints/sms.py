@@ -342,7 +342,7 @@ def status_text(c, owner):
         parts.append(_("Ditangani: %(agencies)s.") % {"agencies": ", ".join(agencies)})
     if c.status == Status.ARSIP and c.archive_reason:
         parts.append(_("Alasan: %(reason)s.") % {"reason": c.get_archive_reason_display()})
-    if owner and c.status == Status.TUNDA:
+    if owner and workflow.Action.COMPLETE in workflow.available_actions(c, owner):
         parts.append(_("Mohon lengkapi: BALAS %(id)s <kelengkapan>.") % {"id": c.tracking_id})
     return " ".join(str(p) for p in parts)
 
@@ -352,7 +352,7 @@ def cek(sender, rest):
     c, user = _locate(sender, raw)
     if c is None:
         return _not_found(raw), None
-    return status_text(c, privacy.is_reporter(c, user or AnonymousUser())), c
+    return status_text(c, user if privacy.is_reporter(c, user or AnonymousUser()) else None), c
 
 
 def balas(sender, rest):
@@ -367,7 +367,9 @@ def balas(sender, rest):
     if not body:
         return _("Format: BALAS %(id)s <pesan>.") % {"id": c.tracking_id}, c
     try:
-        if c.status == Status.TUNDA:
+        # The table says whether this reply completes a tunda report; otherwise it is a reply (and
+        # the workflow refuses it, with its reason, when the report takes no reply).
+        if workflow.Action.COMPLETE in workflow.available_actions(c, user):
             workflow.complete(c.pk, by=user, body=body)
             return _("%(id)s: kelengkapan diterima, laporan kembali menunggu verifikasi.") % {"id": c.tracking_id}, c
         workflow.reply(c.pk, by=user, body=body)

@@ -36,7 +36,6 @@ from .models import (
     Kind,
     Notification,
     Privacy,
-    Status,
     TerlaporChange,
 )
 from .pagination import FastPaginator
@@ -276,31 +275,11 @@ def suggested_routing(c):
     return [a for a in candidates if a is not None and _fits(c, a)], why
 
 
-def _all_returned(dispositions):
-    top = [d for d in dispositions if d.parent_id is None]
-    return bool(top) and all(d.status == DispositionStatus.DIKEMBALIKAN for d in top)
-
-
-def _review_actions(c, dispositions, attachments):
-    """The forms that make sense for this report now (the workflow still decides)."""
-    before = c.status in (Status.BELUM_TERVERIFIKASI, Status.TUNDA)
-    disposed = c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
-    returned = disposed and _all_returned(dispositions)
-    actions = {
-        "verify": c.status == Status.BELUM_TERVERIFIKASI,
-        "postpone": c.status == Status.BELUM_TERVERIFIKASI,
-        "merge": before,
-        "archive": before or returned,
-        "forward": c.status == Status.BELUM_TERVERIFIKASI or returned,
-        "dispose": disposed,
-        "refuse": disposed and any(d.return_pending for d in dispositions),
-        "summary": True,
-        "privacy": c.privacy != Privacy.RAHASIA,
-        "reclassify": c.status != Status.ARSIP,
-        "oversight": not c.oversight and c.status != Status.ARSIP,
-        "attachment": bool(attachments),
-    }
-    return {name for name, ok in actions.items() if ok}
+def _review_actions(c, user):
+    """The operator forms this page offers now: the transition table decides
+    (workflow.available_actions)."""
+    allowed = workflow.available_actions(c, user, who=(workflow.Who.OPERATOR,))
+    return {str(a) for a in allowed & REVIEW_ACTIONS}
 
 
 def _review_forms(c, routing, data=None, action=None):
@@ -310,16 +289,18 @@ def _review_forms(c, routing, data=None, action=None):
     return {
         "verify": VerifyForm(bound("verify"), prefix="verify", initial={"agencies": [a.slug for a in routing]}),
         "dispose": DisposeForm(bound("dispose"), prefix="dispose"),
-        "refuse": RefuseReturnForm(bound("refuse"), prefix="refuse"),
+        "refuse_return": RefuseReturnForm(bound("refuse_return"), prefix="refuse_return"),
         "postpone": PostponeForm(bound("postpone"), prefix="postpone"),
         "archive": ArchiveForm(bound("archive"), prefix="archive"),
         "forward": ForwardForm(bound("forward"), prefix="forward"),
         "merge": MergeForm(bound("merge"), prefix="merge"),
-        "summary": SummaryForm(bound("summary"), prefix="summary", initial={"summary": c.public_summary}),
+        "edit_summary": SummaryForm(
+            bound("edit_summary"), prefix="edit_summary", initial={"summary": c.public_summary}
+        ),
         "privacy": RaisePrivacyForm(bound("privacy"), prefix="privacy", current=c.privacy),
         "reclassify": ReclassifyForm(bound("reclassify"), prefix="reclassify", complaint=c),
-        "oversight": FlagOversightForm(bound("oversight"), prefix="oversight"),
-        "attachment": AttachmentVisibilityForm(bound("attachment"), prefix="attachment"),
+        "flag_oversight": FlagOversightForm(bound("flag_oversight"), prefix="flag_oversight"),
+        "hide_attachment": AttachmentVisibilityForm(bound("hide_attachment"), prefix="hide_attachment"),
     }
 
 
@@ -329,7 +310,7 @@ def _do_review_action(c, user, action, form):
     if form is None or not form.is_valid():
         return None
     d = form.cleaned_data
-    if action == "oversight":
+    if action == "flag_oversight":
         workflow.flag_oversight(c.pk, by=user, terlapor_agency=d.get("terlapor_agency"))
         return _("Laporan ditandai berkadar pengawasan: hanya dapat didisposisikan ke Inspektorat atau BKD.")
     if action == "verify":
@@ -339,7 +320,7 @@ def _do_review_action(c, user, action, form):
     if action == "dispose":
         workflow.dispose(c.pk, by=user, agencies=[a.slug for a in d["agencies"]], note=d.get("note", ""))
         return _("Laporan didisposisikan ke %(agencies)s.") % {"agencies": ", ".join(a.name for a in d["agencies"])}
-    if action == "refuse":
+    if action == "refuse_return":
         target = c.dispositions.filter(pk=d["disposition"], return_pending=True).select_related("agency").first()
         if target is None:
             raise Invalid(fields={"disposition": [_("Tidak ada pengembalian yang menunggu keputusan.")]})
@@ -359,7 +340,7 @@ def _do_review_action(c, user, action, form):
     if action == "merge":
         workflow.merge(c.pk, by=user, into=d["into"])
         return _("Laporan digabung ke %(into)s.") % {"into": d["into"]}
-    if action == "summary":
+    if action == "edit_summary":
         workflow.edit_summary(c.pk, by=user, summary=d["summary"])
         return _("Ringkasan publik disimpan.") if d["summary"] else _("Ringkasan publik dihapus.")
     if action == "privacy":
@@ -376,25 +357,25 @@ def _do_review_action(c, user, action, form):
                 "Permintaan perubahan terlapor diajukan; berlaku setelah disetujui pimpinan Diskominfo atau auditor."
             )
         return _("Klasifikasi laporan diubah.")
-    if action == "attachment":
+    if action == "hide_attachment":
         workflow.set_attachment_public(c.pk, by=user, attachment=d["attachment"], public=d["public"])
         return _("Lampiran ditampilkan ke publik.") if d["public"] else _("Lampiran disembunyikan dari publik.")
     raise Invalid(_("Tindakan tidak dikenal."))
 
 
 REVIEW_ACTIONS = {
-    "verify",
-    "dispose",
-    "refuse",
-    "postpone",
-    "archive",
-    "forward",
-    "merge",
-    "summary",
-    "privacy",
-    "reclassify",
-    "oversight",
-    "attachment",
+    workflow.Action.VERIFY,
+    workflow.Action.DISPOSE,
+    workflow.Action.REFUSE_RETURN,
+    workflow.Action.POSTPONE,
+    workflow.Action.ARCHIVE,
+    workflow.Action.FORWARD,
+    workflow.Action.MERGE,
+    workflow.Action.EDIT_SUMMARY,
+    workflow.Action.PRIVACY,
+    workflow.Action.RECLASSIFY,
+    workflow.Action.FLAG_OVERSIGHT,
+    workflow.Action.HIDE_ATTACHMENT,
 }
 
 
@@ -456,7 +437,7 @@ def _render_review(request, c, *, status=200, error=None, action=None, forms=Non
         "error": error,
         "failed_action": action if status >= 400 else None,
         "forms": forms or _review_forms(c, routing),
-        "allowed": _review_actions(c, dispositions, attachments),
+        "allowed": _review_actions(c, user),
         "dispositions": dispositions,
         "pending_returns": [d for d in dispositions if d.return_pending],
         "attachments": attachments,
@@ -681,22 +662,9 @@ def _opd_disposition(user, pk):
 
 
 def _opd_actions(c, d, user):
-    """Which liaison forms to show on this disposition now (the workflow still decides)."""
-    if d.agency_id not in privacy.liaison_agency_ids(c, user):
-        return set()  # a head, or a liaison whose part is over: read only
-    open_ = c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES) and d.is_active
-    has_units = Agency.objects.active().filter(parent=d.agency).exists()
-    actions = {
-        "followup": open_,
-        "question": open_,
-        "reply": c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES),
-        "subdispose": open_ and has_units,
-        "return": open_ and d.parent_id is None,
-        "extend": open_ and c.kind == Kind.INFORMASI and d.status == DispositionStatus.MENUNGGU and not d.extended_at,
-        "finish": c.status == Status.PROSES and d.status == DispositionStatus.DITINDAKLANJUTI,
-    }
-    # The role vocabulary has the last word (a liaison whose part is over no longer acts).
-    return {name for name, ok in actions.items() if ok and user.can(name, c)}
+    """Which liaison forms to show on this disposition now: the transition table decides
+    (workflow.available_disposition_actions; a head, or a liaison whose part is over, reads only)."""
+    return {str(a) for a in workflow.available_disposition_actions(c, d, user)}
 
 
 def _opd_forms(d, data=None, files=None, action=None):

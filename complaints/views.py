@@ -379,38 +379,24 @@ REPORTER_FORMS = {
 }
 
 
-def _allowed_actions(c, user, dispositions):
+# The actions this page offers a form or button for; the transition table decides which of them
+# the caller may take now (workflow.available_actions).
+PAGE_ACTIONS = {
+    workflow.Action.SUPPORT,
+    workflow.Action.WITHDRAW,
+    workflow.Action.COMPLETE,
+    workflow.Action.REPLY,
+    workflow.Action.ACCEPT,
+    workflow.Action.RATE,
+    workflow.Action.REOPEN,
+    workflow.Action.PRIVACY,
+}
+
+
+def _allowed_actions(c, user):
     """Which of the reporter's (and a citizen's) action forms to show on this page now."""
-    if not user.is_authenticated:
-        return set()
-    allowed = set()
-    now = timezone.now()
-    if privacy.is_reporter(c, user):
-        top = [d for d in dispositions if d.parent_id is None]
-        finished = (
-            bool(top)
-            and all(d.status in (DispositionStatus.SELESAI, DispositionStatus.DIKEMBALIKAN) for d in top)
-            and any(d.status == DispositionStatus.SELESAI for d in top)
-        )
-        rules = {
-            "withdraw": c.status == Status.BELUM_TERVERIFIKASI,
-            "complete": c.status == Status.TUNDA,
-            "reply": c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES),
-            "accept": c.status == Status.PROSES and finished,
-            "rate": c.status == Status.SELESAI and c.rating is None,
-            "reopen": c.status == Status.SELESAI and (c.reopen_until is None or now <= c.reopen_until),
-            "privacy": c.status != Status.ARSIP,
-        }
-        allowed = {action for action, ok in rules.items() if ok and user.can(action, c)}
-    elif (
-        c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
-        and c.verified_at
-        and c.privacy != Privacy.RAHASIA
-        and user.can("support", c)
-        and is_verified(user)
-    ):
-        allowed.add("support")
-    return allowed
+    who = (workflow.Who.REPORTER, workflow.Who.CITIZEN)
+    return {str(a) for a in workflow.available_actions(c, user, who=who) & PAGE_ACTIONS}
 
 
 def _bound_forms(c, dispositions, data=None, files=None, only=None):
@@ -526,7 +512,7 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
         d.days_left = calendar.working_days_between(now, d.due_at) if d.due_at and d.is_active else None
         d.days_late = -d.days_left if d.days_left is not None and d.days_left < 0 else 0
     is_reporter = privacy.is_reporter(c, user)
-    allowed = _allowed_actions(c, user, dispositions)
+    allowed = _allowed_actions(c, user)
     forms = forms or _bound_forms(c, dispositions)
     attachments = list(privacy.attachments_for(c, user))
     timeline = list(privacy.timeline_for(c, user))
@@ -554,9 +540,7 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
         "autoclose_due": timezone.localtime(c.autoclose_due_at) if c.autoclose_due_at else None,
         "reopen_until": timezone.localtime(c.reopen_until) if c.reopen_until else None,
         "policy": SlaPolicy.current(),
-        "supportable": bool(c.verified_at)
-        and c.privacy != Privacy.RAHASIA
-        and c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES),
+        "supportable": workflow.state_allows(c, workflow.Action.SUPPORT),
         "verify_to_support": user.is_authenticated and not is_reporter and not is_verified(user),
     }
     return render(request, "complaints/report.html", context, status=status)

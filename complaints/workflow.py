@@ -10,13 +10,16 @@ may not act), `TransitionError` (not allowed from the current status → 409), `
 """
 
 import uuid
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Role
+from accounts.verification import is_verified_reporter
 from agencies import calendar
 from agencies.models import Agency, AgencyKind, SlaPolicy
 
@@ -34,6 +37,7 @@ from .clocks import (
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import (
     ACTIVE_DISPOSITION,
+    OPEN_STATUSES,
     PRIVACY_RANK,
     ArchiveReason,
     Attachment,
@@ -72,10 +76,367 @@ OPERATOR_ARCHIVE_REASONS = {
 }
 
 
+# Allowed actions -------------------------------------------------------------------------------
+# One table decides which action a caller may take on a report in its current state
+# (docs/product.md §2 roles, §4 statuses; docs/architecture.md, "Allowed actions"). Pages, the
+# API and SMS ask `available_actions` / `available_disposition_actions` which buttons and
+# endpoints to offer; every transition asks `require` again inside the row lock.
+class Action(models.TextChoices):
+    """Action names: the staff and citizen pages post them, templates test them, the table keys
+    them. The API's endpoint for each is `API_ENDPOINTS` (the §8 names)."""
+
+    # Operator
+    VERIFY = "verify"
+    DISPOSE = "dispose"
+    REFUSE_RETURN = "refuse_return"  # `dispose` again to the OPD that returned the report
+    POSTPONE = "postpone"  # tunda
+    ARCHIVE = "archive"
+    MERGE = "merge"
+    FORWARD = "forward"
+    EDIT_SUMMARY = "edit_summary"
+    RECLASSIFY = "reclassify"
+    FLAG_OVERSIGHT = "flag_oversight"
+    HIDE_ATTACHMENT = "hide_attachment"
+    # Reporter and citizens
+    COMPLETE = "complete"
+    WITHDRAW = "withdraw"
+    ACCEPT = "accept"
+    RATE = "rate"
+    REOPEN = "reopen"
+    SUPPORT = "support"
+    PRIVACY = "privacy"  # the reporter raises or lowers; an operator only raises
+    # Reporter and liaison
+    REPLY = "reply"
+    ATTACH = "attach"
+    # Liaison, on one disposition of their OPD
+    FOLLOWUP = "followup"
+    QUESTION = "question"
+    RETURN = "return"  # bukan kewenangan
+    SUBDISPOSE = "subdispose"
+    FINISH = "finish"
+    EXTEND = "extend"
+    # Identity and oversight
+    REVEAL = "reveal"
+    DECIDE_TERLAPOR = "decide_terlapor"
+
+
+# The REST endpoint (`POST /api/v1/complaints/{tracking_id}/{endpoint}/`) of each action whose
+# endpoint is not named after it (docs/product.md §8 names stay as they are).
+API_ENDPOINTS = {
+    Action.REFUSE_RETURN: "dispose",
+    Action.EDIT_SUMMARY: "summary",
+    Action.HIDE_ATTACHMENT: "attachment-visibility",
+    Action.ATTACH: "attachments",
+    Action.DECIDE_TERLAPOR: "terlapor-decision",
+}
+
+
+class Who(models.TextChoices):
+    """The capacities in which someone acts on one report (docs/product.md §2)."""
+
+    REPORTER = "reporter"
+    CITIZEN = "citizen"  # a verified account other than the reporter
+    OPERATOR = "operator"
+    LIAISON = "liaison"  # of an OPD (or a unit under it) holding a live disposition
+    AUDITOR = "auditor"  # auditors and the superadmin
+    DECIDER = "decider"  # head of Diskominfo or an Inspektorat/BKD auditor: terlapor changes
+
+
+def capacities(report, user):
+    """The capacities `user` holds on `report` (roles of the accused organisation never count)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    found = set()
+    if privacy.is_reporter(report, user):
+        found.add(Who.REPORTER)
+    elif is_verified_reporter(user):
+        found.add(Who.CITIZEN)
+    for m, live in privacy.roles_on(report, user):
+        if m.role == Role.OPERATOR:
+            found.add(Who.OPERATOR)
+        elif m.role == Role.LIAISON and live:
+            found.add(Who.LIAISON)
+        elif m.role in (Role.AUDITOR, Role.SUPERADMIN):
+            found.add(Who.AUDITOR)
+    if privacy.may_decide_terlapor(report, user):
+        found.add(Who.DECIDER)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row: `who` may take the action while the report is in one of `statuses` and `guard`
+    (the state beyond the status) holds; otherwise `refusal` says why not (a 409, or
+    `refusal_error`). A row with
+    `dispositions` is taken on one disposition of the liaison's OPD, in one of those statuses,
+    when `disposition_guard` holds."""
+
+    who: frozenset
+    statuses: frozenset
+    guard: object = None
+    refusal: str = ""
+    refusal_error: type = TransitionError
+    dispositions: frozenset = frozenset()
+    disposition_guard: object = None
+    disposition_refusal: str = ""
+
+
+def _row(who, statuses, **kwargs):
+    return Rule(who=frozenset(who), statuses=frozenset(statuses), **kwargs)
+
+
+def _top(c):
+    return [d for d in c.dispositions.all() if d.parent_id is None]
+
+
+def _every_return_in(c):
+    top = _top(c)
+    return bool(top) and all(d.status == DispositionStatus.DIKEMBALIKAN for d in top)
+
+
+def _every_part_done(c):
+    top = _top(c)
+    return any(d.status == DispositionStatus.SELESAI for d in top) and not any(
+        d.status in ACTIVE_DISPOSITION for d in top
+    )
+
+
+def _reopen_window(c):
+    return c.reopen_until is None or timezone.now() <= c.reopen_until
+
+
+ALL_STATUSES = frozenset(Status)
+OPEN = frozenset(OPEN_STATUSES)
+BEFORE_VERIFICATION = (Status.BELUM_TERVERIFIKASI, Status.TUNDA)
+DISPOSED = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+ACTIVE = frozenset(ACTIVE_DISPOSITION)
+OP, REP, LIA = (Who.OPERATOR,), (Who.REPORTER,), (Who.LIAISON,)
+
+RULES = {
+    Action.VERIFY: (_row(OP, [Status.BELUM_TERVERIFIKASI]),),
+    Action.POSTPONE: (_row(OP, [Status.BELUM_TERVERIFIKASI]),),
+    Action.MERGE: (_row(OP, BEFORE_VERIFICATION),),
+    Action.ARCHIVE: (
+        _row(OP, BEFORE_VERIFICATION),
+        _row(
+            OP,
+            DISPOSED,
+            guard=_every_return_in,
+            refusal=_lazy(
+                "Laporan yang sudah didisposisikan hanya dapat diarsipkan sebagai di luar kewenangan "
+                "setelah semua disposisi dikembalikan."
+            ),
+        ),
+    ),
+    Action.FORWARD: (
+        _row(OP, [Status.BELUM_TERVERIFIKASI]),
+        _row(
+            OP,
+            DISPOSED,
+            guard=_every_return_in,
+            refusal=_lazy("Laporan hanya dapat diteruskan setelah semua disposisi dikembalikan."),
+        ),
+    ),
+    Action.DISPOSE: (_row(OP, DISPOSED),),
+    Action.REFUSE_RETURN: (
+        _row(
+            OP,
+            DISPOSED,
+            guard=lambda c: any(d.return_pending for d in c.dispositions.all()),
+            refusal=_lazy("Tidak ada pengembalian yang menunggu keputusan."),
+        ),
+    ),
+    Action.EDIT_SUMMARY: (_row(OP, ALL_STATUSES),),
+    Action.RECLASSIFY: (_row(OP, OPEN | {Status.SELESAI}),),
+    Action.FLAG_OVERSIGHT: (
+        _row(
+            OP,
+            OPEN | {Status.SELESAI},
+            guard=lambda c: not c.oversight,
+            refusal=_lazy("Laporan sudah berkadar pengawasan."),
+        ),
+    ),
+    Action.HIDE_ATTACHMENT: (
+        _row(
+            OP,
+            ALL_STATUSES,
+            guard=lambda c: c.attachments.exists(),
+            refusal=_lazy("Laporan ini tidak memiliki lampiran."),
+        ),
+    ),
+    Action.PRIVACY: (
+        _row(REP, OPEN | {Status.SELESAI}),
+        _row(
+            OP,
+            ALL_STATUSES,
+            guard=lambda c: c.privacy != Privacy.RAHASIA,  # nothing left to raise to
+            refusal=_lazy("Petugas hanya dapat menaikkan tingkat privasi."),
+            refusal_error=Forbidden,
+        ),
+    ),
+    Action.COMPLETE: (_row(REP, [Status.TUNDA]),),
+    Action.WITHDRAW: (_row(REP, [Status.BELUM_TERVERIFIKASI]),),
+    Action.ACCEPT: (
+        _row(
+            REP,
+            [Status.PROSES],
+            guard=_every_part_done,
+            refusal=_lazy("Masih ada instansi yang belum menyelesaikan tindak lanjut."),
+        ),
+    ),
+    Action.RATE: (
+        _row(REP, [Status.SELESAI], guard=lambda c: c.rating is None, refusal=_lazy("Laporan ini sudah dinilai.")),
+    ),
+    Action.REOPEN: (
+        _row(
+            REP,
+            [Status.SELESAI],
+            guard=_reopen_window,
+            refusal=_lazy("Batas waktu untuk membuka kembali laporan ini sudah lewat."),
+        ),
+    ),
+    Action.SUPPORT: (
+        _row(
+            (Who.CITIZEN,),
+            DISPOSED,
+            guard=lambda c: Complaint.objects.public().filter(pk=c.pk).exists(),
+            refusal=_lazy("Hanya laporan publik yang masih terbuka dapat didukung."),
+        ),
+    ),
+    Action.REPLY: (_row((Who.REPORTER, Who.LIAISON), DISPOSED),),
+    Action.ATTACH: (_row((Who.REPORTER, Who.LIAISON), OPEN),),
+    Action.FOLLOWUP: (_row(LIA, DISPOSED, dispositions=ACTIVE),),
+    Action.QUESTION: (_row(LIA, DISPOSED, dispositions=ACTIVE),),
+    Action.RETURN: (
+        _row(
+            LIA,
+            DISPOSED,
+            dispositions=ACTIVE,
+            disposition_guard=lambda c, d: d.parent_id is None,
+            disposition_refusal=_lazy("Unit mengembalikan laporan kepada OPD induknya, bukan kepada operator."),
+        ),
+    ),
+    Action.SUBDISPOSE: (
+        _row(
+            LIA,
+            DISPOSED,
+            dispositions=ACTIVE,
+            disposition_guard=lambda c, d: Agency.objects.active().filter(parent=d.agency_id).exists(),
+            disposition_refusal=_lazy("Instansi ini tidak memiliki unit di bawahnya."),
+        ),
+    ),
+    Action.FINISH: (_row(LIA, [Status.PROSES], dispositions=[DispositionStatus.DITINDAKLANJUTI]),),
+    Action.EXTEND: (
+        _row(
+            LIA,
+            DISPOSED,
+            guard=lambda c: c.kind == Kind.INFORMASI,
+            refusal=_lazy("Perpanjangan hanya untuk permintaan informasi."),
+            dispositions=[DispositionStatus.MENUNGGU],
+            disposition_guard=lambda c, d: not d.extended_at,
+            disposition_refusal=_lazy("Permintaan informasi hanya dapat diperpanjang satu kali."),
+        ),
+    ),
+    Action.REVEAL: (_row((Who.OPERATOR, Who.AUDITOR), ALL_STATUSES),),
+    Action.DECIDE_TERLAPOR: (
+        _row(
+            (Who.DECIDER,),
+            ALL_STATUSES,
+            guard=lambda c: c.terlapor_changes.filter(status=TerlaporChange.Status.PENDING).exists(),
+            refusal=_lazy("Tidak ada permintaan perubahan terlapor yang menunggu keputusan."),
+        ),
+    ),
+}
+DISPOSITION_ACTIONS = frozenset(a for a, rows in RULES.items() if any(r.dispositions for r in rows))
+
+
+def may(report, user, action, *, caps=None):
+    """Whether `user` holds a capacity the table names for `action` on `report`, whatever its
+    status (what `privacy.can` reads for role-only checks)."""
+    caps = capacities(report, user) if caps is None else caps
+    return any(r.who & caps for r in RULES[action])
+
+
+def state_allows(report, action):
+    """Whether `report`'s state allows `action` to someone in the right capacity (a page that
+    tells a caller what they could do after, say, verifying their email)."""
+    return any(report.status in r.statuses and (r.guard is None or r.guard(report)) for r in RULES[action])
+
+
+def _status_refusal(report):
+    return _("Tindakan ini tidak dapat dilakukan pada laporan berstatus “%(status)s”.") % {
+        "status": report.get_status_display()
+    }
+
+
+def _check(report, user, action, disposition=None, caps=None):
+    """None when allowed, else the error `require` raises."""
+    caps = capacities(report, user) if caps is None else caps
+    rows = [r for r in RULES[action] if r.who & caps]
+    if not rows:
+        return Forbidden()
+    rows = [r for r in rows if report.status in r.statuses]
+    if not rows:
+        return TransitionError(_status_refusal(report))
+    passing = [r for r in rows if r.guard is None or r.guard(report)]
+    if not passing:
+        return rows[0].refusal_error(str(rows[0].refusal) or _status_refusal(report))
+    if disposition is None or not any(r.dispositions for r in passing):
+        return None
+    if disposition.agency_id not in privacy.liaison_agency_ids(report, user):
+        return Forbidden(_("Disposisi ini bukan milik instansi Anda."))
+    rows = [r for r in passing if disposition.status in r.dispositions]
+    if not rows:
+        return TransitionError(
+            _("Disposisi berstatus “%(status)s”: tindakan ini tidak dapat dilakukan.")
+            % {"status": disposition.get_status_display()}
+        )
+    if not any(r.disposition_guard is None or r.disposition_guard(report, disposition) for r in rows):
+        return TransitionError(str(rows[0].disposition_refusal))
+    return None
+
+
+def require(report, user, action, disposition=None):
+    """Refuse `action` unless the table allows it to `user` on `report` (and on `disposition`, for
+    an action on one disposition): `Forbidden` without the role, `TransitionError` when the state
+    does not allow it. Transitions call it inside the row lock."""
+    error = _check(report, user, Action(action), disposition)
+    if error is not None:
+        raise error
+
+
+def available_actions(report, user, who=None):
+    """The report-level actions `user` may take on `report` now (those on one disposition are
+    `available_disposition_actions`). `who` limits the answer to some capacities (a page that
+    shows only the reporter's forms, say)."""
+    caps = capacities(report, user)
+    if who is not None:
+        caps = caps & frozenset(who)
+    return {
+        a
+        for a in RULES
+        if a not in DISPOSITION_ACTIONS
+        and any(r.who & caps for r in RULES[a])
+        and _check(report, user, a, caps=caps) is None
+    }
+
+
+def available_disposition_actions(report, disposition, user):
+    """What a liaison of the OPD holding `disposition` may do on it now, with the dialogue's
+    `reply` that their page offers too. Empty for anyone else (a head reads only)."""
+    caps = capacities(report, user)
+    if Who.LIAISON not in caps or disposition.agency_id not in privacy.liaison_agency_ids(report, user):
+        return set()
+    found = {a for a in DISPOSITION_ACTIONS if _check(report, user, a, disposition, caps=caps) is None}
+    if _check(report, user, Action.REPLY, caps=frozenset(LIA)) is None:
+        found.add(Action.REPLY)
+    return found
+
+
 # Helpers ---------------------------------------------------------------------------------------
 def _lock(complaint_id, by, action=None):
-    """Lock the report and check that `by` may see it (else NotFound) and do `action` (else
-    Forbidden). `by=None` is the system (sweeps)."""
+    """Lock the report and check that `by` may see it (else NotFound) and that the table allows
+    `action` now (`require`). `by=None` is the system (sweeps)."""
     try:
         c = Complaint.objects.select_for_update().get(pk=complaint_id)
     except Complaint.DoesNotExist:
@@ -83,17 +444,9 @@ def _lock(complaint_id, by, action=None):
     if by is not None:
         if not privacy.is_visible(c, by):
             raise NotFound()
-        if action and not by.can(action, c):
-            raise Forbidden()
+        if action:
+            require(c, by, action)
     return c
-
-
-def _require_status(c, *statuses):
-    if c.status not in statuses:
-        raise TransitionError(
-            _("Tindakan ini tidak dapat dilakukan pada laporan berstatus “%(status)s”.")
-            % {"status": c.get_status_display()}
-        )
 
 
 def _set_status(c, status, now, **fields):
@@ -184,7 +537,9 @@ def check_targets(c, agencies):
         raise Invalid(fields={"agencies": errors})
 
 
-def _disposition(c, disposition_id, by=None, *, statuses=ACTIVE_DISPOSITION, liaison=True):
+def _disposition(c, disposition_id, by, action):
+    """The disposition `disposition_id` of `c`, locked, on which the table allows `by` to take
+    `action` (`require` with the disposition)."""
     d = (
         Disposition.objects.select_for_update(of=("self",))
         .select_related("agency", "agency__root")
@@ -193,13 +548,7 @@ def _disposition(c, disposition_id, by=None, *, statuses=ACTIVE_DISPOSITION, lia
     )
     if d is None:
         raise Invalid(fields={"disposition": [_("Disposisi tidak ditemukan pada laporan ini.")]})
-    if liaison and by is not None and d.agency_id not in privacy.liaison_agency_ids(c, by):
-        raise Forbidden(_("Disposisi ini bukan milik instansi Anda."))
-    if d.status not in statuses:
-        raise TransitionError(
-            _("Disposisi berstatus “%(status)s”: tindakan ini tidak dapat dilakukan.")
-            % {"status": d.get_status_display()}
-        )
+    require(c, by, action, disposition=d)
     return d
 
 
@@ -283,8 +632,7 @@ def verify(complaint_id, *, by, agencies, note=""):
     """Operator verifies a belum_terverifikasi report and disposes it to `agencies` in one step:
     the report becomes public (unless rahasia) and belum_ditindaklanjuti."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "verify")
-    _require_status(c, Status.BELUM_TERVERIFIKASI)
+    c = _lock(complaint_id, by, Action.VERIFY)
     targets = _agencies_from(agencies)
     check_targets(c, targets)
     stop_clocks(c, [ClockKind.VERIFICATION], now, "verified")
@@ -319,8 +667,7 @@ def dispose(complaint_id, *, by, agencies, note=""):
     Disposing again to an OPD that returned it is refusing the return: it needs `note`, and that
     OPD gets it back with a new clock. Any pending return is settled by this decision."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "dispose")
-    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    c = _lock(complaint_id, by, Action.DISPOSE)
     targets = _agencies_from(agencies)
     check_targets(c, targets)
     existing = {d.agency_id: d for d in c.dispositions.select_for_update().filter(parent__isnull=True)}
@@ -368,8 +715,7 @@ def postpone(complaint_id, *, by, reason):
     """Operator asks the reporter to complete a belum_terverifikasi report (tunda): the
     verification clock pauses, keeping the working days left; the tunda clock starts."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "postpone")
-    _require_status(c, Status.BELUM_TERVERIFIKASI)
+    c = _lock(complaint_id, by, Action.POSTPONE)
     reason = _text(reason, "reason", min_length=5)
     left = 1
     if c.verification_due_at:
@@ -386,8 +732,7 @@ def complete(complaint_id, *, by, body):
     """The reporter completes a tunda report: back to belum_terverifikasi, the verification clock
     resumes with the working days that were left."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "complete")
-    _require_status(c, Status.TUNDA)
+    c = _lock(complaint_id, by, Action.COMPLETE)
     body = _text(body, "body", min_length=5)
     stop_clocks(c, [ClockKind.TUNDA], now, "completed")
     _set_status(c, Status.BELUM_TERVERIFIKASI, now)
@@ -410,29 +755,17 @@ def _archive(c, by, now, reason, note, event_type=EventType.ARCHIVED, **fields):
     )
 
 
-def _all_returned(c):
-    top = c.dispositions.filter(parent__isnull=True)
-    return top.exists() and not top.exclude(status=DispositionStatus.DIKEMBALIKAN).exists()
-
-
 @transaction.atomic
 def archive(complaint_id, *, by, reason, note=""):
     """Operator archives: before verification (belum_terverifikasi/tunda) for any operator reason;
     after disposition only as out_of_scope, once every disposition was returned."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "archive")
+    c = _lock(complaint_id, by, Action.ARCHIVE)
     if reason not in OPERATOR_ARCHIVE_REASONS:
         raise Invalid(fields={"reason": [_("Alasan arsip tidak dikenal.")]})
-    if c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES):
-        if reason != ArchiveReason.OUT_OF_SCOPE or not _all_returned(c):
-            raise TransitionError(
-                _(
-                    "Laporan yang sudah didisposisikan hanya dapat diarsipkan sebagai di luar kewenangan "
-                    "setelah semua disposisi dikembalikan."
-                )
-            )
-    else:
-        _require_status(c, Status.BELUM_TERVERIFIKASI, Status.TUNDA)
+    if c.status in DISPOSED and reason != ArchiveReason.OUT_OF_SCOPE:
+        # The table allows it once every disposition was returned; then only as out of scope.
+        raise TransitionError(str(RULES[Action.ARCHIVE][1].refusal))
     note = (note or "").strip()
     if reason == ArchiveReason.INVALID and not note:
         raise Invalid(fields={"note": [_("Jelaskan mengapa laporan tidak valid.")]})
@@ -444,8 +777,7 @@ def archive(complaint_id, *, by, reason, note=""):
 def withdraw(complaint_id, *, by):
     """The reporter withdraws their report before verification → arsip (withdrawn)."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "withdraw")
-    _require_status(c, Status.BELUM_TERVERIFIKASI)
+    c = _lock(complaint_id, by, Action.WITHDRAW)
     _archive(c, by, now, ArchiveReason.WITHDRAWN, "", event_type=EventType.WITHDRAWN)
     return c
 
@@ -455,14 +787,9 @@ def forward(complaint_id, *, by, institution, note=""):
     """Operator forwards a report to an institution outside the region (before verification, or
     after every disposition was returned) → arsip (forwarded); the reporter is told."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "forward")
+    c = _lock(complaint_id, by, Action.FORWARD)
     if institution not in Institution.values:
         raise Invalid(fields={"institution": [_("Instansi tujuan tidak dikenal.")]})
-    if c.status in (Status.BELUM_DITINDAKLANJUTI, Status.PROSES):
-        if not _all_returned(c):
-            raise TransitionError(_("Laporan hanya dapat diteruskan setelah semua disposisi dikembalikan."))
-    else:
-        _require_status(c, Status.BELUM_TERVERIFIKASI)
     _archive(
         c,
         by,
@@ -480,8 +807,7 @@ def merge(complaint_id, *, by, into):
     """Operator merges a duplicate (not yet verified) into its primary: the duplicate is archived
     (duplicate) and its reporter and supporters follow the primary. Both timelines say so."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "merge")
-    _require_status(c, Status.BELUM_TERVERIFIKASI, Status.TUNDA)
+    c = _lock(complaint_id, by, Action.MERGE)
     primary = Complaint.objects.select_for_update().filter(tracking_id=str(into).upper()).first()
     if primary is None or not privacy.is_visible(primary, by):
         raise Invalid(fields={"into": [_("Laporan utama tidak ditemukan.")]})
@@ -522,9 +848,8 @@ def followup(complaint_id, *, by, disposition, body):
     state the disposition is (after a reopen it is already ditindaklanjuti, with a new clock);
     the 60-day ceiling does not."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "followup")
-    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
-    d = _disposition(c, disposition, by)
+    c = _lock(complaint_id, by, Action.FOLLOWUP)
+    d = _disposition(c, disposition, by, Action.FOLLOWUP)
     body = _text(body, "body", min_length=5)
     for node in [d, d.parent] if d.parent_id else [d]:
         if node.status == DispositionStatus.MENUNGGU:
@@ -540,9 +865,8 @@ def followup(complaint_id, *, by, disposition, body):
 @transaction.atomic
 def question(complaint_id, *, by, disposition, body):
     """A liaison asks the reporter a question (the dialogue; it does not stop any clock)."""
-    c = _lock(complaint_id, by, "question")
-    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
-    d = _disposition(c, disposition, by)
+    c = _lock(complaint_id, by, Action.QUESTION)
+    d = _disposition(c, disposition, by, Action.QUESTION)
     body = _text(body, "body", min_length=5)
     return _event(c, EventType.QUESTION, by, Audience.REPORTER, body=body, disposition=d, agency=d.agency)
 
@@ -552,11 +876,8 @@ def return_disposition(complaint_id, *, by, disposition, reason):
     """A liaison returns their disposition as "bukan kewenangan" with a reason: the report goes to
     the operators' re-disposition queue with its own clock; its status does not change."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "return")
-    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
-    d = _disposition(c, disposition, by)
-    if d.parent_id:
-        raise TransitionError(_("Unit mengembalikan laporan kepada OPD induknya, bukan kepada operator."))
+    c = _lock(complaint_id, by, Action.RETURN)
+    d = _disposition(c, disposition, by, Action.RETURN)
     reason = _text(reason, "reason", min_length=10)
     for node in [d, *d.subdispositions.filter(status__in=ACTIVE_DISPOSITION)]:
         node.status = DispositionStatus.DIKEMBALIKAN
@@ -577,9 +898,8 @@ def subdispose(complaint_id, *, by, disposition, unit):
     """A liaison of an OPD passes its disposition to a unit under it; the unit inherits the
     deadline (the OPD's own first-follow-up clock hands over to the unit's)."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "subdispose")
-    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
-    d = _disposition(c, disposition, by)
+    c = _lock(complaint_id, by, Action.SUBDISPOSE)
+    d = _disposition(c, disposition, by, Action.SUBDISPOSE)
     target = Agency.objects.select_related("root").filter(slug=getattr(unit, "slug", unit)).first()
     if target is None or target.pk == d.agency_id or target.pk not in d.agency.descendants_and_self_ids():
         raise Invalid(fields={"unit": [_("Pilih unit di bawah instansi Anda.")]})
@@ -599,21 +919,13 @@ def subdispose(complaint_id, *, by, disposition, unit):
     )
 
 
-def _all_finished(c):
-    top = c.dispositions.filter(parent__isnull=True)
-    return (
-        top.filter(status=DispositionStatus.SELESAI).exists() and not top.filter(status__in=ACTIVE_DISPOSITION).exists()
-    )
-
-
 @transaction.atomic
 def finish(complaint_id, *, by, disposition):
     """A liaison marks their followed-up disposition done. When every disposition is finished,
     the reporter-reply clock starts (auto-close after its silence)."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "finish")
-    _require_status(c, Status.PROSES)
-    d = _disposition(c, disposition, by, statuses=(DispositionStatus.DITINDAKLANJUTI,))
+    c = _lock(complaint_id, by, Action.FINISH)
+    d = _disposition(c, disposition, by, Action.FINISH)
     for node in [d, *d.subdispositions.filter(status__in=ACTIVE_DISPOSITION)]:
         node.status = DispositionStatus.SELESAI
         node.finished_at = now
@@ -622,7 +934,7 @@ def finish(complaint_id, *, by, disposition):
             c, [ClockKind.FOLLOWUP, ClockKind.INFORMATION, ClockKind.SETTLEMENT], now, "finished", disposition=node
         )
     event = _event(c, EventType.FINISHED, by, Audience.PUBLIC, disposition=d, agency=d.agency)
-    if _all_finished(c) and not running(c, ClockKind.REPORTER_REPLY):
+    if _every_part_done(c) and not running(c, ClockKind.REPORTER_REPLY):
         start_clock(c, ClockKind.REPORTER_REPLY, now)
     return event
 
@@ -633,8 +945,7 @@ def reply(complaint_id, *, by, body):
     """The reporter or a liaison of a live disposition writes in the dialogue. A reporter's reply
     restarts the auto-close clock."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "reply")
-    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+    c = _lock(complaint_id, by, Action.REPLY)
     body = _text(body, "body")
     if privacy.is_reporter(c, by) and running(c, ClockKind.REPORTER_REPLY):
         stop_clocks(c, [ClockKind.REPORTER_REPLY], now, "reporter_replied")
@@ -655,10 +966,7 @@ def _close(c, by, now, event_type):
 def accept(complaint_id, *, by):
     """The reporter accepts the result once every disposition is finished → selesai."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "accept")
-    _require_status(c, Status.PROSES)
-    if not _all_finished(c):
-        raise TransitionError(_("Masih ada instansi yang belum menyelesaikan tindak lanjut."))
+    c = _lock(complaint_id, by, Action.ACCEPT)
     _close(c, by, now, EventType.ACCEPTED)
     return c
 
@@ -668,7 +976,7 @@ def auto_close(complaint_id, *, now=None):
     """The system closes a proses report whose reporter stayed silent past the reply clock."""
     now = now or timezone.now()
     c = _lock(complaint_id, None)
-    if c.status != Status.PROSES or not _all_finished(c) or not c.autoclose_due_at or c.autoclose_due_at > now:
+    if c.status != Status.PROSES or not _every_part_done(c) or not c.autoclose_due_at or c.autoclose_due_at > now:
         return None
     _close(c, None, now, EventType.CLOSED)
     return c
@@ -692,10 +1000,7 @@ def reopen(complaint_id, *, by, body, dispositions=None):
     information clock for a permintaan informasi, as at disposition); the next follow-up on
     each stops it."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "reopen")
-    _require_status(c, Status.SELESAI)
-    if c.reopen_until and now > c.reopen_until:
-        raise TransitionError(_("Batas waktu untuk membuka kembali laporan ini sudah lewat."))
+    c = _lock(complaint_id, by, Action.REOPEN)
     body = _text(body, "body", min_length=10)
     finished = c.dispositions.select_for_update().filter(status=DispositionStatus.SELESAI, parent__isnull=True)
     if dispositions:
@@ -728,16 +1033,13 @@ def reopen(complaint_id, *, by, body, dispositions=None):
 @transaction.atomic
 def rate(complaint_id, *, by, score, comment=""):
     """The reporter rates a selesai report 1–5 with an optional comment (once per closing)."""
-    c = _lock(complaint_id, by, "rate")
-    _require_status(c, Status.SELESAI)
+    c = _lock(complaint_id, by, Action.RATE)
     try:
         score = int(score)
     except (TypeError, ValueError):
         score = 0
     if not 1 <= score <= 5:
         raise Invalid(fields={"score": [_("Nilai harus antara 1 dan 5.")]})
-    if c.rating is not None:
-        raise TransitionError(_("Laporan ini sudah dinilai."))
     comment = (comment or "").strip()[:2000]
     c.rating, c.rating_comment = score, comment
     c.save(update_fields=["rating", "rating_comment", "updated_at"])
@@ -749,7 +1051,7 @@ def rate(complaint_id, *, by, score, comment=""):
 def change_privacy(complaint_id, *, by, privacy_level):
     """The reporter raises or lowers the privacy of their report; an operator may only raise it.
     It takes effect at once everywhere (notifications render at send time)."""
-    c = _lock(complaint_id, by, "privacy")
+    c = _lock(complaint_id, by, Action.PRIVACY)
     if privacy_level not in Privacy.values:
         raise Invalid(fields={"privacy": [_("Tingkat privasi tidak dikenal.")]})
     if privacy_level == c.privacy:
@@ -766,9 +1068,7 @@ def change_privacy(complaint_id, *, by, privacy_level):
 @transaction.atomic
 def support(complaint_id, *, by):
     """A citizen (not the reporter) supports an open public report ("Saya juga mengalami")."""
-    c = _lock(complaint_id, by, "support")
-    if not Complaint.objects.public().filter(pk=c.pk).exists() or not c.is_open:
-        raise TransitionError(_("Hanya laporan publik yang masih terbuka dapat didukung."))
+    c = _lock(complaint_id, by, Action.SUPPORT)
     _obj, created = Support.objects.get_or_create(complaint=c, user=by)
     if not created:
         raise TransitionError(_("Anda sudah mendukung laporan ini."))
@@ -781,7 +1081,7 @@ def support(complaint_id, *, by):
 def reveal(complaint_id, *, by, reason):
     """An auditor or operator reveals the reporter's identity with a reason; logged, and visible to
     the reporter in their identity log. Returns the identity."""
-    c = _lock(complaint_id, by, "reveal")
+    c = _lock(complaint_id, by, Action.REVEAL)
     reason = _text(reason, "reason", min_length=10, max_length=1000)
     privacy.log_identity_access(
         c, by, IdentityAccess.Kind.REVEAL, reason, roles=(Role.AUDITOR, Role.OPERATOR, Role.SUPERADMIN)
@@ -794,13 +1094,8 @@ def reveal(complaint_id, *, by, reason):
 def extend(complaint_id, *, by, disposition, reason):
     """A liaison extends an information request's deadline once by the policy's extension, with a
     reason; the reporter is told."""
-    c = _lock(complaint_id, by, "extend")
-    if c.kind != Kind.INFORMASI:
-        raise TransitionError(_("Perpanjangan hanya untuk permintaan informasi."))
-    _require_status(c, Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
-    d = _disposition(c, disposition, by, statuses=(DispositionStatus.MENUNGGU,))
-    if d.extended_at:
-        raise TransitionError(_("Permintaan informasi hanya dapat diperpanjang satu kali."))
+    c = _lock(complaint_id, by, Action.EXTEND)
+    d = _disposition(c, disposition, by, Action.EXTEND)
     reason = _text(reason, "reason", min_length=10)
     now = timezone.now()
     extend_information(c, d, now, SlaPolicy.current().information_extension_days)
@@ -814,7 +1109,7 @@ def extend(complaint_id, *, by, disposition, reason):
 def edit_summary(complaint_id, *, by, summary):
     """Operator writes the public summary (names of private persons, addresses, abuse redacted);
     staff keep seeing the original."""
-    c = _lock(complaint_id, by, "edit_summary")
+    c = _lock(complaint_id, by, Action.EDIT_SUMMARY)
     c.public_summary = (summary or "").strip()
     c.save(update_fields=["public_summary", "updated_at"])
     return _event(c, EventType.SUMMARY_EDITED, by, Audience.STAFF, body=c.public_summary)
@@ -872,7 +1167,7 @@ def reclassify(complaint_id, *, by, terlapor_reason="", **changes):
     the operator's alone: it becomes a pending `TerlaporChange` (with `terlapor_reason`) that the
     head of Diskominfo or an auditor decides (`decide_terlapor_change`); the terlapor stays until
     then. Returns the timeline event (the request's when only the terlapor was asked to change)."""
-    c = _lock(complaint_id, by, "reclassify")
+    c = _lock(complaint_id, by, Action.RECLASSIFY)
     allowed = {"kind", "category", "kecamatan", "kelurahan", "location_text", "terlapor_agency"}
     unknown = set(changes) - allowed
     if unknown:
@@ -919,7 +1214,7 @@ def decide_terlapor_change(complaint_id, *, by, approve, reason):
     Only an approval changes `terlapor_agency`; the reporter sees it on their timeline (the
     actor named by office, never by name). Returns the TerlaporChange."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "decide_terlapor")
+    c = _lock(complaint_id, by, Action.DECIDE_TERLAPOR)
     change = (
         TerlaporChange.objects.select_for_update(of=("self",))
         .select_related("from_agency", "to_agency")
@@ -966,9 +1261,7 @@ def flag_oversight(complaint_id, *, by, terlapor_agency=None):
     withdrawn at once — the accused no longer reads the report — with a timeline entry; when no
     live disposition is left, the operators' re-disposition clock starts."""
     now = timezone.now()
-    c = _lock(complaint_id, by, "flag_oversight")
-    if c.oversight:
-        raise TransitionError(_("Laporan sudah berkadar pengawasan."))
+    c = _lock(complaint_id, by, Action.FLAG_OVERSIGHT)
     if isinstance(terlapor_agency, str):
         found = Agency.objects.filter(slug=terlapor_agency).first()
         if found is None:
@@ -1040,7 +1333,7 @@ def _attachment_of(c, ref):
 @transaction.atomic
 def set_attachment_public(complaint_id, *, by, attachment, public):
     """Operator hides an attachment from the public (or shows it again); staff still see it."""
-    c = _lock(complaint_id, by, "hide_attachment")
+    c = _lock(complaint_id, by, Action.HIDE_ATTACHMENT)
     a = _attachment_of(c, attachment)
     if a is None:
         raise Invalid(fields={"attachment": [_("Lampiran tidak ditemukan.")]})
@@ -1050,6 +1343,14 @@ def set_attachment_public(complaint_id, *, by, attachment, public):
 
 
 __all__ = [
+    "Action",
+    "Who",
+    "RULES",
+    "API_ENDPOINTS",
+    "require",
+    "available_actions",
+    "available_disposition_actions",
+    "state_allows",
     "file_complaint",
     "verify",
     "dispose",

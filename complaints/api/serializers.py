@@ -19,7 +19,7 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from agencies.models import Agency, AgencyKind, Area, Category
-from complaints import privacy
+from complaints import privacy, workflow
 from complaints.models import (
     TRACKING_RE,
     ArchiveReason,
@@ -478,6 +478,30 @@ class TerlaporChangeSerializer(serializers.Serializer):
     requested_at = serializers.DateTimeField()
 
 
+class DispositionActionsSerializer(serializers.Serializer):
+    disposition = serializers.IntegerField(help_text=_("`id` disposisi (lihat `dispositions`)."))
+    actions = serializers.ListField(child=serializers.CharField())
+
+
+def endpoint_names(actions):
+    """The §8 endpoint names (`POST …/{tracking_id}/{name}/`) of workflow actions, sorted."""
+    return sorted({workflow.API_ENDPOINTS.get(a, str(a)) for a in actions})
+
+
+def allowed_actions_data(c, user):
+    """What the caller may do on `c` now, as the transition table says: the report's endpoints and,
+    per disposition of the caller's OPD, the endpoints taking that disposition."""
+    per_disposition = []
+    for d in c.dispositions.all():
+        found = workflow.available_disposition_actions(c, d, user)
+        if found:
+            per_disposition.append({"disposition": d.pk, "actions": endpoint_names(found)})
+    return {
+        "actions": endpoint_names(workflow.available_actions(c, user)),
+        "disposition_actions": per_disposition,
+    }
+
+
 class ComplaintDetailSerializer(ComplaintSerializer):
     """One report: the list shape plus the reporter's identity where the caller may see more than
     the display name (logged when §3 says so), files, and the fields meant for staff."""
@@ -501,6 +525,17 @@ class ComplaintDetailSerializer(ComplaintSerializer):
     terlapor_change = TerlaporChangeSerializer(
         allow_null=True, help_text=_("Permintaan perubahan terlapor yang menunggu keputusan (petugas saja).")
     )
+    actions = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_(
+            "Tindakan yang boleh Anda lakukan sekarang pada laporan ini: nama endpoint "
+            "`POST /api/v1/complaints/<tracking_id>/<nama>/`."
+        ),
+    )
+    disposition_actions = DispositionActionsSerializer(
+        many=True,
+        help_text=_("Per disposisi instansi Anda: tindakan yang boleh Anda lakukan sekarang (dengan `disposition`)."),
+    )
 
     detail_view = True
 
@@ -520,6 +555,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
             "autoclose_due_at": iso(c.autoclose_due_at) if inner else None,
             "rating_comment": c.rating_comment,
             "terlapor_change": terlapor_change_data(c) if staff else None,
+            **allowed_actions_data(c, user),
         }
 
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from agencies.models import Agency, Area, Category
 from complaints import idempotency, notify, privacy, sanctions, search, uploads, workflow
-from complaints.errors import Forbidden, Invalid, TransitionError
+from complaints.errors import Invalid
 from complaints.models import Complaint, Disposition, Event, EventType, IdentityAccess, Notification, parse_pk
 from complaints.pagination import FastPaginator
 
@@ -371,10 +371,7 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         ser = s.UploadSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         user = request.user
-        if not user.can("attach", c):
-            raise Forbidden()
-        if not c.is_open:
-            raise TransitionError(_("Lampiran hanya dapat ditambahkan pada laporan yang masih terbuka."))
+        workflow.require(c, user, workflow.Action.ATTACH)
         own = Event.objects.filter(complaint=c, actor=user)
         event = None
         if ser.validated_data.get("event"):

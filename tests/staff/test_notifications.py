@@ -109,7 +109,7 @@ def test_refused_return_and_subdisposition_reach_the_liaisons(
     with django_capture_on_commit_callbacks(execute=True):
         client_for(operator).post(
             f"/petugas/laporan/{c.tracking_id}/",
-            {"action": "refuse", "refuse-disposition": d.pk, "refuse-note": "Jalan kabupaten."},
+            {"action": "refuse_return", "refuse_return-disposition": d.pk, "refuse_return-note": "Jalan kabupaten."},
         )
     [refused] = mails_to(liaison_pu)
     assert "Pengembalian ditolak" in refused.subject and "Jalan kabupaten." in refused.body

@@ -213,13 +213,13 @@ def test_oversight_category_routes_to_the_inspektorat(client_for, file_report, o
 def test_flagging_oversight_changes_the_routing(client_for, file_report, operator):
     c = file_report(title="Kepala bidang bersikap arogan kepada warga")
     op = client_for(operator)
-    assert op.post(review_url(c), {"action": "oversight"}).status_code == 302
+    assert op.post(review_url(c), {"action": "flag_oversight"}).status_code == 302
     assert refreshed(c).oversight
     assert events(c, EventType.OVERSIGHT_FLAGGED)[0].audience == Audience.STAFF
     page = op.get(review_url(c))
     assert [a.slug for a in page.context["routing"]] == ["inspektorat"]
     assert op.post(review_url(c), {"action": "verify", "verify-agencies": ["dinas-pu"]}).status_code == 400
-    again = op.post(review_url(c), {"action": "oversight"})
+    again = op.post(review_url(c), {"action": "flag_oversight"})
     assert again.status_code == 409 and "sudah berkadar pengawasan" in again.content.decode()
 
 
@@ -249,8 +249,8 @@ def test_empty_forms_are_400_not_500(client_for, file_report, operator):
         "merge",
         "privacy",
         "reclassify",
-        "attachment",
-        "refuse",
+        "hide_attachment",
+        "refuse_return",
         "dispose",
     ):
         response = op.post(review_url(c), {"action": action})
@@ -289,7 +289,7 @@ def test_archive_needs_a_reason_and_a_note_for_invalid(client_for, file_report, 
 def test_public_summary_for_the_public_original_for_staff(client, client_for, disposed_report, operator):
     c = disposed_report(body="Pak Budi di Jalan Mawar 3 membuang sampah ke saluran setiap hari.")
     response = client_for(operator).post(
-        review_url(c), {"action": "summary", "summary-summary": "Warga membuang sampah ke saluran."}
+        review_url(c), {"action": "edit_summary", "edit_summary-summary": "Warga membuang sampah ke saluran."}
     )
     assert response.status_code == 302
     public = client.get(c.get_absolute_url()).content.decode()
@@ -318,11 +318,17 @@ def test_refuse_a_return_needs_a_note_and_restarts_the_clock(client_for, dispose
         c.pk, by=liaison_pu, disposition=d.pk, reason="Bukan kewenangan kami, ini urusan provinsi."
     )
     op = client_for(operator)
-    missing = op.post(review_url(c), {"action": "refuse", "refuse-disposition": d.pk, "refuse-note": ""})
+    missing = op.post(
+        review_url(c), {"action": "refuse_return", "refuse_return-disposition": d.pk, "refuse_return-note": ""}
+    )
     assert missing.status_code == 400
     response = op.post(
         review_url(c),
-        {"action": "refuse", "refuse-disposition": d.pk, "refuse-note": "Jalan kabupaten, kewenangan Dinas PU."},
+        {
+            "action": "refuse_return",
+            "refuse_return-disposition": d.pk,
+            "refuse_return-note": "Jalan kabupaten, kewenangan Dinas PU.",
+        },
     )
     assert response.status_code == 302
     d.refresh_from_db()
@@ -440,7 +446,7 @@ def test_hide_an_attachment_from_the_public(client, client_for, disposed_report,
     url = f"/lampiran/{a.key}/"
     assert client.get(url).status_code == 200
     response = client_for(operator).post(
-        review_url(c), {"action": "attachment", "attachment-attachment": a.pk, "attachment-public": "0"}
+        review_url(c), {"action": "hide_attachment", "hide_attachment-attachment": a.pk, "hide_attachment-public": "0"}
     )
     assert response.status_code == 302
     assert not Attachment.objects.get(pk=a.pk).is_public
@@ -577,7 +583,7 @@ def test_manual_entry_with_evidence(client_for, operator, region, png_upload):
 def test_each_operator_action_lands_on_the_timeline_with_its_audience(client_for, file_report, operator):
     c = file_report()
     op = client_for(operator)
-    op.post(review_url(c), {"action": "summary", "summary-summary": "Ringkasan untuk publik."})
+    op.post(review_url(c), {"action": "edit_summary", "edit_summary-summary": "Ringkasan untuk publik."})
     op.post(review_url(c), {"action": "postpone", "postpone-reason": "Mohon lengkapi lokasinya."})
     workflow.complete(c.pk, by=c.reporter, body="Di depan Pasar Baru.")
     op.post(review_url(c), {"action": "verify", "verify-agencies": ["dinas-pu"]})
