@@ -365,7 +365,7 @@ def _create(request, fmt):
         return error(fmt, 400, _("service_code tidak dikenal."))
     lat, lat_ok = _coordinate(_param(request, "lat", data), -90, 90)
     lng, lng_ok = _coordinate(_param(request, "long", data), -180, 180)
-    if not (lat_ok and lng_ok) or (lat is None) != (lng is None):
+    if not (lat_ok and lng_ok):  # sent together or not at all: workflow.check_filing
         return error(fmt, 400, _("lat dan long harus angka yang valid dan dikirim bersamaan."))
     address = _param(request, "address_string", data)[:255]
     if lat is None and not address:
@@ -382,8 +382,8 @@ def _create(request, fmt):
         validate_email(email)
     except ValidationError:
         return error(fmt, 400, _("email pelapor wajib diisi dengan alamat yang valid."))
-    privacy_level = _param(request, "privacy", data).lower() or Privacy.ANONIM
-    if privacy_level not in Privacy.values:
+    chosen_privacy = _param(request, "privacy", data).lower() or None  # None: the channel's default
+    if chosen_privacy is not None and chosen_privacy not in Privacy.values:
         return error(fmt, 400, _("privacy harus umum, anonim, atau rahasia."))
     link = _param(request, "media_url", data)[:500]
     try:
@@ -404,7 +404,7 @@ def _create(request, fmt):
             title=title_from(description),
             body=description,
             channel=Channel.OPEN311,
-            privacy_level=privacy_level,
+            privacy=chosen_privacy,
             category=category,
             location_text=address,
             lat=lat,

@@ -288,10 +288,10 @@ def _error_text(err):
 
 
 def lapor(sender, rest):
-    privacy_level = None
+    chosen_privacy = None  # the channel's default (workflow.DEFAULT_PRIVACY): rahasia
     chosen = PRIVACY_RE.match(rest)
     if chosen:
-        privacy_level, rest = chosen.group(1).lower(), chosen.group(2)
+        chosen_privacy, rest = chosen.group(1).lower(), chosen.group(2)
     body = " ".join(rest.split())
     if len(body) < 10:
         return _("Format: LAPOR <isi laporan, minimal 10 huruf>. Contoh: LAPOR Jalan di depan pasar berlubang."), None
@@ -300,7 +300,7 @@ def lapor(sender, rest):
         return _("%(site)s: akun untuk nomor ini tidak aktif.") % {"site": settings.SITE_NAME}, None
     try:
         c = workflow.file_complaint(
-            reporter=user, title=title_from(body), body=body, channel=Channel.SMS, privacy_level=privacy_level
+            reporter=user, title=title_from(body), body=body, channel=Channel.SMS, privacy=chosen_privacy
         )
     except (WorkflowError, ValidationError) as err:
         return _("Laporan belum diterima: %(error)s") % {"error": _error_text(err)}, None

@@ -74,7 +74,6 @@ def _put_errors(form, err):
     fields = err.fields if isinstance(err, WorkflowError) else getattr(err, "message_dict", {})
     placed = False
     for name, msgs in (fields or {}).items():
-        name = {"privacy_level": "privacy"}.get(name, name)
         for msg in msgs if isinstance(msgs, list | tuple) else [msgs]:
             form.add_error(name if name in form.fields else None, msg)
             placed = True

@@ -142,10 +142,8 @@ def _attach(complaint, user, processed, event=None):
 def _apply_errors(form, err):
     """Put a workflow or model error on the form: on its field when the form has one."""
     fields = err.fields if isinstance(err, WorkflowError) else getattr(err, "message_dict", {})
-    aliases = {"privacy_level": "privacy"}
     placed = False
     for name, msgs in (fields or {}).items():
-        name = aliases.get(name, name)
         for msg in msgs if isinstance(msgs, list | tuple) else [msgs]:
             form.add_error(name if name in form.fields else None, msg)
             placed = True

@@ -19,7 +19,7 @@ from rest_framework import serializers
 
 from accounts.models import Role
 from agencies.models import Agency, AgencyKind, Area, Category
-from complaints import privacy
+from complaints import privacy, workflow
 from complaints.models import (
     TRACKING_RE,
     ArchiveReason,
@@ -732,32 +732,26 @@ class ComplaintCreateSerializer(serializers.Serializer):
     incident_date = serializers.DateField(required=False, allow_null=True)
     target_agency = AgencySlugField()
     terlapor_agency = AgencySlugField()
-    privacy = serializers.ChoiceField(choices=Privacy.choices, default=Privacy.UMUM)
+    privacy = serializers.ChoiceField(
+        choices=Privacy.choices,
+        required=False,
+        help_text=_("Kosong: bawaan kanal (umum untuk web dan aplikasi)."),
+    )
     channel = serializers.ChoiceField(choices=FILING_CHANNELS, default=Channel.MOBILE)
 
-    def validate_incident_date(self, day):
-        if day and day > timezone.localdate():
-            raise serializers.ValidationError(_("Tanggal kejadian tidak boleh di masa depan."))
-        return day
-
     def validate(self, attrs):
+        """Parses `location`; the rules between fields are `workflow.check_filing`'s."""
         loc = attrs.pop("location", None) or {}
         for name in ("kecamatan", "kelurahan", "lat", "lng"):
             if attrs.get(name) is None and loc.get(name) is not None:
                 attrs[name] = loc[name]
         attrs["location_text"] = (loc.get("text") or "").strip()
-        kecamatan, kelurahan = attrs.get("kecamatan"), attrs.get("kelurahan")
-        errors = {}
-        if kelurahan is not None:
-            if kecamatan is None:
-                attrs["kecamatan"] = kelurahan.parent
-            elif kelurahan.parent_id != kecamatan.pk:
-                errors["kelurahan"] = [_("Kelurahan tidak berada di kecamatan yang dipilih.")]
-        if (attrs.get("lat") is None) != (attrs.get("lng") is None):
-            errors["lat"] = [_("Isi lintang dan bujur bersamaan, atau kosongkan keduanya.")]
-        target, accused = attrs.get("target_agency"), attrs.get("terlapor_agency")
-        if target and accused and (target.root_id or target.pk) == (accused.root_id or accused.pk):
-            errors["target_agency"] = [_("Instansi tujuan tidak boleh instansi yang Anda laporkan.")]
+        if attrs.get("kelurahan") is not None and attrs.get("kecamatan") is None:
+            attrs["kecamatan"] = attrs["kelurahan"].parent
+        errors = workflow.check_filing(
+            channel=attrs.get("channel"),
+            **{name: attrs.get(name) for name in workflow.FILING_FIELDS},
+        )
         if errors:
             raise serializers.ValidationError(errors)
         attrs["lat"], attrs["lng"] = _coordinate(attrs.get("lat")), _coordinate(attrs.get("lng"))
@@ -769,7 +763,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
             "title": d["title"],
             "body": d["body"],
             "kind": d["kind"],
-            "privacy_level": d["privacy"],
+            "privacy": d.get("privacy"),
             "channel": d["channel"],
             "category": d["category"],
             "kecamatan": d.get("kecamatan"),
