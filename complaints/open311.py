@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import User
 from accounts.phone import normalize_phone
 from agencies.models import Category
 from lapor.textgate import xml_safe
@@ -394,8 +393,6 @@ def _create(request, fmt):
         phone = normalize_phone(_param(request, "phone", data) or None)
     except ValidationError:
         phone = ""
-    if phone and User.objects.filter(phone=phone).exists():
-        phone = ""  # Open311 files by email: a number already on file is neither copied nor asked
     name = f"{_param(request, 'first_name', data)} {_param(request, 'last_name', data)}".strip()[:150]
 
     def file(**who):
@@ -416,7 +413,7 @@ def _create(request, fmt):
         with transaction.atomic():
             # An API key holder only types the address: an existing account's report waits for
             # its owner to confirm it, whoever the client says it files for.
-            c = claims.file_for_contact(name=name, email=email, phone=phone, file=file)
+            c = claims.file_for_contact(channel=Channel.OPEN311, name=name, email=email, phone=phone, file=file)
     except WorkflowError as err:
         messages = [str(m) for values in err.fields.values() for m in values] or [str(err.message)]
         return error(fmt, err.status_code, "; ".join(messages))

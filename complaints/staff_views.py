@@ -558,13 +558,15 @@ def manual_entry(request):
                             return workflow.file_complaint(entered_by=user, **who, **form.complaint_fields())
 
                         def file_new():
-                            if d["reporter_phone"] or d["reporter_email"]:
-                                # Typed by the operator, so proving nothing: an existing account's
-                                # address gets the report only when its owner confirms.
-                                return claims.file_for_contact(
-                                    name=name, email=d["reporter_email"], phone=d["reporter_phone"], file=file
-                                )
-                            return file(reporter=None, walkin_name=name)
+                            # Typed by the operator, so proving nothing: an existing account's
+                            # address gets the report only when its owner confirms.
+                            return claims.file_for_contact(
+                                channel=d["channel"],
+                                name=name,
+                                email=d["reporter_email"],
+                                phone=d["reporter_phone"],
+                                file=file,
+                            )
 
                         c, replayed = idempotency.file_once(user, d["submission_key"], file_new)
                         if replayed:

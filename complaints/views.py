@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import services
 from accounts.models import Role
 from agencies import calendar
 from agencies.models import Area, Category, SlaPolicy
@@ -205,7 +206,9 @@ def file_report(request):
                                 user,
                                 form.cleaned_data["submission_key"],
                                 lambda: workflow.file_complaint(
-                                    reporter=user, channel=Channel.WEB, **form.complaint_fields()
+                                    reporter=services.reporter_for(Channel.WEB, user=user).account,
+                                    channel=Channel.WEB,
+                                    **form.complaint_fields(),
                                 ),
                             )
                             if replayed:
