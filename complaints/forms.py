@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, AgencyKind, Area, Category
 
 from . import idempotency, workflow
+from .errors import WorkflowError
 from .models import Channel, Kind, Privacy, parse_pk
 
 KIND_HELP = {
@@ -233,6 +234,19 @@ class ReportForm(forms.Form):
             "target_agency": d.get("target_agency"),
             "terlapor_agency": d.get("terlapor_agency"),
         }
+
+
+def put_errors(form, err):
+    """A workflow or model error onto a citizen or staff form: on its field when the form has
+    one, else on the form."""
+    fields = err.fields if isinstance(err, WorkflowError) else getattr(err, "message_dict", {})
+    placed = False
+    for name, msgs in (fields or {}).items():
+        for msg in msgs if isinstance(msgs, list | tuple) else [msgs]:
+            form.add_error(name if name in form.fields else None, msg)
+            placed = True
+    if not placed:
+        form.add_error(None, err.message if isinstance(err, WorkflowError) else "; ".join(err.messages))
 
 
 def _mb(n):
