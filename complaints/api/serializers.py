@@ -399,9 +399,10 @@ class ComplaintSerializer(serializers.Serializer):
                 # A list never writes identity-access rows: the report's detail shows (and logs) it.
                 return None, None
             privacy.log_identity_access(c, user, IdentityAccess.Kind.VIEW)
-        name = privacy.identity_fields(c, privacy.Level.NAME)
         identity = privacy.identity_fields(c, view.level) if view.level >= privacy.Level.CONTACT else None
-        return {"display_name": name["display_name"]}, identity
+        return {
+            "display_name": identity["display_name"] if identity else privacy.reporter_name(c, user, log=False)
+        }, identity
 
     def to_representation(self, c):
         request = self.context.get("request")
@@ -570,10 +571,7 @@ def timeline_data(c, user, request):
     """The timeline entries `user` may read, with the files attached to each."""
     staff = bool(privacy.roles_on(c, user))
     mine = privacy.is_reporter(c, user)
-    view = privacy.reporter_visible_to(c, user)
-    reporter_name = None
-    if view and not view.logged:
-        reporter_name = privacy.identity_fields(c, privacy.Level.NAME)["display_name"]
+    reporter_name = privacy.reporter_name(c, user, log=False)
     files = {}
     for a in privacy.attachments_for(c, user):
         if a.event_id:
