@@ -521,28 +521,25 @@ def manual_entry(request):
                 form.add_error("files", e)
             if not errors:
                 d = form.cleaned_data
+
+                def file(**who):
+                    return workflow.file_complaint(entered_by=user, **who, **form.complaint_fields())
+
+                def file_new():
+                    # Typed by the operator, so proving nothing: an existing account's address
+                    # gets the report only when its owner confirms.
+                    return claims.file_for_contact(
+                        channel=d["channel"],
+                        name=d["reporter_name"].strip(),
+                        email=d["reporter_email"],
+                        phone=d["reporter_phone"],
+                        file=file,
+                    )
+
                 try:
-                    with transaction.atomic():
-                        name = d["reporter_name"].strip()
-
-                        def file(**who):
-                            return workflow.file_complaint(entered_by=user, **who, **form.complaint_fields())
-
-                        def file_new():
-                            # Typed by the operator, so proving nothing: an existing account's
-                            # address gets the report only when its owner confirms.
-                            return claims.file_for_contact(
-                                channel=d["channel"],
-                                name=name,
-                                email=d["reporter_email"],
-                                phone=d["reporter_phone"],
-                                file=file,
-                            )
-
-                        c, replayed = idempotency.file_once(user, d["submission_key"], file_new)
-                        if replayed:
-                            return _already_entered(request, c)
-                        uploads.attach_prepared(c, by=user, prepared=processed)
+                    c, replayed = idempotency.file_once_with_files(user, d["submission_key"], file_new, processed)
+                    if replayed:
+                        return _already_entered(request, c)
                 except (WorkflowError, ValidationError) as err:
                     put_errors(form, err)
                     status = getattr(err, "status_code", 400)

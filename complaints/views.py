@@ -155,19 +155,18 @@ def file_report(request):
                     try:
                         # Nothing is kept when the evidence cannot be stored: no report, no file;
                         # the form comes back with what the citizen typed.
-                        with uploads.removed_on_error(), transaction.atomic():
-                            complaint, replayed = idempotency.file_once(
-                                user,
-                                form.cleaned_data["submission_key"],
-                                lambda: workflow.file_complaint(
-                                    reporter=services.reporter_for(Channel.WEB, user=user).account,
-                                    channel=Channel.WEB,
-                                    **form.complaint_fields(),
-                                ),
-                            )
-                            if replayed:
-                                return _already_filed(request, complaint)
-                            uploads.attach_prepared(complaint, by=user, prepared=processed)
+                        complaint, replayed = idempotency.file_once_with_files(
+                            user,
+                            form.cleaned_data["submission_key"],
+                            lambda: workflow.file_complaint(
+                                reporter=services.reporter_for(Channel.WEB, user=user).account,
+                                channel=Channel.WEB,
+                                **form.complaint_fields(),
+                            ),
+                            processed,
+                        )
+                        if replayed:
+                            return _already_filed(request, complaint)
                     except uploads.StorageUnavailable as err:
                         form.add_error("files", err.message)
                         form.add_error(
