@@ -47,12 +47,8 @@ def _sms_secret(settings):
 
 @pytest.fixture
 def session_for(db):
-    def make(user):
-        c = Client()
-        c.force_login(user)
-        return c
-
-    return make
+    """session_for(user) → a browser session of `user` (this folder's `client_for` gives a token)."""
+    return lambda user: (c := Client()).force_login(user) or c
 
 
 @pytest.fixture
