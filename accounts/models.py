@@ -151,11 +151,6 @@ class User(AbstractBaseUser, PermissionsMixin):
             algorithm="sha256",
         ).hexdigest()
 
-    @property
-    def public_name(self):
-        """The name shown next to an umum report."""
-        return self.display_name or (self.full_name.split(" ")[0] if self.full_name else _("Warga"))
-
     # Roles -------------------------------------------------------------------------------
     @cached_property
     def memberships(self):

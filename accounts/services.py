@@ -1,7 +1,10 @@
-"""Account services (writes): registration, attaching a proved phone number (and with it an SMS
-reporter's account), profile changes, the personal data export and erasure (UU 27/2022 PDP)."""
+"""Account services (writes): registration, whose account a new report belongs to on each channel
+(`reporter_for`), attaching a proved phone number (and with it an SMS reporter's account), profile
+changes, the personal data export and erasure (UU 27/2022 PDP)."""
 
-from django.db import transaction
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +18,130 @@ class AccountError(Exception):
     def __init__(self, message):
         self.message = message
         super().__init__(str(message))
+
+
+# Who files a report (docs/product.md §2, §6) ------------------------------------------------------
+# Channels as `complaints.models.Channel` stores them (this app does not import `complaints`).
+SIGNED_IN_CHANNELS = frozenset({"web", "mobile"})
+SMS_CHANNEL = "sms"
+TYPED_CHANNELS = frozenset({"open311", "walk-in", "phone", "social"})
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """The account a new report belongs to, as `reporter_for` finds it.
+
+    `account` None: nobody (an anonymous walk-in, or an SMS number whose account is closed).
+    `attach` False: the report is filed unattached and `account`'s owner is asked to confirm it.
+    `confirm_via` ("email" or "sms") and `confirm_to`: where the confirmation link goes, empty when
+    nobody is asked. `contact`: what the filer typed, kept on an unattached report."""
+
+    account: User | None
+    attach: bool = True
+    confirm_via: str = ""
+    confirm_to: str = ""
+    contact: str = ""
+
+
+def _sms_account(phone, create):
+    # Only an account that proved the number owns it: one that merely typed it at registration or
+    # in its profile gets no SMS report, reply or status answer from it. The sender of an SMS
+    # proves the number, so a new account is an SMS-only account with the number verified and a
+    # placeholder address that never receives mail.
+    user = User.objects.filter(phone=phone, phone_verified=True).first()
+    if user is not None:
+        return user if user.is_active else None
+    if not create:
+        return None
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=f"sms-{phone.lstrip('+')}@sms.invalid",
+                password=None,
+                phone=phone,
+                sms_only=True,
+                phone_verified=True,
+            )
+    except IntegrityError:  # created meanwhile by a concurrent message
+        return User.objects.filter(phone=phone, phone_verified=True, is_active=True).first()
+
+
+def _owner_of(email, phone):
+    """(account, via, target) of the existing account an email or a number names, or (None, "",
+    ""). The email wins when both name an account. A number names the account that proved it,
+    else a phone-only account that holds it unproved (proving the number through the link is all
+    it takes to own such an account); a number merely typed into a web account's profile names
+    nobody. The account may be inactive."""
+    if email:
+        user = User.objects.filter(email__iexact=email, erased_at__isnull=True).first()
+        if user is not None:
+            return user, "email", user.email
+    if phone:
+        user = (
+            User.objects.filter(phone=phone, phone_verified=True).first()
+            or User.objects.filter(phone=phone, sms_only=True, erased_at__isnull=True).order_by("pk").first()
+        )
+        if user is not None:
+            return user, "sms", phone
+    return None, "", ""
+
+
+def _new_reporter(name, email, phone):
+    # No password (the citizen may set one through "lupa sandi"), `sms_only` when only a number
+    # is known, the number unverified; a concurrent twin is found instead.
+    address = email or f"{phone.lstrip('+')}@sms.lapor.invalid"
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=address,
+                password=None,
+                full_name=name[:150],
+                display_name=name.split()[0][:80] if name.split() else "",
+                phone=phone or None,
+                sms_only=not email,
+            )
+    except IntegrityError:  # made by a parallel request a moment ago
+        user = User.objects.filter(email__iexact=address, erased_at__isnull=True).first()
+        if user is None:
+            raise
+        return user
+
+
+def reporter_for(channel, *, user=None, phone="", email="", name="", create=True):
+    """The one answer to "whose report is this?" for every channel. Returns a `Reporter`.
+
+    - web and mobile: the signed-in `user` (the views checked that the account is verified);
+    - sms: the account that proved the sender's `phone` (the SMS proves it), made on first use
+      when `create`; a closed account gets nothing;
+    - open311 and the operators' manual entry (walk-in, phone, social): the filer only typed an
+      `email` or a `phone`, which proves nothing (docs/product.md §6). An address that names an
+      existing account: the report is filed unattached and the owner confirms it. Nobody's: a new
+      account (`create`) gets the report; a phone-only one proves its number through the link.
+      Open311 files by email: a number already on any account is neither copied nor asked.
+      Neither address: nobody (an anonymous walk-in)."""
+    if channel in SIGNED_IN_CHANNELS:
+        return Reporter(user)
+    if channel == SMS_CHANNEL:
+        return Reporter(_sms_account(phone, create))
+    if channel not in TYPED_CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    email = (email or "").strip().lower()
+    if channel == "open311" and phone and User.objects.filter(phone=phone).exists():
+        phone = ""
+    contact = ", ".join(part for part in (phone, email) if part)[:150]
+    if not (email or phone):
+        return Reporter(None, contact=contact)
+    owner, via, target = _owner_of(email, phone)
+    if owner is not None:
+        if not owner.is_active:
+            return Reporter(owner, attach=False, contact=contact)
+        return Reporter(owner, attach=False, confirm_via=via, confirm_to=target, contact=contact)
+    if not create:
+        return Reporter(None, contact=contact)
+    account = _new_reporter(name or "", email, phone)
+    if account.sms_only and account.phone and not account.phone_verified:
+        return Reporter(account, confirm_via="sms", confirm_to=account.phone, contact=contact)
+    return Reporter(account, contact=contact)
 
 
 @transaction.atomic

@@ -8,11 +8,7 @@ Confirming attaches it; declining leaves it unattached. A phone-only walk-in wit
 a new account at once, but its number is unproved until the link texted to it is opened, so no SMS
 notice goes to it before then.
 
-Who matches an address:
-- an email: the account with that email;
-- a number: the account that proved it, else a phone-only account that holds it unproved (proving
-  the number through the link is all it takes to own such an account). A number merely typed into
-  a web account's profile names nobody.
+Who an address names is `accounts.services.reporter_for`'s answer.
 """
 
 import logging
@@ -21,12 +17,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts import services
 from accounts.models import User
 
 from .models import Complaint, ReporterClaim
@@ -37,66 +34,22 @@ CLAIM_SALT = "lapor.reporter-claim"
 CLAIM_MAX_AGE = timedelta(days=14)
 
 
-def owner_of(*, email="", phone=""):
-    """(account, via, target) of the existing account an email or a number names, or (None, None,
-    None). The email wins when both name an account. The account may be inactive: callers then
-    keep the report unattached and ask nobody (see `file_for_contact`)."""
-    if email:
-        user = User.objects.filter(email__iexact=email, erased_at__isnull=True).first()
-        if user is not None:
-            return user, ReporterClaim.Via.EMAIL, user.email
-    if phone:
-        user = (
-            User.objects.filter(phone=phone, phone_verified=True).first()
-            or User.objects.filter(phone=phone, sms_only=True, erased_at__isnull=True).order_by("pk").first()
-        )
-        if user is not None:
-            return user, ReporterClaim.Via.SMS, phone
-    return None, None, None
-
-
-def new_reporter(*, name, email="", phone=""):
-    """A fresh account for a reporter who has none (operators' manual entry, Open311): no password
-    (the citizen may set one through "lupa sandi"), `sms_only` when only a number is known, the
-    number unverified. Callers have checked with `owner_of` that nobody owns the address; a
-    concurrent twin is found instead. Returns the User."""
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(
-                email=email or f"{phone.lstrip('+')}@sms.lapor.invalid",
-                password=None,
-                full_name=name[:150],
-                display_name=name.split()[0][:80] if name.split() else "",
-                phone=phone or None,
-                sms_only=not email,
-            )
-    except IntegrityError:  # made by a parallel request a moment ago
-        user = User.objects.filter(
-            email__iexact=email or f"{phone.lstrip('+')}@sms.lapor.invalid", erased_at__isnull=True
-        ).first()
-        if user is None:
-            raise
-        return user
-
-
-def file_for_contact(*, name, email="", phone="", file):
+def file_for_contact(*, channel, name, email="", phone="", file):
     """File a report for a person known only by the `name`, `email` and `phone` someone typed
     (operators' manual entry, Open311). `file(reporter=..., walkin_name=..., walkin_contact=...)`
-    files the report and returns it. An address that names an existing account: filed unattached,
-    the contact kept on it, and the owner asked to confirm (`ask_owner`). Nobody's: a new account
-    (`new_reporter`) gets the report, and a phone-only one is asked to prove its number. Returns
-    the Complaint. Runs in the caller's transaction."""
-    owner, via, target = owner_of(email=email, phone=phone)
-    if owner is not None:
-        contact = ", ".join(part for part in (phone, email) if part)[:150]
-        c = file(reporter=None, walkin_name=name or str(_("Pelapor")), walkin_contact=contact)
-        if owner.is_active:
-            ask_owner(c, owner, via, target)
-        return c
-    reporter = new_reporter(name=name, email=email, phone=phone)
-    c = file(reporter=reporter, walkin_name="", walkin_contact="")
-    if reporter.sms_only and reporter.phone and not reporter.phone_verified:
-        ask_owner(c, reporter, ReporterClaim.Via.SMS, reporter.phone)
+    files the report and returns it. `accounts.services.reporter_for` says whose it is: an
+    address that names an existing account gets the report unattached, the contact kept on it,
+    and the owner asked to confirm (`ask_owner`); a new account gets it at once, and a phone-only
+    one is asked to prove its number. Returns the Complaint. Runs in the caller's transaction."""
+    who = services.reporter_for(channel, name=name, email=email, phone=phone)
+    if who.account is None:
+        c = file(reporter=None, walkin_name=name, walkin_contact="")
+    elif not who.attach:
+        c = file(reporter=None, walkin_name=name or str(_("Pelapor")), walkin_contact=who.contact)
+    else:
+        c = file(reporter=who.account, walkin_name="", walkin_contact="")
+    if who.confirm_via:
+        ask_owner(c, who.account, who.confirm_via, who.confirm_to)
     return c
 
 
@@ -173,8 +126,6 @@ def confirm(claim):
     report is attached to their account if it is still unattached, and the contact kept on it is
     dropped; a link that went to a number proves it, so the number becomes the account's
     (`accounts.services.attach_phone`). Returns True when the claim was answered now."""
-    from accounts import services
-
     claim = ReporterClaim.objects.select_for_update().select_related("user").get(pk=claim.pk)
     if claim.confirmed_at or claim.declined_at:
         return False

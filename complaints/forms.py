@@ -7,14 +7,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, AgencyKind, Area, Category
 
-from . import idempotency
-from .models import Kind, Privacy, parse_pk
+from . import idempotency, workflow
+from .errors import WorkflowError
+from .models import Channel, Kind, Privacy, parse_pk
 
 KIND_HELP = {
     Kind.ADUAN: _("Keluhan tentang pelayanan publik yang buruk atau tidak berjalan."),
@@ -138,7 +138,10 @@ class ReportForm(forms.Form):
         ),
     )
     privacy = forms.ChoiceField(
-        label=_("Privasi"), choices=Privacy.choices, initial=Privacy.UMUM, widget=forms.RadioSelect
+        label=_("Privasi"),
+        choices=Privacy.choices,
+        initial=workflow.DEFAULT_PRIVACY[Channel.WEB],
+        widget=forms.RadioSelect,
     )
     files = EvidenceField(label=_("Bukti (foto atau PDF)"), required=False)
     # One-time key made when the form is shown: posting the form twice files one report.
@@ -198,31 +201,19 @@ class ReportForm(forms.Form):
     def clean_lng(self):
         return self._coordinate("lng")
 
-    def clean_incident_date(self):
-        day = self.cleaned_data.get("incident_date")
-        if day and day > timezone.localdate():
-            raise ValidationError(_("Tanggal kejadian tidak boleh di masa depan."), code="future")
-        return day
-
     def clean_submission_key(self):
         return idempotency.form_key(self.cleaned_data.get("submission_key"))
 
     def clean(self):
+        """The rules between fields are `workflow.check_filing`'s; the form puts its answer on
+        its own fields."""
         data = super().clean()
-        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
-        if kelurahan is not None:
-            if kecamatan is None:
-                data["kecamatan"] = kelurahan.parent
-            elif kelurahan.parent_id != kecamatan.pk:
-                self.add_error("kelurahan", _("Kelurahan tidak berada di kecamatan yang dipilih."))
-        if (data.get("lat") is None) != (data.get("lng") is None):
-            self.add_error("lat", _("Isi lintang dan bujur bersamaan, atau kosongkan keduanya."))
-        target, accused = data.get("target_agency"), data.get("terlapor_agency")
-        if target and accused and (target.root_id or target.pk) == (accused.root_id or accused.pk):
-            self.add_error(
-                "target_agency",
-                _("Instansi tujuan tidak boleh instansi yang Anda laporkan. Kosongkan agar operator menentukan."),
-            )
+        if data.get("kelurahan") is not None and data.get("kecamatan") is None:
+            data["kecamatan"] = data["kelurahan"].parent
+        fields = {name: data.get(name) for name in workflow.FILING_FIELDS if name not in self.errors}
+        for name, messages in workflow.check_filing(channel=data.get("channel") or Channel.WEB, **fields).items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
         return data
 
     def complaint_fields(self):
@@ -232,7 +223,7 @@ class ReportForm(forms.Form):
             "title": d["title"],
             "body": d["body"],
             "kind": d["kind"],
-            "privacy_level": d["privacy"],
+            "privacy": d["privacy"],
             "category": d["category"],
             "kecamatan": d.get("kecamatan"),
             "kelurahan": d.get("kelurahan"),
@@ -243,6 +234,19 @@ class ReportForm(forms.Form):
             "target_agency": d.get("target_agency"),
             "terlapor_agency": d.get("terlapor_agency"),
         }
+
+
+def put_errors(form, err):
+    """A workflow or model error onto a citizen or staff form: on its field when the form has
+    one, else on the form."""
+    fields = err.fields if isinstance(err, WorkflowError) else getattr(err, "message_dict", {})
+    placed = False
+    for name, msgs in (fields or {}).items():
+        for msg in msgs if isinstance(msgs, list | tuple) else [msgs]:
+            form.add_error(name if name in form.fields else None, msg)
+            placed = True
+    if not placed:
+        form.add_error(None, err.message if isinstance(err, WorkflowError) else "; ".join(err.messages))
 
 
 def _mb(n):

@@ -114,3 +114,17 @@ def file_once(user, key, file, *, fingerprint=None):
     row.complaint = complaint
     row.save(update_fields=["complaint"])
     return complaint, False
+
+
+def file_once_with_files(user, key, file, prepared):
+    """`file_once`, then the files `uploads.prepare` cleaned stored on the new report, in one
+    transaction (the citizen's filing form and the operators' manual entry): when a file cannot
+    be stored there is no report and no file. A replay stores nothing. Returns `(complaint,
+    replayed)`."""
+    from . import uploads
+
+    with uploads.removed_on_error(), transaction.atomic():
+        complaint, replayed = file_once(user, key, file)
+        if not replayed:
+            uploads.attach_prepared(complaint, by=user, prepared=prepared)
+    return complaint, replayed

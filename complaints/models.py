@@ -300,10 +300,18 @@ class Complaint(models.Model):
         raise RuntimeError("could not draw an unused tracking id")  # 10 collisions in 1e12: never
 
     def clean(self):
-        if self.kelurahan_id and self.kecamatan_id and self.kelurahan.parent_id != self.kecamatan_id:
-            raise ValidationError({"kelurahan": _("Kelurahan tidak berada di kecamatan yang dipilih.")})
-        if (self.lat is None) != (self.lng is None):
-            raise ValidationError({"lat": _("Isi lintang dan bujur bersamaan.")})
+        # A stored report keeps the location rules of filing (`workflow.check_filing`), whoever
+        # changes it later (reclassification).
+        from .workflow import check_filing
+
+        errors = check_filing(
+            kecamatan=self.kecamatan if self.kecamatan_id else None,
+            kelurahan=self.kelurahan if self.kelurahan_id else None,
+            lat=self.lat,
+            lng=self.lng,
+        )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_open(self):

@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import User
 from accounts.phone import normalize_phone
 from agencies.models import Category
 from lapor.textgate import xml_safe
@@ -365,7 +364,7 @@ def _create(request, fmt):
         return error(fmt, 400, _("service_code tidak dikenal."))
     lat, lat_ok = _coordinate(_param(request, "lat", data), -90, 90)
     lng, lng_ok = _coordinate(_param(request, "long", data), -180, 180)
-    if not (lat_ok and lng_ok) or (lat is None) != (lng is None):
+    if not (lat_ok and lng_ok):  # sent together or not at all: workflow.check_filing
         return error(fmt, 400, _("lat dan long harus angka yang valid dan dikirim bersamaan."))
     address = _param(request, "address_string", data)[:255]
     if lat is None and not address:
@@ -382,8 +381,8 @@ def _create(request, fmt):
         validate_email(email)
     except ValidationError:
         return error(fmt, 400, _("email pelapor wajib diisi dengan alamat yang valid."))
-    privacy_level = _param(request, "privacy", data).lower() or Privacy.ANONIM
-    if privacy_level not in Privacy.values:
+    chosen_privacy = _param(request, "privacy", data).lower() or None  # None: the channel's default
+    if chosen_privacy is not None and chosen_privacy not in Privacy.values:
         return error(fmt, 400, _("privacy harus umum, anonim, atau rahasia."))
     link = _param(request, "media_url", data)[:500]
     try:
@@ -394,8 +393,6 @@ def _create(request, fmt):
         phone = normalize_phone(_param(request, "phone", data) or None)
     except ValidationError:
         phone = ""
-    if phone and User.objects.filter(phone=phone).exists():
-        phone = ""  # Open311 files by email: a number already on file is neither copied nor asked
     name = f"{_param(request, 'first_name', data)} {_param(request, 'last_name', data)}".strip()[:150]
 
     def file(**who):
@@ -404,7 +401,7 @@ def _create(request, fmt):
             title=title_from(description),
             body=description,
             channel=Channel.OPEN311,
-            privacy_level=privacy_level,
+            privacy=chosen_privacy,
             category=category,
             location_text=address,
             lat=lat,
@@ -416,7 +413,7 @@ def _create(request, fmt):
         with transaction.atomic():
             # An API key holder only types the address: an existing account's report waits for
             # its owner to confirm it, whoever the client says it files for.
-            c = claims.file_for_contact(name=name, email=email, phone=phone, file=file)
+            c = claims.file_for_contact(channel=Channel.OPEN311, name=name, email=email, phone=phone, file=file)
     except WorkflowError as err:
         messages = [str(m) for values in err.fields.values() for m in values] or [str(err.message)]
         return error(fmt, err.status_code, "; ".join(messages))

@@ -273,16 +273,44 @@ def log_identity_access(complaint, user, kind, reason="", roles=()):
     )
 
 
+def _display_name(complaint):
+    """The one rule for the reporter's public name (docs/privacy.md, "The reporter's name"): the
+    account's display name, else the first word of its full name, else "Warga" (an erased
+    account); a report without an account (a walk-in, or one waiting for its owner to confirm):
+    the name the operator wrote down, else "Pelapor"."""
+    reporter = complaint.reporter
+    if reporter is None:
+        return complaint.walkin_name or str(_("Pelapor"))
+    if reporter.display_name:
+        return reporter.display_name
+    words = (reporter.full_name or "").split()
+    return words[0] if words else str(_("Warga"))
+
+
+def reporter_name(complaint, viewer, *, log=True):
+    """The reporter's public name as `viewer` may see it (the §3 table), or None when it is hidden
+    from them. A look the table logs writes its `IdentityAccess` row; with `log=False` (lists,
+    timelines) such a look shows nothing instead."""
+    view = reporter_visible_to(complaint, viewer)
+    if not view:
+        return None
+    if view.logged:
+        if not log:
+            return None
+        log_identity_access(complaint, viewer, IdentityAccess.Kind.VIEW)
+    return _display_name(complaint)
+
+
 def identity_fields(complaint, level):
     reporter = complaint.reporter
     if level == Level.NONE:
         return None
     if reporter is None:  # a walk-in without an account
-        data = {"display_name": complaint.walkin_name or str(_("Pelapor"))}
+        data = {"display_name": _display_name(complaint)}
         if level >= Level.CONTACT:
             data.update(full_name=complaint.walkin_name, contact=complaint.walkin_contact)
         return data
-    data = {"display_name": str(reporter.public_name)}
+    data = {"display_name": _display_name(complaint)}
     if level >= Level.CONTACT:
         data.update(full_name=reporter.full_name, email=reporter.email, phone=reporter.phone or "")
     if level >= Level.FULL:
@@ -300,13 +328,10 @@ def reporter_identity(complaint, user):
 
 
 def public_display_name(complaint, user):
-    """Just the `{"display_name"}` part, for lists and the API (`reporter` field)."""
-    view = reporter_visible_to(complaint, user)
-    if not view:
-        return None
-    if view.logged:
-        log_identity_access(complaint, user, IdentityAccess.Kind.VIEW)
-    return {"display_name": identity_fields(complaint, Level.NAME)["display_name"]}
+    """`reporter_name` as the pages and the API's `reporter` field show it: `{"display_name"}`
+    or None."""
+    name = reporter_name(complaint, user)
+    return None if name is None else {"display_name": name}
 
 
 # Permissions ---------------------------------------------------------------------------------

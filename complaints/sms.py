@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts import services
 from accounts.phone import normalize_phone
 from lapor import publish
 from lapor.textgate import BadText, clean_data
@@ -242,30 +242,6 @@ def handle(sender, text):
     return balas(sender, rest)
 
 
-def account_for(phone, *, create=False):
-    """The account that owns `phone` (None if it is deactivated, or absent and not created). Only
-    an account that proved the number owns it: one that merely typed it at registration or in its
-    profile gets no SMS report, reply or status answer from it. The sender of an SMS proves the
-    number, so a new account is an SMS-only account with the number verified and a placeholder
-    address that never receives mail."""
-    user = User.objects.filter(phone=phone, phone_verified=True).first()
-    if user is not None:
-        return user if user.is_active else None
-    if not create:
-        return None
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(
-                email=f"sms-{phone.lstrip('+')}@sms.invalid",
-                password=None,
-                phone=phone,
-                sms_only=True,
-                phone_verified=True,
-            )
-    except IntegrityError:  # created meanwhile by a concurrent message
-        return User.objects.filter(phone=phone, phone_verified=True, is_active=True).first()
-
-
 def title_from(body):
     """A report title from the first words of a message (SMS, Open311): at most 80 characters."""
     words, title = body.split(), ""
@@ -288,19 +264,19 @@ def _error_text(err):
 
 
 def lapor(sender, rest):
-    privacy_level = None
+    chosen_privacy = None  # the channel's default (workflow.DEFAULT_PRIVACY): rahasia
     chosen = PRIVACY_RE.match(rest)
     if chosen:
-        privacy_level, rest = chosen.group(1).lower(), chosen.group(2)
+        chosen_privacy, rest = chosen.group(1).lower(), chosen.group(2)
     body = " ".join(rest.split())
     if len(body) < 10:
         return _("Format: LAPOR <isi laporan, minimal 10 huruf>. Contoh: LAPOR Jalan di depan pasar berlubang."), None
-    user = account_for(sender, create=True)
+    user = services.reporter_for(Channel.SMS, phone=sender).account
     if user is None:
         return _("%(site)s: akun untuk nomor ini tidak aktif.") % {"site": settings.SITE_NAME}, None
     try:
         c = workflow.file_complaint(
-            reporter=user, title=title_from(body), body=body, channel=Channel.SMS, privacy_level=privacy_level
+            reporter=user, title=title_from(body), body=body, channel=Channel.SMS, privacy=chosen_privacy
         )
     except (WorkflowError, ValidationError) as err:
         return _("Laporan belum diterima: %(error)s") % {"error": _error_text(err)}, None
@@ -326,7 +302,7 @@ def _locate(sender, raw):
     tracking_id = normalize_tracking_id(raw)
     if tracking_id is None:
         return None, None
-    user = account_for(sender)
+    user = services.reporter_for(Channel.SMS, phone=sender, create=False).account
     return privacy.get_for_sms(user, tracking_id), user
 
 

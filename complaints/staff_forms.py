@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.phone import normalize_phone
 from agencies.models import Agency, AgencyKind, Area, Category
 
+from . import workflow
 from .forms import AgencyChoiceField, BodyForm, CategoryChoiceField, EvidenceField, ReportForm, kelurahan_choices
 from .models import (
     MANUAL_CHANNELS,
@@ -331,6 +332,7 @@ class ManualEntryForm(ReportForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["privacy"].initial = workflow.DEFAULT_PRIVACY[Channel.WALK_IN]
         self.fields["privacy"].help_text = _("Tanyakan kepada pelapor. Laporan tanpa identitas sebaiknya anonim.")
 
     def clean_reporter_phone(self):
@@ -341,9 +343,7 @@ class ManualEntryForm(ReportForm):
         return (self.cleaned_data.get("reporter_email") or "").strip().lower()
 
     def clean(self):
-        data = super().clean()
-        if data.get("channel") == Channel.SOCIAL and not data.get("channel_link"):
-            self.add_error("channel_link", _("Isi tautan unggahan media sosial."))
+        data = super().clean()  # the filing rules, the social link among them (workflow.check_filing)
         if data.get("anonymous"):
             for name in ("reporter_name", "reporter_phone", "reporter_email"):
                 data[name] = ""

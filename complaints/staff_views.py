@@ -27,6 +27,7 @@ from agencies.models import Agency, AgencyKind
 
 from . import claims, idempotency, privacy, selectors, uploads, views_dashboards, workflow
 from .errors import Invalid, NotFound, WorkflowError
+from .forms import put_errors
 from .models import (
     ACTIVE_DISPOSITION,
     Complaint,
@@ -67,40 +68,6 @@ OVERSIGHT_KINDS = (AgencyKind.INSPEKTORAT, AgencyKind.BKD)
 
 def _not_found():
     return Http404(privacy.NOT_FOUND_MESSAGE)
-
-
-def _put_errors(form, err):
-    """A workflow or model error onto the form: on its field when the form has one."""
-    fields = err.fields if isinstance(err, WorkflowError) else getattr(err, "message_dict", {})
-    placed = False
-    for name, msgs in (fields or {}).items():
-        name = {"privacy_level": "privacy"}.get(name, name)
-        for msg in msgs if isinstance(msgs, list | tuple) else [msgs]:
-            form.add_error(name if name in form.fields else None, msg)
-            placed = True
-    if not placed:
-        form.add_error(None, err.message if isinstance(err, WorkflowError) else "; ".join(err.messages))
-
-
-def _process_files(files):
-    """Check and clean every file before anything is stored: ([(uploaded, processed)], [errors])."""
-    if len(files) > settings.UPLOAD_MAX_FILES:
-        return [], [_("Maksimum %(n)s berkas per laporan.") % {"n": settings.UPLOAD_MAX_FILES}]
-    processed, errors = [], []
-    for f in files:
-        try:
-            processed.append((f, uploads.process(f)))
-        except Invalid as err:
-            errors.append(f"{(getattr(f, 'name', '') or _('berkas')).rsplit('/', 1)[-1][:60]}: {err.message}")
-    return processed, errors
-
-
-def _attach(complaint, user, processed, event=None):
-    """Store the cleaned files; if one cannot be written, those already written go too (the
-    caller's transaction rolls back their rows)."""
-    with uploads.removed_on_error():
-        for uploaded, p in processed:
-            uploads.add_attachment(complaint, by=user, uploaded=uploaded, processed=p, event=event)
 
 
 def _identity(c, user, requested):
@@ -408,7 +375,7 @@ def review(request, tracking_id):
                 status = getattr(err, "status_code", 400)
                 error = err.message if isinstance(err, WorkflowError) else "; ".join(err.messages)
                 if form is not None and (getattr(err, "fields", None) or hasattr(err, "message_dict")):
-                    _put_errors(form, err)
+                    put_errors(form, err)
             else:
                 if done:
                     messages.success(request, done)
@@ -486,7 +453,7 @@ def terlapor_changes(request):
                 status, error = 404, str(privacy.NOT_FOUND_MESSAGE)
             except WorkflowError as err:
                 status, error = err.status_code, err.message
-                _put_errors(form, err)
+                put_errors(form, err)
             else:
                 messages.success(request, _("Keputusan perubahan terlapor disimpan."))
                 return redirect("staff:terlapor_changes")
@@ -528,33 +495,35 @@ def manual_entry(request):
         form = ManualEntryForm(request.POST, request.FILES)
         status = 400
         if form.is_valid():
-            processed, errors = _process_files(request.FILES.getlist("files"))
+            try:
+                processed, errors = uploads.prepare(request.FILES.getlist("files"), by=user)
+            except uploads.UploadRateExceeded as err:
+                processed, errors, status = [], [err.message], err.status_code
             for e in errors:
                 form.add_error("files", e)
             if not errors:
                 d = form.cleaned_data
+
+                def file(**who):
+                    return workflow.file_complaint(entered_by=user, **who, **form.complaint_fields())
+
+                def file_new():
+                    # Typed by the operator, so proving nothing: an existing account's address
+                    # gets the report only when its owner confirms.
+                    return claims.file_for_contact(
+                        channel=d["channel"],
+                        name=d["reporter_name"].strip(),
+                        email=d["reporter_email"],
+                        phone=d["reporter_phone"],
+                        file=file,
+                    )
+
                 try:
-                    with transaction.atomic():
-                        name = d["reporter_name"].strip()
-
-                        def file(**who):
-                            return workflow.file_complaint(entered_by=user, **who, **form.complaint_fields())
-
-                        def file_new():
-                            if d["reporter_phone"] or d["reporter_email"]:
-                                # Typed by the operator, so proving nothing: an existing account's
-                                # address gets the report only when its owner confirms.
-                                return claims.file_for_contact(
-                                    name=name, email=d["reporter_email"], phone=d["reporter_phone"], file=file
-                                )
-                            return file(reporter=None, walkin_name=name)
-
-                        c, replayed = idempotency.file_once(user, d["submission_key"], file_new)
-                        if replayed:
-                            return _already_entered(request, c)
-                        _attach(c, user, processed)
+                    c, replayed = idempotency.file_once_with_files(user, d["submission_key"], file_new, processed)
+                    if replayed:
+                        return _already_entered(request, c)
                 except (WorkflowError, ValidationError) as err:
-                    _put_errors(form, err)
+                    put_errors(form, err)
                     status = getattr(err, "status_code", 400)
                 else:
                     messages.success(request, _("Laporan tercatat. Cetak tanda terima untuk pelapor."))
@@ -718,7 +687,7 @@ def _do_opd_action(c, d, user, action, form):
         return None
     data = form.cleaned_data
     if action in ("followup", "reply"):
-        processed, errors = _process_files(data.get("files") or [])
+        processed, errors = uploads.prepare(data.get("files") or [], by=user)
         for e in errors:
             form.add_error("files", e)
         if errors:
@@ -727,7 +696,7 @@ def _do_opd_action(c, d, user, action, form):
             event = workflow.followup(c.pk, by=user, disposition=d.pk, body=data["body"])
         else:
             event = workflow.reply(c.pk, by=user, body=data["body"])
-        _attach(c, user, processed, event=event)
+        uploads.attach_prepared(c, by=user, prepared=processed, event=event)
         return _("Tindak lanjut tersimpan.") if action == "followup" else _("Tanggapan terkirim.")
     if action == "question":
         workflow.question(c.pk, by=user, disposition=d.pk, body=data["body"])
@@ -775,7 +744,7 @@ def disposition(request, pk):
                 status = getattr(err, "status_code", 400)
                 error = err.message if isinstance(err, WorkflowError) else "; ".join(err.messages)
                 if form is not None and getattr(err, "fields", None):
-                    _put_errors(form, err)
+                    put_errors(form, err)
             else:
                 if done:
                     messages.success(request, done)

@@ -295,6 +295,49 @@ def check_report_limits(complaint, incoming_count=1, incoming_bytes=0):
         )
 
 
+# One submission's files (the citizen's and the staff's forms) ------------------------------------
+def _short_name(f):
+    name = (getattr(f, "name", "") or _("berkas")).rsplit("/", 1)[-1]
+    return name if len(name) <= 60 else name[:57] + "…"
+
+
+def prepare(files, *, by):
+    """Check and clean every file of one form submission before anything is stored, for the
+    citizen's and the staff's forms alike: `by`'s hourly rate (`UploadRateExceeded`), the number
+    of files, each file, and their total size. Returns ([(uploaded, processed)], [error
+    messages]): a bad file refuses the whole submission."""
+    if files:
+        check_upload_rate(by, len(files))  # refused before any file is decoded
+    if len(files) > settings.UPLOAD_MAX_FILES:
+        return [], [
+            _("Maksimum %(n)s berkas per laporan; Anda memilih %(m)s.")
+            % {"n": settings.UPLOAD_MAX_FILES, "m": len(files)}
+        ]
+    processed, errors, total = [], [], 0
+    for f in files:
+        try:
+            p = process(f)
+        except Invalid as err:
+            errors.append(f"{_short_name(f)}: {err.message}")
+            continue
+        processed.append((f, p))
+        total += len(p.content)
+    if not errors and total > settings.UPLOAD_MAX_REPORT_BYTES:
+        errors.append(
+            _("Total lampiran melebihi %(mb)s MB per laporan.")
+            % {"mb": settings.UPLOAD_MAX_REPORT_BYTES // (1024 * 1024)}
+        )
+    return processed, errors
+
+
+def attach_prepared(complaint, *, by, prepared, event=None):
+    """Store the files `prepare` cleaned; if one cannot be written, those already written go too
+    (the caller's transaction rolls back their rows)."""
+    with removed_on_error():
+        for uploaded, p in prepared:
+            add_attachment(complaint, by=by, uploaded=uploaded, processed=p, event=event)
+
+
 # Files written by `add_attachment` inside the `removed_on_error` blocks now open (innermost last).
 _written = contextvars.ContextVar("uploads_written", default=())
 

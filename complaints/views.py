@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import services
 from accounts.models import Role
 from agencies import calendar
 from agencies.models import Area, Category, SlaPolicy
@@ -34,7 +35,16 @@ from agencies.models import Area, Category, SlaPolicy
 from . import idempotency, notify, privacy, search, uploads, workflow
 from .errors import Forbidden, Invalid, NotFound, WorkflowError
 from .filters import FeedFilter
-from .forms import CompleteForm, PrivacyForm, RateForm, ReopenForm, ReplyForm, ReportForm, category_label
+from .forms import (
+    CompleteForm,
+    PrivacyForm,
+    RateForm,
+    ReopenForm,
+    ReplyForm,
+    ReportForm,
+    category_label,
+    put_errors,
+)
 from .models import (
     TRACKING_RE,
     ArchiveReason,
@@ -98,61 +108,6 @@ def _login_redirect(request, path):
     return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': path})}")
 
 
-# Evidence ---------------------------------------------------------------------------------------
-def _short_name(f):
-    name = (getattr(f, "name", "") or _("berkas")).rsplit("/", 1)[-1]
-    return name if len(name) <= 60 else name[:57] + "…"
-
-
-def process_files(files):
-    """Check and clean every uploaded file before anything is stored. Returns
-    ([(uploaded, processed)], [error messages]): a bad file refuses the whole submission."""
-    errors = []
-    if len(files) > settings.UPLOAD_MAX_FILES:
-        errors.append(
-            _("Maksimum %(n)s berkas per laporan; Anda memilih %(m)s.")
-            % {"n": settings.UPLOAD_MAX_FILES, "m": len(files)}
-        )
-        return [], errors
-    processed, total = [], 0
-    for f in files:
-        try:
-            p = uploads.process(f)
-        except Invalid as err:
-            errors.append(f"{_short_name(f)}: {err.message}")
-            continue
-        processed.append((f, p))
-        total += len(p.content)
-    if not errors and total > settings.UPLOAD_MAX_REPORT_BYTES:
-        errors.append(
-            _("Total lampiran melebihi %(mb)s MB per laporan.")
-            % {"mb": settings.UPLOAD_MAX_REPORT_BYTES // (1024 * 1024)}
-        )
-    return processed, errors
-
-
-def _attach(complaint, user, processed, event=None):
-    """Store the cleaned files; if one cannot be written, those already written go too (the
-    caller's transaction rolls back their rows)."""
-    with uploads.removed_on_error():
-        for uploaded, p in processed:
-            uploads.add_attachment(complaint, by=user, uploaded=uploaded, processed=p, event=event)
-
-
-def _apply_errors(form, err):
-    """Put a workflow or model error on the form: on its field when the form has one."""
-    fields = err.fields if isinstance(err, WorkflowError) else getattr(err, "message_dict", {})
-    aliases = {"privacy_level": "privacy"}
-    placed = False
-    for name, msgs in (fields or {}).items():
-        name = aliases.get(name, name)
-        for msg in msgs if isinstance(msgs, list | tuple) else [msgs]:
-            form.add_error(name if name in form.fields else None, msg)
-            placed = True
-    if not placed:
-        form.add_error(None, err.message if isinstance(err, WorkflowError) else "; ".join(err.messages))
-
-
 # Filing -----------------------------------------------------------------------------------------
 @login_required
 @never_cache
@@ -191,9 +146,7 @@ def file_report(request):
                 )
             else:
                 try:
-                    if files:  # refused before any file is decoded
-                        uploads.check_upload_rate(user, len(files))
-                    processed, errors = process_files(files)
+                    processed, errors = uploads.prepare(files, by=user)
                 except uploads.UploadRateExceeded as err:
                     processed, errors, status = [], [err.message], err.status_code
                 for error in errors:
@@ -202,17 +155,18 @@ def file_report(request):
                     try:
                         # Nothing is kept when the evidence cannot be stored: no report, no file;
                         # the form comes back with what the citizen typed.
-                        with uploads.removed_on_error(), transaction.atomic():
-                            complaint, replayed = idempotency.file_once(
-                                user,
-                                form.cleaned_data["submission_key"],
-                                lambda: workflow.file_complaint(
-                                    reporter=user, channel=Channel.WEB, **form.complaint_fields()
-                                ),
-                            )
-                            if replayed:
-                                return _already_filed(request, complaint)
-                            _attach(complaint, user, processed)
+                        complaint, replayed = idempotency.file_once_with_files(
+                            user,
+                            form.cleaned_data["submission_key"],
+                            lambda: workflow.file_complaint(
+                                reporter=services.reporter_for(Channel.WEB, user=user).account,
+                                channel=Channel.WEB,
+                                **form.complaint_fields(),
+                            ),
+                            processed,
+                        )
+                        if replayed:
+                            return _already_filed(request, complaint)
                     except uploads.StorageUnavailable as err:
                         form.add_error("files", err.message)
                         form.add_error(
@@ -224,7 +178,7 @@ def file_report(request):
                         )
                         status = err.status_code
                     except (WorkflowError, ValidationError) as err:
-                        _apply_errors(form, err)
+                        put_errors(form, err)
                         status = getattr(err, "status_code", 400)
                     else:
                         return redirect("complaints:filed", tracking_id=complaint.tracking_id)
@@ -437,9 +391,7 @@ def _do_action(request, c, action, form):
         return None
     d = form.cleaned_data
     if action in ("reply", "complete"):
-        if d.get("files"):
-            uploads.check_upload_rate(user, len(d["files"]))
-        processed, errors = process_files(d.get("files") or [])
+        processed, errors = uploads.prepare(d.get("files") or [], by=user)
         if errors:
             for error in errors:
                 form.add_error("files", error)
@@ -450,7 +402,7 @@ def _do_action(request, c, action, form):
             else:
                 workflow.complete(c.pk, by=user, body=d["body"])
                 event = c.events.filter(type=EventType.COMPLETED).order_by("-pk").first()
-            _attach(c, user, processed, event=event)
+            uploads.attach_prepared(c, by=user, prepared=processed, event=event)
         return _("Tanggapan terkirim.") if action == "reply" else _("Terima kasih, laporan sudah dilengkapi.")
     if action == "rate":
         workflow.rate(c.pk, by=user, score=d["score"], comment=d.get("comment", ""))
@@ -493,7 +445,7 @@ def report_detail(request, tracking_id):
             except WorkflowError as err:
                 error, status = str(err.message), err.status_code
                 if form is not None and err.fields:
-                    _apply_errors(form, err)
+                    put_errors(form, err)
             else:
                 if done:
                     messages.success(request, done)

@@ -572,6 +572,74 @@ def _first_clock_kind(c):
 
 
 # Filing ----------------------------------------------------------------------------------------
+# The privacy a report gets when its channel's filer does not choose one (docs/product.md §3, §6):
+# SMS reports are rahasia unless the reporter says otherwise; an Open311 client files anonim;
+# every other channel (the web and mobile forms, the operators' manual entry) starts umum.
+DEFAULT_PRIVACY = {
+    Channel.WEB: Privacy.UMUM,
+    Channel.MOBILE: Privacy.UMUM,
+    Channel.SMS: Privacy.RAHASIA,
+    Channel.OPEN311: Privacy.ANONIM,
+    Channel.WALK_IN: Privacy.UMUM,
+    Channel.PHONE: Privacy.UMUM,
+    Channel.SOCIAL: Privacy.UMUM,
+}
+
+
+def default_privacy(channel):
+    return DEFAULT_PRIVACY.get(channel, Privacy.UMUM)
+
+
+# The fields `check_filing` weighs against each other.
+FILING_FIELDS = (
+    "kecamatan",
+    "kelurahan",
+    "lat",
+    "lng",
+    "incident_date",
+    "target_agency",
+    "terlapor_agency",
+    "channel_link",
+)
+
+
+def check_filing(
+    *,
+    channel=Channel.WEB,
+    kecamatan=None,
+    kelurahan=None,
+    lat=None,
+    lng=None,
+    incident_date=None,
+    target_agency=None,
+    terlapor_agency=None,
+    channel_link="",
+    **_other,
+):
+    """The rules between a new report's fields, the same on every channel (web, API, SMS,
+    Open311, manual entry). Returns {field: [messages]}, empty when the fields agree; the forms
+    and serializers put these on their own fields, `file_complaint` refuses with them. A
+    kelurahan without its kecamatan is fine: `file_complaint` fills the kecamatan in."""
+    errors = {}
+    if kelurahan is not None and kecamatan is not None and kelurahan.parent_id != kecamatan.pk:
+        errors["kelurahan"] = [_("Kelurahan tidak berada di kecamatan yang dipilih.")]
+    if (lat is None) != (lng is None):
+        errors["lat"] = [_("Isi lintang dan bujur bersamaan, atau kosongkan keduanya.")]
+    if incident_date and incident_date > timezone.localdate():
+        errors["incident_date"] = [_("Tanggal kejadian tidak boleh di masa depan.")]
+    if (
+        target_agency is not None
+        and terlapor_agency is not None
+        and (target_agency.root_id or target_agency.pk) == (terlapor_agency.root_id or terlapor_agency.pk)
+    ):
+        errors["target_agency"] = [
+            _("Instansi tujuan tidak boleh instansi yang Anda laporkan. Kosongkan agar operator menentukan.")
+        ]
+    if channel == Channel.SOCIAL and not (channel_link or "").strip():
+        errors["channel_link"] = [_("Isi tautan unggahan media sosial.")]
+    return errors
+
+
 @transaction.atomic
 def file_complaint(
     *,
@@ -579,7 +647,7 @@ def file_complaint(
     title,
     body,
     kind=Kind.ADUAN,
-    privacy_level=None,
+    privacy=None,
     channel=Channel.WEB,
     category=None,
     entered_by=None,
@@ -589,7 +657,8 @@ def file_complaint(
     """Anyone with a verified account (or an operator entering a walk-in/phone/social report for
     `reporter`, who may be None for an anonymous walk-in or one awaiting confirmation; or Open311,
     likewise) files a report: stored as
-    belum_terverifikasi with its verification clock running. Returns the Complaint."""
+    belum_terverifikasi with its verification clock running. `privacy` None takes the channel's
+    `DEFAULT_PRIVACY`; the fields must pass `check_filing`. Returns the Complaint."""
     now = now or timezone.now()
     if entered_by is not None and not entered_by.can("manual_entry"):
         raise Forbidden()
@@ -601,16 +670,21 @@ def file_complaint(
     body = _text(body, "body", min_length=10)
     if kind not in Kind.values:
         raise Invalid(fields={"kind": [_("Jenis laporan tidak dikenal.")]})
-    if privacy_level is None:
-        privacy_level = Privacy.RAHASIA if channel == Channel.SMS else Privacy.UMUM
-    if privacy_level not in Privacy.values:
+    if privacy is None:
+        privacy = default_privacy(channel)
+    if privacy not in Privacy.values:
         raise Invalid(fields={"privacy": [_("Tingkat privasi tidak dikenal.")]})
+    errors = check_filing(channel=channel, **fields)
+    if errors:
+        raise Invalid(fields=errors)
+    if fields.get("kelurahan") is not None and fields.get("kecamatan") is None:
+        fields["kecamatan"] = fields["kelurahan"].parent
     c = Complaint(
         reporter=reporter,
         title=title,
         body=body,
         kind=kind,
-        privacy=privacy_level,
+        privacy=privacy,
         channel=channel,
         category=category,
         entered_by=entered_by,

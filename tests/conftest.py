@@ -234,7 +234,7 @@ def file_report(region, citizen):
         fields.setdefault("title", "Jalan berlubang di depan pasar")
         fields.setdefault("body", "Lubang besar di Jalan Poros, sudah dua minggu belum diperbaiki.")
         return workflow.file_complaint(
-            reporter=reporter or citizen, privacy_level=privacy, category=category or region.roads, **fields
+            reporter=reporter or citizen, privacy=privacy, category=category or region.roads, **fields
         )
 
     return make

@@ -76,7 +76,7 @@ def report_factory():
             reporter=reporter,
             title="Jalan berlubang di depan pasar",
             body="Lubang besar, sudah dua minggu.",
-            privacy_level=privacy,
+            privacy=privacy,
             category=roads,
         )
         workflow.verify(c.pk, by=User.objects.get(pk=operator.pk), agencies=["dinas-pu"])

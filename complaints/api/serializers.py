@@ -399,9 +399,10 @@ class ComplaintSerializer(serializers.Serializer):
                 # A list never writes identity-access rows: the report's detail shows (and logs) it.
                 return None, None
             privacy.log_identity_access(c, user, IdentityAccess.Kind.VIEW)
-        name = privacy.identity_fields(c, privacy.Level.NAME)
         identity = privacy.identity_fields(c, view.level) if view.level >= privacy.Level.CONTACT else None
-        return {"display_name": name["display_name"]}, identity
+        return {
+            "display_name": identity["display_name"] if identity else privacy.reporter_name(c, user, log=False)
+        }, identity
 
     def to_representation(self, c):
         request = self.context.get("request")
@@ -606,10 +607,7 @@ def timeline_data(c, user, request):
     """The timeline entries `user` may read, with the files attached to each."""
     staff = bool(privacy.roles_on(c, user))
     mine = privacy.is_reporter(c, user)
-    view = privacy.reporter_visible_to(c, user)
-    reporter_name = None
-    if view and not view.logged:
-        reporter_name = privacy.identity_fields(c, privacy.Level.NAME)["display_name"]
+    reporter_name = privacy.reporter_name(c, user, log=False)
     files = {}
     for a in privacy.attachments_for(c, user):
         if a.event_id:
@@ -768,32 +766,26 @@ class ComplaintCreateSerializer(serializers.Serializer):
     incident_date = serializers.DateField(required=False, allow_null=True)
     target_agency = AgencySlugField()
     terlapor_agency = AgencySlugField()
-    privacy = serializers.ChoiceField(choices=Privacy.choices, default=Privacy.UMUM)
+    privacy = serializers.ChoiceField(
+        choices=Privacy.choices,
+        required=False,
+        help_text=_("Kosong: bawaan kanal (umum untuk web dan aplikasi)."),
+    )
     channel = serializers.ChoiceField(choices=FILING_CHANNELS, default=Channel.MOBILE)
 
-    def validate_incident_date(self, day):
-        if day and day > timezone.localdate():
-            raise serializers.ValidationError(_("Tanggal kejadian tidak boleh di masa depan."))
-        return day
-
     def validate(self, attrs):
+        """Parses `location`; the rules between fields are `workflow.check_filing`'s."""
         loc = attrs.pop("location", None) or {}
         for name in ("kecamatan", "kelurahan", "lat", "lng"):
             if attrs.get(name) is None and loc.get(name) is not None:
                 attrs[name] = loc[name]
         attrs["location_text"] = (loc.get("text") or "").strip()
-        kecamatan, kelurahan = attrs.get("kecamatan"), attrs.get("kelurahan")
-        errors = {}
-        if kelurahan is not None:
-            if kecamatan is None:
-                attrs["kecamatan"] = kelurahan.parent
-            elif kelurahan.parent_id != kecamatan.pk:
-                errors["kelurahan"] = [_("Kelurahan tidak berada di kecamatan yang dipilih.")]
-        if (attrs.get("lat") is None) != (attrs.get("lng") is None):
-            errors["lat"] = [_("Isi lintang dan bujur bersamaan, atau kosongkan keduanya.")]
-        target, accused = attrs.get("target_agency"), attrs.get("terlapor_agency")
-        if target and accused and (target.root_id or target.pk) == (accused.root_id or accused.pk):
-            errors["target_agency"] = [_("Instansi tujuan tidak boleh instansi yang Anda laporkan.")]
+        if attrs.get("kelurahan") is not None and attrs.get("kecamatan") is None:
+            attrs["kecamatan"] = attrs["kelurahan"].parent
+        errors = workflow.check_filing(
+            channel=attrs.get("channel"),
+            **{name: attrs.get(name) for name in workflow.FILING_FIELDS},
+        )
         if errors:
             raise serializers.ValidationError(errors)
         attrs["lat"], attrs["lng"] = _coordinate(attrs.get("lat")), _coordinate(attrs.get("lng"))
@@ -805,7 +797,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
             "title": d["title"],
             "body": d["body"],
             "kind": d["kind"],
-            "privacy_level": d["privacy"],
+            "privacy": d.get("privacy"),
             "channel": d["channel"],
             "category": d["category"],
             "kecamatan": d.get("kecamatan"),

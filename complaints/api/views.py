@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts import services
 from agencies.models import Agency, Area, Category
 from complaints import idempotency, notify, privacy, sanctions, search, uploads, workflow
 from complaints.errors import Invalid
@@ -297,7 +298,9 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         def file():
             ser = s.ComplaintCreateSerializer(data=request.data)
             ser.is_valid(raise_exception=True)
-            return workflow.file_complaint(reporter=request.user, **ser.file_kwargs())
+            fields = ser.file_kwargs()
+            reporter = services.reporter_for(fields["channel"], user=request.user).account
+            return workflow.file_complaint(reporter=reporter, **fields)
 
         c, replayed = idempotency.file_once(
             request.user, key, file, fingerprint=idempotency.fingerprint(request.data) if key else None

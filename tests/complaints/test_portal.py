@@ -255,7 +255,7 @@ def existing(other_citizen, region, operator):
         category=region.roads,
         kecamatan=region.kecamatan,
         kelurahan=region.kelurahan,
-        privacy_level="umum",
+        privacy="umum",
     )
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     c.refresh_from_db()
@@ -301,7 +301,7 @@ def test_similar_ignores_other_categories_areas_private_and_closed(
         body="Jembatan kayu patah di Lamokato.",
         category=region.roads,
         kecamatan=region.kecamatan,
-        privacy_level="rahasia",
+        privacy="rahasia",
     )
     workflow.verify(hidden.pk, by=operator, agencies=["dinas-pu"])
     body = alice.post("/lapor/", form_data()).content.decode()

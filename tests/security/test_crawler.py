@@ -159,7 +159,7 @@ def build_world():
         lat, lng = COORDINATES[key]
         c = workflow.file_complaint(
             reporter=users[f"reporter_{key}"],
-            privacy_level=key,
+            privacy=key,
             category=r.roads,
             title=TITLES[key],
             body=(ORIGINAL_BODY if key == "umum" else "Talud jebol, air masuk ke rumah warga sejak pekan lalu.")
@@ -188,7 +188,7 @@ def build_world():
     # A rahasia duplicate merged into the umum report: its tracking id stays hidden.
     merged = workflow.file_complaint(
         reporter=users["reporter_rahasia"],
-        privacy_level="rahasia",
+        privacy="rahasia",
         category=r.roads,
         title=TITLES["merged"],
         body="Talud yang sama jebol, laporan kedua dari saya.",
@@ -199,7 +199,7 @@ def build_world():
     # as a rahasia report. Filed by the "other citizen", about the Inspektorat too.
     pending = workflow.file_complaint(
         reporter=users["other_citizen"],
-        privacy_level="umum",
+        privacy="umum",
         category=r.roads,
         title=TITLES["pending"],
         body="Talud di hulu juga mulai retak, mohon diperiksa.",

@@ -690,7 +690,7 @@ class Command(BaseCommand):
             title=sample.title,
             body=sample.body,
             kind=sample.kind,
-            privacy_level=sample.privacy,
+            privacy=sample.privacy,
             channel=sample.channel,
             category=self.categories[sample.category],
             location_text=sample.location or f"Kel. {kelurahan.name}",
