@@ -1,7 +1,8 @@
 """Area boundaries: checking and storing a GeoJSON polygon, loading a region's FeatureCollection,
 and the point lookup `locate(lat, lng)` → (kecamatan, kelurahan).
 
-A boundary is stored as GeoJSON on `Area.boundary` with its bounding box in four indexed columns.
+A boundary is stored as GeoJSON (`AreaBoundary`) with its bounding box in four indexed columns of
+the area.
 `locate` selects the areas whose box holds the point in one SQL query and tests only those
 polygons with shapely; docs/areas.md explains why this and not PostGIS.
 """
@@ -13,7 +14,7 @@ import shapely
 from django.db import transaction
 from shapely.geometry import mapping, shape
 
-from .models import Area
+from .models import Area, AreaBoundary
 
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 
@@ -64,15 +65,18 @@ def label_point(geom):
 
 
 def set_boundary(area, geom, *, set_label_point=True):
-    """Put a checked shapely geometry on `area` (not saved): GeoJSON, bounding box and, unless
-    told otherwise, lat/lng at its label point."""
+    """Store a checked shapely geometry as `area`'s boundary: the GeoJSON, the bounding box and,
+    unless told otherwise, lat/lng at its label point. Saves the area."""
     geojson = mapping(geom)
-    area.boundary = {"type": geojson["type"], "coordinates": _lists(geojson["coordinates"])}
     area.min_lng, area.min_lat, area.max_lng, area.max_lat = geom.bounds
     if set_label_point:
         point = label_point(geom)
         area.lat = Decimal(f"{point.y:.6f}")
         area.lng = Decimal(f"{point.x:.6f}")
+    area.save()
+    AreaBoundary.objects.update_or_create(
+        area=area, defaults={"geometry": {"type": geojson["type"], "coordinates": _lists(geojson["coordinates"])}}
+    )
 
 
 def _lists(coords):
@@ -96,7 +100,7 @@ def locate(lat, lng):
         return None, None
     candidates = list(
         Area.objects.filter(min_lat__lte=lat, max_lat__gte=lat, min_lng__lte=lng, max_lng__gte=lng)
-        .select_related("parent")
+        .select_related("parent", "boundary")
         .order_by("code")
     )
     point = shapely.Point(lng, lat)
@@ -117,8 +121,10 @@ def _covering(areas, point):
     inside, border = [], []
     for area in areas:
         try:
-            geom = shape(area.boundary)
-        except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError):
+            geom = shape(area.boundary.geometry)
+        except (Area.boundary.RelatedObjectDoesNotExist, ValueError, TypeError, AttributeError):
+            continue
+        except shapely.errors.ShapelyError:
             continue
         if geom.contains(point):
             inside.append(area)
@@ -239,7 +245,6 @@ def import_feature_collection(
             else:
                 area.parent = None
             set_boundary(area, geom)
-            area.save()
             by_code[code] = area
             created += is_new
             updated += not is_new

@@ -486,6 +486,5 @@ def seed_boundaries():
     made = 0
     for area in Area.objects.filter(code__in=geometries, boundary__isnull=True):
         set_boundary(area, geometries[area.code], set_label_point=area.lat is None or area.lng is None)
-        area.save(update_fields=["boundary", "min_lat", "max_lat", "min_lng", "max_lng", "lat", "lng"])
         made += 1
     return made

@@ -105,10 +105,9 @@ class Area(models.Model):
     )
     lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    # The boundary as a GeoJSON Polygon or MultiPolygon (WGS 84, [lng, lat]) and its bounding box:
-    # a point lookup selects the candidates by box in SQL and tests their polygons with shapely
-    # (agencies/areas.py; docs/areas.md says why not PostGIS). Set by `manage.py import_areas`.
-    boundary = models.JSONField(_("batas wilayah (GeoJSON)"), null=True, blank=True, editable=False)
+    # The bounding box of the boundary (AreaBoundary): a point lookup selects the candidates by box
+    # in SQL and tests their polygons with shapely (agencies/areas.py; docs/areas.md says why not
+    # PostGIS). Set with the boundary by `manage.py import_areas`.
     min_lat = models.FloatField(null=True, blank=True, editable=False)
     max_lat = models.FloatField(null=True, blank=True, editable=False)
     min_lng = models.FloatField(null=True, blank=True, editable=False)
@@ -122,6 +121,24 @@ class Area(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class AreaBoundary(models.Model):
+    """An area's boundary: a GeoJSON Polygon or MultiPolygon (WGS 84, [lng, lat]). In a table of its
+    own because a real boundary weighs kilobytes, and the many queries that join a report's
+    kecamatan and kelurahan must not carry it."""
+
+    area = models.OneToOneField(
+        Area, verbose_name=_("wilayah"), primary_key=True, related_name="boundary", on_delete=models.CASCADE
+    )
+    geometry = models.JSONField(_("batas wilayah (GeoJSON)"))
+
+    class Meta:
+        verbose_name = _("batas wilayah")
+        verbose_name_plural = _("batas wilayah")
+
+    def __str__(self):
+        return str(self.area)
 
 
 class Category(models.Model):

@@ -83,10 +83,10 @@ def test_import_stores_boundaries_bbox_parents_and_label_points(region):
     assert west.level == Area.Level.KELURAHAN and west.parent == alpha
     assert region["99.01.02.2001"].parent == region["99.01.02"]
     assert (alpha.min_lng, alpha.min_lat, alpha.max_lng, alpha.max_lat) == (121.90, -4.62, 121.935, -4.60)
-    assert shape(alpha.boundary).equals(shape(ALPHA))
+    assert shape(alpha.boundary.geometry).equals(shape(ALPHA))
     for area in region.values():  # lat/lng is a point of the area itself
         assert area.lat is not None and area.lng is not None
-        assert shape(area.boundary).covers(shapely.Point(float(area.lng), float(area.lat))), area.code
+        assert shape(area.boundary.geometry).covers(shapely.Point(float(area.lng), float(area.lat))), area.code
 
 
 def test_label_point_is_inside_a_u_shaped_area(tmp_path):
@@ -99,7 +99,7 @@ def test_label_point_is_inside_a_u_shaped_area(tmp_path):
     import_areas(tmp_path, collection(feature({"type": "Polygon", "coordinates": u_shape}, code="U", name="U")),
                  "--level", "kecamatan")  # fmt: skip
     u = Area.objects.get(code="U")
-    assert shape(u.boundary).contains(shapely.Point(float(u.lng), float(u.lat)))
+    assert shape(u.boundary.geometry).contains(shapely.Point(float(u.lng), float(u.lat)))
 
 
 def test_import_again_updates_by_code_and_creates_nothing(tmp_path, region):
@@ -137,13 +137,13 @@ def test_a_bad_geometry_is_named_and_nothing_is_imported(tmp_path, geometry, mes
 
 
 def test_an_invalid_file_changes_nothing_already_there(tmp_path, region):
-    before = list(Area.objects.order_by("code").values_list("code", "name", "min_lat", "boundary"))
+    before = list(Area.objects.order_by("code").values_list("code", "name", "min_lat", "boundary__geometry"))
     changed = json.loads(json.dumps(REGION))
     changed["features"][0]["properties"]["name"] = "Alpha Baru"
     changed["features"][-1]["geometry"] = {"type": "Point", "coordinates": [121.9, -4.6]}
     with pytest.raises(CommandError):
         import_areas(tmp_path, changed)
-    assert list(Area.objects.order_by("code").values_list("code", "name", "min_lat", "boundary")) == before
+    assert list(Area.objects.order_by("code").values_list("code", "name", "min_lat", "boundary__geometry")) == before
 
 
 def test_every_problem_is_listed(tmp_path):
@@ -271,3 +271,12 @@ def test_the_prefilter_selects_by_bounding_box_in_sql(region, django_assert_num_
     sql = captured.captured_queries[0]["sql"]
     for column in ("min_lat", "max_lat", "min_lng", "max_lng"):
         assert f'"agencies_area"."{column}"' in sql
+
+
+def test_joining_an_area_does_not_carry_its_polygon(region):
+    """Report lists join each report's kecamatan and kelurahan: the polygon stays in its own table."""
+    from complaints.models import Complaint
+
+    sql = str(Complaint.objects.select_related("kecamatan", "kelurahan").query)
+    assert '"agencies_area"' in sql and "geometry" not in sql
+    assert Area.objects.get(code="99.01.01").boundary.geometry["type"] == "MultiPolygon"

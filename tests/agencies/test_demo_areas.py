@@ -12,7 +12,7 @@ from django.core.management import call_command
 from agencies import demo_areas
 from agencies.areas import locate
 from agencies.management.commands.seed_demo import AREAS
-from agencies.models import Area, AreaRoute
+from agencies.models import Area, AreaBoundary, AreaRoute
 from agencies.routing import route_for
 
 SEEDED = {
@@ -70,10 +70,10 @@ def test_seed_demo_gives_boundaries_and_the_worked_route_once(settings):
     assert route_for(route.category, Area.objects.get(code="99.01.01")).slug == "dinkes"
 
     # An admin's change survives a second run, which changes nothing else.
-    Area.objects.filter(code="99.01.01").update(
-        boundary={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    AreaBoundary.objects.filter(area__code="99.01.01").update(
+        geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
     )
-    before = list(Area.objects.order_by("code").values_list("code", "boundary", "min_lat", "lat"))
+    before = list(Area.objects.order_by("code").values_list("code", "boundary__geometry", "min_lat", "lat"))
     call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
-    assert list(Area.objects.order_by("code").values_list("code", "boundary", "min_lat", "lat")) == before
+    assert list(Area.objects.order_by("code").values_list("code", "boundary__geometry", "min_lat", "lat")) == before
     assert AreaRoute.objects.count() == 1
