@@ -2,8 +2,7 @@
 and the point lookup `locate(lat, lng)` → (kecamatan, kelurahan).
 
 A boundary is stored as GeoJSON (`AreaBoundary`) with its bounding box in four indexed columns of
-the area.
-`locate` selects the areas whose box holds the point in one SQL query and tests only those
+the area. `locate` selects the areas whose box holds the point in one SQL query and tests only those
 polygons with shapely; docs/areas.md explains why this and not PostGIS.
 """
 
@@ -122,10 +121,8 @@ def _covering(areas, point):
     for area in areas:
         try:
             geom = shape(area.boundary.geometry)
-        except (Area.boundary.RelatedObjectDoesNotExist, ValueError, TypeError, AttributeError):
-            continue
-        except shapely.errors.ShapelyError:
-            continue
+        except (Area.boundary.RelatedObjectDoesNotExist, ValueError, TypeError, shapely.errors.ShapelyError):
+            continue  # no boundary stored (only a box), or one that no longer reads: not a candidate
         if geom.contains(point):
             inside.append(area)
         elif geom.covers(point):
@@ -228,6 +225,10 @@ def import_feature_collection(
             problems.append(
                 f"fitur {index} (kode {code}): kecamatan induk {parent} tidak ada di berkas maupun basis data"
             )
+    kelurahan_codes = [code for _i, code, _n, lvl, _p, _g in rows if lvl == Area.Level.KELURAHAN]
+    with_children = Area.objects.filter(code__in=kelurahan_codes, level=Area.Level.KECAMATAN, children__isnull=False)
+    for code in sorted(set(with_children.values_list("code", flat=True))):
+        problems.append(f"kode {code}: kecamatan yang punya kelurahan/desa tidak dapat dijadikan kelurahan/desa")
     if problems:
         raise AreaImportError(problems)
     created = updated = 0

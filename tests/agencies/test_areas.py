@@ -165,6 +165,13 @@ def test_every_problem_is_listed(tmp_path):
     assert not Area.objects.exists()
 
 
+def test_a_kecamatan_with_kelurahan_is_not_turned_into_a_kelurahan(tmp_path, region):
+    demoted = collection(feature(ALPHA, level="kelurahan", code="99.01.01", name="Alpha", parent_code="99.01.02"))
+    with pytest.raises(CommandError, match="kode 99.01.01: kecamatan yang punya kelurahan/desa"):
+        import_areas(tmp_path, demoted)
+    assert Area.objects.get(code="99.01.01").level == Area.Level.KECAMATAN
+
+
 @pytest.mark.parametrize(
     "content, message",
     [("{not json", "bukan JSON"), ('{"type": "Feature"}', "FeatureCollection"), ('{"type": "FeatureCollection", "features": []}', "tidak berisi fitur")],
