@@ -194,7 +194,6 @@ class AreaRoute(models.Model):
         verbose_name=_("instansi tujuan"),
         related_name="area_routes",
         on_delete=models.PROTECT,
-        limit_choices_to={"is_active": True},
     )
 
     class Meta:

@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='arearoute',
             name='agency',
-            field=models.ForeignKey(limit_choices_to={'is_active': True}, on_delete=django.db.models.deletion.PROTECT, related_name='area_routes', to='agencies.agency', verbose_name='instansi tujuan'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='area_routes', to='agencies.agency', verbose_name='instansi tujuan'),
         ),
         migrations.AddField(
             model_name='arearoute',
