@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, Area, Category, Holiday, SlaPolicy
+from .models import Agency, Area, AreaRoute, Category, Holiday, SlaPolicy
 
 
 class TopLevelFilter(admin.SimpleListFilter):
@@ -63,7 +63,7 @@ class KelurahanInline(admin.TabularInline):
 
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "level", "parent", "lat", "lng")
+    list_display = ("name", "code", "level", "parent", "lat", "lng", "has_boundary")
     list_filter = ("level", ("parent", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("parent",)
     search_fields = ("name", "code")
@@ -74,6 +74,30 @@ class AreaAdmin(admin.ModelAdmin):
         if db_field.name == "parent":
             kwargs["queryset"] = Area.objects.filter(level=Area.Level.KECAMATAN)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # The boundary comes from `manage.py import_areas` (docs/areas.md), not from this form.
+    @admin.display(description=_("batas wilayah"), boolean=True)
+    def has_boundary(self, obj):
+        return obj.min_lat is not None  # set with the boundary; no query per row
+
+
+class AreaRouteInline(admin.TabularInline):
+    """Routing by kecamatan: this category's reports there go to another OPD or a unit."""
+
+    model = AreaRoute
+    fields = ("kecamatan", "agency")
+    autocomplete_fields = ("agency",)
+    extra = 0
+    verbose_name = _("rute per kecamatan")
+    verbose_name_plural = _("rute per kecamatan (selain instansi tujuan bawaan)")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "kecamatan":
+            kwargs["queryset"] = Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("kecamatan", "agency")
 
 
 @admin.register(Category)
@@ -86,6 +110,7 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("default_agency",)
     fields = ("name", "name_en", "slug", "description", "default_agency", "oversight", "is_active", "order")
+    inlines = [AreaRouteInline]
 
 
 @admin.register(Holiday)

@@ -105,14 +105,40 @@ class Area(models.Model):
     )
     lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # The bounding box of the boundary (AreaBoundary): a point lookup selects the candidates by box
+    # in SQL and tests their polygons with shapely (agencies/areas.py; docs/areas.md says why not
+    # PostGIS). Set with the boundary by `manage.py import_areas`.
+    min_lat = models.FloatField(null=True, blank=True, editable=False)
+    max_lat = models.FloatField(null=True, blank=True, editable=False)
+    min_lng = models.FloatField(null=True, blank=True, editable=False)
+    max_lng = models.FloatField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("wilayah")
         verbose_name_plural = _("wilayah")
         ordering = ["level", "name"]
+        indexes = [models.Index(fields=["min_lat", "max_lat", "min_lng", "max_lng"], name="agencies_area_bbox")]
 
     def __str__(self):
         return self.name
+
+
+class AreaBoundary(models.Model):
+    """An area's boundary: a GeoJSON Polygon or MultiPolygon (WGS 84, [lng, lat]). In a table of its
+    own because a real boundary weighs kilobytes, and the many queries that join a report's
+    kecamatan and kelurahan must not carry it."""
+
+    area = models.OneToOneField(
+        Area, verbose_name=_("wilayah"), primary_key=True, related_name="boundary", on_delete=models.CASCADE
+    )
+    geometry = models.JSONField(_("batas wilayah (GeoJSON)"))
+
+    class Meta:
+        verbose_name = _("batas wilayah")
+        verbose_name_plural = _("batas wilayah")
+
+    def __str__(self):
+        return str(self.area)
 
 
 class Category(models.Model):
@@ -147,6 +173,52 @@ class Category(models.Model):
     def clean(self):
         if self.oversight and self.default_agency and self.default_agency.kind not in OVERSIGHT_KINDS:
             raise ValidationError({"default_agency": _("Kategori berkadar pengawasan harus ke Inspektorat atau BKD.")})
+
+
+class AreaRoute(models.Model):
+    """A category's routing in one kecamatan: its reports there go to `agency` (an OPD or one of
+    its units) instead of the category's default. `agencies.routing.route_for` reads it."""
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("kategori"), related_name="area_routes", on_delete=models.CASCADE
+    )
+    kecamatan = models.ForeignKey(
+        Area,
+        verbose_name=_("kecamatan"),
+        related_name="routes",
+        on_delete=models.CASCADE,
+        limit_choices_to={"level": Area.Level.KECAMATAN},
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("instansi tujuan"),
+        related_name="area_routes",
+        on_delete=models.PROTECT,
+    )
+
+    class Meta:
+        verbose_name = _("rute per kecamatan")
+        verbose_name_plural = _("rute per kecamatan")
+        ordering = ["category", "kecamatan__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "kecamatan"], name="agencies_arearoute_category_kecamatan")
+        ]
+
+    def __str__(self):
+        return f"{self.category} · {self.kecamatan} → {self.agency}"
+
+    def clean(self):
+        errors = {}
+        if self.kecamatan_id and self.kecamatan.level != Area.Level.KECAMATAN:
+            errors["kecamatan"] = _("Pilih kecamatan, bukan kelurahan/desa.")
+        if self.agency_id:
+            if self.agency.kind == AgencyKind.OBSERVER:
+                errors["agency"] = _("Pengawas eksternal tidak menerima disposisi.")
+            elif self.category_id and self.category.oversight and self.agency.kind not in OVERSIGHT_KINDS:
+                # The same rule as Category.clean: a report berkadar pengawasan goes to an overseer.
+                errors["agency"] = _("Kategori berkadar pengawasan harus ke Inspektorat atau BKD.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Holiday(models.Model):

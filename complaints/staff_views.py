@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role
 from agencies import calendar
 from agencies.models import Agency, AgencyKind
+from agencies.routing import route_for
 
 from . import claims, idempotency, privacy, selectors, uploads, views_dashboards, workflow
 from .errors import Invalid, NotFound, WorkflowError
@@ -222,11 +223,12 @@ def _fits(c, agency):
 
 
 def suggested_routing(c):
-    """(agencies to preselect, why): the category's routing; for a report berkadar pengawasan the
+    """(agencies to preselect, why): the category's routing (its route for the report's kecamatan,
+    else its default agency: agencies.routing.route_for); for a report berkadar pengawasan the
     oversight agency (the category's, else the Inspektorat); for an information request without
     routing the PPID; otherwise the reporter's own suggestion. Agencies the report may not go to
     (the terlapor, inactive ones) are left out."""
-    default = c.category.default_agency if c.category_id and c.category.default_agency_id else None
+    default = route_for(c.category, c.kecamatan_id) if c.category_id else None
     if c.is_oversight:
         if default is None or default.kind not in OVERSIGHT_KINDS:
             default = Agency.objects.active().filter(kind=AgencyKind.INSPEKTORAT).order_by("pk").first()
@@ -234,6 +236,8 @@ def suggested_routing(c):
         candidates = [default]
     elif default is not None:
         candidates, why = [default], _("Sesuai pengaturan kategori.")
+        if default.pk != c.category.default_agency_id:
+            why = _("Sesuai rute kategori untuk kecamatan laporan ini.")
     elif c.kind == Kind.INFORMASI:
         candidates = [Agency.objects.active().filter(kind=AgencyKind.PPID).order_by("pk").first()]
         why = _("Permintaan informasi publik: ke PPID.")

@@ -824,13 +824,24 @@ class VerifySerializer(serializers.Serializer):
         child=SlugTextField(max_length=60),
         min_length=1,
         max_length=20,
-        help_text=_("Slug instansi tujuan disposisi."),
+        required=False,
+        help_text=_(
+            "Slug instansi tujuan disposisi. Tanpa `agencies`: instansi yang disarankan bagi operator "
+            "(rute kategori untuk kecamatan laporan, atau instansi tujuan bawaan kategori)."
+        ),
     )
     note = _note()
 
 
 class DisposeSerializer(VerifySerializer):
     """`note` is required when disposing again to an OPD that returned the report (refusing the return)."""
+
+    agencies = serializers.ListField(
+        child=SlugTextField(max_length=60),
+        min_length=1,
+        max_length=20,
+        help_text=_("Slug instansi tujuan disposisi."),
+    )
 
 
 class ReasonSerializer(serializers.Serializer):

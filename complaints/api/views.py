@@ -20,6 +20,7 @@ from complaints import idempotency, notify, privacy, sanctions, search, uploads,
 from complaints.errors import Invalid
 from complaints.models import Complaint, Disposition, Event, EventType, IdentityAccess, Notification, parse_pk
 from complaints.pagination import FastPaginator
+from complaints.staff_views import suggested_routing
 
 from . import serializers as s
 from .filters import ComplaintFilter
@@ -157,6 +158,13 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
 TRACKING_PARAM = OpenApiParameter(
     "tracking_id", str, OpenApiParameter.PATH, description="Nomor pelacakan, mis. LPR-7K2M-9QXD."
 )
+
+
+def _suggested(c):
+    """`verify` without `agencies`: what the operator's review page preselects (the category's
+    route for the report's kecamatan, else its default; an overseer for a report berkadar
+    pengawasan), never an agency the report may not go to."""
+    return suggested_routing(c)[0]
 
 
 def _action_schema(summary, request=None, description="", examples=(), response=None, codes=(400, 401, 403, 404, 409)):
@@ -439,7 +447,9 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         return self._run(
             request,
             s.VerifySerializer,
-            lambda c, u, d: workflow.verify(c.pk, by=u, agencies=d["agencies"], note=d["note"]),
+            lambda c, u, d: workflow.verify(
+                c.pk, by=u, agencies=d["agencies"] if "agencies" in d else _suggested(c), note=d["note"]
+            ),
         )
 
     @_action_schema(

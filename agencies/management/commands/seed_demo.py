@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
-from agencies import national_holidays
+from agencies import demo_areas, national_holidays
 from agencies.models import Agency, AgencyKind, Area, Category, Holiday, SlaPolicy
 
 DEMO_DOMAIN = "demo.lapor.id"
@@ -529,6 +529,7 @@ class Command(BaseCommand):
             agencies = self.seed_agencies()
             self.seed_areas()
             self.seed_categories(agencies)
+            demo_areas.seed()
             holidays_made = self.seed_holidays()
             SlaPolicy.current()
             accounts = self.seed_accounts(agencies, password)

@@ -1,0 +1,25 @@
+"""Where a category's reports go: `route_for(category, kecamatan)`."""
+
+from .models import Area, AreaRoute
+
+
+def route_for(category, kecamatan):
+    """The agency a report of `category` in `kecamatan` is routed to: the category's route for
+    that kecamatan (an OPD or one of its units) when there is one and its agency is active,
+    otherwise the category's default agency (None without either). `kecamatan` is an Area (a
+    kelurahan stands for its kecamatan), a kecamatan's pk, or None."""
+    if category is None:
+        return None
+    if isinstance(kecamatan, Area):
+        kecamatan_id = kecamatan.parent_id if kecamatan.level == Area.Level.KELURAHAN else kecamatan.pk
+    else:
+        kecamatan_id = kecamatan
+    if kecamatan_id is not None:
+        route = (
+            AreaRoute.objects.filter(category=category, kecamatan_id=kecamatan_id, agency__is_active=True)
+            .select_related("agency", "agency__root")
+            .first()
+        )
+        if route is not None:
+            return route.agency
+    return category.default_agency if category.default_agency_id else None
