@@ -108,7 +108,10 @@ class TokenView(APIView):
     @extend_schema(
         summary="Masuk: token API",
         description="Token berlaku terbatas (`expires_at`); kirim sebagai `Authorization: Token <token>`. "
-        "Salah berulang kali mengunci akun+alamat sementara (429).",
+        "Operator, auditor dan superadmin mengirim juga `otp`: kode 6 angka saat ini dari aplikasi autentikator "
+        "(TOTP, RFC 6238: SHA-1, 30 detik) atau satu kode cadangan; kode yang sudah dipakai ditolak, dan akun "
+        "petugas yang belum memasang autentikasi dua langkah (di situs, `/akun/dua-langkah/`) tidak mendapat token. "
+        "Salah berulang kali (kata sandi atau kode) mengunci akun+alamat sementara (429).",
         request=s.TokenRequestSerializer,
         responses={200: s.TokenSerializer, **errors(400, 403)},
         examples=[

@@ -65,7 +65,7 @@ class AdminLoginForm(AdminAuthenticationForm):
         required=False,
         max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text=_("Enam angka dari aplikasi autentikator, atau satu kode cadangan."),
+        help_text=_("Enam angka dari aplikasi autentikator Anda, atau satu kode cadangan."),
     )
 
     def clean(self):

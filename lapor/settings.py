@@ -136,11 +136,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
-    # Staff who must use a second factor and have not (yet) can reach only enrolment (docs/product.md §9).
-    "accounts.second_factor.SecondFactorMiddleware",
     # After the view: they see the caller as the view authenticated them (API tokens too).
     "lapor.security.PrivateResponseMiddleware",
     "lapor.security.StaffSessionMiddleware",
+    # Staff who must use a second factor and have not (yet) reach only enrolment (docs/product.md §9);
+    # inside the two above, so its answers get their headers too.
+    "accounts.second_factor.SecondFactorMiddleware",
     "complaints.audit.ClientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
