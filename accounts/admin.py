@@ -10,7 +10,6 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from .forms import AdminLoginForm
 from .models import Membership, User
 
 
@@ -94,5 +93,15 @@ class UserAdmin(BaseUserAdmin):
         )
 
 
-# The admin's login goes through the same brute-force lock as the web login and the API token.
-admin.site.login_form = AdminLoginForm
+# Second-factor devices are not edited in the admin: their secrets would be readable there. A lost
+# device is reset on the server (`manage.py reset_second_factor EMAIL`, README "Security").
+def _unregister_devices():
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_devices()

@@ -3,7 +3,6 @@ profile and email and phone verification. Validation is the web registration for
 tokens come from `accounts.auth.issue_token` (only their hash is stored); verification codes from
 `accounts.verification`."""
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -19,7 +18,7 @@ from complaints.api.permissions import IsActiveUser
 from complaints.api.throttles import ScopedThrottle
 from complaints.api.views import errors
 
-from . import services, verification
+from . import second_factor, services, verification
 from .auth import issue_token
 from .forms import LoginForm, lockout_message
 from .models import ApiToken, User
@@ -81,18 +80,13 @@ class RegisterView(APIView):
         return Response(s.ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-def _second_factor_ok(user, code):
-    """Staff who can see identities use their second factor here too, once they have a device
-    (django-otp); None when fine, else the refusal message."""
-    if not user.needs_second_factor or not apps.is_installed("django_otp"):
-        return None
-    from django_otp import devices_for_user, match_token
-
-    if not any(True for _d in devices_for_user(user, confirmed=True)):
-        return None
-    if not code or match_token(user, code) is None:
-        return _("Masukkan kode autentikasi dua langkah yang benar (isian otp).")
-    return None
+def _second_factor_ok(request, user, code):
+    """Staff who can see identities give their second factor here too (docs/product.md §8, §9):
+    `(None, 0)` when the account needs none or the code is right, else `(refusal, locked_seconds)`.
+    An account with no device yet is refused (enrolment is on the web); a missing, wrong or
+    already used code is refused, and a wrong one counts toward the login lock."""
+    _device, refusal, locked = second_factor.check_login_code(request, user, code)
+    return refusal, locked
 
 
 class TokenView(APIView):
@@ -114,7 +108,10 @@ class TokenView(APIView):
     @extend_schema(
         summary="Masuk: token API",
         description="Token berlaku terbatas (`expires_at`); kirim sebagai `Authorization: Token <token>`. "
-        "Salah berulang kali mengunci akun+alamat sementara (429).",
+        "Operator, auditor dan superadmin mengirim juga `otp`: kode 6 angka saat ini dari aplikasi autentikator "
+        "(TOTP, RFC 6238: SHA-1, 30 detik) atau satu kode cadangan; kode yang sudah dipakai ditolak, dan akun "
+        "petugas yang belum memasang autentikasi dua langkah (di situs, `/akun/dua-langkah/`) tidak mendapat token. "
+        "Salah berulang kali (kata sandi atau kode) mengunci akun+alamat sementara (429).",
         request=s.TokenRequestSerializer,
         responses={200: s.TokenSerializer, **errors(400, 403)},
         examples=[
@@ -138,7 +135,11 @@ class TokenView(APIView):
                 )
             return Response({"detail": _("Email atau kata sandi salah.")}, status=status.HTTP_400_BAD_REQUEST)
         user = form.user
-        refusal = _second_factor_ok(user, ser.validated_data.get("otp"))
+        refusal, locked = _second_factor_ok(request, user, ser.validated_data.get("otp"))
+        if locked:
+            return Response(
+                {"detail": refusal}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(locked)}
+            )
         if refusal:
             return Response({"detail": refusal, "otp": [refusal]}, status=status.HTTP_400_BAD_REQUEST)
         raw = issue_token(user)

@@ -57,18 +57,38 @@ class LoginForm(forms.Form):
 
 
 class AdminLoginForm(AdminAuthenticationForm):
-    """The Django admin's login, under the same lock as the web login and the API token."""
+    """The Django admin's login, under the same lock as the web login and the API token, with the
+    second factor's code (accounts.second_factor) for the staff who must use one."""
+
+    otp_token = forms.CharField(
+        label=_("Kode autentikasi dua langkah"),
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("Enam angka dari aplikasi autentikator Anda, atau satu kode cadangan."),
+    )
 
     def clean(self):
+        from . import second_factor
+
         username = (self.cleaned_data.get("username") or "").strip().lower()
         password = self.cleaned_data.get("password")
         if username and password:
-            self.user_cache, locked = ratelimit.attempt_login(self.request, username, password)
+            user, locked = ratelimit.attempt_login(self.request, username, password)
             if locked:
                 raise ValidationError(lockout_message(locked), code="locked")
-            if self.user_cache is None:
+            if user is None:
                 raise self.get_invalid_login_error()
-            self.confirm_login_allowed(self.user_cache)
+            self.confirm_login_allowed(user)
+            device, message, locked = second_factor.check_login_code(
+                self.request, user, self.cleaned_data.get("otp_token")
+            )
+            if message:
+                raise ValidationError(message, code="locked" if locked else "second_factor")
+            if device is not None:
+                # django-otp's login signal marks the session verified with this device.
+                user.otp_device = device
+            self.user_cache = user
         return self.cleaned_data
 
 
@@ -165,6 +185,27 @@ class CodeForm(forms.Form):
         if len(code) != 6:
             raise ValidationError(_("Kode terdiri dari 6 angka."), code="format")
         return code
+
+
+class SecondFactorForm(forms.Form):
+    """The second step of the web login: a TOTP code or one backup code."""
+
+    code = forms.CharField(
+        label=_("Kode autentikasi dua langkah"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+        help_text=_("Enam angka dari aplikasi autentikator Anda, atau satu kode cadangan."),
+    )
+
+
+class EnrolmentForm(forms.Form):
+    """Enrolment is confirmed with the first code the new authenticator shows."""
+
+    code = forms.CharField(
+        label=_("Kode 6 angka dari aplikasi"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
+    )
 
 
 class ProfileForm(forms.Form):

@@ -176,7 +176,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def needs_second_factor(self):
-        return any(m.role in IDENTITY_ROLES for m in self.memberships)
+        """Staff who can see identities, and anyone with Django admin access, sign in with a second
+        factor (docs/product.md §9; accounts.second_factor)."""
+        return bool(self.is_superuser or self.is_staff or any(m.role in IDENTITY_ROLES for m in self.memberships))
 
     def can(self, action, complaint=None):
         """The one permission vocabulary: may this user do `action` on `complaint`?"""

@@ -137,7 +137,8 @@ def attempt_login(request, username, password):
     the user when the password is right and the account+address (and the address) is not locked,
     else None and the seconds left on the lock (0 for a plain wrong password). While locked the
     password is not even checked, so guessing on gains nothing. A failure is counted; a success
-    clears this account+address count."""
+    clears this account+address count (for an account with a second factor, only its right code
+    does)."""
     ip = client_ip(request)
     locked = seconds_locked(username, ip)
     if locked:
@@ -145,7 +146,10 @@ def attempt_login(request, username, password):
     user = authenticate(request, username=username, password=password)
     if user is None:
         return None, record_failure(username, ip)
-    reset(username, ip)
+    if not user.needs_second_factor:
+        # For an account with a second factor the password is half a login: its count is cleared
+        # only by the right code (accounts.second_factor.check_login_code).
+        reset(username, ip)
     return user, 0
 
 

@@ -3,6 +3,7 @@ address and the phone number, profile, password reset, the personal-data downloa
 deletion."""
 
 import json
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,8 +19,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from . import services, verification
-from .forms import CodeForm, DeleteAccountForm, LockedPasswordChangeForm, LoginForm, ProfileForm, RegistrationForm
+from . import second_factor, services, verification
+from .forms import (
+    CodeForm,
+    DeleteAccountForm,
+    EnrolmentForm,
+    LockedPasswordChangeForm,
+    LoginForm,
+    ProfileForm,
+    RegistrationForm,
+    SecondFactorForm,
+)
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -62,10 +72,138 @@ def login_view(request):
         return redirect(next_url)
     form = LoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        login(request, form.user, backend=BACKEND)
-        return _with_language(redirect(next_url), form.user)
+        user = form.user
+        if second_factor.needs_second_factor(user) and second_factor.has_device(user):
+            # Half a login: the session holds who typed the right password, not a signed-in user,
+            # until the code step (login_code) is passed.
+            request.session.cycle_key()
+            request.session[PENDING_KEY] = {
+                "user": user.pk,
+                "at": int(time.time()),
+                "next": next_url,
+                "hash": user.get_session_auth_hash(),
+            }
+            return redirect("accounts:login_code")
+        login(request, user, backend=BACKEND)
+        if second_factor.needs_second_factor(user):
+            # No device yet: enrolment first (SecondFactorMiddleware lets nothing else through).
+            next_url = f"{reverse('accounts:second_factor')}?{urlencode({'next': next_url})}"
+        return _with_language(redirect(next_url), user)
     status = 429 if form.locked_seconds else (400 if form.is_bound else 200)
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+PENDING_KEY = "_second_factor_pending"
+
+
+def _pending_user(request):
+    """The user who passed the password step in this session and has yet to give the code, while
+    that step is fresh (SECOND_FACTOR_PENDING_SECONDS) and the password unchanged; else None."""
+    from .models import User
+
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None, None
+    if time.time() - pending.get("at", 0) > settings.SECOND_FACTOR_PENDING_SECONDS:
+        del request.session[PENDING_KEY]
+        return None, None
+    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    if user is None or user.get_session_auth_hash() != pending.get("hash"):
+        del request.session[PENDING_KEY]
+        return None, None
+    return user, pending
+
+
+@sensitive_post_parameters("code")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request):
+    """The second step of the web login for staff with a second factor (docs/product.md §9): a
+    TOTP code, or one backup code. A wrong code counts toward the login lock."""
+    user, pending = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Masukkan email dan kata sandi Anda terlebih dahulu."))
+        return redirect("accounts:login")
+    form = SecondFactorForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        device, message, locked = second_factor.check_login_code(request, user, form.cleaned_data["code"])
+        if device is not None:
+            del request.session[PENDING_KEY]
+            user.otp_device = device  # django-otp's login signal marks the session verified
+            login(request, user, backend=BACKEND)
+            return _with_language(redirect(pending["next"]), user)
+        form.add_error("code", message)
+        if locked:
+            # Locked: the password step starts again once the lock ends.
+            del request.session[PENDING_KEY]
+            status = 429
+        else:
+            status = 400
+    elif form.is_bound:
+        status = 400
+    return render(request, "accounts/login_code.html", {"form": form}, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def second_factor_setup(request):
+    """Enrolment in the second factor, and re-verifying a session with it. With no confirmed
+    device: a QR code and the secret as text for an authenticator app, confirmed with its first
+    code, then ten backup codes shown once. With a device but a session that has not used it (a
+    session from before enrolment was required): its code."""
+    user = request.user
+    next_url = _safe_next(request, settings.LOGIN_REDIRECT_URL)
+    if not second_factor.needs_second_factor(user):
+        return redirect(next_url)
+    enrolled = second_factor.has_device(user)
+    if enrolled and user.is_verified():
+        return render(request, "accounts/second_factor.html", {"state": "active", "next": next_url})
+    if enrolled:
+        form = SecondFactorForm(request.POST or None)
+        status = 200
+        if request.method == "POST" and form.is_valid():
+            device, message, locked = second_factor.check_login_code(request, user, form.cleaned_data["code"])
+            if device is not None:
+                from django_otp import login as otp_login
+
+                otp_login(request, device)
+                request.session.cycle_key()
+                return redirect(next_url)
+            form.add_error("code", message)
+            status = 429 if locked else 400
+        elif form.is_bound:
+            status = 400
+        context = {"state": "verify", "form": form, "next": next_url}
+        return render(request, "accounts/second_factor.html", context, status=status)
+    device = second_factor.pending_device(user)
+    form = EnrolmentForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        codes = second_factor.confirm_enrolment(user, device, form.cleaned_data["code"])
+        if codes is not None:
+            from django_otp import login as otp_login
+
+            device.refresh_from_db()
+            otp_login(request, device)
+            request.session.cycle_key()
+            # Shown once, in this answer only (no-store): not kept anywhere they could be read again.
+            context = {"state": "done", "backup_codes": codes, "next": next_url}
+            return render(request, "accounts/second_factor.html", context)
+        form.add_error("code", _("Kode salah atau sudah kedaluwarsa. Masukkan kode yang sedang tampil di aplikasi."))
+        status = 400
+    elif form.is_bound:
+        status = 400
+    context = {
+        "state": "enrol",
+        "form": form,
+        "next": next_url,
+        "qr_svg": second_factor.qr_svg(device),
+        "secret": second_factor.base32_secret(device),
+        "issuer": settings.OTP_TOTP_ISSUER,
+    }
+    return render(request, "accounts/second_factor.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -102,7 +102,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The Django admin on its own site class: its login asks for the second factor (accounts.admin_site).
+    "accounts.admin_apps.LaporAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -115,6 +116,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "agencies",
     "complaints",
@@ -132,9 +136,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # After the view: they see the caller as the view authenticated them (API tokens too).
     "lapor.security.PrivateResponseMiddleware",
     "lapor.security.StaffSessionMiddleware",
+    # Staff who must use a second factor and have not (yet) reach only enrolment (docs/product.md §9);
+    # inside the two above, so its answers get their headers too.
+    "accounts.second_factor.SecondFactorMiddleware",
     "complaints.audit.ClientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -197,6 +206,11 @@ LOGOUT_REDIRECT_URL = "/"
 LOGIN_LOCKOUT_ATTEMPTS = env_int("LOGIN_LOCKOUT_ATTEMPTS", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 LOGIN_LOCKOUT_IP_ATTEMPTS = env_int("LOGIN_LOCKOUT_IP_ATTEMPTS", 50)
+# Second factor (docs/product.md §9): TOTP (RFC 6238, SHA-1, 6 digits, 30 s) for operators, auditors
+# and superadmins. The issuer is the name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", SITE_NAME)
+# Seconds the web login keeps the password step while it waits for the code.
+SECOND_FACTOR_PENDING_SECONDS = env_int("SECOND_FACTOR_PENDING_SECONDS", 5 * 60)
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]

@@ -40,6 +40,8 @@ if both_alive; then
 
   LAPOR Daerah is running at http://127.0.0.1:$PORT/
   The demo accounts (and, on the first run, their passwords) are in the seed_demo table above.
+  Operators, auditors and the superadmin also give a code: add their RAHASIA TOTP to an
+  authenticator app, or run: DEBUG=true $BIN/python manage.py totp_code EMAIL
   Mail and SMS are printed here by the worker.
   Press Ctrl-C to stop the web server and the worker.
 

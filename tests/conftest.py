@@ -77,6 +77,59 @@ def _isolated_services(settings, tmp_path):
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_passed_on_force_login(request, monkeypatch):
+    """`client.force_login(staff)` and `client.login(...)` stand for a finished sign-in: for staff
+    who must use a second factor (docs/product.md §9) the session is also marked as having passed
+    it, with a TOTP device made for the account if it has none, so that tests of what staff do
+    need not type codes. Tests of the second factor itself opt out with
+    `@pytest.mark.real_second_factor` and sign in through the login forms."""
+    if request.node.get_closest_marker("real_second_factor"):
+        yield
+        return
+    from django.test import Client
+
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        mark_second_factor_passed(self, user)
+
+    monkeypatch.setattr(Client, "_login", _login)
+    yield
+
+
+def mark_second_factor_passed(client, user):
+    """Mark `client`'s session as verified by the account's TOTP device (made if missing)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.second_factor import needs_second_factor
+
+    if not needs_second_factor(user):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def totp_code(user, offset=0):
+    """The current code (or the one `offset` time steps away) of `user`'s TOTP device, as the
+    authenticator app on their phone would show it."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    generator.time = time.time() + offset * device.step
+    return f"{generator.token():0{device.digits}d}"
+
+
 class RecordingSms:
     """The SMS gateway is the outside world: record instead of sending."""
 

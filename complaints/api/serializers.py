@@ -225,7 +225,10 @@ class TokenRequestSerializer(serializers.Serializer):
         max_length=12,
         required=False,
         allow_blank=True,
-        help_text=_("Kode autentikasi dua langkah, wajib bagi petugas yang sudah memasang perangkat 2FA."),
+        help_text=_(
+            "Kode autentikasi dua langkah (TOTP 6 angka, atau satu kode cadangan), wajib bagi operator, auditor "
+            "dan superadmin."
+        ),
     )
 
 

@@ -5,6 +5,9 @@ import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
+from accounts.second_factor import enrol
+from tests.conftest import totp_code
+
 PASSWORD = "rahasia-sekali-123"
 WEB = "/akun/masuk/"
 ADMIN = "/admin/login/"
@@ -31,26 +34,28 @@ def via_proxy(client_address, forged=None):
     return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": chain}
 
 
-def admin_login(client, password, **extra):
-    return client.post(ADMIN, {"username": "root@pemda.go.id", "password": password, "next": "/admin/"}, **extra)
+def admin_login(client, password, otp="", **extra):
+    form = {"username": "root@pemda.go.id", "password": password, "otp_token": otp, "next": "/admin/"}
+    return client.post(ADMIN, form, **extra)
 
 
 @pytest.mark.django_db
 def test_admin_login_is_locked_after_the_failures_even_for_the_right_password(client, superadmin, settings):
     settings.LOGIN_LOCKOUT_ATTEMPTS = 5
+    enrol(superadmin)
     for attempt in range(4):
         r = admin_login(client, f"salah-{attempt}")
         assert r.status_code == 200 and "Terlalu banyak percobaan" not in r.content.decode()
     assert "Terlalu banyak percobaan" in admin_login(client, "salah-4").content.decode()
     # Locked: even the right password is refused.
-    r = admin_login(client, "x")
+    r = admin_login(client, "x", totp_code(superadmin))
     assert r.status_code == 200
     assert "Terlalu banyak percobaan" in r.content.decode()
     # Not logged in: the user list (phones, NIK) stays closed.
     users = client.get("/admin/accounts/user/")
     assert users.status_code == 302 and users["Location"].startswith("/admin/login/")
     # The owner from another address gets in.
-    assert admin_login(client, "x", REMOTE_ADDR="10.9.8.7").status_code == 302
+    assert admin_login(client, "x", totp_code(superadmin), REMOTE_ADDR="10.9.8.7").status_code == 302
     assert client.get("/admin/accounts/user/").status_code == 200
 
 
@@ -72,6 +77,7 @@ def test_web_admin_and_api_share_one_count(client, citizen, superadmin, settings
 
 @pytest.mark.django_db
 def test_an_attacker_behind_the_proxy_cannot_lock_out_the_operator(client, operator, behind_proxy):
+    enrol(operator)
     attacker = APIClient()
     for attempt in range(50):
         attacker.post(
@@ -89,11 +95,15 @@ def test_an_attacker_behind_the_proxy_cannot_lock_out_the_operator(client, opera
         ).status_code
         == 429
     )
-    # The operator, at their own address, through the same proxy: in on the web and the API.
+    # The operator, at their own address, through the same proxy: in on the web (on to the code
+    # step) and the API.
     r = client.post(WEB, {"username": "operator@kominfo.go.id", "password": PASSWORD}, **via_proxy("198.51.100.7"))
-    assert r.status_code == 302
+    assert r.status_code == 302 and r["Location"] == "/akun/masuk/kode/"
     r = APIClient().post(
-        TOKEN, {"username": "operator@kominfo.go.id", "password": PASSWORD}, format="json", **via_proxy("198.51.100.7")
+        TOKEN,
+        {"username": "operator@kominfo.go.id", "password": PASSWORD, "otp": totp_code(operator)},
+        format="json",
+        **via_proxy("198.51.100.7"),
     )
     assert r.status_code == 200 and r.json()["token"]
 

@@ -190,3 +190,26 @@ def test_sample_history_is_spread_over_the_past_and_ordered():
             assert d.created_at >= c.created_at
             if d.first_followup_at:
                 assert d.first_followup_at >= d.created_at
+
+
+def test_demo_staff_are_enrolled_and_their_secrets_printed():
+    """docs/product.md §8: `--json` gives `totp_secret` (base32) to every account that signs in with a
+    second factor, so the demo and the acceptance tests can log in; the same on every run."""
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    accounts = {a["username"]: a for a in seed_json()}
+    for name in ("operator@demo.lapor.id", "auditor@demo.lapor.id", "admin@demo.lapor.id"):
+        secret = accounts[name]["totp_secret"]
+        device = TOTPDevice.objects.get(user__email=name, confirmed=True)
+        assert b32decode(secret + "=" * (-len(secret) % 8)) == device.bin_key
+        assert totp(b32decode(secret + "=" * (-len(secret) % 8))) == totp(device.bin_key)
+    for name in ("warga@demo.lapor.id", "penghubung.pu@demo.lapor.id", "kepala.pu@demo.lapor.id"):
+        assert "totp_secret" not in accounts[name]
+        assert not TOTPDevice.objects.filter(user__email=name).exists()
+    again = {a["username"]: a for a in seed_json()}
+    assert all(again[n].get("totp_secret") == accounts[n].get("totp_secret") for n in accounts)
+    table = seed()
+    assert "RAHASIA TOTP" in table and accounts["operator@demo.lapor.id"]["totp_secret"] in table

@@ -132,6 +132,8 @@ RULES = {
     # Accounts --------------------------------------------------------------------------------
     "accounts:home": page("public static"),
     "accounts:login": page("public static"),
+    "accounts:login_code": page("public static"),
+    "accounts:second_factor": page("public static"),
     "accounts:logout": page("public static"),
     "accounts:register": page("public static"),
     "accounts:verify_phone": page("list"),

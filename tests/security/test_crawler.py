@@ -28,6 +28,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from complaints.privacy import Level
+from tests.conftest import mark_second_factor_passed
 from tests.security.crawl_rules import GLOBAL_ROLES, PUBLIC_ROLES, REPORT_KEYS, REPORT_ROLES, RULES
 
 # The resolver ------------------------------------------------------------------------------------
@@ -276,6 +277,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             w.clients[name] = {"session": Client(), "token": APIClient()}
             if name != "anonymous":
                 w.clients[name]["session"].force_login(w.users[name])
+                # Built before any test's fixtures: the session passes the second factor here.
+                mark_second_factor_passed(w.clients[name]["session"], w.users[name])
                 w.clients[name]["token"].credentials(HTTP_AUTHORIZATION=f"Token {w.tokens[name]}")
         w.missing = {}  # (key, role, transport, method) -> the answer for a report that does not exist
         yield w

@@ -8,6 +8,9 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
+from accounts import second_factor
+from tests.conftest import totp_code
+
 
 def _signed_in(client):
     return "_auth_user_id" in client.session
@@ -18,10 +21,13 @@ def test_a_staff_session_ends_after_a_working_day_idle(operator, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     operator.set_password("sandi-petugas-123")
     operator.save()
+    second_factor.enrol(operator)
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
         client = Client()
         response = client.post("/akun/masuk/", {"username": operator.email, "password": "sandi-petugas-123"})
+        assert response.status_code == 302 and not _signed_in(client)
+        response = client.post("/akun/masuk/kode/", {"code": totp_code(operator)})
         assert response.status_code == 302 and _signed_in(client)
         assert client.session.get_expiry_age() == django_settings.STAFF_SESSION_IDLE_SECONDS == 8 * 3600
         # Working through the day: each request pushes the end forward.

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import second_factor
 from accounts.models import Membership, Role, User
 from agencies import demo_areas, national_holidays
 from agencies.models import Agency, AgencyKind, Area, Category, Holiday, SlaPolicy
@@ -645,6 +646,10 @@ class Command(BaseCommand):
             }
             if new_password is not None:
                 row["password"] = new_password
+            if second_factor.needs_second_factor(user):
+                # Staff who can see identities sign in with a TOTP code (docs/product.md §8, §9):
+                # the demo enrols them and prints the base32 secret for an authenticator app.
+                row["totp_secret"] = second_factor.base32_secret(second_factor.enrol(user))
             result.append(row)
         return result
 
@@ -828,9 +833,15 @@ class Command(BaseCommand):
             f"({holidays_made} baru), {Complaint.objects.count()} laporan "
             f"({samples_made} laporan contoh baru)."
         )
-        headers = ("USERNAME", "PERAN", "INSTANSI", "KATA SANDI")
+        headers = ("USERNAME", "PERAN", "INSTANSI", "KATA SANDI", "RAHASIA TOTP")
         rows = [
-            (a["username"], ", ".join(a["roles"]), ", ".join(a["agencies"]) or "-", a.get("password", "(tidak diubah)"))
+            (
+                a["username"],
+                ", ".join(a["roles"]),
+                ", ".join(a["agencies"]) or "-",
+                a.get("password", "(tidak diubah)"),
+                a.get("totp_secret", "-"),
+            )
             for a in accounts
         ]
         widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
@@ -838,6 +849,11 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(value.ljust(width) for value, width in zip(r, widths, strict=True)).rstrip())
         if any("password" in a for a in accounts):
             self.stdout.write(self.style.WARNING("Simpan kata sandi di atas: tidak akan ditampilkan lagi."))
+        if any("totp_secret" in a for a in accounts):
+            self.stdout.write(
+                "Petugas dengan RAHASIA TOTP masuk dengan kode dari aplikasi autentikator yang diisi rahasia itu "
+                "(atau, dengan DEBUG=true, `python manage.py totp_code EMAIL`)."
+            )
 
 
 def _coord(value):
