@@ -353,8 +353,8 @@ def reference(now, log):
     import holidays as holidays_lib
 
     from accounts.models import Membership, Role, User
-    from agencies.management.commands.seed_demo import AGENCIES, CATEGORIES
     from agencies.models import Agency, AgencyKind, Area, Category, Holiday, SlaPolicy
+    from complaints.demo_data import AGENCIES, CATEGORIES
 
     with transaction.atomic():
         by_slug = {}

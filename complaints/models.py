@@ -874,7 +874,7 @@ def monthly_report_path(instance, filename):
 
 class MonthlyReport(models.Model):
     """A monthly PDF report for the region (no agency) or one OPD, built by a Celery task
-    (`complaints.monthly_report`) for whoever asked for it."""
+    (`complaints.dashboards.monthly_report`) for whoever asked for it."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Menunggu")

@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from agencies import calendar
 from agencies.models import Agency, AgencyKind, SlaPolicy
+from complaints import privacy
+from complaints.deadlines.clocks import running, start_clock, stop_clocks, stop_followup_clocks
+from complaints.outbox import notify
 
-from . import notify, privacy
 from .audit import client_fields
-from .clocks import running, start_clock, stop_clocks, stop_followup_clocks
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -75,7 +76,7 @@ def _lock(complaint_id, by, action=None):
     if by is not None:
         if not privacy.is_visible(c, by):
             raise NotFound()
-        if action and not by.can(action, c):
+        if action and not privacy.can(by, action, c):
             raise Forbidden()
     return c
 
@@ -233,7 +234,7 @@ def file_complaint(
     likewise) files a report: stored as
     belum_terverifikasi with its verification clock running. Returns the Complaint."""
     now = now or timezone.now()
-    if entered_by is not None and not entered_by.can("manual_entry"):
+    if entered_by is not None and not privacy.can(entered_by, "manual_entry"):
         raise Forbidden()
     # Unattached reports come only from an operator or from Open311, whose report waits for the
     # owner of the address it gave to confirm it.
