@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiResponse
 
 from lapor.api.serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer
 
-# Error responses, declared on every operation so clients (and schemathesis) know them.
 _ERROR_TEXT = {
     400: gettext_lazy("Data tidak valid: `detail` dan kesalahan per isian."),
     401: gettext_lazy("Belum masuk, atau token tidak valid/kedaluwarsa."),
