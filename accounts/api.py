@@ -13,12 +13,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from complaints.api import serializers as s
-from complaints.api.permissions import IsActiveUser
-from complaints.api.throttles import ScopedThrottle
-from complaints.api.views import errors
+from lapor.api.permissions import IsActiveUser
+from lapor.api.responses import errors
+from lapor.api.serializers import ErrorSerializer, iso
+from lapor.api.throttles import ScopedThrottle
 
 from . import second_factor, services, verification
+from . import serializers as s
 from .auth import issue_token
 from .forms import LoginForm, lockout_message
 from .models import ApiToken, User
@@ -145,7 +146,7 @@ class TokenView(APIView):
         raw = issue_token(user)
         token = ApiToken.objects.filter(user=user).order_by("-created_at").first()
         User.objects.filter(pk=user.pk).update(last_login=token.created_at)
-        return Response({"token": raw, "expires_at": s.iso(token.expires_at)})
+        return Response({"token": raw, "expires_at": iso(token.expires_at)})
 
     @extend_schema(
         summary="Keluar: cabut token ini",
@@ -222,7 +223,7 @@ class ResendVerificationView(APIView):
     @extend_schema(
         summary="Kirim ulang kode verifikasi email",
         request=None,
-        responses={202: OpenApiResponse(s.ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
+        responses={202: OpenApiResponse(ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
     )
     def post(self, request):
         user = request.user
@@ -265,7 +266,7 @@ class ResendPhoneCodeView(APIView):
     @extend_schema(
         summary="Kirim ulang kode verifikasi telepon",
         request=None,
-        responses={202: OpenApiResponse(s.ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
+        responses={202: OpenApiResponse(ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
     )
     def post(self, request):
         user = request.user

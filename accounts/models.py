@@ -180,12 +180,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         factor (docs/product.md §9; accounts.second_factor)."""
         return bool(self.is_superuser or self.is_staff or any(m.role in IDENTITY_ROLES for m in self.memberships))
 
-    def can(self, action, complaint=None):
-        """The one permission vocabulary: may this user do `action` on `complaint`?"""
-        from complaints.privacy import can
-
-        return can(self, action, complaint)
-
 
 class Membership(models.Model):
     """One role held by one user, optionally for one agency (liaison of Dinas PU, say)."""

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import signals
 from .models import ApiToken, OneTimeCode, User
 
 
@@ -241,76 +242,13 @@ def sign_out_everywhere(user):
 def export_data(user):
     """Everything the portal holds about `user`, for the user themselves (PDP right of access):
     the account, their reports with their timeline entries and files, the reports they follow,
-    their notifications, and who viewed or revealed their identity."""
-    from complaints import notify, privacy
-    from complaints.models import Complaint, IdentityAccess, Notification, Support
+    their notifications, and who viewed or revealed their identity. The account is this app's; the
+    rest comes from the apps that hold it (`signals.personal_data_requested`)."""
 
     def iso(value):
         return value.isoformat() if value else None
 
-    reports = []
-    own = (
-        Complaint.objects.visible_to(user)
-        .filter(reporter=user)
-        .select_related("category", "kecamatan", "kelurahan", "target_agency", "terlapor_agency")
-        .prefetch_related("dispositions__agency", "attachments")
-        .order_by("created_at")
-    )
-    for c in own:
-        reports.append(
-            {
-                "tracking_id": c.tracking_id,
-                "kind": c.kind,
-                "privacy": c.privacy,
-                "status": c.status,
-                "channel": c.channel,
-                "title": c.title,
-                "body": c.body,
-                "category": c.category.slug if c.category else None,
-                "location": c.location_text,
-                "kecamatan": c.kecamatan.name if c.kecamatan else None,
-                "kelurahan": c.kelurahan.name if c.kelurahan else None,
-                "lat": str(c.lat) if c.lat is not None else None,
-                "lng": str(c.lng) if c.lng is not None else None,
-                "incident_date": iso(c.incident_date),
-                "target_agency": c.target_agency.slug if c.target_agency else None,
-                "terlapor_agency": c.terlapor_agency.slug if c.terlapor_agency else None,
-                "created_at": iso(c.created_at),
-                "verified_at": iso(c.verified_at),
-                "closed_at": iso(c.closed_at),
-                "rating": c.rating,
-                "rating_comment": c.rating_comment,
-                "dispositions": [
-                    {"agency": d.agency.slug, "status": d.status, "due_at": iso(d.due_at)} for d in c.dispositions.all()
-                ],
-                "attachments": [
-                    {
-                        "name": a.original_name,
-                        "content_type": a.content_type,
-                        "size": a.size,
-                        "created_at": iso(a.created_at),
-                    }
-                    for a in c.attachments.all()
-                    if a.uploaded_by_id == user.pk
-                ],
-                "timeline": [
-                    {"type": e.type, "created_at": iso(e.created_at), "actor": e.actor_label, "body": e.body}
-                    for e in privacy.timeline_for(c, user)
-                ],
-                "identity_access": [
-                    {
-                        "created_at": iso(a.created_at),
-                        "kind": a.kind,
-                        "staff": a.user.full_name or None,
-                        "role": a.role,
-                        "agency": a.agency.name if a.agency else None,
-                        "reason": a.reason,
-                    }
-                    for a in IdentityAccess.objects.filter(complaint=c).select_related("agency", "user")
-                ],
-            }
-        )
-    return {
+    payload = {
         "exported_at": iso(timezone.now()),
         "account": {
             "email": user.email,
@@ -326,22 +264,10 @@ def export_data(user):
             "privacy_consent_at": iso(user.privacy_consent_at),
             "roles": sorted(str(r) for r in user.roles()),
         },
-        "reports": reports,
-        "supported": [
-            {"tracking_id": s.complaint.tracking_id, "kind": s.kind, "created_at": iso(s.created_at)}
-            for s in Support.objects.filter(user=user).select_related("complaint")
-        ],
-        "notifications": [
-            {
-                "created_at": iso(n.created_at),
-                "channel": n.channel,
-                "subject": n.subject,
-                "text": n.text,
-                "report": n.complaint.tracking_id if n.complaint else None,
-            }
-            for n in notify.redact_unseen(user, Notification.objects.filter(recipient=user).select_related("complaint"))
-        ],
     }
+    for _receiver, sections in signals.personal_data_requested.send(sender=User, user=user):
+        payload.update(sections or {})
+    return payload
 
 
 @transaction.atomic
@@ -351,9 +277,8 @@ def erase_account(user):
     contact fields and the numbers in the SMS log — the account is deactivated with `erased_at`,
     and their codes, tokens and notifications are deleted. Reports, timelines and supports stay,
     without the identity (an umum report then shows "Warga"). Staff accounts are closed by a
-    superadmin, not here. Called by the "hapus akun" view only."""
-    from complaints.models import Attachment, Complaint, InboundSms, Notification
-
+    superadmin, not here. Called by the "hapus akun" view only. The rows of other apps are erased
+    by their receivers of `signals.account_erasing`, in this transaction."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.erased_at:
         return user
@@ -376,10 +301,5 @@ def erase_account(user):
     user.save()
     OneTimeCode.objects.filter(user=user).delete()
     ApiToken.objects.filter(user=user).delete()
-    Notification.objects.filter(recipient=user).delete()
-    Attachment.objects.filter(uploaded_by=user).update(original_name="")
-    Complaint.objects.filter(reporter=user).update(walkin_name="", walkin_contact="")
-    if old_phone and old_phone_verified:
-        # Only a number the account proved: the SMS log of a number merely typed is someone else's.
-        InboundSms.objects.filter(sender=old_phone).update(sender="")
+    signals.account_erasing.send(sender=User, user=user, phone=old_phone, phone_verified=old_phone_verified)
     return user

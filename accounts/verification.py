@@ -162,7 +162,7 @@ def verify_email(user, code):
 
 
 def _phone_sms_after_commit(phone, text):
-    from complaints.smsbackends import send_sms
+    from complaints.outbox.smsbackends import send_sms
 
     def send():
         try:

@@ -331,7 +331,7 @@ def confirm_report(request, token):
     """The link sent to the owner of an email or number that an Open311 client or an operator gave
     for a report: the report joins their account only when they confirm here (a POST, so a mail
     scanner that opens the link attaches nothing). No login: the signed link is the proof."""
-    from complaints import claims
+    from complaints.channels import claims
 
     claim = claims.claim_from_token(token)
     if claim is None:

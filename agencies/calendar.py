@@ -1,7 +1,7 @@
 """Working-day and month arithmetic (docs/product.md §5, docs/clocks.md).
 
 The rule (docs/clocks.md, "Working days"), the one both this module and the SQL count of
-`complaints.dashboards.with_working_days` implement:
+`complaints.dashboards.figures.with_working_days` implement:
 
 - a day is a *working day* when a `Holiday` row of kind `working_day` falls on it (a Saturday or
   Sunday declared a working day), or else when it is Monday–Friday and no other `Holiday` row

@@ -1,21 +1,23 @@
-"""When the holiday table changes: reload the calendar everywhere and move open deadlines later
-(never earlier) — docs/product.md §5. The recompute runs in a Celery task queued after the commit, so
-the admin's save stays fast and the worker reads the committed table."""
+"""When the holiday table changes: reload the calendar everywhere and, after the commit, announce
+`holidays_changed` so the apps that keep deadlines move the open ones later (never earlier) —
+docs/product.md §5. `complaints` connects it (`complaints.deadlines.holidays`) and runs the
+recompute in a Celery task, so the admin's save stays fast and the worker reads the committed table."""
 
-import logging
 import threading
 from contextlib import contextmanager
 from functools import partial
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from . import calendar
 from .models import Holiday
 
-log = logging.getLogger("lapor.calendar")
 _batch = threading.local()
+
+# Sent after the commit of a holiday change with `since`: the earliest date it touched.
+holidays_changed = Signal()
 
 
 @contextmanager
@@ -44,7 +46,7 @@ def remember_old_date(sender, instance, raw=False, **kwargs):
 
 
 @receiver([post_save, post_delete], sender=Holiday)
-def holidays_changed(sender, instance, raw=False, **kwargs):
+def holiday_saved(sender, instance, raw=False, **kwargs):
     calendar.invalidate()  # this transaction sees its own change at once
     # Other processes must reload after the commit: one that reloaded before it would have cached
     # the old table under the new version.
@@ -59,11 +61,5 @@ def holidays_changed(sender, instance, raw=False, **kwargs):
 
 
 def queue_recompute(since):
-    """Hand the recompute to the worker; with the broker down, do it here and now (a holiday
-    change must not be lost)."""
-    from complaints import sla, tasks
-    from lapor import publish
-
-    if not publish.send(tasks.recompute_deadlines, since.isoformat()):
-        log.warning("broker unavailable; recomputing deadlines in-process")
-        sla.recompute_open_deadlines(since)
+    """Announce the change: the receivers recompute the deadlines that depend on the calendar."""
+    holidays_changed.send(sender=Holiday, since=since)

@@ -353,8 +353,8 @@ def reference(now, log):
     import holidays as holidays_lib
 
     from accounts.models import Membership, Role, User
-    from agencies.management.commands.seed_demo import AGENCIES, CATEGORIES
     from agencies.models import Agency, AgencyKind, Area, Category, Holiday, SlaPolicy
+    from complaints.demo_data import AGENCIES, CATEGORIES
 
     with transaction.atomic():
         by_slug = {}
@@ -969,9 +969,9 @@ def load(scale, now=None, log=print):
         log(f"reports generated and copied in {time.monotonic() - t:.1f} s")
         restore_secondary(cursor, restore_idx, restore_fk, log)
         t = time.monotonic()
-        from complaints.clocks import refresh_monitor_due
+        from complaints.deadlines.clocks import refresh_monitor_due
 
-        refresh_monitor_due()  # the reports' nearest live deadline, as complaints.clocks keeps it
+        refresh_monitor_due()  # the reports' nearest live deadline, as complaints.deadlines.clocks keeps it
         log(f"monitored deadlines: {time.monotonic() - t:.1f} s")
         for table in tables.values():
             cursor.execute(

@@ -315,9 +315,9 @@ django.setup()
 import lapor  # the project's Celery app, so the outbox goes to the configured broker
 from django.db import connection
 from django.utils import timezone
-from complaints import sanctions
+from complaints.deadlines import sanctions
 from complaints.models import Clock, ClockStep
-from complaints.sla import sla_sweep
+from complaints.deadlines.sweep import sla_sweep
 
 def rss():
     with open("/proc/self/status") as f:

@@ -6,7 +6,7 @@ request; `client_fields(user)` gives them to the rows that record a staff member
 view is about staff, and a citizen's address is personal data the portal does not need.
 
 `activity(...)` merges both kinds of row into one list per staff member, which the auditors'
-page (`views_dashboards.staff_activity`) filters and exports.
+page (`complaints.dashboards.audit_views.staff_activity`) filters and exports.
 """
 
 import contextvars

@@ -2,15 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from lapor.errors import ServiceError
 
-class WorkflowError(Exception):
+
+class WorkflowError(ServiceError):
     status_code = 400
     default_message = _("Permintaan tidak dapat diproses.")
-
-    def __init__(self, message=None, fields=None):
-        self.message = message or self.default_message
-        self.fields = fields or {}
-        super().__init__(str(self.message))
 
 
 class Invalid(WorkflowError):

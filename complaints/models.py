@@ -224,7 +224,7 @@ class Complaint(models.Model):
     reopen_until = models.DateTimeField(null=True, blank=True, editable=False)
     # The nearest running deadline of the report's live dispositions (the first follow-up or
     # information deadline while it runs, else the 60-day settlement), which the operator's
-    # "dipantau" tab sorts by. Kept by `complaints.clocks` (docs/clocks.md); never set by hand.
+    # "dipantau" tab sorts by. Kept by `complaints.deadlines.clocks` (docs/clocks.md); never set by hand.
     monitor_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     rating = models.PositiveSmallIntegerField(
@@ -285,7 +285,7 @@ class Complaint(models.Model):
             self.tracking_id = self._unused_tracking_id()
         if not self._state.adding and kwargs.get("update_fields") is None:
             # A full save of a report read earlier must not put back an old `monitor_due_at`:
-            # `complaints.clocks` keeps it.
+            # `complaints.deadlines.clocks` keeps it.
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "monitor_due_at"
             ]
@@ -858,7 +858,7 @@ def monthly_report_path(instance, filename):
 
 class MonthlyReport(models.Model):
     """A monthly PDF report for the region (no agency) or one OPD, built by a Celery task
-    (`complaints.monthly_report`) for whoever asked for it."""
+    (`complaints.dashboards.monthly_report`) for whoever asked for it."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Menunggu")

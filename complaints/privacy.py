@@ -4,8 +4,8 @@
   reports reaches anyone; `get_complaint_or_404(user, tracking_id)` the only way one report does.
 - `reporter_visible_to(complaint, user)` decides how much of the reporter the caller may see;
   `reporter_identity(...)` returns it and writes the `IdentityAccess` row when the view is logged.
-- `can(user, action, complaint)` is the permission vocabulary behind `user.can(...)`; on a report it
-  reads the transition table in `workflow` (who may take each action).
+- `can(user, action, complaint)` is the permission vocabulary: may this user do `action` on
+  `complaint`? On a report it reads the transition table in `workflow` (who may take each action).
 
 A staff role never works on a report that names the staff member's own organisation (the same
 top-level agency) as terlapor: for that report the role is ignored, and the person sees what the
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from agencies.models import AgencyKind
+from lapor.errors import NOT_FOUND_MESSAGE  # noqa: F401  (privacy.NOT_FOUND_MESSAGE: the one 404 text)
 
 from .models import (
     ACTIVE_DISPOSITION,
@@ -33,8 +34,6 @@ from .models import (
     Privacy,
     Status,
 )
-
-NOT_FOUND_MESSAGE = _("Laporan tidak ditemukan.")
 
 GLOBAL_READ_ROLES = (Role.OPERATOR, Role.AUDITOR, Role.SUPERADMIN)
 OPD_ROLES = (Role.LIAISON, Role.HEAD)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import notify
+from complaints.outbox import notify
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
@@ -28,7 +28,7 @@ def sla_sweep(now=None):
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime
 
-    from . import sla
+    from complaints.deadlines import sweep as sla
 
     instant = parse_datetime(now) if now else timezone.now()
     if timezone.is_naive(instant):
@@ -39,7 +39,7 @@ def sla_sweep(now=None):
 @shared_task
 def tpp_sanctions(month=None):
     """Build the TPP sanction recommendations of `month` (YYYY-MM; default: last month)."""
-    from . import sanctions
+    from complaints.deadlines import sanctions
 
     result = sanctions.build_month(month or sanctions.last_month())
     return {"created": len(result["created"]), "existing": len(result["existing"]), "late": result["late"]}
@@ -50,7 +50,7 @@ def recompute_deadlines(since=None):
     """Move open deadlines after a holiday change (queued by agencies.signals on commit)."""
     from datetime import date
 
-    from . import sla
+    from complaints.deadlines import sweep as sla
 
     return sla.recompute_open_deadlines(date.fromisoformat(since) if since else None)
 
@@ -59,7 +59,7 @@ def recompute_deadlines(since=None):
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def send_sms_reply(self, inbound_id):
     """Send the reply to one inbound SMS (once; a failure is recorded and retried)."""
-    from . import sms
+    from complaints.channels import sms
 
     try:
         return sms.send_reply(inbound_id)
@@ -70,7 +70,7 @@ def send_sms_reply(self, inbound_id):
 @shared_task
 def flush_sms_replies():
     """Send replies whose task never ran or gave up (broker outage, gateway down): beat."""
-    from . import sms
+    from complaints.channels import sms
 
     sent = 0
     for pk in sms.unsent_replies():
@@ -85,7 +85,7 @@ def flush_sms_replies():
 @shared_task
 def build_monthly_report(pk):
     """Build one requested monthly PDF report (once: the service claims the row)."""
-    from . import monthly_report
+    from complaints.dashboards import monthly_report
 
     return monthly_report.generate(pk)
 
@@ -93,7 +93,7 @@ def build_monthly_report(pk):
 @shared_task
 def retry_monthly_reports():
     """Build the monthly reports whose task was lost while the broker was down (beat)."""
-    from . import monthly_report
+    from complaints.dashboards import monthly_report
 
     return monthly_report.retry_pending()
 
@@ -101,7 +101,7 @@ def retry_monthly_reports():
 @shared_task
 def clean_media():
     """Daily: remove attachment files without a row (see `uploads.remove_orphan_files`)."""
-    from .uploads import remove_orphan_files
+    from complaints.evidence.uploads import remove_orphan_files
 
     return remove_orphan_files()
 
@@ -109,6 +109,6 @@ def clean_media():
 @shared_task
 def purge_submission_keys():
     """Daily: forget filings' one-time keys older than SUBMISSION_KEY_DAYS."""
-    from .idempotency import purge_expired
+    from complaints.common.idempotency import purge_expired
 
     return purge_expired()

@@ -22,10 +22,9 @@ from accounts.models import Role
 from accounts.verification import is_verified_reporter
 from agencies import calendar
 from agencies.models import Agency, AgencyKind, SlaPolicy
-
-from . import notify, privacy
-from .audit import client_fields
-from .clocks import (
+from agencies.routing import route_for
+from complaints import privacy
+from complaints.deadlines.clocks import (
     extend_information,
     hand_over,
     refresh_monitor_due,
@@ -34,6 +33,9 @@ from .clocks import (
     stop_clocks,
     stop_followup_clocks,
 )
+from complaints.outbox import notify
+
+from .audit import client_fields
 from .errors import Forbidden, Invalid, NotFound, TransitionError
 from .models import (
     ACTIVE_DISPOSITION,
@@ -537,6 +539,38 @@ def check_targets(c, agencies):
         raise Invalid(fields={"agencies": errors})
 
 
+def _fits_target(c, agency):
+    try:
+        check_targets(c, [agency])
+    except Invalid:
+        return False
+    return True
+
+
+def suggested_routing(c):
+    """(agencies to preselect, why): the category's routing (its route for the report's kecamatan,
+    else its default agency: agencies.routing.route_for); for a report berkadar pengawasan the
+    oversight agency (the category's, else the Inspektorat); for an information request without
+    routing the PPID; otherwise the reporter's own suggestion. Agencies the report may not go to
+    (the terlapor, inactive ones) are left out."""
+    default = route_for(c.category, c.kecamatan_id) if c.category_id else None
+    if c.is_oversight:
+        if default is None or default.kind not in OVERSIGHT_AGENCY_KINDS:
+            default = Agency.objects.active().filter(kind=AgencyKind.INSPEKTORAT).order_by("pk").first()
+        why = _("Berkadar pengawasan: hanya ke Inspektorat (atau BKD untuk disiplin ASN), tidak ke terlapor.")
+        candidates = [default]
+    elif default is not None:
+        candidates, why = [default], _("Sesuai pengaturan kategori.")
+        if default.pk != c.category.default_agency_id:
+            why = _("Sesuai rute kategori untuk kecamatan laporan ini.")
+    elif c.kind == Kind.INFORMASI:
+        candidates = [Agency.objects.active().filter(kind=AgencyKind.PPID).order_by("pk").first()]
+        why = _("Permintaan informasi publik: ke PPID.")
+    else:
+        candidates, why = [c.target_agency], _("Usulan pelapor.")
+    return [a for a in candidates if a is not None and _fits_target(c, a)], why
+
+
 def _disposition(c, disposition_id, by, action):
     """The disposition `disposition_id` of `c`, locked, on which the table allows `by` to take
     `action` (`require` with the disposition)."""
@@ -660,7 +694,7 @@ def file_complaint(
     belum_terverifikasi with its verification clock running. `privacy` None takes the channel's
     `DEFAULT_PRIVACY`; the fields must pass `check_filing`. Returns the Complaint."""
     now = now or timezone.now()
-    if entered_by is not None and not entered_by.can("manual_entry"):
+    if entered_by is not None and not privacy.can(entered_by, "manual_entry"):
         raise Forbidden()
     # Unattached reports come only from an operator or from Open311, whose report waits for the
     # owner of the address it gave to confirm it.

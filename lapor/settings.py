@@ -225,7 +225,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: attachments go through a view that checks access
 STORAGES = {
-    "default": {"BACKEND": "complaints.storage.AtomicFileSystemStorage"},
+    "default": {"BACKEND": "complaints.evidence.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -299,11 +299,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 SLA_SWEEP_INTERVAL = env_int("SLA_SWEEP_INTERVAL", 300)  # seconds between sweeps
 OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)
-# Seconds a list's total (pagination, the home page counters) is cached (complaints.pagination); 0: never.
+# Seconds a list's total (pagination, the home page counters) is cached (complaints.common.pagination); 0: never.
 LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
 # Seconds the dashboards' figures (/audit/, the head's panel, /statistik/) are kept once computed.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
-# Days a filing's one-time key is kept (complaints.idempotency): a retry within them finds the
+# Days a filing's one-time key is kept (complaints.common.idempotency): a retry within them finds the
 # first report; beat deletes older keys daily.
 SUBMISSION_KEY_DAYS = env_int("SUBMISSION_KEY_DAYS", 30)
 
@@ -388,13 +388,13 @@ SMS_RATE_LIMIT_PER_HOUR = env_int("SMS_RATE_LIMIT_PER_HOUR", 10)  # inbound mess
 UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_BYTES", 5 * 1024 * 1024)
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 5)
 UPLOAD_MAX_REPORT_BYTES = env_int("UPLOAD_MAX_REPORT_BYTES", 15 * 1024 * 1024)
-# Images are decoded within these bounds (complaints/uploads.py) and stored at most this long side.
+# Images are decoded within these bounds (complaints/evidence/uploads.py) and stored at most this long side.
 UPLOAD_IMAGE_MAX_SIDE = env_int("UPLOAD_IMAGE_MAX_SIDE", 2048)
 UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 16_000_000)  # PNG/WebP, and a JPEG once drafted
 UPLOAD_MAX_JPEG_PIXELS = env_int("UPLOAD_MAX_JPEG_PIXELS", 64_000_000)  # a JPEG's declared size (48 MP phones)
 UPLOAD_MAX_COMPRESSION_RATIO = env_int("UPLOAD_MAX_COMPRESSION_RATIO", 200)  # decoded bytes per file byte
 UPLOAD_RATE_PER_HOUR = env_int("UPLOAD_RATE_PER_HOUR", 60)  # files per account and hour
-# PDFs are rebuilt as page pictures in a child process with these bounds (complaints/pdfraster.py).
+# PDFs are rebuilt as page pictures in a child process with these bounds (complaints/evidence/pdfraster.py).
 PDF_MAX_PAGES = env_int("PDF_MAX_PAGES", 10)
 PDF_RENDER_DPI = env_int("PDF_RENDER_DPI", 150)
 PDF_MAX_PAGE_PIXELS = env_int("PDF_MAX_PAGE_PIXELS", 4_500_000)  # A3 at 150 dpi; larger pages are drawn smaller
@@ -417,14 +417,14 @@ REST_FRAMEWORK = {
     # JSON only: errors are JSON whatever the client accepts (docs/product.md §8).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "complaints.api.parsers.JSONParser",
-        "complaints.api.parsers.FormParser",
-        "complaints.api.parsers.MultiPartParser",
+        "lapor.api.parsers.JSONParser",
+        "lapor.api.parsers.FormParser",
+        "lapor.api.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "complaints.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "lapor.api.exceptions.exception_handler",
     # Anonymous callers per address, signed-in callers per account, and stricter scopes on the
     # token and registration endpoints. NUM_PROXIES: trusted proxies in front (0: REMOTE_ADDR).
-    "DEFAULT_THROTTLE_CLASSES": ["complaints.api.throttles.AnonThrottle", "complaints.api.throttles.UserThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["lapor.api.throttles.AnonThrottle", "lapor.api.throttles.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", "120/min"),
         "user": env("API_THROTTLE_USER", "600/min"),
@@ -454,13 +454,13 @@ SPECTACULAR_SETTINGS = {
         "DispositionStatusEnum": "complaints.models.DispositionStatus",
         "SanctionStatusEnum": "complaints.models.Sanction.Status",
         "ChannelEnum": "complaints.models.Channel",
-        "FilingChannelEnum": "complaints.api.serializers.FILING_CHANNELS",
+        "FilingChannelEnum": "complaints.channels.api.serializers.FILING_CHANNELS",
         "InstitutionEnum": "complaints.models.Institution",
         "RoleEnum": "accounts.models.Role",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "complaints.api.schema.declare_unauthorized",
+        "lapor.api.schema.declare_unauthorized",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

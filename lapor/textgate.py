@@ -1,7 +1,7 @@
 """The text gate: every text that enters the portal is normalised here, once.
 
 What comes in — HTML forms and query strings (`TextGateMiddleware`), API bodies (the DRF parsers
-in `complaints.api.parsers`), the SMS webhook and Open311 — passes through `clean_text`:
+in `lapor.api.parsers`), the SMS webhook and Open311 — passes through `clean_text`:
 
 - line ends become ``\\n`` (a textarea sends ``\\r\\n``);
 - control characters other than newline and tab are removed, and so are U+FFFE and U+FFFF: they

@@ -1,7 +1,8 @@
+"""The root URLconf: the project's own pages, then each app's and each wing of `complaints` its own
+`urls.py` (docs/architecture.md, "Where things live"). URL names and namespaces are the wings'."""
+
 from django.contrib import admin
 from django.urls import include, path
-
-from complaints import files, open311, sms, staff_urls, views_dashboards, views_sanctions
 
 from . import views
 
@@ -15,17 +16,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("lampiran/<uuid:key>/", files.attachment, name="attachment"),
-    path("lampiran/<uuid:key>/thumb/", files.attachment, {"thumb": True}, name="attachment-thumb"),
-    path("audit/sanksi/", include((views_sanctions.urlpatterns, "sanctions"))),
-    path("audit/", include((views_dashboards.audit_urlpatterns, "dashboards"))),
-    path("statistik/", include((views_dashboards.public_urlpatterns, "statistics"))),
-    path("petugas/beban-kerja/", views_dashboards.workload, name="workload"),
+    path("lampiran/", include("complaints.evidence.urls")),
+    path("", include("complaints.dashboards.urls")),
     path("akun/", include("accounts.urls")),
-    path("petugas/", include((staff_urls.operator_urlpatterns, "staff"))),
-    path("opd/", include((staff_urls.opd_urlpatterns, "opd"))),
-    path("api/v1/", include("complaints.api.urls")),
-    path("sms/inbound/", sms.inbound, name="sms-inbound"),
-    path("open311/v2/", include((open311.urlpatterns, "open311"))),
-    path("", include("complaints.urls")),
+    path("", include("complaints.staff.urls")),
+    path("", include("complaints.channels.urls")),
+    path("", include("complaints.portal.urls")),
 ]

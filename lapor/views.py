@@ -18,9 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
-from complaints.models import Complaint, Status
-from complaints.pagination import cached_count
-
 from .db import database_unavailable
 from .middleware import log_unavailable, unavailable_response, wants_json
 from .tasks import HEARTBEAT_KEY
@@ -30,6 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def home(request):
+    # Late imports: lapor sits below the apps it serves (docs/architecture.md, "Where things live").
+    from complaints.common.pagination import cached_count
+    from complaints.models import Complaint, Status
+
     public = Complaint.objects.public()
     context = {
         "recent": public.select_related("category").order_by("-verified_at", "-pk")[:5],

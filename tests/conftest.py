@@ -311,7 +311,7 @@ def disposed_report(file_report, operator, region):
 def _broker_circuit_closed():
     """notify.enqueue leaves a broker that just failed alone for a while; every test starts (and
     ends) with that memory cleared, so an outage simulated in one test never leaks into another."""
-    from complaints import notify
+    from complaints.outbox import notify
 
     notify.reset_broker_state()
     yield

@@ -11,9 +11,9 @@ from django.core.management import call_command
 
 from agencies import demo_areas
 from agencies.areas import locate
-from agencies.management.commands.seed_demo import AREAS
 from agencies.models import Area, AreaBoundary, AreaRoute
 from agencies.routing import route_for
+from complaints.management.commands.seed_demo import AREAS
 
 SEEDED = {
     f"{code}.{suffix}": (lat + dlat, lng + dlng) for _n, code, lat, lng, kel in AREAS for _k, suffix, dlat, dlng in kel

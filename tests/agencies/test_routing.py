@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import User
 from agencies.models import Agency, AgencyKind, Area, AreaRoute, Category
 from agencies.routing import route_for
-from complaints.staff_views import suggested_routing
+from complaints.workflow import suggested_routing
 
 pytestmark = pytest.mark.django_db
 

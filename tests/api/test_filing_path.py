@@ -18,8 +18,9 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import User
-from complaints import privacy, uploads, workflow
+from complaints import privacy, workflow
 from complaints.errors import Invalid
+from complaints.evidence import uploads
 from complaints.models import Channel, Complaint, IdentityAccess, Open311Key, Privacy
 
 pytestmark = pytest.mark.django_db

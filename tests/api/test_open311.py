@@ -13,7 +13,8 @@ from django.utils.dateparse import parse_datetime
 from PIL import Image
 
 from accounts.models import User
-from complaints import uploads, workflow
+from complaints import workflow
+from complaints.evidence import uploads
 from complaints.models import Complaint, Open311Key, Privacy
 
 pytestmark = pytest.mark.django_db
@@ -175,7 +176,7 @@ def test_default_window_is_90_days(client, disposed_report):
 
 
 def test_at_most_1000_rows(client, disposed_report, monkeypatch):
-    from complaints import open311
+    from complaints.channels import open311
 
     monkeypatch.setattr(open311, "MAX_ROWS", 2)
     for _i in range(3):

@@ -106,7 +106,7 @@ def test_upload_limit_per_report_holds_on_the_api(file_report, citizen, client_f
 
 
 def test_upload_size_limit_per_report_holds_on_the_api(file_report, citizen, client_for, settings):
-    from complaints import uploads
+    from complaints.evidence import uploads
 
     one = len(uploads.process(jpeg()).content)
     settings.UPLOAD_MAX_REPORT_BYTES = one + 1

@@ -1,4 +1,4 @@
-"""TPP sanction recommendations through the API (docs/product.md §5, §8), on complaints.sanctions."""
+"""TPP sanction recommendations through the API (docs/product.md §5, §8), on complaints.deadlines.sanctions."""
 
 from datetime import date
 

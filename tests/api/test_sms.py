@@ -246,7 +246,8 @@ def test_rate_limit_per_phone(send, sms_outbox, settings, region):
 
 
 def test_failed_reply_is_retried_and_sent_once(send, sms_outbox, monkeypatch):
-    from complaints import sms, tasks
+    from complaints import tasks
+    from complaints.channels import sms
     from tests.conftest import RecordingSms
 
     calls = {"n": 0}
@@ -308,7 +309,7 @@ def test_an_sms_reporter_hears_each_step_by_sms(
     import time_machine
     from django.utils import timezone
 
-    from complaints import sla
+    from complaints.deadlines import sweep as sla
     from complaints.models import Notification
 
     send("LAPOR Lampu jalan di Jl. Poros mati total sejak minggu lalu.", sender="+62 813 4444 5555")

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts import services, verification
 from accounts.models import OneTimeCode, User
-from complaints import notify, workflow
+from complaints import workflow
 from complaints.models import Complaint, Open311Key, ReporterClaim
+from complaints.outbox import notify
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from complaints import sanctions, sla, workflow
-from complaints.clocks import FOLLOWUP_STOPS
+from complaints import workflow
+from complaints.dashboards import exports
+from complaints.deadlines import sanctions
+from complaints.deadlines import sweep as sla
+from complaints.deadlines.clocks import FOLLOWUP_STOPS
 from complaints.models import (
     Clock,
     ClockKind,
@@ -199,7 +202,7 @@ def test_a_late_escalation_goes_into_the_next_month_built(
     # Visible as late in the payroll export and on the page.
     ours = made[handled.agency]
     sanctions.confirm(ours.pk, auditor_bkd, "Tidak ada tindak lanjut tanpa alasan yang sah.")
-    rows = list(csv.reader(io.StringIO(sanctions.export_csv([Sanction.objects.get(pk=ours.pk)]).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(exports.sanctions_csv([Sanction.objects.get(pk=ours.pk)]).decode("utf-8-sig"))))
     assert rows[0][-1] == "Bukti susulan dari bulan sebelumnya"
     assert rows[1][:3] == [ours.agency.name, "2026-12", "1"] and rows[1][-1] == "1"
     client.force_login(auditor)

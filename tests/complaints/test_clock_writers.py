@@ -1,4 +1,4 @@
-"""One writer of deadlines (docs/clocks.md): `complaints.clocks` alone writes a clock's `due_at`,
+"""One writer of deadlines (docs/clocks.md): `complaints.deadlines.clocks` alone writes a clock's `due_at`,
 its mirrors on the report and the disposition and `Complaint.monitor_due_at`; a clock that
 continues another names it in `Clock.continues`; `clocks.responsible_for` says who answers."""
 
@@ -15,11 +15,13 @@ from django.apps import apps
 import accounts
 import agencies
 import complaints
-import complaints.clocks
+import complaints.deadlines.clocks
 import lapor
 from accounts.models import Role
 from agencies.models import Holiday
-from complaints import clocks, sla, workflow
+from complaints import workflow
+from complaints.deadlines import clocks
+from complaints.deadlines import sweep as sla
 from complaints.models import Clock, ClockKind, Complaint, Disposition, StepKind
 from tests.conftest import make_user
 
@@ -89,7 +91,7 @@ def project_modules():
 
 
 def test_the_scan_sees_the_writes_of_the_clocks_module():
-    with open(complaints.clocks.__file__, encoding="utf-8") as f:
+    with open(complaints.deadlines.clocks.__file__, encoding="utf-8") as f:
         writes = {what for _line, what in deadline_writes(f.read())}
     # The forms the writer uses, so that a scan that sees nothing cannot pass for a clean tree.
     assert "assigns .due_at" in writes
@@ -102,7 +104,7 @@ def test_the_scan_sees_the_writes_of_the_clocks_module():
 
 
 def test_no_module_but_clocks_writes_a_deadline():
-    clocks_file = complaints.clocks.__file__
+    clocks_file = complaints.deadlines.clocks.__file__
     modules = dict(project_modules())
     assert clocks_file in modules.values() and len(modules) > 20
     offenders = []
@@ -111,7 +113,7 @@ def test_no_module_but_clocks_writes_a_deadline():
             continue
         with open(path, encoding="utf-8") as f:
             offenders += [f"{name}:{line} {what}" for line, what in deadline_writes(f.read())]
-    assert offenders == [], "deadlines are written only by complaints.clocks (docs/clocks.md)"
+    assert offenders == [], "deadlines are written only by complaints.deadlines.clocks (docs/clocks.md)"
 
 
 # Clocks that continue another --------------------------------------------------------------------

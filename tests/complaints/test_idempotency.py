@@ -254,7 +254,7 @@ def test_keys_older_than_the_retention_are_purged_and_a_late_retry_files_anew(ci
     import time_machine
     from django.utils import timezone
 
-    from complaints.idempotency import purge_expired
+    from complaints.common.idempotency import purge_expired
     from lapor.celery import app
 
     settings.SUBMISSION_KEY_DAYS = 30

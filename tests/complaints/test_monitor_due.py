@@ -10,8 +10,9 @@ import pytest
 import time_machine
 
 from agencies.models import Holiday
-from complaints import selectors, workflow
+from complaints import workflow
 from complaints.models import ACTIVE_DISPOSITION, Complaint
+from complaints.staff import selectors
 
 pytestmark = pytest.mark.django_db
 

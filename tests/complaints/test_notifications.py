@@ -3,8 +3,9 @@
 import pytest
 from django.core import mail
 
-from complaints import notify, workflow
+from complaints import workflow
 from complaints.models import Notification
+from complaints.outbox import notify
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from complaints import uploads
 from complaints.errors import Invalid
+from complaints.evidence import uploads
 
 SECRETS = [
     b"Budi Pelapor",  # /Info author, XMP creator and the comment's /T

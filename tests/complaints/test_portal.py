@@ -197,7 +197,7 @@ def test_too_many_files_are_refused(alice, form_data, settings):
 
 @pytest.mark.django_db
 def test_total_size_per_report_is_limited(alice, form_data, settings):
-    from complaints import uploads
+    from complaints.evidence import uploads
 
     one = len(uploads.process(SimpleUploadedFile("x.jpg", jpeg_with_gps())).content)
     settings.UPLOAD_MAX_REPORT_BYTES = one + 1  # one file fits, two do not

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from accounts.auth import issue_token
-from complaints import sanctions, sla
+from complaints.deadlines import sanctions
+from complaints.deadlines import sweep as sla
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from agencies.models import Agency, AgencyKind, SlaPolicy
-from complaints import sanctions, sla, tasks, workflow
+from complaints import tasks, workflow
+from complaints.dashboards import exports
+from complaints.deadlines import sanctions
+from complaints.deadlines import sweep as sla
 from complaints.errors import Forbidden, Invalid, NotFound, TransitionError
 from complaints.models import ClockKind, ClockStep, Sanction, SanctionEvidence, StepKind
 from tests.conftest import make_user
@@ -306,7 +309,7 @@ def test_payroll_export_csv_and_xlsx(made, auditor, head_pu):
     confirmed = list(sanctions.confirmed_for_export(auditor, "2026-11"))
     assert [s.pk for s in confirmed] == [pu.pk]
 
-    rows = list(csv.reader(io.StringIO(sanctions.export_csv(confirmed).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(exports.sanctions_csv(confirmed).decode("utf-8-sig"))))
     assert rows[0] == [
         "Instansi",
         "Bulan",
@@ -329,7 +332,7 @@ def test_payroll_export_csv_and_xlsx(made, auditor, head_pu):
     assert head[10] == "'=Terlambat tanpa alasan yang sah."  # never a formula in a spreadsheet
     assert head[11] == "0"  # every item escalated in November itself
 
-    book = load_workbook(io.BytesIO(sanctions.export_xlsx(confirmed)))
+    book = load_workbook(io.BytesIO(exports.sanctions_xlsx(confirmed)))
     sheet = book.active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][0] == "Instansi" and len(values) == 4

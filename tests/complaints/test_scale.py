@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from agencies import calendar
 from agencies.models import Holiday
-from complaints import pagination, search, workflow
+from complaints import workflow
+from complaints.common import pagination, search
 from complaints.models import PUBLIC_CONDITION, Complaint
 from complaints.privacy import public_filter
 
@@ -117,7 +118,7 @@ def test_a_misspelt_title_is_offered_as_a_duplicate(file_report, operator, regio
     assert [r.pk for r in found] == [c.pk]
 
 
-# The search bound (complaints.search, RANKED_MATCHES) ------------------------------------------
+# The search bound (complaints.common.search, RANKED_MATCHES) ------------------------------------------
 @pytest.fixture
 def matching_reports(file_report, operator):
     """matching_reports(*titles_and_bodies) → verified public reports, the first the oldest (a

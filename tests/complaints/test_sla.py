@@ -14,7 +14,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from agencies.models import Holiday, SlaPolicy
-from complaints import notify, sla, workflow
+from complaints import workflow
+from complaints.deadlines import sweep as sla
 from complaints.models import (
     ArchiveReason,
     Audience,
@@ -29,6 +30,7 @@ from complaints.models import (
     Status,
     StepKind,
 )
+from complaints.outbox import notify
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from complaints import sla, workflow
+from complaints import workflow
+from complaints.deadlines import sweep as sla
 from complaints.models import Clock, ClockKind, ClockStep, Event, EventType, Notification, StepKind
 from tests.pg import terminate
 

@@ -22,8 +22,9 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from complaints import notify, workflow
+from complaints import workflow
 from complaints.models import Clock, ClockKind, ClockStep, EventType, Notification, StepKind
+from complaints.outbox import notify
 
 pytestmark = [
     pytest.mark.worker,

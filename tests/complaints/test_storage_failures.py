@@ -20,9 +20,9 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from complaints import uploads
+from complaints.evidence import uploads
+from complaints.evidence.storage import AtomicFileSystemStorage
 from complaints.models import Attachment, Complaint
-from complaints.storage import AtomicFileSystemStorage
 
 pytestmark = pytest.mark.django_db
 

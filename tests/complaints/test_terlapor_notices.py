@@ -10,7 +10,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from complaints import sla, workflow
+from complaints import workflow
+from complaints.deadlines import sweep as sla
 from complaints.models import EventType, Notification
 from tests.conftest import make_user
 

@@ -20,8 +20,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageChops
 
-from complaints import uploads
 from complaints.errors import Invalid
+from complaints.evidence import uploads
 from complaints.models import Attachment, Complaint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ import json, os, resource, sys, time
 import django
 django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile
-from complaints import uploads
+from complaints.evidence import uploads
 from complaints.errors import Invalid
 
 data = open(sys.argv[1], "rb").read()

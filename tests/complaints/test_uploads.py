@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from complaints import uploads
 from complaints.errors import Invalid
+from complaints.evidence import uploads
 
 
 def jpeg_with_gps():

@@ -32,7 +32,8 @@ import time_machine
 
 from agencies import calendar
 from agencies.models import Holiday
-from complaints import sla, workflow
+from complaints import workflow
+from complaints.deadlines import sweep as sla
 
 WIB = datetime.timezone(datetime.timedelta(hours=7))
 NOW = datetime.datetime(2026, 11, 20, 10, 0, tzinfo=WIB)

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import Membership
-from complaints.pagination import cached_value
+from complaints.common.pagination import cached_value
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from complaints import monthly_report, tasks
+from complaints import tasks
+from complaints.dashboards import monthly_report
 from complaints.models import MonthlyReport
 
 pytestmark = pytest.mark.django_db

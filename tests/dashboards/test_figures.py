@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from complaints import dashboards
+from complaints.dashboards import figures as dashboards
 from complaints.models import Privacy, Status
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +166,7 @@ def test_rahasia_counts_per_opd_but_never_by_area(november, auditor, region, now
     start, end = dashboards.default_period()
     reports = dashboards.scope(viewer.base(), dashboards.Filters(start=start, end=end))
     assert reports.filter(privacy=Privacy.RAHASIA, kecamatan=region.kecamatan).count() == 1
-    from complaints.views_dashboards import _dashboard_data
+    from complaints.dashboards.views import _dashboard_data
 
     data = _dashboard_data(viewer, dashboards.Filters(start=start, end=end))
     # Kota: A, B, C, D, F, I, J — seven without E.

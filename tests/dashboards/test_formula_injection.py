@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from complaints import workflow
-from complaints.exports import safe_cell, xlsx_bytes
+from complaints.dashboards.exports import safe_cell, xlsx_bytes
 from tests.dashboards.test_exports import body
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ import time_machine
 from kombu.exceptions import OperationalError
 from pypdf import PdfReader
 
-from complaints import monthly_report, tasks
+from complaints import tasks
+from complaints.dashboards import monthly_report
 from complaints.models import MonthlyReport
 
 pytestmark = pytest.mark.django_db

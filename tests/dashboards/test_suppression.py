@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from complaints import workflow
-from complaints.dashboards import SECONDARY, UNBOUNDED, protect
+from complaints.dashboards.figures import SECONDARY, UNBOUNDED, protect
 from complaints.models import Complaint, Status
 
 LESS, MORE = "< 5", SECONDARY

@@ -8,7 +8,7 @@ import pytest
 
 from agencies import calendar
 from agencies.models import Holiday
-from complaints import dashboards
+from complaints.dashboards import figures as dashboards
 from complaints.models import Disposition
 
 pytestmark = pytest.mark.django_db

@@ -227,7 +227,7 @@ def test_sms_rate_limit_counts_stored_messages_without_the_cache(redis_down, set
 
 
 def test_single_flight_figures_are_computed_without_waiting_for_a_lock(redis_hung):
-    from complaints.pagination import cached_value
+    from complaints.common.pagination import cached_value
 
     calls = []
     start = time.monotonic()

@@ -114,10 +114,12 @@ def build_world():
     from accounts.auth import issue_token
     from accounts.models import User
     from agencies.models import Agency, AgencyKind, Area, Category, Holiday, SlaPolicy
-    from complaints import monthly_report, privacy, uploads, workflow
+    from complaints import privacy, workflow
+    from complaints.dashboards import monthly_report
+    from complaints.deadlines.sanctions import build_month
+    from complaints.deadlines.sweep import sla_sweep
+    from complaints.evidence import uploads
     from complaints.models import Clock, ClockStep, Complaint, Event, IdentityAccess, Notification, Open311Key, Sanction
-    from complaints.sanctions import build_month
-    from complaints.sla import sla_sweep
     from tests.conftest import make_user
 
     def agency(slug, name, kind, parent=None):

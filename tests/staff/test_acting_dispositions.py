@@ -8,8 +8,9 @@ import itertools
 import pytest
 
 from accounts.models import Role
-from complaints import privacy, selectors, workflow
+from complaints import privacy, workflow
 from complaints.models import Complaint, Disposition
+from complaints.staff import selectors
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ import datetime
 import pytest
 import time_machine
 
-from complaints import selectors, workflow
+from complaints import workflow
+from complaints.staff import selectors
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

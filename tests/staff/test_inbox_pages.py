@@ -11,8 +11,9 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from complaints import selectors, workflow
-from complaints.pagination import FastPaginator
+from complaints import workflow
+from complaints.common.pagination import FastPaginator
+from complaints.staff import selectors
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import SlaPolicy
-from complaints import notify, sla, tasks, workflow
+from complaints import tasks, workflow
+from complaints.deadlines import sweep as sla
 from complaints.models import Audience, Clock, ClockKind, EventType, Notification
+from complaints.outbox import notify
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

@@ -125,7 +125,7 @@ def test_returned_and_monitor_tabs(client_for, disposed_report, operator, liaiso
 
 
 def test_monitor_flags_the_sixty_day_ceiling(client_for, disposed_report, operator, liaison_pu):
-    from complaints import sla
+    from complaints.deadlines import sweep as sla
 
     c = disposed_report()
     d = c.dispositions.get()
@@ -439,7 +439,7 @@ def test_reclassify(client_for, file_report, operator, region):
 
 
 def test_hide_an_attachment_from_the_public(client, client_for, disposed_report, operator, citizen, png_upload):
-    from complaints import uploads
+    from complaints.evidence import uploads
 
     c = disposed_report()
     a = uploads.add_attachment(c, by=citizen, uploaded=png_upload())

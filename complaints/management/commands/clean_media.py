@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from complaints.uploads import remove_orphan_files
+from complaints.evidence.uploads import remove_orphan_files
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from complaints.sla import sla_sweep
+from complaints.deadlines.sweep import sla_sweep
 
 ORDER = (
     "clocks",

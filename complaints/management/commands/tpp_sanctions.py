@@ -5,7 +5,7 @@ neither duplicates nor drops any."""
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from complaints import sanctions
+from complaints.deadlines import sanctions
 from complaints.errors import Invalid
 
 from .sla_sweep import parse_instant

@@ -1,0 +1,446 @@
+"""Open311 GeoReport v2 (docs/product.md §6, §8) at `/open311/v2/`, in XML (required by the
+specification) and JSON: `discovery`, `services` (the categories), `services/{code}`,
+`requests` (GET: public requests; POST: a new report, with an `api_key` issued in the admin) and
+`requests/{id}`.
+
+Only what the public may see leaves here: the list and the single request come from
+`Complaint.objects.visible_to(AnonymousUser())`, descriptions from `privacy.public_text`,
+coordinates from `privacy.coordinates_for` (rounded for umum, none for anonim), media from the
+public attachments. `service_request_id` is the tracking id. Dates are ISO 8601 with the offset of
+the deployment's time zone. Errors use the specification's format (`[{"code", "description"}]`).
+"""
+
+import json
+from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from xml.etree import ElementTree as ET  # noqa: S405 - building XML only, never parsing input
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.urls import re_path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.phone import normalize_phone
+from agencies.models import Category
+from complaints import privacy, workflow
+from complaints.channels import claims
+from complaints.channels.sms import title_from
+from complaints.errors import WorkflowError
+from complaints.models import (
+    ACTIVE_DISPOSITION,
+    OPEN_STATUSES,
+    Attachment,
+    Channel,
+    Complaint,
+    Disposition,
+    DispositionStatus,
+    Open311Key,
+    Privacy,
+    Status,
+)
+from lapor.textgate import xml_safe
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-03-01T00:00:00+07:00"  # when the service list's shape last changed
+DEFAULT_WINDOW = timedelta(days=90)
+MAX_ROWS = 1000
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+
+
+# Rendering -------------------------------------------------------------------------------------
+def _xml_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    # Rows stored before the text gate may hold characters XML cannot carry.
+    return xml_safe(str(value))
+
+
+def _xml_fill(parent, data):
+    for key, value in data.items():
+        child = ET.SubElement(parent, key)
+        if isinstance(value, dict):
+            _xml_fill(child, value)
+        elif isinstance(value, list):
+            item_tag = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}.get(
+                key, "item"
+            )
+            for item in value:
+                node = ET.SubElement(child, item_tag)
+                if isinstance(item, dict):
+                    _xml_fill(node, item)
+                else:
+                    node.text = _xml_value(item)
+        else:
+            child.text = _xml_value(value)
+
+
+def render(data, fmt, *, root=None, item=None, status=200):
+    """`data` (a list of dicts under <root><item>…, or one dict under <root>) as JSON or XML."""
+    if fmt == "json":
+        body = json.dumps(data, ensure_ascii=False)
+    else:
+        top = ET.Element(root)
+        if isinstance(data, list):
+            for row in data:
+                _xml_fill(ET.SubElement(top, item), row)
+        else:
+            _xml_fill(top, data)
+        # ElementTree escapes text; the declaration names UTF-8 as the specification asks.
+        body = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
+    return HttpResponse(body.encode("utf-8"), content_type=CONTENT_TYPES[fmt], status=status)
+
+
+def error(fmt, status, description):
+    return render([{"code": status, "description": str(description)}], fmt, root="errors", item="error", status=status)
+
+
+def iso(value, tz=None):
+    return timezone.localtime(value, tz).isoformat(timespec="seconds") if value else None
+
+
+def _param(request, name, source=None):
+    value = (source if source is not None else request.GET).get(name, "")
+    return str(value).replace("\x00", "").strip()
+
+
+# Discovery and services ----------------------------------------------------------------------------
+@require_GET
+def discovery(request, fmt):
+    base = request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": fmt})).rsplit("/", 1)[0] + "/"
+    data = {
+        "changeset": CHANGESET,
+        "contact": _("%(site)s — %(region)s. Hubungi Diskominfo untuk api_key.")
+        % {"site": settings.SITE_NAME, "region": settings.REGION_NAME},
+        "key_service": _("api_key diterbitkan oleh Diskominfo melalui admin."),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return render(data, fmt, root="discovery")
+
+
+def _service(category):
+    return {
+        "service_code": category.slug,
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": "",
+        "group": category.default_agency.name if category.default_agency_id else "",
+    }
+
+
+@require_GET
+def services(request, fmt):
+    rows = Category.objects.filter(is_active=True).select_related("default_agency").order_by("order", "name")
+    return render([_service(c) for c in rows], fmt, root="services", item="service")
+
+
+@require_GET
+def service_definition(request, code, fmt):
+    category = Category.objects.filter(slug=code.replace("\x00", "")[:60], is_active=True).first()
+    if category is None:
+        return error(fmt, 404, _("service_code tidak dikenal."))
+    return render({"service_code": category.slug, "attributes": []}, fmt, root="service_definition")
+
+
+# Requests ---------------------------------------------------------------------------------------
+def public_requests():
+    """The reports Open311 may show: what an anonymous visitor sees, with what the fields read."""
+    anonymous = AnonymousUser()
+    return (
+        Complaint.objects.visible_to(anonymous)
+        .public()
+        .select_related("category", "kecamatan", "kelurahan")
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.filter(
+                    privacy.public_attachments_q(), content_type__startswith="image/"
+                ).order_by("created_at", "pk"),
+                to_attr="public_media",
+            ),
+        )
+    )
+
+
+class _Labels:
+    """What one response repeats on every row, looked up once: the labels of statuses, archive
+    reasons and forwarding targets in the request's language, and the deployment's time zone (a
+    list has up to MAX_ROWS rows)."""
+
+    def __init__(self):
+        self.tz = timezone.get_current_timezone()
+        self._labels = {}
+
+    def label(self, field, value):
+        key = (field, value)
+        if key not in self._labels:
+            choices = dict(Complaint._meta.get_field(field).flatchoices)
+            self._labels[key] = str(choices.get(value, value)) if value else ""
+        return self._labels[key]
+
+    def status_notes(self, c):
+        if c.status == Status.ARSIP:
+            note = self.label("archive_reason", c.archive_reason) or self.label("status", c.status)
+            if c.forwarded_to:
+                note = f"{note}: {self.label('forwarded_to', c.forwarded_to)}"
+            return note
+        return self.label("status", c.status)
+
+
+def _dispositions_of(complaints):
+    """{report id: [(parent id, status, deadline, agency name)]} in one query: a list carries up to
+    MAX_ROWS reports, and plain tuples cost a fraction of model instances."""
+    result = {c.pk: [] for c in complaints}
+    rows = (
+        Disposition.objects.filter(complaint_id__in=list(result))
+        .order_by("created_at", "pk")
+        .values_list("complaint_id", "parent_id", "status", "due_at", "agency__name")
+    )
+    for complaint_id, *row in rows:
+        result[complaint_id].append(row)
+    return result
+
+
+def request_data(c, request, labels, dispositions):
+    """One report as an Open311 service request; `dispositions` its rows from `_dispositions_of`."""
+    anonymous = AnonymousUser()
+    coords = privacy.coordinates_for(c, anonymous)
+    agencies = [
+        name
+        for parent, status, _due, name in dispositions
+        if parent is None and status != DispositionStatus.DIKEMBALIKAN
+    ]
+    deadlines = [due for _parent, status, due, _name in dispositions if status in ACTIVE_DISPOSITION and due]
+    media = getattr(c, "public_media", None)
+    address = ", ".join(
+        p
+        for p in (
+            privacy.location_text_for(c, anonymous),
+            c.kelurahan.name if c.kelurahan_id else "",
+            c.kecamatan.name if c.kecamatan_id else "",
+        )
+        if p
+    )
+    return {
+        "service_request_id": c.tracking_id,
+        "status": "open" if c.status in OPEN_STATUSES else "closed",
+        "status_notes": labels.status_notes(c),
+        "service_name": c.category.name if c.category_id else "",
+        "service_code": c.category.slug if c.category_id else "",
+        "description": privacy.public_text(c, anonymous),
+        "agency_responsible": ", ".join(dict.fromkeys(agencies)),
+        "service_notice": "",
+        "requested_datetime": iso(c.created_at, labels.tz),
+        "updated_datetime": iso(c.updated_at, labels.tz),
+        "expected_datetime": iso(min(deadlines), labels.tz) if deadlines and c.status in OPEN_STATUSES else None,
+        "address": address,
+        "address_id": "",
+        "zipcode": "",
+        "lat": float(coords[0]) if coords else None,
+        "long": float(coords[1]) if coords else None,
+        "media_url": request.build_absolute_uri(reverse("attachment", kwargs={"key": media[0].key})) if media else "",
+    }
+
+
+def _instant(raw, *, end=False):
+    """A w3c/ISO 8601 instant, or a date (its start, or for end_date its end); None if unparsable."""
+    try:
+        value = parse_datetime(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        try:
+            day = parse_date(raw)
+        except ValueError:
+            day = None
+        if day is None:
+            return None
+        value = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def _list(request, fmt):
+    qs = public_requests()
+    ids = [i.strip().upper() for i in _param(request, "service_request_id").split(",") if i.strip()]
+    if ids:
+        # The specification: with service_request_id, the other parameters are ignored.
+        rows = qs.filter(tracking_id__in=ids[:MAX_ROWS]).order_by("-created_at", "-pk")
+        return _render_rows(rows, request, fmt)
+    codes = [c.strip() for c in _param(request, "service_code").split(",") if c.strip()]
+    if codes:
+        qs = qs.filter(category__slug__in=codes)
+    statuses = {s.strip().lower() for s in _param(request, "status").split(",") if s.strip()}
+    if statuses - {"open", "closed"}:
+        return error(fmt, 400, _("status harus open atau closed."))
+    if statuses == {"open"}:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif statuses == {"closed"}:
+        qs = qs.exclude(status__in=OPEN_STATUSES)
+    start_raw, end_raw = _param(request, "start_date"), _param(request, "end_date")
+    start = _instant(start_raw) if start_raw else None
+    end = _instant(end_raw, end=True) if end_raw else None
+    if (start_raw and start is None) or (end_raw and end is None):
+        return error(fmt, 400, _("start_date dan end_date harus berformat ISO 8601, mis. 2026-03-01T00:00:00+07:00."))
+    if start and end and start > end:
+        return error(fmt, 400, _("start_date harus sebelum end_date."))
+    if start is None:
+        start = (end or timezone.now()) - DEFAULT_WINDOW
+    qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    return _render_rows(qs.order_by("-created_at", "-pk")[:MAX_ROWS], request, fmt)
+
+
+def _render_rows(rows, request, fmt):
+    rows = list(rows)
+    labels, dispositions = _Labels(), _dispositions_of(rows)
+    return render(
+        [request_data(c, request, labels, dispositions[c.pk]) for c in rows],
+        fmt,
+        root="service_requests",
+        item="request",
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def requests_view(request, fmt):
+    if request.method == "POST":
+        return _create(request, fmt)
+    return _list(request, fmt)
+
+
+@require_GET
+def request_detail(request, request_id, fmt):
+    c = public_requests().filter(tracking_id=request_id.replace("\x00", "").upper()[:20]).first()
+    if c is None:
+        return error(fmt, 404, privacy.NOT_FOUND_MESSAGE)
+    return _render_rows([c], request, fmt)
+
+
+# Filing --------------------------------------------------------------------------------------
+def _coordinate(raw, low, high):
+    if not raw:
+        return None, True
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None, False
+    if not value.is_finite() or not low <= value <= high:
+        return None, False
+    # A phone's GPS gives 15 decimals; six (about 10 cm) is all the column keeps.
+    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP), True
+
+
+def _create(request, fmt):
+    data = request.POST
+    key = _param(request, "api_key", data)
+    if not key or not Open311Key.objects.filter(key=key[:64], is_active=True).exists():
+        return error(fmt, 403, _("api_key tidak valid."))
+    category = Category.objects.filter(slug=_param(request, "service_code", data)[:60], is_active=True).first()
+    if category is None:
+        return error(fmt, 400, _("service_code tidak dikenal."))
+    lat, lat_ok = _coordinate(_param(request, "lat", data), -90, 90)
+    lng, lng_ok = _coordinate(_param(request, "long", data), -180, 180)
+    if not (lat_ok and lng_ok):  # sent together or not at all: workflow.check_filing
+        return error(fmt, 400, _("lat dan long harus angka yang valid dan dikirim bersamaan."))
+    address = _param(request, "address_string", data)[:255]
+    if lat is None and not address:
+        return error(fmt, 400, _("Kirim lokasi: lat dan long, atau address_string."))
+    description = _param(request, "description", data)
+    if len(description) < 10:
+        return error(fmt, 400, _("description wajib diisi, minimal 10 karakter."))
+    if len(description) > 10000:
+        return error(fmt, 400, _("description terlalu panjang."))
+    email = _param(request, "email", data).lower()
+    try:
+        if not email:
+            raise ValidationError("required")
+        validate_email(email)
+    except ValidationError:
+        return error(fmt, 400, _("email pelapor wajib diisi dengan alamat yang valid."))
+    chosen_privacy = _param(request, "privacy", data).lower() or None  # None: the channel's default
+    if chosen_privacy is not None and chosen_privacy not in Privacy.values:
+        return error(fmt, 400, _("privacy harus umum, anonim, atau rahasia."))
+    link = _param(request, "media_url", data)[:500]
+    try:
+        URLValidator(schemes=["http", "https"])(link)
+    except ValidationError:
+        link = ""
+    try:
+        phone = normalize_phone(_param(request, "phone", data) or None)
+    except ValidationError:
+        phone = ""
+    name = f"{_param(request, 'first_name', data)} {_param(request, 'last_name', data)}".strip()[:150]
+
+    def file(**who):
+        return workflow.file_complaint(
+            **who,
+            title=title_from(description),
+            body=description,
+            channel=Channel.OPEN311,
+            privacy=chosen_privacy,
+            category=category,
+            location_text=address,
+            lat=lat,
+            lng=lng,
+            channel_link=link,
+        )
+
+    try:
+        with transaction.atomic():
+            # An API key holder only types the address: an existing account's report waits for
+            # its owner to confirm it, whoever the client says it files for.
+            c = claims.file_for_contact(channel=Channel.OPEN311, name=name, email=email, phone=phone, file=file)
+    except WorkflowError as err:
+        messages = [str(m) for values in err.fields.values() for m in values] or [str(err.message)]
+        return error(fmt, err.status_code, "; ".join(messages))
+    except ValidationError as err:
+        return error(fmt, 400, "; ".join(err.messages))
+    notice = _("Laporan diterima dan menunggu verifikasi operator. Lacak dengan nomor %(id)s.") % {"id": c.tracking_id}
+    return render(
+        [{"service_request_id": c.tracking_id, "service_notice": notice, "account_id": None}],
+        fmt,
+        root="service_requests",
+        item="request",
+        status=201,
+    )
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return error(fmt, 404, _("Sumber Open311 tidak ditemukan."))
+
+
+FMT = r"(?P<fmt>json|xml)"
+urlpatterns = [
+    re_path(rf"^discovery\.{FMT}$", discovery, name="discovery"),
+    re_path(rf"^services\.{FMT}$", services, name="services"),
+    re_path(rf"^services/(?P<code>[^/]+)\.{FMT}$", service_definition, name="service"),
+    re_path(rf"^requests\.{FMT}$", requests_view, name="requests"),
+    re_path(rf"^requests/(?P<request_id>[^/]+)\.{FMT}$", request_detail, name="request"),
+    re_path(r"^.*$", not_found),
+]

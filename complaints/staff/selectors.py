@@ -1,0 +1,331 @@
+"""Staff work lists (reads only): the operator's queue, the liaison's inbox and the head's view
+(docs/product.md §2, §7).
+
+Every list starts from `Complaint.objects.visible_to(user)` narrowed by
+`privacy.acting_filter(user, role)` (the reports on which the user works in that role), and every
+disposition list from dispositions of the user's agencies whose report is in that set. Related rows
+are joined or prefetched here so a page costs the same number of queries for 1 row or 50.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Role
+from agencies import calendar
+from complaints import privacy
+from complaints.common import search
+from complaints.common.pagination import Grouped, cached_aggregate
+from complaints.deadlines.clocks import ANSWERED, HANDED_OVER
+from complaints.models import (
+    ACTIVE_DISPOSITION,
+    Clock,
+    ClockKind,
+    Complaint,
+    Disposition,
+    DispositionStatus,
+    Event,
+    EventType,
+    Status,
+)
+
+MONITORED = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES)
+
+
+# Countdowns ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Countdown:
+    """A deadline as staff read it: working days left, due today, or working days late."""
+
+    due: datetime
+    days: int  # working days left (not overdue) or late (overdue), never negative
+    overdue: bool
+
+    @property
+    def today(self):
+        return not self.overdue and self.days == 0
+
+
+class Countdowns:
+    """Working days from `now` to each deadline, computed once per distinct date (queues repeat
+    the same few dates, and each computation walks the holiday calendar)."""
+
+    def __init__(self, now=None):
+        self.now = now or timezone.now()
+        self._memo = {}
+
+    def __call__(self, due):
+        if due is None:
+            return None
+        day = calendar.local_date(due)
+        if day not in self._memo:
+            self._memo[day] = calendar.working_days_between(self.now, due)
+        days = self._memo[day]
+        overdue = due < self.now
+        return Countdown(due=due, days=max(-days, 0) if overdue else max(days, 0), overdue=overdue)
+
+
+# The operator's queue --------------------------------------------------------------------------
+class Tab:
+    UNVERIFIED = "belum"
+    TUNDA = "tunda"
+    RETURNED = "dikembalikan"
+    MONITOR = "dipantau"
+    ALL = (UNVERIFIED, TUNDA, RETURNED, MONITOR)
+
+
+def _pending_return():
+    return Exists(Disposition.objects.filter(complaint_id=OuterRef("pk"), return_pending=True))
+
+
+def operator_reports(user):
+    """Every report the user works on as an operator."""
+    return Complaint.objects.visible_to(user).filter(privacy.acting_filter(user, Role.OPERATOR))
+
+
+def filter_reports(qs, filters):
+    """Narrow by the queue's GET filters (already validated by the form): kind, category, channel,
+    kecamatan."""
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    if filters.get("channel"):
+        qs = qs.filter(channel=filters["channel"])
+    if filters.get("kecamatan"):
+        qs = qs.filter(kecamatan=filters["kecamatan"])
+    return qs
+
+
+def tab_counts(user, filters=None):
+    """{tab: count} in one query (the same filters as the list, without "overdue only")."""
+    qs = filter_reports(operator_reports(user), filters or {})
+    # Only the open statuses count in any tab: said in WHERE, the count reads the open reports
+    # through the status index instead of every report ever filed.
+    qs = qs.filter(status__in=(Status.BELUM_TERVERIFIKASI, Status.TUNDA, *MONITORED)).annotate(
+        pending=_pending_return()
+    )
+    counts = cached_aggregate(
+        qs,
+        belum=Count("pk", filter=Q(status=Status.BELUM_TERVERIFIKASI)),
+        tunda=Count("pk", filter=Q(status=Status.TUNDA)),
+        dikembalikan=Count("pk", filter=Q(pending=True, status__in=MONITORED)),
+        dipantau=Count("pk", filter=Q(status__in=MONITORED)),
+    )
+    return counts
+
+
+def operator_queue(user, tab, filters=None, now=None):
+    """The rows of one tab, sorted by the deadline that binds the operator (or the OPD, for the
+    monitor), each annotated with `queue_due` (the deadline shown)."""
+    now = now or timezone.now()
+    filters = filters or {}
+    qs = filter_reports(operator_reports(user), filters).select_related("category", "kecamatan", "kelurahan")
+    if tab == Tab.TUNDA:
+        qs = qs.filter(status=Status.TUNDA).annotate(queue_due=F("tunda_due_at"))
+    elif tab == Tab.RETURNED:
+        qs = qs.filter(_pending_return(), status__in=MONITORED).annotate(queue_due=F("redisposition_due_at"))
+        qs = qs.prefetch_related(
+            Prefetch(
+                "dispositions",
+                queryset=Disposition.objects.filter(return_pending=True).select_related("agency"),
+                to_attr="pending_returns",
+            )
+        )
+    elif tab == Tab.MONITOR:
+        ceiling = Exists(
+            Disposition.objects.filter(complaint_id=OuterRef("pk"), ceiling_passed=True, status__in=ACTIVE_DISPOSITION)
+        )
+        qs = qs.filter(status__in=MONITORED).annotate(queue_due=F("monitor_due_at"), ceiling=ceiling)
+        qs = qs.prefetch_related(
+            Prefetch(
+                "dispositions",
+                queryset=Disposition.objects.select_related("agency").order_by("created_at", "pk"),
+                to_attr="all_dispositions",
+            )
+        )
+    else:
+        qs = qs.filter(status=Status.BELUM_TERVERIFIKASI).annotate(queue_due=F("verification_due_at"))
+    if filters.get("overdue"):
+        overdue = Q(queue_due__lt=now)
+        if tab == Tab.MONITOR:
+            overdue |= Q(ceiling=True)
+        qs = qs.filter(overdue)
+    return qs.order_by(F("queue_due").asc(nulls_last=True), "created_at", "pk")
+
+
+def similar_reports(complaint, user, limit=8):
+    """Possible duplicates for the review page: the ranked similar open public reports
+    (`search.similar_open_reports`), then other open reports of the same category and kecamatan
+    the operator works on (unverified ones too: duplicates usually arrive together)."""
+    found = [
+        c
+        for c in search.similar_open_reports(
+            complaint.category, complaint.kecamatan, f"{complaint.title} {complaint.body}", limit, user=user
+        )
+        if c.pk != complaint.pk
+    ]
+    if complaint.category_id and len(found) < limit:
+        more = (
+            operator_reports(user)
+            .open()
+            .filter(category_id=complaint.category_id)
+            .exclude(pk__in=[complaint.pk, *[c.pk for c in found]])
+            .select_related("category", "kecamatan", "kelurahan")
+            .order_by("-created_at")
+        )
+        if complaint.kecamatan_id:
+            more = more.filter(kecamatan_id=complaint.kecamatan_id)
+        found.extend(more[: limit - len(found)])
+    return found
+
+
+# The OPD side ----------------------------------------------------------------------------------
+def agencies_for(user, *roles):
+    """The agencies the user holds one of `roles` in, in a stable order, without duplicates."""
+    seen, result = set(), []
+    for m in user.memberships:
+        if m.role in roles and m.agency_id and m.agency_id not in seen:
+            seen.add(m.agency_id)
+            result.append(m.agency)
+    return sorted(result, key=lambda a: (a.name, a.pk))
+
+
+def agency_dispositions(user, agency, *roles):
+    """Dispositions to `agency` and the units under it whose report the user works on through
+    one of `roles` (liaison, head)."""
+    ids = agency.descendants_and_self_ids()
+    return Disposition.objects.filter(agency_id__in=ids).filter(privacy.acting_dispositions_filter(user, ids, *roles))
+
+
+class InboxStatus:
+    ACTIVE = "aktif"
+    EVERYTHING = "semua"
+    CHOICES = (ACTIVE, *DispositionStatus.values, EVERYTHING)
+
+
+def _by_status(qs, status):
+    if status == InboxStatus.EVERYTHING:
+        return qs
+    if status in DispositionStatus.values:
+        return qs.filter(status=status)
+    return qs.filter(status__in=ACTIVE_DISPOSITION)
+
+
+def status_counts(qs):
+    """{disposition status: count} of a disposition queryset in one query, plus active and overdue."""
+    now = timezone.now()
+    return cached_aggregate(
+        qs,
+        aktif=Count("pk", filter=Q(status__in=ACTIVE_DISPOSITION)),
+        overdue=Count("pk", filter=Q(status__in=ACTIVE_DISPOSITION, due_at__lt=now)),
+        ceiling=Count("pk", filter=Q(status__in=ACTIVE_DISPOSITION, ceiling_passed=True)),
+        semua=Count("pk"),
+        **{s: Count("pk", filter=Q(status=s)) for s in DispositionStatus.values},
+    )
+
+
+def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None):
+    """A liaison's inbox for one of their agencies: nearest deadline first (the first follow-up
+    while it runs, then the 60-day ceiling); finished and returned ones after, newest first."""
+    now = now or timezone.now()
+    qs = _by_status(agency_dispositions(user, agency, Role.LIAISON, Role.HEAD), status)
+    # Only a live disposition has a deadline to sort by: a finished one keeps its 60-day
+    # settlement deadline as evidence, which must not order the history oldest first.
+    live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=Coalesce(F("due_at"), F("settlement_due_at"))))
+    qs = qs.annotate(next_due=live_due).select_related(
+        "complaint", "complaint__category", "complaint__kecamatan", "agency", "parent__agency"
+    )
+    if overdue_only:
+        qs = qs.filter(status__in=ACTIVE_DISPOSITION, due_at__lt=now)
+    live = ExpressionWrapper(Q(status__in=ACTIVE_DISPOSITION), output_field=BooleanField())
+    return qs.annotate(live=live).order_by(F("live").desc(), F("next_due").asc(nulls_last=True), "-created_at", "pk")
+
+
+def live_first(qs, status, overdue_only=False):
+    """An inbox (`inbox`, `head_dispositions` with the same `status` and `overdue_only`) for pagination, in the inbox's
+    own order — the live dispositions by nearest deadline, then the finished and returned ones
+    newest first — read as groups (`pagination.Grouped`) instead of one sort over every
+    disposition an OPD ever had. Only the groups the status filter can match are read."""
+    groups = []
+    if status not in DispositionStatus.values or status in ACTIVE_DISPOSITION:
+        live = (F("next_due").asc(nulls_last=True), F("created_at").desc(), F("pk").asc())
+        groups.append((qs.filter(status__in=ACTIVE_DISPOSITION), live))
+    inactive = status == InboxStatus.EVERYTHING or (
+        status in DispositionStatus.values and status not in ACTIVE_DISPOSITION
+    )
+    if inactive and not overdue_only:  # only a live disposition can be overdue
+        groups.append((qs.exclude(status__in=ACTIVE_DISPOSITION), (F("created_at").desc(), F("pk").asc())))
+    return Grouped(qs, groups)
+
+
+HANDLING_EVENTS = (
+    EventType.FOLLOWUP,
+    EventType.QUESTION,
+    EventType.SUBDISPOSED,
+    EventType.RETURNED,
+    EventType.FINISHED,
+    EventType.EXTENDED,
+)
+
+
+def head_dispositions(user, agency, status=InboxStatus.EVERYTHING, overdue_only=False, now=None):
+    """Every disposition of the head's agency and its units, with `handling` (the staff who
+    followed up, asked, sub-disposed, returned or finished it: internal, names are shown)."""
+    qs = inbox(user, agency, status, overdue_only, now)
+    return qs.prefetch_related(
+        Prefetch(
+            "events",
+            queryset=Event.objects.filter(type__in=HANDLING_EVENTS)
+            .select_related("actor")
+            .order_by("created_at", "pk"),
+            to_attr="handling",
+        )
+    )
+
+
+def on_time_rate(user, agency, now=None):
+    """This month's first-response record of `agency` (and its units), in SQL over the clock rows
+    (a disposition's `due_at` is cleared when its clock stops, so the clocks keep the evidence):
+
+    - on time: a first follow-up (or information) clock answered on or before its deadline,
+      counted in the month it was answered;
+    - late: a clock whose deadline passed in this month without an answer by then (answered later,
+      or not yet), counted in the month of its deadline.
+
+    A clock handed over (sub-disposition, extension) counts through its successor; one stopped in
+    time for another reason (returned, archived) is not counted. Returns
+    {"on_time", "late", "rate" (0–100, or None without any)}."""
+    now = now or timezone.now()
+    start, end = calendar.month_bounds(calendar.month_of(now))
+    dispositions = agency_dispositions(user, agency, Role.HEAD, Role.LIAISON)
+    clocks = Clock.objects.filter(
+        kind__in=(ClockKind.FOLLOWUP, ClockKind.INFORMATION), disposition__in=dispositions.values("pk")
+    ).exclude(stop_reason__in=HANDED_OVER)
+    answered_in_time = Q(stop_reason__in=ANSWERED, stopped_at__lte=F("due_at"))
+    stopped_in_time = Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))
+    # Cached like the list totals (it reads the clocks of every disposition the agency ever had),
+    # per month; "now" makes it at most LIST_COUNT_CACHE_SECONDS old.
+    result = cached_aggregate(
+        clocks,
+        key=f"{start:%Y-%m}",
+        on_time=Count("pk", filter=answered_in_time & Q(stopped_at__gte=start, stopped_at__lt=end)),
+        late=Count("pk", filter=Q(due_at__gte=start, due_at__lt=min(now, end)) & ~stopped_in_time),
+    )
+    total = result["on_time"] + result["late"]
+    result["rate"] = round(100 * result["on_time"] / total) if total else None
+    return result
