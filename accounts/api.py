@@ -200,6 +200,19 @@ def _check_code(request, verify):
     return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
 
 
+def _resend(user, purpose, send, sent_message):
+    """A new verification code, unless the last one is too recent (429 with Retry-After)."""
+    wait = verification.seconds_until_resend(user, purpose)
+    if wait:
+        return Response(
+            {"detail": _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": wait}},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(wait)},
+        )
+    send(user)
+    return Response({"detail": sent_message}, status=status.HTTP_202_ACCEPTED)
+
+
 class VerifyEmailView(APIView):
     permission_classes = [IsActiveUser]
     throttle_classes = STRICT
@@ -229,15 +242,12 @@ class ResendVerificationView(APIView):
         user = request.user
         if user.email_verified:
             return Response({"detail": _("Email Anda sudah terverifikasi.")}, status=status.HTTP_409_CONFLICT)
-        wait = verification.seconds_until_resend(user)
-        if wait:
-            return Response(
-                {"detail": _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": wait}},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(wait)},
-            )
-        verification.send_email_verification(user)
-        return Response({"detail": _("Kode verifikasi dikirim ke email Anda.")}, status=status.HTTP_202_ACCEPTED)
+        return _resend(
+            user,
+            verification.OneTimeCode.Purpose.VERIFY_EMAIL,
+            verification.send_email_verification,
+            _("Kode verifikasi dikirim ke email Anda."),
+        )
 
 
 class VerifyPhoneView(APIView):
@@ -274,12 +284,9 @@ class ResendPhoneCodeView(APIView):
             return Response(
                 {"detail": _("Tidak ada nomor telepon yang menunggu verifikasi.")}, status=status.HTTP_409_CONFLICT
             )
-        wait = verification.seconds_until_resend(user, verification.OneTimeCode.Purpose.VERIFY_PHONE)
-        if wait:
-            return Response(
-                {"detail": _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": wait}},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(wait)},
-            )
-        verification.send_phone_verification(user)
-        return Response({"detail": _("Kode verifikasi dikirim lewat SMS.")}, status=status.HTTP_202_ACCEPTED)
+        return _resend(
+            user,
+            verification.OneTimeCode.Purpose.VERIFY_PHONE,
+            verification.send_phone_verification,
+            _("Kode verifikasi dikirim lewat SMS."),
+        )
