@@ -90,18 +90,22 @@ def seconds_locked(username, ip):
     return max(0, math.ceil(max(ends) - now)) if ends else 0
 
 
+def _increment(key, seconds):
+    """Add one to the cache counter `key` (created to live `seconds`); the new value, or None when
+    the cache could not count (django-redis answers None for a call it could not make)."""
+    if cache.add(key, 1, seconds):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, seconds)
+        return 1
+
+
 def _bump(key, limit):
     """Count one failure under `key` in the cache; the count, or None when the cache could not
-    count it (django-redis answers None for a call it could not make)."""
-    window = settings.LOGIN_LOCKOUT_SECONDS
-    if cache.add(key, 1, window):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
-            count = 1
+    count it."""
+    count = _increment(key, settings.LOGIN_LOCKOUT_SECONDS)
     if count is None:
         return None
     if count >= limit:
@@ -118,16 +122,8 @@ def _lock_seconds(key):
     waits once). The strikes live as long as the maximum lock and are cleared by a right login."""
     window, ceiling = settings.LOGIN_LOCKOUT_SECONDS, max(settings.LOGIN_LOCKOUT_MAX_SECONDS, 1)
     strikes_key = f"{key}:strikes"
-    if cache.add(strikes_key, 1, ceiling):
-        strikes = 1
-    else:
-        try:
-            strikes = cache.incr(strikes_key)
-        except ValueError:  # expired between add and incr
-            cache.set(strikes_key, 1, ceiling)
-            strikes = 1
-        cache.touch(strikes_key, ceiling)
-    strikes = strikes or 1
+    strikes = _increment(strikes_key, ceiling) or 1
+    cache.touch(strikes_key, ceiling)  # counted from the last lock
     return int(min(window * 2 ** min(strikes - 1, 32), max(ceiling, window)))
 
 
