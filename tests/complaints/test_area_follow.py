@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core import mail, signing
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -331,3 +331,15 @@ def test_the_feed_page_and_report_page_link_their_feeds(region, reports):
     report_page = client.get(reports["umum"].get_absolute_url()).content.decode()
     assert f"/laporan/feed/kecamatan/{region.kecamatan.code}.atom" in report_page
     assert f"/ikuti/?kecamatan={region.kecamatan.pk}" in report_page
+
+
+def test_a_signed_link_names_no_address_and_dies_with_its_follow(region):
+    follow = follow_of(region)
+    token = digests.unsubscribe_token(follow)
+    assert "pengikut" not in signing.b64_decode(token.split(":")[0].encode()).decode()
+    pk = follow.pk
+    follow.delete()
+    # A new follow that got the same row id (SQLite reuses them) is not reached by the old link.
+    AreaFollow.objects.create(pk=pk, email="orang.lain@warga.id", kecamatan=region.kecamatan, confirmed_at=T0)
+    assert Client().post(f"/ikuti/berhenti/{token}/").status_code == 404
+    assert AreaFollow.objects.filter(pk=pk).exists()
