@@ -200,7 +200,7 @@ def build_digests(now=None):
 def _decide(pk, day, now):
     with transaction.atomic():
         follow = (
-            AreaFollow.objects.select_for_update(skip_locked=True)
+            AreaFollow.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=pk, confirmed_at__isnull=False)
             .select_related("kecamatan", "kelurahan", "category")
             .first()
