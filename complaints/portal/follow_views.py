@@ -7,6 +7,8 @@ button, so a mail scanner that opens links unsubscribes nobody). The answer to a
 request is the same whether or not the address already follows (it tells nothing about others).
 """
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -20,6 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from complaints.models import AreaFollow
 from complaints.outbox import digests
 from complaints.portal.forms import FollowForm
+
+UNCONFIRMED_PER_ADDRESS = 5
 
 
 def _verified_email(user):
@@ -86,7 +90,10 @@ def _subscribe(request, data, verified_email):
                 _("Anda mengikuti %(what)s. Ringkasan dikirim sehari sekali.") % {"what": digests.describe(follow)},
             )
             return
-        if follow.confirmed_at is None:
+        if follow.confirmed_at is None and _may_send_confirmation(address, existing):
+            if existing:
+                existing.delete()  # asked again a day later: a new request, a new link
+                follow = AreaFollow(email=address, **wanted)
             follow.save()
             language = getattr(request, "LANGUAGE_CODE", None)
             transaction.on_commit(lambda: _send_confirmation(follow, language))
@@ -96,6 +103,16 @@ def _subscribe(request, data, verified_email):
             "Jika alamat itu belum mengikuti wilayah ini, kami mengirim tautan konfirmasi ke sana. Buka tautan itu untuk mulai menerima ringkasan."
         ),
     )
+
+
+def _may_send_confirmation(address, existing):
+    """Whether to mail a confirmation link: the form must not become a way to flood someone's
+    mailbox. A request already waiting gets no second mail within a day, and an address gets at
+    most UNCONFIRMED_PER_ADDRESS pending requests."""
+    if existing is not None:
+        return existing.created_at < timezone.now() - timedelta(days=1)
+    pending = AreaFollow.objects.filter(email__iexact=address, confirmed_at__isnull=True).count()
+    return pending < UNCONFIRMED_PER_ADDRESS
 
 
 def _send_confirmation(follow, language):

@@ -343,3 +343,34 @@ def test_a_signed_link_names_no_address_and_dies_with_its_follow(region):
     AreaFollow.objects.create(pk=pk, email="orang.lain@warga.id", kecamatan=region.kecamatan, confirmed_at=T0)
     assert Client().post(f"/ikuti/berhenti/{token}/").status_code == 404
     assert AreaFollow.objects.filter(pk=pk).exists()
+
+
+def test_the_form_cannot_flood_a_mailbox(region, other_kecamatan, django_capture_on_commit_callbacks):
+    client = Client()
+    areas = [region.kecamatan, other_kecamatan] + [
+        Area.objects.create(name=f"Kec {i}", code=f"9{i}", level=Area.Level.KECAMATAN) for i in range(6)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            for area in areas:
+                client.post("/ikuti/", {"action": "follow", "email": "korban@contoh.id", "kecamatan": area.pk})
+    assert len(mail.outbox) == 5
+    assert AreaFollow.objects.filter(email="korban@contoh.id").count() == 5
+    # A day later the same request may be mailed again (the old link is replaced).
+    first = AreaFollow.objects.filter(kecamatan=region.kecamatan).get()
+    AreaFollow.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/ikuti/", {"action": "follow", "email": "korban@contoh.id", "kecamatan": region.kecamatan.pk})
+    assert len(mail.outbox) == 6
+    assert AreaFollow.objects.filter(email="korban@contoh.id").count() == 5
+    assert digests.follow_for_confirmation(digests.confirm_token(first)) is None
+
+
+def test_an_erased_account_follows_nothing(region, citizen, client_for):
+    from accounts.services import erase_account, export_data
+
+    client_for(citizen).post("/ikuti/", {"action": "follow", "email": citizen.email, "kecamatan": region.kecamatan.pk})
+    exported = export_data(citizen)
+    assert [f["kecamatan"] for f in exported["area_follows"]] == ["Kota"]
+    erase_account(citizen)
+    assert not AreaFollow.objects.exists()
