@@ -374,3 +374,13 @@ def test_an_erased_account_follows_nothing(region, citizen, client_for):
     assert [f["kecamatan"] for f in exported["area_follows"]] == ["Kota"]
     erase_account(citizen)
     assert not AreaFollow.objects.exists()
+
+
+def test_beat_sends_the_digests_daily_at_the_documented_hour(settings):
+    from lapor.celery import app
+
+    app.finalize(auto=True)
+    entries = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
+    daily = entries["complaints.tasks.send_area_digests"]["schedule"]
+    assert daily.hour == {settings.AREA_DIGEST_HOUR} and daily.minute == {0}
+    assert "complaints.tasks.flush_area_digests" in entries
