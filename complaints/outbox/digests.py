@@ -131,8 +131,17 @@ def describe(follow):
     elif follow.kecamatan_id:
         parts.append(gettext("Kecamatan %(name)s") % {"name": follow.kecamatan.name})
     if follow.category_id:
-        parts.append(gettext("kategori %(name)s") % {"name": follow.category.name})
+        parts.append(gettext("kategori %(name)s") % {"name": _category_name(follow.category)})
     return " · ".join(parts)
+
+
+def _category_name(category):
+    """The category in the active language (its English name when there is one)."""
+    if category is None:
+        return ""
+    if (translation.get_language() or "").startswith("en") and category.name_en:
+        return category.name_en
+    return category.name
 
 
 def area_filter(follow):
@@ -231,16 +240,17 @@ def render(digest):
     follow = digest.follow
     published, changes = news(follow, digest.since, digest.until)
     public = AnonymousUser()
-    rows = [
-        {
-            "c": c,
-            "text": public_text(c, public),
-            "link": absolute(c.get_absolute_url()),
-        }
-        for c in published[:MAX_ITEMS]
-    ]
-    changed = [{"c": c, "event": e, "link": absolute(c.get_absolute_url())} for c, e in changes[:MAX_ITEMS]]
     with translation.override(_language(follow)):
+        rows = [
+            {
+                "c": c,
+                "category": _category_name(c.category),
+                "text": public_text(c, public),
+                "link": absolute(c.get_absolute_url()),
+            }
+            for c in published[:MAX_ITEMS]
+        ]
+        changed = [{"c": c, "event": e, "link": absolute(c.get_absolute_url())} for c, e in changes[:MAX_ITEMS]]
         context = {
             "what": describe(follow),
             "published": rows,

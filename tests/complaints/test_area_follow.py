@@ -384,3 +384,15 @@ def test_beat_sends_the_digests_daily_at_the_documented_hour(settings):
     daily = entries["complaints.tasks.send_area_digests"]["schedule"]
     assert daily.hour == {settings.AREA_DIGEST_HOUR} and daily.minute == {0}
     assert "complaints.tasks.flush_area_digests" in entries
+
+
+def test_an_account_reads_its_digest_in_its_language(region, reports, citizen):
+    region.roads.name_en = "Roads and bridges"
+    region.roads.save()
+    citizen.preferred_language = "en"
+    citizen.save()
+    AreaFollow.objects.create(email=citizen.email, user=citizen, category=region.roads, confirmed_at=T0)
+    send_area_digests(DAY1.isoformat())
+    (message,) = [m for m in mail.outbox if m.to == [citizen.email]]
+    assert "Newly published reports" in message.body and "Roads and bridges" in message.body
+    assert "Laporan baru yang dipublikasikan" not in message.body
