@@ -886,3 +886,79 @@ class MonthlyReport(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.agency_id or 'region'} ({self.status})"
+
+
+class AreaFollow(models.Model):
+    """Someone (an account, or an email address confirmed by a signed link) follows a kecamatan, a
+    kelurahan and/or a category and gets a daily digest of what became public there
+    (complaints/outbox/digests.py). Unsubscribing deletes the row: nothing is kept about them."""
+
+    email = models.EmailField(_("email"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="area_follows", on_delete=models.CASCADE
+    )
+    kecamatan = models.ForeignKey(
+        "agencies.Area", null=True, blank=True, related_name="+", on_delete=models.CASCADE, verbose_name=_("kecamatan")
+    )
+    kelurahan = models.ForeignKey(
+        "agencies.Area",
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.CASCADE,
+        verbose_name=_("kelurahan/desa"),
+    )
+    category = models.ForeignKey(
+        "agencies.Category",
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.CASCADE,
+        verbose_name=_("kategori"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The end of the window the last digest covered: the next one starts there.
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kecamatan__isnull=False)
+                | models.Q(kelurahan__isnull=False)
+                | models.Q(category__isnull=False),
+                name="area_follow_names_something",
+            ),
+        ]
+        indexes = [models.Index(fields=["email"], name="area_follow_email")]
+
+    def __str__(self):
+        return f"follow #{self.pk}"
+
+
+class AreaDigest(models.Model):
+    """One digest of one follow for one day: the unique constraint makes "at most one a day" a
+    database fact (docs/architecture.md, rule 3). Written, with its text, in the transaction that
+    moves the follow's window on; marked when sent."""
+
+    follow = models.ForeignKey(AreaFollow, related_name="digests", on_delete=models.CASCADE)
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    items = models.PositiveIntegerField(default=0)
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["follow", "day"], name="area_digest_once")]
+        indexes = [
+            models.Index(fields=["created_at"], name="area_digest_unsent", condition=models.Q(sent_at__isnull=True))
+        ]
+
+    def __str__(self):
+        return f"digest of follow #{self.follow_id} on {self.day}"

@@ -3,7 +3,7 @@ announces an export or an erasure with its signals (`accounts.signals`); complai
 receivers in `ComplaintsConfig.ready`, so the account app never reaches up into the reports."""
 
 from complaints import privacy
-from complaints.models import Attachment, Complaint, IdentityAccess, InboundSms, Notification, Support
+from complaints.models import AreaFollow, Attachment, Complaint, IdentityAccess, InboundSms, Notification, Support
 from complaints.outbox import notify
 
 
@@ -82,6 +82,18 @@ def export_reports(sender, user, **kwargs):
             {"tracking_id": s.complaint.tracking_id, "kind": s.kind, "created_at": iso(s.created_at)}
             for s in Support.objects.filter(user=user).select_related("complaint")
         ],
+        "area_follows": [
+            {
+                "email": f.email,
+                "kecamatan": f.kecamatan.name if f.kecamatan else None,
+                "kelurahan": f.kelurahan.name if f.kelurahan else None,
+                "category": f.category.name if f.category else None,
+                "created_at": iso(f.created_at),
+                "confirmed_at": iso(f.confirmed_at),
+                "last_digest_at": iso(f.last_digest_at),
+            }
+            for f in AreaFollow.objects.filter(user=user).select_related("kecamatan", "kelurahan", "category")
+        ],
         "notifications": [
             {
                 "created_at": iso(n.created_at),
@@ -97,9 +109,10 @@ def export_reports(sender, user, **kwargs):
 
 def erase_reports(sender, user, phone=None, phone_verified=False, **kwargs):
     """Erase the user's identity from the reports' rows, in `accounts.services.erase_account`'s
-    transaction: notifications are deleted, file names and manual contact fields blanked, and the
+    transaction: notifications and the account's follows of areas are deleted, file names and manual contact fields blanked, and the
     SMS log forgets a number the account had proved."""
     Notification.objects.filter(recipient=user).delete()
+    AreaFollow.objects.filter(user=user).delete()  # and their digests: nothing more is sent
     Attachment.objects.filter(uploaded_by=user).update(original_name="")
     Complaint.objects.filter(reporter=user).update(walkin_name="", walkin_contact="")
     if phone and phone_verified:

@@ -112,3 +112,26 @@ def purge_submission_keys():
     from complaints.common.idempotency import purge_expired
 
     return purge_expired()
+
+
+# Following an area -------------------------------------------------------------------------
+@shared_task
+def send_area_digests(now=None):
+    """The daily digests of followed areas and categories (beat, AREA_DIGEST_HOUR local time)."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from complaints.outbox import digests
+
+    instant = parse_datetime(now) if now else timezone.now()
+    if timezone.is_naive(instant):
+        instant = timezone.make_aware(instant)
+    return digests.send_area_digests(instant)
+
+
+@shared_task
+def flush_area_digests():
+    """Digests decided but not sent (mail down, a worker crash): beat retries them."""
+    from complaints.outbox import digests
+
+    return digests.flush_digests()

@@ -80,3 +80,15 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("complaints.tasks.purge_submission_keys"),
         name="purge-submission-keys",
     )
+    # Followed areas and categories: one digest per follow a day at AREA_DIGEST_HOUR:00 local time
+    # (complaints/outbox/digests.py); digests whose mail failed are retried with the outbox.
+    sender.add_periodic_task(
+        crontab(minute=0, hour=settings.AREA_DIGEST_HOUR),
+        sender.signature("complaints.tasks.send_area_digests"),
+        name="area-digests",
+    )
+    sender.add_periodic_task(
+        settings.OUTBOX_RETRY_INTERVAL,
+        sender.signature("complaints.tasks.flush_area_digests"),
+        name="flush-area-digests",
+    )

@@ -309,6 +309,8 @@ DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
 # Days a filing's one-time key is kept (complaints.common.idempotency): a retry within them finds the
 # first report; beat deletes older keys daily.
 SUBMISSION_KEY_DAYS = env_int("SUBMISSION_KEY_DAYS", 30)
+# Local hour (CELERY_TIMEZONE) of the daily digest to those who follow an area or a category.
+AREA_DIGEST_HOUR = env_int("AREA_DIGEST_HOUR", 7)
 
 
 # Mail: EMAIL_URL (smtp://user:pass@host:587/?tls=1, console://) or the usual Django settings.

@@ -314,3 +314,47 @@ class PrivacyForm(forms.Form):
 
     def options(self):
         return [(value, label, PRIVACY_HELP[value]) for value, label in Privacy.choices]
+
+
+class KelurahanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} — {obj.parent.name}" if obj.parent_id else obj.name
+
+
+class FollowForm(forms.Form):
+    """/ikuti/: what to follow (a kecamatan, a kelurahan and/or a category) and where the digest
+    goes. A signed-in account with a verified email follows with that address; anyone else gets a
+    confirmation link first (complaints.outbox.digests)."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    kecamatan = forms.ModelChoiceField(
+        label=_("Kecamatan"),
+        queryset=Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name"),
+        required=False,
+        empty_label=_("Semua kecamatan"),
+    )
+    kelurahan = KelurahanChoiceField(
+        label=_("Kelurahan/desa"),
+        queryset=Area.objects.filter(level=Area.Level.KELURAHAN)
+        .select_related("parent")
+        .order_by("parent__name", "name"),
+        required=False,
+        empty_label=_("Semua kelurahan/desa"),
+    )
+    category = CategoryChoiceField(
+        label=_("Kategori"),
+        queryset=Category.objects.filter(is_active=True).order_by("order", "name"),
+        required=False,
+        empty_label=_("Semua kategori"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        kecamatan, kelurahan = data.get("kecamatan"), data.get("kelurahan")
+        if not (kecamatan or kelurahan or data.get("category")):
+            raise ValidationError(_("Pilih kecamatan, kelurahan/desa atau kategori yang ingin diikuti."))
+        if kelurahan and kecamatan and kelurahan.parent_id != kecamatan.pk:
+            self.add_error("kelurahan", _("Kelurahan/desa ini tidak berada di kecamatan yang dipilih."))
+        if kelurahan and not kecamatan:
+            data["kecamatan"] = kelurahan.parent
+        return data

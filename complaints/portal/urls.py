@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from complaints.portal import views
+from complaints.portal import feeds, follow_views, views
 
 app_name = "complaints"
 
@@ -11,10 +11,18 @@ urlpatterns = [
     path("lapor/serupa/", views.similar, name="similar"),
     path("lapor/terkirim/<str:tracking_id>/", views.filed, name="filed"),
     path("laporan/", views.feed, name="feed"),
+    # Atom feeds (before the report page's pattern)
+    path("laporan/feed/semua.atom", feeds.ReportsFeed(), name="feed_atom"),
+    path("laporan/feed/kecamatan/<str:code>.atom", feeds.KecamatanFeed(), name="feed_kecamatan"),
+    path("laporan/feed/kelurahan/<str:code>.atom", feeds.KelurahanFeed(), name="feed_kelurahan"),
+    path("laporan/feed/kategori/<slug:slug>.atom", feeds.CategoryFeed(), name="feed_kategori"),
     path("laporan/<str:tracking_id>/", views.report_detail, name="detail"),
     path("laporan/<str:tracking_id>/akses-identitas/", views.identity_log, name="identity_log"),
     path("lacak/", views.track, name="track"),
     path("saya/", views.my_reports, name="mine"),
     path("notifikasi/", views.notifications, name="notifications"),
     path("privasi/", views.privacy_notice, name="privacy"),
+    path("ikuti/", follow_views.follow, name="follow"),
+    path("ikuti/konfirmasi/<str:token>/", follow_views.confirm, name="follow_confirm"),
+    path("ikuti/berhenti/<str:token>/", follow_views.unsubscribe, name="follow_unsubscribe"),
 ]

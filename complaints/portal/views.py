@@ -303,7 +303,20 @@ def feed(request):
         "filters_key": urlencode(sorted((k, v) for k, v in request.GET.items() if k in filterset.form.fields)),
         "filters_cache_seconds": settings.LIST_COUNT_CACHE_SECONDS,
     }
+    context.update(_feed_links(filterset))
     return render(request, "complaints/feed.html", context)
+
+
+def _feed_links(filterset):
+    """The Atom feed and the follow form that match the chosen kecamatan or category."""
+    data = filterset.form.cleaned_data if filterset.form.is_valid() else {}
+    kecamatan, category = data.get("kecamatan"), data.get("category")
+    query = {}
+    if kecamatan:
+        query["kecamatan"] = kecamatan.pk
+    if category:
+        query["category"] = category.pk
+    return {"feed_kecamatan": kecamatan, "feed_category": category, "follow_query": urlencode(query)}
 
 
 def _public_rows(complaints):

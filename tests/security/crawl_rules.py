@@ -343,3 +343,30 @@ RULES.update(_admin_model("complaints", "clock", lambda w: w.clock.pk))
 RULES.update(_admin_model("complaints", "clockstep", lambda w: w.clock_step.pk))
 RULES.update(_admin_model("complaints", "sanction", lambda w: w.sanction.pk))
 RULES.update(_admin_model("complaints", "open311key", lambda w: w.open311_key.pk))
+
+
+# Following an area: the Atom feeds are public lists (rahasia never, anonim without its location
+# text, no identity); /ikuti/ and its signed links name no report.
+def _follow_token(world, kind):
+    """A signed link for a follow of the crawl's kecamatan (made on first use, in the test's
+    transaction); an unsigned token is probed by tests/complaints/test_area_follow.py."""
+    from complaints.models import AreaFollow
+    from complaints.outbox import digests
+
+    follow, _ = AreaFollow.objects.get_or_create(email="pengikut@warga.id", kecamatan=world.region.kecamatan)
+    return digests.confirm_token(follow) if kind == "confirm" else digests.unsubscribe_token(follow)
+
+
+RULES.update(
+    {
+        "complaints:feed_atom": page("list"),
+        "complaints:feed_kecamatan": page("list", kwargs=lambda w: {"code": w.region.kecamatan.code}),
+        "complaints:feed_kelurahan": page("list", kwargs=lambda w: {"code": w.region.kelurahan.code}),
+        "complaints:feed_kategori": page("list", kwargs=lambda w: {"slug": w.region.roads.slug}),
+        "complaints:follow": page("public static"),
+        "complaints:follow_confirm": page("public static", kwargs=lambda w: {"token": _follow_token(w, "confirm")}),
+        "complaints:follow_unsubscribe": page(
+            "public static", kwargs=lambda w: {"token": _follow_token(w, "unsubscribe")}
+        ),
+    }
+)
