@@ -343,3 +343,8 @@ RULES.update(_admin_model("complaints", "clock", lambda w: w.clock.pk))
 RULES.update(_admin_model("complaints", "clockstep", lambda w: w.clock_step.pk))
 RULES.update(_admin_model("complaints", "sanction", lambda w: w.sanction.pk))
 RULES.update(_admin_model("complaints", "open311key", lambda w: w.open311_key.pk))
+
+# Open data (docs/product.md §8): the public's view of the public reports, whoever asks.
+RULES["opendata:index"] = page("public static")
+RULES["opendata:csv"] = page("list", public_only=True)
+RULES["opendata:json"] = page("list", public_only=True)
