@@ -79,24 +79,28 @@ def public_reports(params, now=None):
     """The public reports matching the optional filters `dari`/`sampai` (filing dates, inclusive,
     YYYY-MM-DD), `kategori` (slug) and `kecamatan` (code), oldest first; BadFilter on bad input."""
     now = now or timezone.now()
+    # A NUL byte cannot reach PostgreSQL in a query: dropped, as everywhere else.
+    params = {
+        k: str(params.get(k, "")).replace("\x00", "").strip() for k in ("dari", "sampai", "kategori", "kecamatan")
+    }
     qs = Complaint.objects.visible_to(AnonymousUser())
     tz = timezone.get_current_timezone()
     start = end = None
     if params.get("dari"):
-        start = _day(params["dari"].strip(), "dari")
+        start = _day(params["dari"], "dari")
         qs = qs.filter(created_at__gte=timezone.make_aware(datetime.combine(start, time.min), tz))
     if params.get("sampai"):
-        end = _day(params["sampai"].strip(), "sampai")
+        end = _day(params["sampai"], "sampai")
         qs = qs.filter(created_at__lt=timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz))
     if start and end and start > end:
         raise BadFilter(_("dari harus sebelum sampai."))
     if params.get("kategori"):
-        category = Category.objects.filter(slug=params["kategori"].strip()[:60]).first()
+        category = Category.objects.filter(slug=params["kategori"][:60]).first()
         if category is None:
             raise BadFilter(_("kategori tidak dikenal."))
         qs = qs.filter(category=category)
     if params.get("kecamatan"):
-        area = Area.objects.filter(code=params["kecamatan"].strip()[:20], level=Area.Level.KECAMATAN).first()
+        area = Area.objects.filter(code=params["kecamatan"][:20], level=Area.Level.KECAMATAN).first()
         if area is None:
             raise BadFilter(_("kecamatan tidak dikenal."))
         qs = qs.filter(kecamatan=area)

@@ -145,6 +145,7 @@ def test_filters(client, region, world, disposed_report):
     assert ids(dari=today.isoformat(), sampai=today.isoformat()) == everything
     assert ids(dari=(today + timedelta(days=1)).isoformat()) == set()
     assert ids(sampai=(today - timedelta(days=1)).isoformat()) == set()
+    assert ids(kategori="kese\x00hatan") == {health.tracking_id}  # a NUL byte is dropped
 
 
 @pytest.mark.parametrize(
@@ -156,6 +157,9 @@ def test_filters(client, region, world, disposed_report):
         {"kategori": "tidak-ada"},
         {"kecamatan": "99"},
         {"kecamatan": "01.01"},
+        {"kategori": "jalan\x00x"},
+        {"kecamatan": "9\x009"},
+        {"dari": "2026-01-01\x00x"},
     ],
 )
 def test_bad_filters_are_a_clear_400(client, world, params):
