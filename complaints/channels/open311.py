@@ -275,7 +275,8 @@ def request_data(c, request, labels, dispositions):
 
 
 def _instant(raw, *, end=False):
-    """A w3c/ISO 8601 instant, or a date (its start, or for end_date its end); None if unparsable."""
+    """A w3c/ISO 8601 instant, or a date (its start, or for end_date its end); None if unparsable
+    or outside the years 1900–2999."""
     try:
         value = parse_datetime(raw)
     except ValueError:
@@ -287,7 +288,11 @@ def _instant(raw, *, end=False):
             day = None
         if day is None:
             return None
+        if not 1900 <= day.year <= 2999:
+            return None
         value = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    if not 1900 <= value.year <= 2999:  # beyond: an overflow in the arithmetic below, not a date
+        return None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value

@@ -70,8 +70,8 @@ def _day(raw, name):
         day = parse_date(raw)
     except ValueError:
         day = None
-    if day is None:
-        raise BadFilter(_("%(name)s harus tanggal berformat YYYY-MM-DD.") % {"name": name})
+    if day is None or not 1900 <= day.year <= 2999:  # beyond: an overflow, not a filter
+        raise BadFilter(_("%(name)s harus tanggal berformat YYYY-MM-DD (tahun 1900–2999).") % {"name": name})
     return day
 
 

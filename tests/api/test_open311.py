@@ -517,3 +517,18 @@ def test_bad_place_is_a_clear_400(client, db, params, fmt):
         assert err["code"] == 400 and err["description"]
     else:
         assert xml(r).find("error/description").text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start_date": "9999-12-31"},
+        {"end_date": "9999-12-31"},
+        {"start_date": "0001-01-01"},
+        {"end_date": "0001-01-01T00:00:00+14:00"},
+        {"end_date": "9999-12-31T23:59:59-12:00"},
+    ],
+)
+def test_dates_out_of_range_are_a_400(client, db, params):
+    r = client.get(BASE + "requests.json", params)
+    assert r.status_code == 400 and "ISO 8601" in r.json()[0]["description"]

@@ -160,6 +160,8 @@ def test_filters(client, region, world, disposed_report):
         {"kategori": "jalan\x00x"},
         {"kecamatan": "9\x009"},
         {"dari": "2026-01-01\x00x"},
+        {"sampai": "9999-12-31"},
+        {"dari": "0001-01-01"},
     ],
 )
 def test_bad_filters_are_a_clear_400(client, world, params):
