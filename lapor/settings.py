@@ -65,6 +65,9 @@ CSRF_FAILURE_VIEW = "lapor.views.csrf_failure"
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("SITE_NAME", "LAPOR Daerah")
 REGION_NAME = env("REGION_NAME", "Kabupaten Contoh")
+# The license of the open data at /data/ (docs/product.md §8): its name and the URL of its text.
+OPEN_DATA_LICENSE = env("OPEN_DATA_LICENSE", "CC BY 4.0")
+OPEN_DATA_LICENSE_URL = env("OPEN_DATA_LICENSE_URL", "https://creativecommons.org/licenses/by/4.0/")
 
 # HTTPS hardening is one switch so the same build also runs on plain HTTP on loopback.
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)

@@ -6,11 +6,16 @@ specification) and JSON: `discovery`, `services` (the categories), `services/{co
 Only what the public may see leaves here: the list and the single request come from
 `Complaint.objects.visible_to(AnonymousUser())`, descriptions from `privacy.public_text`,
 coordinates from `privacy.coordinates_for` (rounded for umum, none for anonim), media from the
-public attachments. `service_request_id` is the tracking id. Dates are ISO 8601 with the offset of
+public attachments. `address` is the written location for umum only (privacy.location_text_for),
+then the kelurahan and kecamatan. `GET requests` also takes a place: `lat`, `long` and `radius`
+(metres, default DEFAULT_RADIUS, at most MAX_RADIUS; nearest first) or `bbox`
+(`min_long,min_lat,max_long,max_lat`), matched against the public point only (`_near`).
+`service_request_id` is the tracking id. Dates are ISO 8601 with the offset of
 the deployment's time zone. Errors use the specification's format (`[{"code", "description"}]`).
 """
 
 import json
+import math
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree as ET  # noqa: S405 - building XML only, never parsing input
@@ -53,6 +58,13 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-03-01T00:00:00+07:00"  # when the service list's shape last changed
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_ROWS = 1000
+DEFAULT_RADIUS = 1000  # metres, when `lat` and `long` come without `radius`
+MAX_RADIUS = 5000
+EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
+METRES_PER_DEGREE = 111_320.0
+# A public point is the stored one rounded to 3 decimals (privacy.coordinates_for): a stored point
+# at most this far from the window can still round into it.
+ROUNDING_MARGIN = 0.0005
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
@@ -263,7 +275,8 @@ def request_data(c, request, labels, dispositions):
 
 
 def _instant(raw, *, end=False):
-    """A w3c/ISO 8601 instant, or a date (its start, or for end_date its end); None if unparsable."""
+    """A w3c/ISO 8601 instant, or a date (its start, or for end_date its end); None if unparsable
+    or outside the years 1900–2999."""
     try:
         value = parse_datetime(raw)
     except ValueError:
@@ -275,10 +288,107 @@ def _instant(raw, *, end=False):
             day = None
         if day is None:
             return None
+        if not 1900 <= day.year <= 2999:
+            return None
         value = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    if not 1900 <= value.year <= 2999:  # beyond: an overflow in the arithmetic below, not a date
+        return None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
+
+
+def _number(raw, name, low, high):
+    """A finite number in [low, high] from the query string, or a ValueError naming `name`."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(
+            _("%(name)s harus angka antara %(low)s dan %(high)s.") % {"name": name, "low": low, "high": high}
+        )
+    return value
+
+
+def _public_point(lat, lng):
+    """The point the public sees for a stored umum point: as `privacy.coordinates_for` rounds it."""
+    return float(round(lat, 3)), float(round(lng, 3))
+
+
+def distance(lat1, lng1, lat2, lng2):
+    """Metres between two points on the sphere (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _geo_window(request):
+    """The place a GET asks about: None, ("radius", lat, long, metres) or ("bbox", min_lat, min_long,
+    max_lat, max_long); ValueError with a message for the client on bad input."""
+    lat_raw, lng_raw, radius_raw = _param(request, "lat"), _param(request, "long"), _param(request, "radius")
+    bbox_raw = _param(request, "bbox")
+    if bbox_raw and (lat_raw or lng_raw or radius_raw):
+        raise ValueError(_("Kirim bbox, atau lat dan long (dengan radius), tidak keduanya."))
+    if bbox_raw:
+        parts = bbox_raw.split(",")
+        if len(parts) != 4:
+            raise ValueError(_("bbox harus berisi min_long,min_lat,max_long,max_lat."))
+        min_lng, max_lng = (_number(parts[i], "bbox long", -180, 180) for i in (0, 2))
+        min_lat, max_lat = (_number(parts[i], "bbox lat", -90, 90) for i in (1, 3))
+        if min_lat > max_lat or min_lng > max_lng:
+            raise ValueError(_("bbox harus berisi min_long,min_lat,max_long,max_lat."))
+        # As large as the widest radius query (its square), so both cost about the same.
+        widest = max(math.cos(math.radians(min_lat)), math.cos(math.radians(max_lat)))
+        if max(max_lat - min_lat, (max_lng - min_lng) * widest) * METRES_PER_DEGREE > 2 * MAX_RADIUS:
+            raise ValueError(_("bbox paling besar %(km)s km per sisi.") % {"km": 2 * MAX_RADIUS // 1000})
+        return ("bbox", min_lat, min_lng, max_lat, max_lng)
+    if not (lat_raw or lng_raw):
+        if radius_raw:
+            raise ValueError(_("radius hanya berlaku bersama lat dan long."))
+        return None
+    if not (lat_raw and lng_raw):
+        raise ValueError(_("lat dan long harus dikirim bersamaan."))
+    lat, lng = _number(lat_raw, "lat", -90, 90), _number(lng_raw, "long", -180, 180)
+    radius = _number(radius_raw, "radius", 1, MAX_RADIUS) if radius_raw else DEFAULT_RADIUS
+    return ("radius", lat, lng, radius)
+
+
+def _near(qs, window):
+    """The rows of `qs` whose PUBLIC point lies in `window` (docs/privacy.md: an anonim report has
+    no public point, so it is never found by place, and an umum one only by its rounded point, so a
+    query cannot locate a report more precisely than the public sees it): a bounding box on the
+    stored columns in SQL, then the rounded point tested here; nearest first for a radius, newest
+    first for a bbox. At most MAX_ROWS."""
+    if window[0] == "radius":
+        _kind, lat, lng, radius = window
+        dlat = radius / METRES_PER_DEGREE
+        dlng = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+        box = (lat - dlat, lng - dlng, lat + dlat, lng + dlng)
+    else:
+        box = window[1:]
+    m = ROUNDING_MARGIN
+    candidates = qs.filter(
+        privacy=Privacy.UMUM,
+        lat__gte=box[0] - m,
+        lat__lte=box[2] + m,
+        lng__gte=box[1] - m,
+        lng__lte=box[3] + m,
+    ).values_list("pk", "lat", "lng", "created_at")
+    found = []
+    for pk, stored_lat, stored_lng, created in candidates.order_by():
+        plat, plng = _public_point(stored_lat, stored_lng)
+        if window[0] == "radius":
+            metres = distance(lat, lng, plat, plng)
+            if metres <= radius:
+                found.append(((metres, -created.timestamp(), -pk), pk))
+        elif box[0] <= plat <= box[2] and box[1] <= plng <= box[3]:
+            found.append(((-created.timestamp(), -pk), pk))
+    found.sort()
+    order = [pk for _key, pk in found[:MAX_ROWS]]
+    rows = {c.pk: c for c in qs.filter(pk__in=order)}
+    return [rows[pk] for pk in order if pk in rows]
 
 
 def _list(request, fmt):
@@ -310,6 +420,12 @@ def _list(request, fmt):
     qs = qs.filter(created_at__gte=start)
     if end is not None:
         qs = qs.filter(created_at__lt=end)
+    try:
+        window = _geo_window(request)
+    except ValueError as err:
+        return error(fmt, 400, err.args[0])
+    if window is not None:
+        return _render_rows(_near(qs, window), request, fmt)
     return _render_rows(qs.order_by("-created_at", "-pk")[:MAX_ROWS], request, fmt)
 
 

@@ -380,3 +380,155 @@ def test_public_attachments_q_matches_attachments_for(disposed_report, citizen, 
         == expected
     )
     assert hidden.pk not in expected and on_question.pk not in expected
+
+
+# Places: lat/long at public precision, address per docs/privacy.md, radius and bbox queries -----------
+def _at(disposed_report, lat, lng, privacy="umum", **fields):
+    return disposed_report(privacy=privacy, lat=Decimal(lat), lng=Decimal(lng), **fields)
+
+
+def test_anonim_request_has_no_point_and_no_street(client, region, disposed_report):
+    c = _at(
+        disposed_report,
+        "-4.601234",
+        "121.903456",
+        privacy="anonim",
+        location_text="Gang Mawar 3, depan rumah saya",
+        kelurahan=region.kelurahan,
+        kecamatan=region.kecamatan,
+    )
+    response = client.get(BASE + f"requests/{c.tracking_id}.json")
+    row = response.json()[0]
+    assert (row["lat"], row["long"]) == (None, None)
+    assert row["address"] == "Lamokato, Kota"
+    assert b"Gang Mawar" not in response.content and b"4.6012" not in response.content
+    node = xml(client.get(BASE + f"requests/{c.tracking_id}.xml")).find("request")
+    assert (node.findtext("lat"), node.findtext("long"), node.findtext("address")) == ("", "", "Lamokato, Kota")
+
+
+def test_lat_long_have_at_most_three_decimals(client, disposed_report):
+    _at(disposed_report, "-4.601500", "121.903499")
+    _at(disposed_report, "0.123456", "-0.987654")
+    for row in client.get(BASE + "requests.json").json():
+        for value in (row["lat"], row["long"]):
+            assert value == round(value, 3)
+            assert len(repr(value).split(".")[1]) <= 3
+
+
+def test_radius_query_nearest_first(client, disposed_report):
+    centre = ("-4.600000", "121.900000")
+    near = _at(disposed_report, "-4.600400", "121.900000")  # public point -4.600: 0 m
+    mid = _at(disposed_report, "-4.603000", "121.900000")  # ~334 m
+    far = _at(disposed_report, "-4.610000", "121.900000")  # ~1,113 m
+    _at(disposed_report, "-4.640000", "121.900000")  # ~4.4 km
+    _at(disposed_report, "-4.700000", "121.900000")  # ~11 km: beyond any radius
+    hidden = _at(disposed_report, "-4.600100", "121.900100", privacy="anonim")  # no public point
+    disposed_report()  # no point at all
+
+    def ids(**params):
+        rows = client.get(BASE + "requests.json", {"lat": centre[0], "long": centre[1], **params}).json()
+        return [r["service_request_id"] for r in rows]
+
+    assert ids(radius="500") == [near.tracking_id, mid.tracking_id]
+    assert ids() == [near.tracking_id, mid.tracking_id]  # the default radius: 1000 m
+    assert ids(radius="1200") == [near.tracking_id, mid.tracking_id, far.tracking_id]
+    assert len(ids(radius="5000")) == 4
+    assert hidden.tracking_id not in ids(radius="5000")
+    assert ids(radius="5000", service_code="kesehatan") == []
+    root = xml(client.get(BASE + "requests.xml", {"lat": centre[0], "long": centre[1], "radius": "400"}))
+    assert [n.findtext("service_request_id") for n in root] == [near.tracking_id, mid.tracking_id]
+
+
+def test_radius_matches_the_public_point_not_the_stored_one(client, disposed_report):
+    # Stored 44 m from the centre, but its public point (-4.600, 121.900) is 0 m: a client cannot
+    # locate a report more precisely than the public sees it by shrinking the radius.
+    a = _at(disposed_report, "-4.600400", "121.900000")
+    rows = client.get(BASE + "requests.json", {"lat": "-4.6", "long": "121.9", "radius": "1"}).json()
+    assert [r["service_request_id"] for r in rows] == [a.tracking_id]
+    rows = client.get(BASE + "requests.json", {"lat": "-4.6004", "long": "121.9", "radius": "40"}).json()
+    assert rows == []
+
+
+def test_radius_query_is_capped_at_max_rows(client, disposed_report, monkeypatch):
+    from complaints.channels import open311
+
+    monkeypatch.setattr(open311, "MAX_ROWS", 3)
+    made = [_at(disposed_report, f"-4.6{i}0000", "121.900000") for i in range(5)]
+    rows = client.get(BASE + "requests.json", {"lat": "-4.6", "long": "121.9", "radius": "5000"}).json()
+    assert [r["service_request_id"] for r in rows] == [c.tracking_id for c in made[:3]]
+
+
+def test_bbox_query(client, disposed_report):
+    inside = _at(disposed_report, "-4.601000", "121.901000")
+    _at(disposed_report, "-4.620000", "121.901000")
+    _at(disposed_report, "-4.601000", "121.901000", privacy="anonim")
+    rows = client.get(BASE + "requests.json", {"bbox": "121.90,-4.61,121.91,-4.60"}).json()
+    assert [r["service_request_id"] for r in rows] == [inside.tracking_id]
+
+
+def test_place_query_count_is_constant(client, disposed_report):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    params = {"lat": "-4.6", "long": "121.9", "radius": "5000"}
+    _at(disposed_report, "-4.601000", "121.901000")
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get(BASE + "requests.json", params).json()) == 1
+    for i in range(20):
+        _at(disposed_report, f"-4.6{i:02d}000", "121.901000")
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(BASE + "requests.json", params).json()) == 21
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lat": "-4.6"},
+        {"long": "121.9"},
+        {"lat": "abc", "long": "121.9"},
+        {"lat": "-91", "long": "121.9"},
+        {"lat": "-4.6", "long": "181"},
+        {"lat": "nan", "long": "121.9"},
+        {"lat": "-4.6", "long": "inf"},
+        {"lat": "1e400", "long": "121.9"},
+        {"lat": "-4.6", "long": "121.9", "radius": "5001"},
+        {"lat": "-4.6", "long": "121.9", "radius": "0"},
+        {"lat": "-4.6", "long": "121.9", "radius": "-10"},
+        {"lat": "-4.6", "long": "121.9", "radius": "satu"},
+        {"radius": "100"},
+        {"bbox": "121.9,-4.61,121.91"},
+        {"bbox": "121.91,-4.61,121.90,-4.60"},
+        {"bbox": "a,b,c,d"},
+        {"bbox": "100,-10,130,10"},
+        {"bbox": "121.90,-4.61,121.91,-4.60", "lat": "-4.6", "long": "121.9"},
+        {"lat": "-4.6\x00", "long": "121.9", "radius": "1e3\x00"},
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_bad_place_is_a_clear_400(client, db, params, fmt):
+    r = client.get(BASE + f"requests.{fmt}", params)
+    if params.get("lat") == "-4.6\x00":  # NUL bytes are dropped: a valid query
+        assert r.status_code == 200
+        return
+    assert r.status_code == 400
+    if fmt == "json":
+        (err,) = r.json()
+        assert err["code"] == 400 and err["description"]
+    else:
+        assert xml(r).find("error/description").text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start_date": "9999-12-31"},
+        {"end_date": "9999-12-31"},
+        {"start_date": "0001-01-01"},
+        {"end_date": "0001-01-01T00:00:00+14:00"},
+        {"end_date": "9999-12-31T23:59:59-12:00"},
+    ],
+)
+def test_dates_out_of_range_are_a_400(client, db, params):
+    r = client.get(BASE + "requests.json", params)
+    assert r.status_code == 400 and "ISO 8601" in r.json()[0]["description"]

@@ -370,3 +370,8 @@ RULES.update(
         ),
     }
 )
+
+# Open data (docs/product.md §8): the public's view of the public reports, whoever asks.
+RULES["opendata:index"] = page("public static")
+RULES["opendata:csv"] = page("list", public_only=True)
+RULES["opendata:json"] = page("list", public_only=True)
