@@ -65,6 +65,8 @@ CSRF_FAILURE_VIEW = "lapor.views.csrf_failure"
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("SITE_NAME", "LAPOR Daerah")
 REGION_NAME = env("REGION_NAME", "Kabupaten Contoh")
+MAP_TILE_URL = env("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
 
 # HTTPS hardening is one switch so the same build also runs on plain HTTP on loopback.
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
