@@ -343,3 +343,11 @@ RULES.update(_admin_model("complaints", "clock", lambda w: w.clock.pk))
 RULES.update(_admin_model("complaints", "clockstep", lambda w: w.clock_step.pk))
 RULES.update(_admin_model("complaints", "sanction", lambda w: w.sanction.pk))
 RULES.update(_admin_model("complaints", "open311key", lambda w: w.open311_key.pk))
+
+# The filing form's location picker: the areas holding a point (ids and names, no report).
+RULES["complaints:locate_area"] = page("public static", query="lat=-4.5174&lng=122.3946")
+# /lapor/serupa/ with a point also lists the open reports nearby (umum only, at public precision):
+# probed next to the umum report, so an exact coordinate would show.
+RULES["complaints:similar"] = replace(
+    RULES["complaints:similar"], query="title=Jembatan+ambruk+Zelvoran&category=jalan&lat=-4.5175&lng=122.3945"
+)
