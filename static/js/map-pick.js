@@ -20,6 +20,7 @@
 
   var map = L.map(canvas, {keyboard: false, attributionControl: true, zoomSnap: 0.5});
   map.attributionControl.setPrefix(false);
+  box.mapPick = map;  // for the page's own scripts and the browser tests
   var bounds = (box.getAttribute("data-bounds") || "").split(",").map(Number);
   if (bounds.length === 4 && bounds.every(isFinite)) {
     map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]]);
