@@ -5,6 +5,7 @@ JavaScript, and axe-core on the form with the map (docs/areas.md)."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import box
 
 from agencies.areas import set_boundary
@@ -81,9 +82,7 @@ def test_file_a_report_by_tapping_the_map(page, live_server, citizen, areas):
             " const p = m.latLngToContainerPoint([-4.605, 121.912]); return [p.x, p.y]; }"
         )
         canvas.click(position={"x": x, "y": y})
-        page.wait_for_function(
-            f"document.getElementById('id_kelurahan').value === '{areas.watubangga.pk}'", timeout=10_000
-        )
+        expect(page.locator("#id_kelurahan")).to_have_value(str(areas.watubangga.pk), timeout=10_000)
         assert page.locator("#id_kecamatan").input_value() == str(areas.kecamatan.pk)
         assert "Watubangga" in page.locator("#map-pick-status").inner_text()
         assert page.locator("#id_lat").input_value().startswith("-4.60")
