@@ -102,6 +102,13 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+if MAP_TILE_URL:
+    # The base map's tiles may come from their server (images only); "{s}" subdomains become "*".
+    _tiles = urlparse(MAP_TILE_URL.replace("{s}", "tiles-subdomain"))
+    if _tiles.scheme in ("http", "https") and _tiles.netloc:
+        CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+            f"{_tiles.scheme}://{_tiles.netloc.replace('tiles-subdomain', '*')}"
+        )
 
 INSTALLED_APPS = [
     # The Django admin on its own site class: its login asks for the second factor (accounts.admin_site).

@@ -20,7 +20,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -237,6 +237,9 @@ def _evidence(files, held, user):
     return prepared, errors, 400
 
 
+MAP_OUTLINES_PATH = "/peta/wilayah.geojson"
+
+
 def map_context():
     """What the location picker's map needs (static/js/map-pick.js reads it from data- attributes):
     the tile source when one is configured, and the region's extent from its areas."""
@@ -246,7 +249,15 @@ def map_context():
         s=Min("min_lat"), n=Max("max_lat"), w=Min("min_lng"), e=Max("max_lng")
     )
     bounds = ",".join(str(box[k]) for k in ("s", "w", "n", "e")) if all(box[k] is not None for k in "snwe") else ""
+    try:
+        # The area outlines of the public map (/peta/), drawn when no tile source is configured;
+        # asked for only where that page is installed (the script also survives its absence).
+        resolve(MAP_OUTLINES_PATH)
+        outlines = MAP_OUTLINES_PATH
+    except Resolver404:
+        outlines = ""
     return {
+        "map_outlines_url": outlines,
         "map_tile_url": settings.MAP_TILE_URL,
         "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "map_bounds": bounds,

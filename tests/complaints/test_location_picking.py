@@ -279,3 +279,42 @@ def test_held_photos_survive_a_form_error_on_the_confirm_step(alice, neighbourho
     assert response.status_code == 400 and f'value="{token}"' in response.content.decode()
     response = alice.post("/lapor/", {**form(areas), "step": "confirm", "held_files": token})
     assert response.status_code == 302 and newest().attachments.count() == 1
+
+
+# The map's configuration -----------------------------------------------------------------------------------
+def test_the_form_carries_the_maps_configuration(alice, areas, settings):
+    settings.MAP_TILE_URL = "https://tiles.contoh.id/{z}/{x}/{y}.png"
+    settings.MAP_TILE_ATTRIBUTION = "© Peta Contoh"
+    body = alice.get("/lapor/").content.decode()
+    assert 'data-tile-url="https://tiles.contoh.id/{z}/{x}/{y}.png"' in body
+    assert 'data-attribution="© Peta Contoh"' in body
+    # The region's extent from its areas' boxes: south, west, north, east.
+    assert 'data-bounds="-4.62,121.89,-4.56,121.92"' in body
+    assert 'data-locate-url="/lapor/wilayah/"' in body
+    assert "vendor/leaflet/leaflet.js" in body and "js/map-pick.js" in body
+    # The coordinate fields, the selects and the free-text location stay for those without the map.
+    for field in ('name="lat"', 'name="lng"', 'name="kecamatan"', 'name="kelurahan"', 'name="location_text"'):
+        assert field in body
+
+
+def test_the_tile_server_may_serve_images_under_the_csp():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'lapor.settings'; import django; django.setup();"
+        "from django.conf import settings; print(json.dumps(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']))"
+    )
+    env = {**os.environ, "MAP_TILE_URL": "https://{s}.tile.contoh.id/{z}/{x}/{y}.png"}
+    directives = json.loads(
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout
+    )
+    assert directives["img-src"] == ["'self'", "data:", "https://*.tile.contoh.id"]
+    assert directives["script-src"] == ["'self'"] and directives["default-src"] == ["'self'"]
+    env.pop("MAP_TILE_URL")
+    directives = json.loads(
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout
+    )
+    assert directives["img-src"] == ["'self'", "data:"]
