@@ -422,7 +422,8 @@ def remove_orphan_files(older_than=timedelta(hours=1)):
     finished, once they are older than `older_than`. They are what a worker killed mid-upload, a
     transaction rolled back after its files were written, or a crash between the file and the
     row leaves behind. Run daily by beat and by `manage.py clean_media`; younger files are left
-    alone, since their row may not be committed yet. Returns how many files were removed."""
+    alone, since their row may not be committed yet. Files held for a report never filed
+    (`hold_prepared`) go after a day. Returns how many files (and held folders) were removed."""
     import os
     import time
 
@@ -431,9 +432,10 @@ def remove_orphan_files(older_than=timedelta(hours=1)):
 
     from complaints.models import Attachment
 
+    held = remove_held_files(max(older_than, HELD_MAX_AGE))
     root = Path(default_storage.path("attachments"))
     if not root.is_dir():
-        return 0
+        return held
     cutoff = time.time() - older_than.total_seconds()
     removed = 0
     for folder, _dirs, names in os.walk(root):
@@ -463,7 +465,7 @@ def remove_orphan_files(older_than=timedelta(hours=1)):
                 removed += 1
     if removed:
         log.warning("Removed %s attachment file(s) without a row", removed)
-    return removed + remove_held_files(max(older_than, HELD_MAX_AGE))
+    return removed + held
 
 
 def file_once_with_files(user, key, file, prepared):

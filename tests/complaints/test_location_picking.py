@@ -318,3 +318,21 @@ def test_the_tile_server_may_serve_images_under_the_csp():
         subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout
     )
     assert directives["img-src"] == ["'self'", "data:"]
+
+
+def test_held_files_of_a_report_never_filed_are_removed_after_a_day(citizen, settings, tmp_path):
+    import os
+    import time
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+
+    processed, errors = uploads.prepare([SimpleUploadedFile("a.jpg", jpeg())], by=citizen)
+    assert errors == []
+    old, fresh = uploads.hold_prepared(processed, by=citizen), uploads.hold_prepared(processed, by=citizen)
+    folder = default_storage.path(f"held/{citizen.pk}/{old}")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(folder, (two_days_ago, two_days_ago))
+    assert uploads.remove_orphan_files(older_than=timedelta(hours=1)) == 1
+    assert uploads.held_files(old, by=citizen) == [] and len(uploads.held_files(fresh, by=citizen)) == 1
+    assert uploads.held_files("../../etc", by=citizen) == []
