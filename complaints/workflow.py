@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import Role
 from accounts.verification import is_verified_reporter
 from agencies import calendar
+from agencies.areas import locate
 from agencies.models import Agency, AgencyKind, SlaPolicy
 from agencies.routing import route_for
 from complaints import privacy
@@ -675,6 +676,25 @@ def check_filing(
     return errors
 
 
+def fill_area_from_point(fields):
+    """The kecamatan and kelurahan of a new report from its point (`agencies.areas.locate`), the
+    same on every channel: a report with coordinates and no kelurahan gets the kelurahan holding
+    the point, and its kecamatan when none was chosen. What the citizen chose is kept: a chosen
+    kelurahan is never replaced, and a chosen kecamatan gets only a kelurahan that lies in it.
+    Changes `fields` (a dict of filing fields) in place and returns it."""
+    if fields.get("kelurahan") is not None or fields.get("lat") is None or fields.get("lng") is None:
+        return fields
+    kecamatan, kelurahan = locate(fields["lat"], fields["lng"])
+    chosen = fields.get("kecamatan")
+    if chosen is None:
+        if kecamatan is not None:
+            fields["kecamatan"] = kecamatan
+            fields["kelurahan"] = kelurahan
+    elif kelurahan is not None and kelurahan.parent_id == chosen.pk:
+        fields["kelurahan"] = kelurahan
+    return fields
+
+
 @transaction.atomic
 def file_complaint(
     *,
@@ -693,7 +713,8 @@ def file_complaint(
     `reporter`, who may be None for an anonymous walk-in or one awaiting confirmation; or Open311,
     likewise) files a report: stored as
     belum_terverifikasi with its verification clock running. `privacy` None takes the channel's
-    `DEFAULT_PRIVACY`; the fields must pass `check_filing`. Returns the Complaint."""
+    `DEFAULT_PRIVACY`; the fields must pass `check_filing`; a point without a kelurahan gets its
+    area (`fill_area_from_point`). Returns the Complaint."""
     now = now or timezone.now()
     # `privacy` here is the report's privacy level (a parameter), so the rule is `privacy_allows`.
     if entered_by is not None and not privacy_allows(entered_by, "manual_entry"):
@@ -715,6 +736,7 @@ def file_complaint(
         raise Invalid(fields=errors)
     if fields.get("kelurahan") is not None and fields.get("kecamatan") is None:
         fields["kecamatan"] = fields["kelurahan"].parent
+    fill_area_from_point(fields)
     c = Complaint(
         reporter=reporter,
         title=title,

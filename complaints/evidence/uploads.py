@@ -422,7 +422,8 @@ def remove_orphan_files(older_than=timedelta(hours=1)):
     finished, once they are older than `older_than`. They are what a worker killed mid-upload, a
     transaction rolled back after its files were written, or a crash between the file and the
     row leaves behind. Run daily by beat and by `manage.py clean_media`; younger files are left
-    alone, since their row may not be committed yet. Returns how many files were removed."""
+    alone, since their row may not be committed yet. Files held for a report never filed
+    (`hold_prepared`) go after a day. Returns how many files (and held folders) were removed."""
     import os
     import time
 
@@ -431,9 +432,10 @@ def remove_orphan_files(older_than=timedelta(hours=1)):
 
     from complaints.models import Attachment
 
+    held = remove_held_files(max(older_than, HELD_MAX_AGE))
     root = Path(default_storage.path("attachments"))
     if not root.is_dir():
-        return 0
+        return held
     cutoff = time.time() - older_than.total_seconds()
     removed = 0
     for folder, _dirs, names in os.walk(root):
@@ -463,7 +465,7 @@ def remove_orphan_files(older_than=timedelta(hours=1)):
                 removed += 1
     if removed:
         log.warning("Removed %s attachment file(s) without a row", removed)
-    return removed
+    return removed + held
 
 
 def file_once_with_files(user, key, file, prepared):
@@ -476,3 +478,122 @@ def file_once_with_files(user, key, file, prepared):
         if not replayed:
             attach_prepared(complaint, by=user, prepared=prepared)
     return complaint, replayed
+
+
+# Files held across the filing form's similar-reports step ----------------------------------------
+# The browser forgets chosen files when the form comes back, so the files of a first submit that
+# stops at the similar-reports step are checked and cleaned then, kept here under a random token
+# bound to the account, and stored on the report when the citizen files it ("Tetap kirim laporan
+# saya") — or removed by `remove_held_files` a day later.
+HELD_ROOT = "held"
+HELD_MAX_AGE = timedelta(days=1)
+
+
+class _HeldUpload:
+    """Stands in for the uploaded file: `add_attachment` reads only its name."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _held_dir(user, token):
+    if not user or not getattr(user, "pk", None) or not isinstance(token, str):
+        return None
+    if len(token) != 32 or any(ch not in "0123456789abcdef" for ch in token):
+        return None
+    return f"{HELD_ROOT}/{int(user.pk)}/{token}"
+
+
+def hold_prepared(prepared, *, by):
+    """Keep the files `prepare` cleaned for `by` until the report is filed; returns the token
+    (empty when there is nothing to keep). `StorageUnavailable` when the disk cannot take them."""
+    import json
+    import secrets
+
+    from django.core.files.storage import default_storage
+
+    if not prepared:
+        return ""
+    token = secrets.token_hex(16)
+    folder = _held_dir(by, token)
+    manifest = []
+    try:
+        for n, (uploaded, p) in enumerate(prepared):
+            default_storage.save(f"{folder}/{n}.bin", ContentFile(p.content))
+            if p.thumbnail:
+                default_storage.save(f"{folder}/{n}.thumb", ContentFile(p.thumbnail))
+            manifest.append(
+                {
+                    "name": (getattr(uploaded, "name", "") or "")[:255],
+                    "content_type": p.content_type,
+                    "thumbnail": bool(p.thumbnail),
+                }
+            )
+        default_storage.save(f"{folder}/manifest.json", ContentFile(json.dumps(manifest).encode()))
+    except OSError as err:
+        log.error("Held files could not be written: %s", err)
+        drop_held(token, by=by)
+        raise StorageUnavailable() from None
+    return token
+
+
+def held_files(token, *, by):
+    """The files kept under `token` for `by`, as `prepare` returns them ([(uploaded, processed)]);
+    [] for an unknown, expired or someone else's token."""
+    import json
+
+    from django.core.files.storage import default_storage
+
+    folder = _held_dir(by, token)
+    if folder is None:
+        return []
+    try:
+        with default_storage.open(f"{folder}/manifest.json") as f:
+            manifest = json.loads(f.read())
+        prepared = []
+        for n, item in enumerate(manifest):
+            with default_storage.open(f"{folder}/{n}.bin") as f:
+                content = f.read()
+            thumbnail = None
+            if item.get("thumbnail"):
+                with default_storage.open(f"{folder}/{n}.thumb") as f:
+                    thumbnail = f.read()
+            prepared.append((_HeldUpload(item.get("name") or ""), Processed(content, item["content_type"], thumbnail)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return prepared
+
+
+def drop_held(token, *, by):
+    """Remove the files kept under `token` (once stored on the report, or given up)."""
+    import shutil
+
+    from django.core.files.storage import default_storage
+
+    folder = _held_dir(by, token)
+    if folder is not None:
+        shutil.rmtree(default_storage.path(folder), ignore_errors=True)
+
+
+def remove_held_files(older_than=HELD_MAX_AGE):
+    """Remove held files whose report was never filed, once older than `older_than`."""
+    import shutil
+    import time
+
+    from django.core.files.storage import default_storage
+
+    root = Path(default_storage.path(HELD_ROOT))
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for user_dir in root.iterdir():
+        for folder in user_dir.iterdir() if user_dir.is_dir() else ():
+            try:
+                if folder.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

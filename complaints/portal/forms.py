@@ -211,9 +211,13 @@ class ReportForm(forms.Form):
         if data.get("kelurahan") is not None and data.get("kecamatan") is None:
             data["kecamatan"] = data["kelurahan"].parent
         fields = {name: data.get(name) for name in workflow.FILING_FIELDS if name not in self.errors}
-        for name, messages in workflow.check_filing(channel=data.get("channel") or Channel.WEB, **fields).items():
+        errors = workflow.check_filing(channel=data.get("channel") or Channel.WEB, **fields)
+        for name, messages in errors.items():
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
+        if not errors and not self.errors:
+            # The kelurahan from the pin, already for the similar-reports step (its kecamatan).
+            workflow.fill_area_from_point(data)
         return data
 
     def complaint_fields(self):

@@ -9,6 +9,7 @@ app_name = "complaints"
 urlpatterns = [
     path("lapor/", views.file_report, name="file"),
     path("lapor/serupa/", views.similar, name="similar"),
+    path("lapor/wilayah/", views.locate_area, name="locate_area"),
     path("lapor/terkirim/<str:tracking_id>/", views.filed, name="filed"),
     path("laporan/", views.feed, name="feed"),
     # Atom feeds (before the report page's pattern)

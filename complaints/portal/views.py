@@ -8,6 +8,7 @@ change goes through `complaints.workflow`. A refused action re-renders the page 
 workflow's message and its 400/403/409 status.
 """
 
+import math
 import re
 
 from django.conf import settings
@@ -17,9 +18,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -29,10 +30,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services
 from accounts.models import Role
-from agencies import calendar
+from agencies import areas, calendar
 from agencies.models import Area, Category, SlaPolicy
 from complaints import privacy, workflow
 from complaints.common import idempotency, search
+from complaints.common.nearby import nearby_open_reports
 from complaints.common.pagination import FastPaginator
 from complaints.errors import Forbidden, Invalid, NotFound, WorkflowError
 from complaints.evidence import uploads
@@ -123,69 +125,91 @@ def file_report(request):
         messages.info(request, _("Verifikasi email Anda dahulu sebelum membuat laporan."))
         return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': request.path})}")
     policy = SlaPolicy.current()
-    context = {"policy": policy, "similar": [], "reselect_files": False}
+    context = {"policy": policy, "similar": [], "nearby": [], "reselect_files": False, **map_context()}
     status = 200
     if request.method == "POST":
         if (earlier := idempotency.filed_with(user, request.POST.get("submission_key"))) is not None:
             return _already_filed(request, earlier)
         form = ReportForm(request.POST, request.FILES)
         files = request.FILES.getlist("files")
+        held_token = request.POST.get("held_files", "")
+        held = uploads.held_files(held_token, by=user) if held_token else []
+        if not held:
+            held_token = ""
         status = 400
         if form.is_valid():
-            similar = []
+            similar, nearby = [], []
             if request.POST.get("step") != "confirm":
                 d = form.cleaned_data
                 similar = search.similar_open_reports(
                     d["category"], d.get("kecamatan"), f"{d['title']} {d['body']}", SIMILAR_LIMIT, user=user
                 )
-            if similar:
-                status = 200
+                if d.get("lat") is not None and d.get("lng") is not None:
+                    nearby = nearby_open_reports(
+                        d["lat"], d["lng"], limit=SIMILAR_LIMIT, exclude=[s.pk for s in similar]
+                    )
+            prepared, errors, status = _evidence(files, held, user)
+            for error in errors:
+                form.add_error("files", error)
+            if errors:
+                pass
+            elif similar or nearby:
+                # The step comes back with the form: the files chosen so far are kept on the
+                # server (the browser forgets them), so the citizen need not choose them again.
+                if files:
+                    try:
+                        new_token = uploads.hold_prepared(prepared, by=user)
+                    except uploads.StorageUnavailable as err:
+                        form.add_error("files", err.message)
+                        new_token, status = held_token, err.status_code
+                    else:
+                        if held_token:
+                            uploads.drop_held(held_token, by=user)
+                        held_token, held = new_token, prepared
+                if not form.errors:
+                    status = 200
                 context.update(
                     similar=similar,
+                    nearby=nearby,
                     confirm_step=True,
-                    reselect_files=bool(files),
-                    supported=_supported_ids(user, similar),
+                    supported=_supported_ids(user, [*similar, *nearby]),
                 )
             else:
                 try:
-                    processed, errors = uploads.prepare(files, by=user)
-                except uploads.UploadRateExceeded as err:
-                    processed, errors, status = [], [err.message], err.status_code
-                for error in errors:
-                    form.add_error("files", error)
-                if not errors:
-                    try:
-                        # Nothing is kept when the evidence cannot be stored: no report, no file;
-                        # the form comes back with what the citizen typed.
-                        complaint, replayed = uploads.file_once_with_files(
-                            user,
-                            form.cleaned_data["submission_key"],
-                            lambda: workflow.file_complaint(
-                                reporter=services.reporter_for(Channel.WEB, user=user).account,
-                                channel=Channel.WEB,
-                                **form.complaint_fields(),
-                            ),
-                            processed,
-                        )
-                        if replayed:
-                            return _already_filed(request, complaint)
-                    except uploads.StorageUnavailable as err:
-                        form.add_error("files", err.message)
-                        form.add_error(
-                            None,
-                            _(
-                                "Laporan Anda belum terkirim karena lampirannya tidak dapat disimpan. Isian Anda "
-                                "masih ada di bawah: kirim lagi nanti, atau kirim sekarang tanpa lampiran."
-                            ),
-                        )
-                        status = err.status_code
-                    except (WorkflowError, ValidationError) as err:
-                        put_errors(form, err)
-                        status = getattr(err, "status_code", 400)
-                    else:
-                        return redirect("complaints:filed", tracking_id=complaint.tracking_id)
+                    # Nothing is kept when the evidence cannot be stored: no report, no file;
+                    # the form comes back with what the citizen typed.
+                    complaint, replayed = uploads.file_once_with_files(
+                        user,
+                        form.cleaned_data["submission_key"],
+                        lambda: workflow.file_complaint(
+                            reporter=services.reporter_for(Channel.WEB, user=user).account,
+                            channel=Channel.WEB,
+                            **form.complaint_fields(),
+                        ),
+                        prepared,
+                    )
+                    if replayed:
+                        return _already_filed(request, complaint)
+                except uploads.StorageUnavailable as err:
+                    form.add_error("files", err.message)
+                    form.add_error(
+                        None,
+                        _(
+                            "Laporan Anda belum terkirim karena lampirannya tidak dapat disimpan. Isian Anda "
+                            "masih ada di bawah: kirim lagi nanti, atau kirim sekarang tanpa lampiran."
+                        ),
+                    )
+                    status = err.status_code
+                except (WorkflowError, ValidationError) as err:
+                    put_errors(form, err)
+                    status = getattr(err, "status_code", 400)
+                else:
+                    if held_token:
+                        uploads.drop_held(held_token, by=user)
+                    return redirect("complaints:filed", tracking_id=complaint.tracking_id)
         if form.errors and files:
             context["reselect_files"] = True
+        context.update(held_token=held_token, held_names=[u.name for u, _p in held])
     else:
         initial = {}
         for name in ("category", "kecamatan"):
@@ -195,6 +219,49 @@ def file_report(request):
         form = ReportForm(initial=initial)
     context["form"] = form
     return render(request, "complaints/file.html", context, status=status)
+
+
+def _evidence(files, held, user):
+    """The files kept from an earlier step plus those chosen now, checked and cleaned:
+    (prepared, error messages, status)."""
+    try:
+        processed, errors = uploads.prepare(files, by=user) if files else ([], [])
+    except uploads.UploadRateExceeded as err:
+        return held, [err.message], err.status_code
+    prepared = [*held, *processed]
+    if not errors and len(prepared) > settings.UPLOAD_MAX_FILES:
+        errors = [
+            _("Maksimum %(n)s berkas per laporan; Anda memilih %(m)s.")
+            % {"n": settings.UPLOAD_MAX_FILES, "m": len(prepared)}
+        ]
+    return prepared, errors, 400
+
+
+MAP_OUTLINES_PATH = "/peta/wilayah.geojson"
+
+
+def map_context():
+    """What the location picker's map needs (static/js/map-pick.js reads it from data- attributes):
+    the tile source when one is configured, and the region's extent from its areas."""
+    from django.db.models import Max, Min
+
+    box = Area.objects.filter(min_lat__isnull=False).aggregate(
+        s=Min("min_lat"), n=Max("max_lat"), w=Min("min_lng"), e=Max("max_lng")
+    )
+    bounds = ",".join(str(box[k]) for k in ("s", "w", "n", "e")) if all(box[k] is not None for k in "snwe") else ""
+    try:
+        # The area outlines of the public map (/peta/), drawn when no tile source is configured;
+        # asked for only where that page is installed (the script also survives its absence).
+        resolve(MAP_OUTLINES_PATH)
+        outlines = MAP_OUTLINES_PATH
+    except Resolver404:
+        outlines = ""
+    return {
+        "map_outlines_url": outlines,
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "map_bounds": bounds,
+    }
 
 
 def _already_filed(request, complaint):
@@ -236,18 +303,55 @@ def similar(request):
     )
     q = request.GET.get("q", "").strip()[:300]
     results = search.similar_open_reports(category, kecamatan, q, 10, user=request.user) if category and q else []
+    lat, lng = _point_from(request.GET)
+    nearby = nearby_open_reports(lat, lng, limit=10, exclude=[r.pk for r in results]) if lat is not None else []
     context = {
         "results": results,
+        "nearby": nearby,
+        "lat": "" if lat is None else lat,
+        "lng": "" if lng is None else lng,
+        "near_searched": lat is not None,
+        **map_context(),
         "q": q,
         "category": category,
         "kecamatan": kecamatan,
         "categories": Category.objects.filter(is_active=True).order_by("order", "name"),
         "kecamatans": Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name"),
-        "supported": _supported_ids(request.user, results),
+        "supported": _supported_ids(request.user, [*results, *nearby]),
         "can_support": is_verified(request.user),
         "searched": bool(category and q),
     }
     return render(request, "complaints/similar.html", context)
+
+
+def _point_from(params):
+    """(lat, lng) as floats from ?lat=&lng=, or (None, None) when absent or not a point."""
+    try:
+        lat, lng = float(params.get("lat", "")), float(params.get("lng", ""))
+    except ValueError:
+        return None, None
+    if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+        return None, None
+    return round(lat, 6), round(lng, 6)
+
+
+@require_GET
+def locate_area(request):
+    """/lapor/wilayah/?lat=&lng=: the kecamatan and kelurahan holding a point, for the filing
+    form's selects while the citizen moves the pin (the server fills them in again on filing,
+    `workflow.fill_area_from_point`). Area names and ids are public; the point is not kept."""
+    lat, lng = _point_from(request.GET)
+    if lat is None:
+        return JsonResponse({"detail": _("Titik tidak sah: isi lat dan lng dalam derajat.")}, status=400)
+    kecamatan, kelurahan = areas.locate(lat, lng)
+    return JsonResponse(
+        {
+            "kecamatan": kecamatan.pk if kecamatan else None,
+            "kecamatan_name": kecamatan.name if kecamatan else None,
+            "kelurahan": kelurahan.pk if kelurahan else None,
+            "kelurahan_name": kelurahan.name if kelurahan else None,
+        }
+    )
 
 
 def _category_from(value):

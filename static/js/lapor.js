@@ -13,6 +13,7 @@
       navigator.geolocation.getCurrentPosition(function (pos) {
         lat.value = pos.coords.latitude.toFixed(6);
         lng.value = pos.coords.longitude.toFixed(6);
+        lat.dispatchEvent(new Event("change", {bubbles: true}));  // the map's pin follows
         status.textContent = button.getAttribute("data-ok") || "";
       }, function () {
         status.textContent = button.getAttribute("data-fail") || "";

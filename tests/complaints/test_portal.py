@@ -270,13 +270,14 @@ def test_similar_reports_are_offered_before_filing(alice, form_data, existing):
     body = response.content.decode()
     assert existing.tracking_id in body and "Saya juga mengalami" in body
     assert "Tetap kirim laporan saya" in body and 'name="step" value="confirm"' in body
-    assert "Pilih lagi berkas bukti Anda" in body  # files are asked for again
+    # The chosen file is kept on the server for the next step: not asked for again.
+    assert "Pilih lagi berkas bukti Anda" not in body and "jembatan.jpg" in body
+    token = re.search(r'name="held_files" value="([0-9a-f]+)"', body).group(1)
     assert TITLE in body  # nothing typed is lost
-    assert Complaint.objects.count() == 1
+    assert Complaint.objects.count() == 1 and Attachment.objects.count() == 0
 
-    # "Tetap kirim laporan saya" files it, with the files chosen again.
-    photo = SimpleUploadedFile("jembatan.jpg", jpeg_with_gps())
-    response = alice.post("/lapor/", {**form_data(step="confirm"), "files": [photo]})
+    # "Tetap kirim laporan saya" files it, with the file chosen before.
+    response = alice.post("/lapor/", {**form_data(step="confirm"), "held_files": token})
     assert response.status_code == 302
     assert Complaint.objects.count() == 2 and Attachment.objects.count() == 1
 

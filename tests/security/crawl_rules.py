@@ -375,3 +375,11 @@ RULES.update(
 RULES["opendata:index"] = page("public static")
 RULES["opendata:csv"] = page("list", public_only=True)
 RULES["opendata:json"] = page("list", public_only=True)
+
+# The filing form's location picker: the areas holding a point (ids and names, no report).
+RULES["complaints:locate_area"] = page("public static", query="lat=-4.5174&lng=122.3946")
+# /lapor/serupa/ with a point also lists the open reports nearby (umum only, at public precision):
+# probed next to the umum report, so an exact coordinate would show.
+RULES["complaints:similar"] = replace(
+    RULES["complaints:similar"], query="title=Jembatan+ambruk+Zelvoran&category=jalan&lat=-4.5175&lng=122.3945"
+)
