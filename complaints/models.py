@@ -253,6 +253,13 @@ class Complaint(models.Model):
             # filing) read their page, their deep page's keys and their count from the index alone.
             models.Index(fields=["-verified_at", "-id"], name="complaint_public_verified", condition=PUBLIC_CONDITION),
             models.Index(fields=["-created_at", "-id"], name="complaint_public_created", condition=PUBLIC_CONDITION),
+            # The public map's points in a window (complaints/portal/maps.py): public umum reports
+            # with coordinates, by latitude then longitude (a range scan on both).
+            models.Index(
+                fields=["lat", "lng"],
+                name="complaint_public_point",
+                condition=PUBLIC_CONDITION & models.Q(privacy="umum", lat__isnull=False, lng__isnull=False),
+            ),
             # The operator's queue tabs: open statuses only, in deadline order.
             models.Index(
                 fields=["verification_due_at", "created_at", "id"],

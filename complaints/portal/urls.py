@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from complaints.portal import views
+from complaints.portal import maps, views
 
 app_name = "complaints"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("saya/", views.my_reports, name="mine"),
     path("notifikasi/", views.notifications, name="notifications"),
     path("privasi/", views.privacy_notice, name="privacy"),
+    path("peta/", maps.public_map, name="map"),
+    path("peta/data.json", maps.map_data, name="map_data"),
+    path("peta/wilayah.geojson", maps.areas_geojson, name="areas_geojson"),
 ]
