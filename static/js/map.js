@@ -122,7 +122,7 @@
       if (hasPoint) {
         // The point as the caller may see it: about 100 m for the public (a circle, not a pin).
         L.circle([lat, lng], {radius: 60, color: "#b30000", weight: 2, fillOpacity: 0.3}).addTo(map);
-        map.setView([lat, lng], 15);
+        map.setView([lat, lng], 14);
       } else if (own) {
         map.fitBounds(own.getBounds());
       }
