@@ -253,3 +253,48 @@ def test_an_anonim_report_page_map_shows_only_its_area(client, reports):
     page = client.get(reports["anonim"].get_absolute_url()).content.decode()
     assert 'id="report-map"' in page
     assert "data-lat" not in page and "528471" not in page
+
+
+# The base map's tiles ----------------------------------------------------------------------------
+def _img_src(**env):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MAP_TILE")} | env
+    code = "import lapor.settings as s; print(' '.join(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return out.stdout.split()
+
+
+@pytest.mark.django_db(False)
+def test_the_policy_lets_tiles_in_from_their_origin_only():
+    assert _img_src() == ["'self'", "data:"]
+    assert _img_src(MAP_TILE_URL="https://tile.example.go.id/peta/{z}/{x}/{y}.png") == [
+        "'self'",
+        "data:",
+        "https://tile.example.go.id",
+    ]
+    assert _img_src(MAP_TILE_URL="https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")[-1] == (
+        "https://*.tile.openstreetmap.org"
+    )
+    assert _img_src(MAP_TILE_URL="javascript:alert(1)") == ["'self'", "data:"]
+
+
+def test_every_map_carries_the_tile_settings(client, reports, settings):
+    settings.MAP_TILE_URL = "https://tile.example.go.id/{z}/{x}/{y}.png"
+    settings.MAP_TILE_ATTRIBUTION = "© Kontributor Peta"
+    for url in ("/peta/", reports["umum"].get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert 'data-tile-url="https://tile.example.go.id/{z}/{x}/{y}.png"' in page, url
+        assert 'data-tile-attribution="© Kontributor Peta"' in page, url
+        assert 'data-outlines-url="/peta/wilayah.geojson"' in page, url
