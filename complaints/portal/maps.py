@@ -147,11 +147,14 @@ def points(bbox, category, status, cap=None):
     )
     truncated = len(rows) > cap
     english = (translation.get_language() or "").startswith("en")
-    labels = dict(Status.choices)
+    labels = {value: str(label) for value, label in Status.choices}
+    # One reverse for all: a tracking id is letters, digits and dashes, inserted as it is.
+    url = reverse("complaints:detail", args=["LPR-0000-0000"]).replace("LPR-0000-0000", "{}")
+    public = _public()
     found = []
     for tracking_id, title, status_value, lat, lng, level, cat_name, cat_name_en in rows[:cap]:
         # privacy.coordinates_for for the public, on the values read.
-        shown = _public_point(level, lat, lng)
+        shown = _public_point(level, lat, lng, public)
         if shown is None:
             continue
         plat, plng = shown
@@ -162,20 +165,29 @@ def points(bbox, category, status, cap=None):
                 "id": tracking_id,
                 "title": title,
                 "status": status_value,
-                "status_label": str(labels.get(status_value, status_value)),
+                "status_label": labels.get(status_value, status_value),
                 "category": (cat_name_en if english and cat_name_en else cat_name) or "",
                 "lat": float(plat),
                 "lng": float(plng),
-                "url": reverse("complaints:detail", args=[tracking_id]),
+                "url": url.format(tracking_id),
             }
         )
     return found, truncated
 
 
-def _public_point(level, lat, lng):
+class _Columns:
+    """The columns `privacy.coordinates_for` reads, for a row read as values (no model instance:
+    building 500 of them cost more than the query)."""
+
+    __slots__ = ("privacy", "lat", "lng", "reporter_id")
+
+    def __init__(self, level, lat, lng):
+        self.privacy, self.lat, self.lng, self.reporter_id = level, lat, lng, None
+
+
+def _public_point(level, lat, lng, public=None):
     """What `privacy.coordinates_for(report, public)` gives, from the columns alone."""
-    probe = Complaint(privacy=level, lat=lat, lng=lng)
-    shown = privacy.coordinates_for(probe, _public())
+    shown = privacy.coordinates_for(_Columns(level, lat, lng), public or _public())
     if shown is None:
         return None
     return Decimal(shown[0]).quantize(_CELL), Decimal(shown[1]).quantize(_CELL)
