@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from agencies.models import Area, AreaBoundary, Category
 from complaints import privacy
@@ -195,6 +196,7 @@ def _public_point(level, lat, lng, public=None):
 
 @require_GET
 @cache_control(public=True, max_age=60)
+@vary_on_headers("Accept-Language", "Cookie")  # the labels follow the reader's language
 def map_data(request):
     """/peta/data.json?bbox=minlng,minlat,maxlng,maxlat&category=&status=: the public points in a
     window, for the map's script."""
