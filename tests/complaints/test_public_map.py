@@ -298,3 +298,17 @@ def test_every_map_carries_the_tile_settings(client, reports, settings):
         assert 'data-tile-url="https://tile.example.go.id/{z}/{x}/{y}.png"' in page, url
         assert 'data-tile-attribution="© Kontributor Peta"' in page, url
         assert 'data-outlines-url="/peta/wilayah.geojson"' in page, url
+
+
+def test_the_page_costs_the_same_queries_for_1_and_for_a_full_page(client, disposed_report, region):
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/peta/").status_code == 200
+        return [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+    disposed_report(lat=UMUM[0], lng=UMUM[1], kecamatan=region.kecamatan, kelurahan=region.kelurahan)
+    one = queries()
+    for _ in range(maps.PAGE_SIZE + 4):
+        disposed_report(lat=UMUM[0], lng=UMUM[1], kecamatan=region.kecamatan, kelurahan=region.kelurahan)
+    many = queries()
+    assert len(many) == len(one) <= 8
