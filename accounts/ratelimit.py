@@ -9,9 +9,11 @@ and fifty lock the whole portal.
 
 Failures are counted in the cache (Redis in production, shared by every web worker) per account
 and client address: after `LOGIN_LOCKOUT_ATTEMPTS` failures within `LOGIN_LOCKOUT_SECONDS` that
-pair is locked for `LOGIN_LOCKOUT_SECONDS`. An address that fails on many accounts (password
-spraying) is locked after `LOGIN_LOCKOUT_IP_ATTEMPTS`. A lock ends by itself; a successful login
-clears the pair's count. The account name is hashed in the keys: no identity in the cache.
+pair is locked for `LOGIN_LOCKOUT_SECONDS`, and each further lock of the same pair within
+`LOGIN_LOCKOUT_MAX_SECONDS` lasts twice as long as the one before, up to that maximum (a growing
+back-off). An address that fails on many accounts (password spraying) is locked after
+`LOGIN_LOCKOUT_IP_ATTEMPTS`, with the same back-off. A lock ends by itself; a successful login
+clears the pair's count and its back-off. The account name is hashed in the keys: no identity in the cache.
 
 A lock on one address never blocks the account's owner elsewhere, so an attacker cannot lock a
 citizen out of their account from afar.
@@ -20,8 +22,8 @@ Without the cache (Redis down or hung: django-redis answers every call with a mi
 does not fail open: a failure the cache could not count is written to the database instead
 (`LoginFailure`, the same hashed keys), and a pair or address with LOGIN_LOCKOUT_ATTEMPTS
 (LOGIN_LOCKOUT_IP_ATTEMPTS) such failures within LOGIN_LOCKOUT_SECONDS is locked until the oldest
-of them is that old. A lock is the longer of what the cache and the database say, so the rule
-holds across the outage; rows older than the window are deleted as new ones are written.
+of them is that old (no back-off while the cache is away: the fixed window holds). A lock is the
+longer of what the cache and the database say, so the rule holds across the outage; rows older than the window are deleted as new ones are written.
 """
 
 import hashlib
@@ -103,9 +105,30 @@ def _bump(key, limit):
     if count is None:
         return None
     if count >= limit:
-        cache.set(f"{key}:until", time.time() + window, window)
+        seconds = _lock_seconds(key)
+        cache.set(f"{key}:until", time.time() + seconds, seconds)
         cache.delete(key)
     return count
+
+
+def _lock_seconds(key):
+    """The length of the lock `key` earns now: LOGIN_LOCKOUT_SECONDS for its first lock, doubled
+    for each further lock within LOGIN_LOCKOUT_MAX_SECONDS of the last, up to that maximum (a
+    growing back-off: a patient guesser gets a few tries a day, the owner who mistyped five times
+    waits once). The strikes live as long as the maximum lock and are cleared by a right login."""
+    window, ceiling = settings.LOGIN_LOCKOUT_SECONDS, max(settings.LOGIN_LOCKOUT_MAX_SECONDS, 1)
+    strikes_key = f"{key}:strikes"
+    if cache.add(strikes_key, 1, ceiling):
+        strikes = 1
+    else:
+        try:
+            strikes = cache.incr(strikes_key)
+        except ValueError:  # expired between add and incr
+            cache.set(strikes_key, 1, ceiling)
+            strikes = 1
+        cache.touch(strikes_key, ceiling)
+    strikes = strikes or 1
+    return int(min(window * 2 ** min(strikes - 1, 32), max(ceiling, window)))
 
 
 def record_failure(username, ip):
@@ -128,7 +151,7 @@ def reset(username, ip):
     """A successful login clears this account+address count (not the address's own lock), in the
     cache and in the database."""
     pair, _addr = _keys(username, ip)
-    cache.delete_many([pair, f"{pair}:until"])
+    cache.delete_many([pair, f"{pair}:until", f"{pair}:strikes"])
     LoginFailure.objects.filter(key=pair).delete()
 
 

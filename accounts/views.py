@@ -90,7 +90,10 @@ def login_view(request):
             next_url = f"{reverse('accounts:second_factor')}?{urlencode({'next': next_url})}"
         return _with_language(redirect(next_url), user)
     status = 429 if form.locked_seconds else (400 if form.is_bound else 200)
-    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    response = render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    if form.locked_seconds:
+        response["Retry-After"] = str(form.locked_seconds)
+    return response
 
 
 PENDING_KEY = "_second_factor_pending"
@@ -142,7 +145,10 @@ def login_code(request):
             status = 400
     elif form.is_bound:
         status = 400
-    return render(request, "accounts/login_code.html", {"form": form}, status=status)
+    response = render(request, "accounts/login_code.html", {"form": form}, status=status)
+    if status == 429:
+        response["Retry-After"] = str(locked)
+    return response
 
 
 @never_cache

@@ -34,7 +34,7 @@ from complaints.deadlines.clocks import (
     stop_followup_clocks,
 )
 from complaints.outbox import notify
-from complaints.privacy import can
+from complaints.privacy import can as privacy_allows
 
 from .audit import client_fields
 from .errors import Forbidden, Invalid, NotFound, TransitionError
@@ -695,8 +695,8 @@ def file_complaint(
     belum_terverifikasi with its verification clock running. `privacy` None takes the channel's
     `DEFAULT_PRIVACY`; the fields must pass `check_filing`. Returns the Complaint."""
     now = now or timezone.now()
-    # `privacy` here is the argument (the report's level); the rules are the module's.
-    if entered_by is not None and not can(entered_by, "manual_entry"):
+    # `privacy` here is the report's privacy level (a parameter), so the rule is `privacy_allows`.
+    if entered_by is not None and not privacy_allows(entered_by, "manual_entry"):
         raise Forbidden()
     # Unattached reports come only from an operator or from Open311, whose report waits for the
     # owner of the address it gave to confirm it.

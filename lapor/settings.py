@@ -224,6 +224,9 @@ LOGOUT_REDIRECT_URL = "/"
 LOGIN_LOCKOUT_ATTEMPTS = env_int("LOGIN_LOCKOUT_ATTEMPTS", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 LOGIN_LOCKOUT_IP_ATTEMPTS = env_int("LOGIN_LOCKOUT_IP_ATTEMPTS", 50)
+# Each further lock of the same account+address (or address) within this many seconds lasts twice
+# as long as the one before, up to this many seconds.
+LOGIN_LOCKOUT_MAX_SECONDS = env_int("LOGIN_LOCKOUT_MAX_SECONDS", 24 * 60 * 60)
 # Second factor (docs/product.md §9): TOTP (RFC 6238, SHA-1, 6 digits, 30 s) for operators, auditors
 # and superadmins. The issuer is the name authenticator apps show next to the account.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", SITE_NAME)

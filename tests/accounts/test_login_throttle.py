@@ -164,3 +164,35 @@ def test_a_locked_login_refuses_the_reset_link_too(client, citizen, settings):
         client.post(WEB, {"username": "alice@warga.id", "password": f"salah-{attempt}"})
     assert client.post(RESET, {"email": "alice@warga.id"}).status_code == 429
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_each_further_lock_lasts_twice_as_long_and_a_right_login_clears_the_back_off(client, citizen, settings):
+    """Growing back-off per account+address: 60 s, then 120 s, then 240 s, capped at the maximum;
+    the web's 429 says how long in Retry-After. The owner's right login resets it."""
+    import time_machine
+
+    settings.LOGIN_LOCKOUT_ATTEMPTS = 2
+    settings.LOGIN_LOCKOUT_SECONDS = 60
+    settings.LOGIN_LOCKOUT_MAX_SECONDS = 200
+
+    def fail_until_locked():
+        client.post(WEB, {"username": "alice@warga.id", "password": "salah"})
+        r = client.post(WEB, {"username": "alice@warga.id", "password": "salah"})
+        assert r.status_code == 429
+        return int(r["Retry-After"])
+
+    with time_machine.travel("2026-12-07 09:00:00+08:00", tick=False) as clock:
+        assert fail_until_locked() == 60
+        clock.shift(61)
+        assert fail_until_locked() == 120
+        clock.shift(60)  # half-way through the second lock: still locked, even the right password
+        r = client.post(WEB, {"username": "alice@warga.id", "password": PASSWORD})
+        assert r.status_code == 429 and int(r["Retry-After"]) == 60
+        clock.shift(61)
+        assert fail_until_locked() == 200  # 240 s capped at LOGIN_LOCKOUT_MAX_SECONDS
+        clock.shift(201)
+        # The owner signs in: the back-off starts again from the first step.
+        assert client.post(WEB, {"username": "alice@warga.id", "password": PASSWORD}).status_code == 302
+        client.logout()
+        assert fail_until_locked() == 60
