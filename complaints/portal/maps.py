@@ -38,6 +38,8 @@ from complaints.portal.forms import category_label
 MAP_STATUSES = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES, Status.SELESAI, Status.ARSIP)
 # At most this many points per answer of the data endpoint (the newest verified first).
 POINTS_CAP = 500
+# A window holding this many public points is read newest first (see `points`).
+CROWDED = 2000
 PAGE_SIZE = 20
 # Public precision: docs/privacy.md, "about 100 m" — the grid `privacy.coordinates_for` rounds to.
 PUBLIC_DECIMALS = 3
@@ -123,10 +125,15 @@ def _public_box(bbox):
 
 def points(bbox, category, status, cap=None):
     """([point], truncated): public umum reports with coordinates, in `bbox` (None: anywhere), at
-    public precision. One query: the coordinates' range (half a grid cell wider, so that every
-    report whose rounded point is in the box is read) on the partial index of public points
-    (`complaint_public_point`), newest verified first, capped; the rounded point is then tested
-    against the box on the grid, exactly."""
+    public precision, newest verified first, at most `cap`.
+
+    The window is read on the public grid: its range is widened by half a grid cell, so that every
+    report whose rounded point is in the box is read, and the rounded point is then tested against
+    the box exactly. Two plans, each bounded whatever the window (docs/benchmarks.md, "map data"):
+    the planner cannot tell how many reports a box holds (latitude and longitude are correlated),
+    so the first query reads their ids, up to `CROWDED`, from the point index (lat, lng) alone; a
+    window with fewer is read by those ids, newest first; a crowded one is read newest first from
+    the index that holds the window's columns, which meets `cap` matches after a short scan."""
     cap = POINTS_CAP if cap is None else cap
     qs = _filtered(
         public_reports().filter(privacy=Privacy.UMUM, lat__isnull=False, lng__isnull=False), category, status
@@ -141,11 +148,16 @@ def points(bbox, category, status, cap=None):
             lng__gte=min_lng - _HALF_CELL,
             lng__lte=max_lng + _HALF_CELL,
         )
-    rows = list(
-        qs.order_by("-verified_at", "-pk").values_list(
-            "tracking_id", "title", "status", "lat", "lng", "privacy", "category__name", "category__name_en"
-        )[: cap + 1]
-    )
+    columns = ("tracking_id", "title", "status", "lat", "lng", "privacy", "category__name", "category__name_en")
+    ids = [] if bbox is None else list(qs.order_by("lat", "lng").values_list("pk", flat=True)[:CROWDED])
+    if bbox is None or len(ids) >= CROWDED:
+        rows = list(qs.order_by("-verified_at", "-pk").values_list(*columns)[: cap + 1])
+    elif ids:
+        rows = list(
+            Complaint.objects.filter(pk__in=ids).order_by("-verified_at", "-pk").values_list(*columns)[: cap + 1]
+        )
+    else:
+        rows = []
     truncated = len(rows) > cap
     english = (translation.get_language() or "").startswith("en")
     labels = {value: str(label) for value, label in Status.choices}

@@ -131,15 +131,33 @@ def _reads(client, **params):
 
 
 def test_the_data_endpoint_costs_the_same_queries_for_1_and_for_many(client, disposed_report):
+    """Two queries: the window's ids from the point index, then their rows (maps.points)."""
     disposed_report(lat=UMUM[0], lng=UMUM[1])
     data, queries = _reads(client, bbox=WIDE)
-    assert data["count"] == 1 and len(queries) == 1
+    assert data["count"] == 1 and len(queries) == 2
     for _ in range(5):
         disposed_report(lat=UMUM[0], lng=UMUM[1])
     data, queries = _reads(client, bbox=WIDE)
-    assert data["count"] == 6 and len(queries) == 1
+    assert data["count"] == 6 and len(queries) == 2
     data, queries = _reads(client, bbox=WIDE, category="jalan")
-    assert data["count"] == 6 and len(queries) == 2  # the category's slug is read once
+    assert data["count"] == 6 and len(queries) == 3  # the category's slug is read once
+    data, queries = _reads(client, bbox="100,0,101,1")
+    assert data["count"] == 0 and len(queries) == 1  # an empty window: nothing more to read
+
+
+def test_a_crowded_window_gives_the_same_points_newest_first(client, disposed_report, monkeypatch):
+    made = [disposed_report(lat=UMUM[0] + Decimal(i) / 1000, lng=UMUM[1]) for i in range(4)]
+    few = _data(client, bbox=WIDE)
+    monkeypatch.setattr(maps, "CROWDED", 3)
+    crowded, queries = _reads(client, bbox=WIDE)
+    assert len(queries) == 2
+    assert crowded == few
+    newest_first = sorted(made, key=lambda c: (c.verified_at, c.pk), reverse=True)
+    assert [p["id"] for p in crowded["points"]] == [c.tracking_id for c in newest_first]
+    monkeypatch.setattr(maps, "POINTS_CAP", 2)
+    capped = _data(client, bbox=WIDE)
+    assert [p["id"] for p in capped["points"]] == [c.tracking_id for c in newest_first[:2]]
+    assert capped["truncated"] is True
 
 
 def test_points_come_from_the_public_set_only(disposed_report, file_report):
