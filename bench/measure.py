@@ -46,6 +46,7 @@ TARGETS = {
     "API detail": (50, "page"),
     "API search": (150, "search"),
     "Open311 requests": (50, "page"),
+    "map data": (50, "page"),
     "trivial view": (None, "baseline"),
 }
 OPTIONAL = {"auditor dashboard", "public statistics"}  # built in parallel: skipped with a note on 404
@@ -121,7 +122,19 @@ def pages(creds):
         ("API detail", f"/api/v1/complaints/{report.tracking_id}/", None, f"/api/v1/complaints/{other.tracking_id}/"),
         ("API search", f"/api/v1/complaints/?q={q}", None, f"/api/v1/complaints/?q={q}&page=2"),
         ("Open311 requests", "/open311/v2/requests.json", None, "/open311/v2/requests.json?page=2"),
+        ("map data", map_window(0), None, map_window(1)),
     ], deep
+
+
+def map_window(offset):
+    """/peta/data.json for a kecamatan-sized window (0.1° × 0.1°, about 11 km) around the first
+    kecamatan with a label point, shifted by `offset` windows to the east for the alternative."""
+    from agencies.models import Area
+
+    kec = Area.objects.filter(level="kecamatan", lat__isnull=False).order_by("code").first()
+    lat, lng = (float(kec.lat), float(kec.lng)) if kec else (-4.6, 121.9)
+    lng += 0.1 * offset
+    return f"/peta/data.json?bbox={lng - 0.05:.3f},{lat - 0.05:.3f},{lng + 0.05:.3f},{lat + 0.05:.3f}"
 
 
 def headers_for(persona, creds):

@@ -108,6 +108,9 @@ PUBLIC_CONDITION = (
     & ~models.Q(status="arsip", archive_reason="invalid")
 )
 
+# ... with a public point on the map: umum, with coordinates (docs/privacy.md).
+PUBLIC_POINT_CONDITION = PUBLIC_CONDITION & models.Q(privacy="umum", lat__isnull=False, lng__isnull=False)
+
 
 class ComplaintQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -253,6 +256,22 @@ class Complaint(models.Model):
             # filing) read their page, their deep page's keys and their count from the index alone.
             models.Index(fields=["-verified_at", "-id"], name="complaint_public_verified", condition=PUBLIC_CONDITION),
             models.Index(fields=["-created_at", "-id"], name="complaint_public_created", condition=PUBLIC_CONDITION),
+            # The public map's points (complaints/portal/maps.py): public umum reports with
+            # coordinates. By latitude then longitude for a window with few points (a range scan);
+            # newest first, the window's columns included, for a window with many (read from the
+            # index alone until the cap is reached).
+            models.Index(
+                fields=["lat", "lng"],
+                name="complaint_public_point",
+                include=["id", "status", "category_id"],
+                condition=PUBLIC_POINT_CONDITION,
+            ),
+            models.Index(
+                fields=["-verified_at", "-id"],
+                name="complaint_public_point_new",
+                include=["lat", "lng", "status", "category_id"],
+                condition=PUBLIC_POINT_CONDITION,
+            ),
             # The operator's queue tabs: open statuses only, in deadline order.
             models.Index(
                 fields=["verification_due_at", "created_at", "id"],

@@ -91,6 +91,24 @@ SESSION_COOKIE_HTTPONLY = True
 # the end forward (lapor.security). Citizens keep SESSION_COOKIE_AGE (two weeks).
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 8 * 60 * 60)
 
+# The maps' base layer (docs/product.md §9: zero services by default): a tile URL template such as
+# https://tile.example.go.id/{z}/{x}/{y}.png and its attribution. Unset, every map draws the area
+# outlines alone (/peta/wilayah.geojson), which is enough to place a pin or read a report's place.
+MAP_TILE_URL = env("MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "").strip()
+
+
+def _tile_origin(url):
+    """The scheme and host the tiles come from (a `{s}` subdomain placeholder becomes a wildcard),
+    for the policy's img-src; None without a tile URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+MAP_TILE_ORIGIN = _tile_origin(MAP_TILE_URL)
+
 # Content-Security-Policy on every answer (django-csp): no inline script or style anywhere, so an
 # injected tag cannot run. Attachments set their own, stricter sandbox policy, which is kept.
 CONTENT_SECURITY_POLICY = {
@@ -98,7 +116,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *([MAP_TILE_ORIGIN] if MAP_TILE_ORIGIN else [])],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

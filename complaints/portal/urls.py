@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from complaints.portal import feeds, follow_views, views
+from complaints.portal import feeds, follow_views, maps, views
 
 app_name = "complaints"
 
@@ -26,4 +26,7 @@ urlpatterns = [
     path("ikuti/", follow_views.follow, name="follow"),
     path("ikuti/konfirmasi/<str:token>/", follow_views.confirm, name="follow_confirm"),
     path("ikuti/berhenti/<str:token>/", follow_views.unsubscribe, name="follow_unsubscribe"),
+    path("peta/", maps.public_map, name="map"),
+    path("peta/data.json", maps.map_data, name="map_data"),
+    path("peta/wilayah.geojson", maps.areas_geojson, name="areas_geojson"),
 ]

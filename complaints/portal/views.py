@@ -54,6 +54,7 @@ from complaints.models import (
     parse_pk,
 )
 from complaints.outbox import notify
+from complaints.portal import maps
 from complaints.portal.filters import FeedFilter
 from complaints.portal.forms import (
     CompleteForm,
@@ -587,6 +588,7 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
     forms = forms or _bound_forms(c, dispositions)
     attachments = list(privacy.attachments_for(c, user))
     timeline = list(privacy.timeline_for(c, user))
+    coordinates = privacy.coordinates_for(c, user)
     for e in timeline:
         e.detail = _event_detail(e)
     context = {
@@ -595,7 +597,9 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
         "status_meaning": STATUS_MEANING.get(c.status, ""),
         "reporter": privacy.public_display_name(c, user),
         "text": privacy.public_text(c, user),
-        "coordinates": privacy.coordinates_for(c, user),
+        "coordinates": coordinates,
+        # A small map (JavaScript) at the precision the caller may see; the text above is the same.
+        "report_map": maps.map_settings() if coordinates or c.kelurahan_id or c.kecamatan_id else None,
         "location_text": privacy.location_text_for(c, user),
         "attachments": attachments,
         "timeline": timeline,

@@ -246,6 +246,10 @@ RULES = {
     ),
     "admin:app_list": page("staff-only", staff=SUPERADMIN, kwargs=lambda w: {"app_label": "complaints"}),
     "admin/(?P<url>.*)$": page("staff-only", staff=frozenset(), url=lambda kw: "/admin/tidak-ada/"),
+    # The public map: the public's view for everyone (points at ~100 m, umum only; counts by area)
+    "complaints:map": page("list", public_only=True),
+    "complaints:map_data": page("list", query="bbox=122.3,-4.6,122.5,-4.4", public_only=True),
+    "complaints:areas_geojson": page("public static", reason="area outlines: no report in them"),
 }
 
 # Every complaint action of the API.
