@@ -68,8 +68,6 @@ REGION_NAME = env("REGION_NAME", "Kabupaten Contoh")
 # The license of the open data at /data/ (docs/product.md §8): its name and the URL of its text.
 OPEN_DATA_LICENSE = env("OPEN_DATA_LICENSE", "CC BY 4.0")
 OPEN_DATA_LICENSE_URL = env("OPEN_DATA_LICENSE_URL", "https://creativecommons.org/licenses/by/4.0/")
-MAP_TILE_URL = env("MAP_TILE_URL", "")
-MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
 
 # HTTPS hardening is one switch so the same build also runs on plain HTTP on loopback.
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
@@ -123,13 +121,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-if MAP_TILE_URL:
-    # The base map's tiles may come from their server (images only); "{s}" subdomains become "*".
-    _tiles = urlparse(MAP_TILE_URL.replace("{s}", "tiles-subdomain"))
-    if _tiles.scheme in ("http", "https") and _tiles.netloc:
-        CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
-            f"{_tiles.scheme}://{_tiles.netloc.replace('tiles-subdomain', '*')}"
-        )
 
 INSTALLED_APPS = [
     # The Django admin on its own site class: its login asks for the second factor (accounts.admin_site).
