@@ -127,13 +127,16 @@ def pages(creds):
 
 
 def map_window(offset):
-    """/peta/data.json for a kecamatan-sized window (0.1° × 0.1°, about 11 km) around the first
-    kecamatan with a label point, shifted by `offset` windows to the east for the alternative."""
+    """/peta/data.json for a kecamatan-sized window (0.1° × 0.1°, about 11 km) around the label
+    point of the `offset`-th kecamatan (by code): the alternative is another kecamatan's window,
+    so both windows hold reports and their query counts compare like with like."""
     from agencies.models import Area
 
-    kec = Area.objects.filter(level="kecamatan", lat__isnull=False).order_by("code").first()
+    kecamatan = list(Area.objects.filter(level="kecamatan", lat__isnull=False).order_by("code")[: offset + 1])
+    kec = kecamatan[min(offset, len(kecamatan) - 1)] if kecamatan else None
     lat, lng = (float(kec.lat), float(kec.lng)) if kec else (-4.6, 121.9)
-    lng += 0.1 * offset
+    if kec is None or len(kecamatan) <= offset:
+        lng += 0.1 * offset
     return f"/peta/data.json?bbox={lng - 0.05:.3f},{lat - 0.05:.3f},{lng + 0.05:.3f},{lat + 0.05:.3f}"
 
 
