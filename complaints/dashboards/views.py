@@ -431,14 +431,18 @@ def monthly_download(request, pk):
 
 
 # The operators' workload ----------------------------------------------------------------------
+# The events counted, headed by their names ("Ditunda" short for the postponement's).
 WORKLOAD_EVENTS = [
-    (EventType.VERIFIED, gettext_lazy("Diverifikasi")),
-    (EventType.DISPOSED, gettext_lazy("Didisposisikan")),
-    (EventType.POSTPONED, gettext_lazy("Ditunda")),
-    (EventType.ARCHIVED, gettext_lazy("Diarsipkan")),
-    (EventType.FORWARDED, gettext_lazy("Diteruskan")),
-    (EventType.MERGED, gettext_lazy("Digabung")),
-    (EventType.RETURN_REFUSED, gettext_lazy("Pengembalian ditolak")),
+    (event, gettext_lazy("Ditunda") if event == EventType.POSTPONED else event.label)
+    for event in (
+        EventType.VERIFIED,
+        EventType.DISPOSED,
+        EventType.POSTPONED,
+        EventType.ARCHIVED,
+        EventType.FORWARDED,
+        EventType.MERGED,
+        EventType.RETURN_REFUSED,
+    )
 ]
 
 
