@@ -29,7 +29,7 @@ from accounts.models import Role
 from agencies import calendar
 from agencies.models import Area, Category
 from complaints import privacy, workflow
-from complaints.common.pagination import FastPaginator
+from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import audit_views as views_audit
 from complaints.dashboards import charts, exports, monthly_report
 from complaints.dashboards import figures as dashboards
@@ -293,7 +293,7 @@ def report_list(request):
     form, f, metric, qs = _drilldown(request)
     if qs is None:
         return _bad_request(request, "dashboards/reports.html", {"form": form, "invalid": True})
-    page = FastPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, qs, PAGE_SIZE)
     rows = list(page.object_list)
     tops = {}
     for d in (
@@ -304,8 +304,6 @@ def report_list(request):
         tops.setdefault(d.complaint_id, []).append(d.agency.name)
     for c in rows:
         c.agency_names = tops.get(c.pk, [])
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "form": form,
         "f": f,
@@ -313,7 +311,7 @@ def report_list(request):
         "metric_label": dashboards.METRICS[metric],
         "page": page,
         "rows": rows,
-        "query_string": params.urlencode(),
+        "query_string": query_without(request),
         "can_reveal": privacy.can(request.user, "audit_all"),
         "dashboard_url": _url("dashboards:audit", f.params()),
         "period_label": _period_label(f),

@@ -26,7 +26,7 @@ from agencies import calendar
 from complaints import privacy, workflow
 from complaints.channels import claims
 from complaints.common import idempotency
-from complaints.common.pagination import FastPaginator
+from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import panels
 from complaints.errors import Invalid, NotFound, WorkflowError
 from complaints.evidence import uploads
@@ -118,13 +118,11 @@ def _render(request, template, context, status=200):
 
 def _paginate(request, qs):
     # Keys first on every page: the staff lists sort on computed deadlines over whole agencies.
-    return FastPaginator(qs, PAGE_SIZE, deferred_from=0).get_page(request.GET.get("page"))
+    return page_of(request, qs, PAGE_SIZE, deferred_from=0)
 
 
 def _query_string(request):
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+    return query_without(request)
 
 
 # Every staff role's start page -------------------------------------------------------------------
@@ -177,16 +175,13 @@ def queue(request):
     for c in rows:
         c.countdown = countdown(c.queue_due)
     counts = selectors.tab_counts(user, filters)
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop("tab", None)
     context = {
         "tab": tab,
         "tabs": [(key, str(label), counts[key]) for key, label in TABS],
         "form": form,
         "page": page,
         "rows": rows,
-        "filter_query": params.urlencode(),
+        "filter_query": query_without(request, "page", "tab"),
         "query_string": _query_string(request),
         # The filter form (choices from the database) is the same for the same tab and filters.
         "filters_cache_seconds": settings.LIST_COUNT_CACHE_SECONDS,
