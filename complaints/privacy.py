@@ -103,14 +103,24 @@ def visible_filter(user):
         return q
     q |= Q(reporter_id=user.pk)
     for m in user.memberships:
-        if m.role in GLOBAL_READ_ROLES or _heads_the_operators(m):
-            q |= _not_accused(m.agency)
-        elif m.role in OPD_ROLES and m.agency_id:
-            disposed = Exists(
-                Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
-            )
-            q |= disposed & _not_accused(m.agency)
+        branch = _staff_branch(user, m, m.role in GLOBAL_READ_ROLES or _heads_the_operators(m))
+        if branch is not None:
+            q |= branch
     return q
+
+
+def _staff_branch(user, m, reads_all):
+    """What membership `m` shows `user` as staff, never the reports that accuse their own
+    organisation: every report when it `reads_all`, else for an OPD role the reports disposed to
+    its agency or a unit below it; None for neither."""
+    if reads_all:
+        return _not_accused(m.agency)
+    if m.role in OPD_ROLES and m.agency_id:
+        disposed = Exists(
+            Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
+        )
+        return disposed & _not_accused(m.agency)
+    return None
 
 
 def scope_key(user):
@@ -487,15 +497,9 @@ def acting_filter(user, *roles):
     if not _authenticated(user):
         return q
     for m in user.memberships:
-        if m.role not in roles:
-            continue
-        if m.role in GLOBAL_READ_ROLES:
-            q |= _not_accused(m.agency)
-        elif m.role in OPD_ROLES and m.agency_id:
-            disposed = Exists(
-                Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
-            )
-            q |= disposed & _not_accused(m.agency)
+        branch = _staff_branch(user, m, m.role in GLOBAL_READ_ROLES) if m.role in roles else None
+        if branch is not None:
+            q |= branch
     return q
 
 
