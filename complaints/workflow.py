@@ -639,6 +639,21 @@ FILING_FIELDS = (
 )
 
 
+def filing_fields(data):
+    """A validated report form's or serializer's `data` as `file_complaint` takes it (the channel
+    and the manual entry's extra fields aside): the optional fields None, the location text blank,
+    when not given."""
+    return {
+        "title": data["title"],
+        "body": data["body"],
+        "kind": data["kind"],
+        "privacy": data.get("privacy"),
+        "category": data["category"],
+        "location_text": data.get("location_text") or "",
+        **{name: data.get(name) for name in FILING_FIELDS if name != "channel_link"},
+    }
+
+
 def check_filing(
     *,
     channel=Channel.WEB,

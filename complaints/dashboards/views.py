@@ -37,6 +37,7 @@ from complaints.dashboards.panels import _cache_key, _cached_figures, _month_lab
 from complaints.deadlines.sanctions import parse_month
 from complaints.errors import Invalid, NotFound, WorkflowError
 from complaints.models import ACTIVE_DISPOSITION, Complaint, Disposition, Event, EventType, Kind, MonthlyReport, Status
+from complaints.portal.forms import text_area
 
 PAGE_SIZE = 50
 STATUS_KEYS = [key for key, _label in dashboards.RECAP_COLUMNS]
@@ -333,11 +334,11 @@ def reports_export(request, fmt):
 
 # The logged reveal, from a drill-down ------------------------------------------------------------------
 class RevealForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Alasan membuka identitas"),
-        min_length=10,
+    reason = text_area(
+        gettext_lazy("Alasan membuka identitas"),
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        rows=3,
+        min_length=10,
         help_text=gettext_lazy("Dicatat dan dapat dilihat oleh pelapor."),
     )
 

@@ -649,23 +649,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
         return attrs
 
     def file_kwargs(self):
-        d = self.validated_data
-        return {
-            "title": d["title"],
-            "body": d["body"],
-            "kind": d["kind"],
-            "privacy": d.get("privacy"),
-            "channel": d["channel"],
-            "category": d["category"],
-            "kecamatan": d.get("kecamatan"),
-            "kelurahan": d.get("kelurahan"),
-            "location_text": d.get("location_text", ""),
-            "lat": d.get("lat"),
-            "lng": d.get("lng"),
-            "incident_date": d.get("incident_date"),
-            "target_agency": d.get("target_agency"),
-            "terlapor_agency": d.get("terlapor_agency"),
-        }
+        return {**workflow.filing_fields(self.validated_data), "channel": self.validated_data["channel"]}
 
 
 def _text(max_length=10000, **kwargs):
