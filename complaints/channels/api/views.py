@@ -161,25 +161,36 @@ def _ex(name, value):
     return OpenApiExample(name, value=value, request_only=True)
 
 
-class _WorkflowAction:
-    """A POST action on one report, declared in the viewset's body as `name = _WorkflowAction(...)`:
-    `call(report, user, data)` with the request's data validated by `serializer` (none without
-    one); the answer is the report as the caller now sees it. Its summary and the rest of
-    `schema` are `_action_schema`'s; `routes` (url_path, url_name) are DRF's `action`'s, by default
-    from the name, which becomes the viewset's method of that name when the class is made."""
+class _PostAction:
+    """A POST action on one object, declared in a viewset's body as `name = <subclass>(...)`: when
+    the class is made it becomes the viewset's method `name`, a DRF `action` (its `routes`,
+    url_path and url_name, by default from the name) documented by `schema(method)`, that
+    answers with `answer(view, request, **url_kwargs)`."""
 
-    def __init__(self, summary, serializer, call, *, routes=None, **schema):
-        self.summary, self.serializer, self.call, self.routes, self.schema = summary, serializer, call, routes, schema
+    routes = None
 
     def __set_name__(self, owner, name):
-        serializer, call = self.serializer, self.call
-
-        def run(view, request, tracking_id=None):
-            return view._run(request, serializer, call)
+        def run(view, request, **kwargs):
+            return self.answer(view, request, **kwargs)
 
         run.__name__ = name
-        run = action(detail=True, methods=["post"], **(self.routes or {}))(run)
-        setattr(owner, name, _action_schema(self.summary, serializer, **self.schema)(run))
+        self.name = name
+        setattr(owner, name, self.schema(action(detail=True, methods=["post"], **(self.routes or {}))(run)))
+
+
+class _WorkflowAction(_PostAction):
+    """A report's action: `call(report, user, data)` with the request's data validated by
+    `serializer` (none without one); the answer is the report as the caller now sees it. Its
+    summary and the rest of `schema` are `_action_schema`'s."""
+
+    def __init__(self, summary, serializer, call, *, routes=None, **schema):
+        self.summary, self.serializer, self.call, self.routes, self.extra = summary, serializer, call, routes, schema
+
+    def answer(self, view, request, tracking_id=None):
+        return view._run(request, self.serializer, self.call)
+
+    def schema(self, method):
+        return _action_schema(self.summary, self.serializer, **self.extra)(method)
 
 
 class ComplaintViewSet(viewsets.GenericViewSet):
@@ -699,14 +710,33 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 # Sanctions ---------------------------------------------------------------------------------------
-def _sanction_schema(summary, serializer, example):
-    return extend_schema(
-        summary=summary,
-        request=serializer,
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
-        responses={200: s.SanctionSerializer, **errors(400, 401, 403, 404, 409)},
-        examples=[_ex("Contoh", example)],
-    )
+# The example body of each decision on a sanction recommendation.
+_SANCTION_EXAMPLES = {
+    "confirm": {"reason": "Bukti eskalasi lengkap dan tidak ada klarifikasi yang menggugurkan."},
+    "waive": {"reason": "Keterlambatan akibat gangguan sistem yang terdokumentasi."},
+    "clarify": {"clarification": "Petugas penghubung sedang cuti sakit; sudah ditunjuk pengganti."},
+}
+
+
+class _SanctionDecision(_PostAction):
+    """A decision on a sanction recommendation: `decide(pk, user, value)` with the one field of
+    `serializer`; the answer is the recommendation with its evidence."""
+
+    def __init__(self, summary, decide, serializer):
+        self.summary, self.decide, self.serializer = summary, decide, serializer
+
+    def answer(self, view, request, pk=None):
+        (field,) = self.serializer().fields
+        return view._decide(request, pk, self.decide, self.serializer, field)
+
+    def schema(self, method):
+        return extend_schema(
+            summary=self.summary,
+            request=self.serializer,
+            parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+            responses={200: s.SanctionSerializer, **errors(400, 401, 403, 404, 409)},
+            examples=[_ex("Contoh", _SANCTION_EXAMPLES[self.name])],
+        )(method)
 
 
 class SanctionViewSet(viewsets.GenericViewSet):
@@ -738,32 +768,9 @@ class SanctionViewSet(viewsets.GenericViewSet):
         sanctions.with_evidence_for(request.user, [sanction])
         return Response(s.SanctionSerializer(sanction).data)
 
-    @_sanction_schema(
-        "Konfirmasi sanksi (auditor Inspektorat/BKD)",
-        s.ReasonSerializer,
-        {"reason": "Bukti eskalasi lengkap dan tidak ada klarifikasi yang menggugurkan."},
-    )
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        return self._decide(request, pk, sanctions.confirm, s.ReasonSerializer, "reason")
-
-    @_sanction_schema(
-        "Batalkan sanksi (auditor Inspektorat/BKD)",
-        s.ReasonSerializer,
-        {"reason": "Keterlambatan akibat gangguan sistem yang terdokumentasi."},
-    )
-    @action(detail=True, methods=["post"])
-    def waive(self, request, pk=None):
-        return self._decide(request, pk, sanctions.waive, s.ReasonSerializer, "reason")
-
-    @_sanction_schema(
-        "Klarifikasi pimpinan instansi",
-        s.ClarificationSerializer,
-        {"clarification": "Petugas penghubung sedang cuti sakit; sudah ditunjuk pengganti."},
-    )
-    @action(detail=True, methods=["post"])
-    def clarify(self, request, pk=None):
-        return self._decide(request, pk, sanctions.clarify, s.ClarificationSerializer, "clarification")
+    confirm = _SanctionDecision("Konfirmasi sanksi (auditor Inspektorat/BKD)", sanctions.confirm, s.ReasonSerializer)
+    waive = _SanctionDecision("Batalkan sanksi (auditor Inspektorat/BKD)", sanctions.waive, s.ReasonSerializer)
+    clarify = _SanctionDecision("Klarifikasi pimpinan instansi", sanctions.clarify, s.ClarificationSerializer)
 
 
 # Catch-all ---------------------------------------------------------------------------------------
