@@ -35,6 +35,7 @@ from complaints.models import (
     TerlaporChange,
     parse_pk,
 )
+from complaints.personal_data import identity_access_entry
 from lapor.api.serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer, SlugTextField, TextField, iso  # noqa: F401
 
 MAX_DB_INT = 2**63 - 1  # the primary keys are bigint: larger numbers are refused, not sent to the database
@@ -505,14 +506,7 @@ class IdentityAccessSerializer(serializers.Serializer):
     reason = TextField(allow_blank=True)
 
     def to_representation(self, a):
-        return {
-            "created_at": iso(a.created_at),
-            "kind": a.kind,
-            "staff": a.user.full_name or None,
-            "role": a.role,
-            "agency": a.agency.name if a.agency_id else None,
-            "reason": a.reason,
-        }
+        return identity_access_entry(a)
 
 
 # Reports: input ---------------------------------------------------------------------------------
