@@ -645,23 +645,15 @@ def filing_fields(data):
     }
 
 
-def check_filing(
-    *,
-    channel=Channel.WEB,
-    kecamatan=None,
-    kelurahan=None,
-    lat=None,
-    lng=None,
-    incident_date=None,
-    target_agency=None,
-    terlapor_agency=None,
-    channel_link="",
-    **_other,
-):
+def check_filing(*, channel=Channel.WEB, channel_link="", **fields):
     """The rules between a new report's fields, the same on every channel (web, API, SMS,
     Open311, manual entry). Returns {field: [messages]}, empty when the fields agree; the forms
     and serializers put these on their own fields, `file_complaint` refuses with them. A
-    kelurahan without its kecamatan is fine: `file_complaint` fills the kecamatan in."""
+    kelurahan without its kecamatan is fine: `file_complaint` fills the kecamatan in. Fields
+    not given (and other fields) count as empty."""
+    kecamatan, kelurahan = fields.get("kecamatan"), fields.get("kelurahan")
+    lat, lng, incident_date = fields.get("lat"), fields.get("lng"), fields.get("incident_date")
+    target_agency, terlapor_agency = fields.get("target_agency"), fields.get("terlapor_agency")
     errors = {}
     if kelurahan is not None and kecamatan is not None and kelurahan.parent_id != kecamatan.pk:
         errors["kelurahan"] = [_("Kelurahan tidak berada di kecamatan yang dipilih.")]
