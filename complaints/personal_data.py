@@ -11,18 +11,6 @@ def iso(value):
     return value.isoformat() if value else None
 
 
-def identity_access_entry(a):
-    """One line of a report's identity log as its reporter reads it (here and in the API)."""
-    return {
-        "created_at": iso(a.created_at),
-        "kind": a.kind,
-        "staff": a.user.full_name or None,
-        "role": a.role,
-        "agency": a.agency.name if a.agency_id else None,
-        "reason": a.reason,
-    }
-
-
 def export_reports(sender, user, **kwargs):
     """The user's reports with their timeline entries and files, the reports they follow, their
     notifications, and who viewed or revealed their identity: sections of `accounts.services.export_data`."""
@@ -76,7 +64,7 @@ def export_reports(sender, user, **kwargs):
                     for e in privacy.timeline_for(c, user)
                 ],
                 "identity_access": [
-                    identity_access_entry(a)
+                    privacy.identity_access_entry(a, iso)
                     for a in IdentityAccess.objects.filter(complaint=c).select_related("agency", "user")
                 ],
             }

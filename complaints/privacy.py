@@ -552,3 +552,16 @@ def public_attachments_q():
     """Attachments anyone may open on a report they can see: the public branch of
     `attachments_for`, as a filter, so a list (Open311) can prefetch them in one query."""
     return (Q(event__isnull=True) | Q(event__audience=Audience.PUBLIC)) & Q(is_public=True)
+
+
+def identity_access_entry(a, iso):
+    """One line of a report's identity log as its reporter reads it (the data export and the API),
+    its time written by `iso`: who saw the identity, in which role and agency, and why."""
+    return {
+        "created_at": iso(a.created_at),
+        "kind": a.kind,
+        "staff": a.user.full_name or None,
+        "role": a.role,
+        "agency": a.agency.name if a.agency_id else None,
+        "reason": a.reason,
+    }

@@ -29,6 +29,7 @@ from accounts.models import Role
 from agencies import calendar
 from agencies.models import Area, Category
 from complaints import privacy, workflow
+from complaints.common.forms import text_area
 from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import audit_views as views_audit
 from complaints.dashboards import charts, exports, monthly_report
@@ -37,7 +38,6 @@ from complaints.dashboards.panels import _cache_key, _cached_figures, _month_lab
 from complaints.deadlines.sanctions import parse_month
 from complaints.errors import Invalid, NotFound, WorkflowError
 from complaints.models import ACTIVE_DISPOSITION, Complaint, Disposition, Event, EventType, Kind, MonthlyReport, Status
-from complaints.portal.forms import text_area
 
 PAGE_SIZE = 50
 STATUS_KEYS = [key for key, _label in dashboards.RECAP_COLUMNS]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, AgencyKind, Area, Category
 from complaints import workflow
 from complaints.common import idempotency
+from complaints.common.forms import text_area
 from complaints.errors import WorkflowError
 from complaints.models import Channel, Kind, Privacy, parse_pk
 
@@ -59,12 +60,7 @@ class AgencyChoiceField(forms.ModelChoiceField):
         return obj.name if not obj.parent_id else f"{obj.name} — {obj.parent.name}"
 
 
-# Fields the citizen, staff and dashboard forms build alike.
-def text_area(label, max_length, rows, **options):
-    """Free text typed in a box `rows` lines high."""
-    return forms.CharField(label=label, max_length=max_length, widget=forms.Textarea(attrs={"rows": rows}), **options)
-
-
+# Fields the citizen and staff forms build alike.
 def coordinate_field(label, limit, example):
     """A latitude (`limit` 90) or longitude (180), optional; `example` is its help text."""
     return forms.DecimalField(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.phone import normalize_phone
 from agencies.models import Agency, AgencyKind, Area, Category
 from complaints import workflow
+from complaints.common.forms import text_area
 from complaints.models import (
     MANUAL_CHANNELS,
     PRIVACY_RANK,
@@ -32,7 +33,6 @@ from complaints.portal.forms import (
     ReportForm,
     kelurahan_choices,
     optional_agency_field,
-    text_area,
 )
 
 FILE_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"

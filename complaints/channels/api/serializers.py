@@ -35,7 +35,6 @@ from complaints.models import (
     TerlaporChange,
     parse_pk,
 )
-from complaints.personal_data import identity_access_entry
 from lapor.api.serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer, SlugTextField, TextField, iso  # noqa: F401
 
 MAX_DB_INT = 2**63 - 1  # the primary keys are bigint: larger numbers are refused, not sent to the database
@@ -506,7 +505,7 @@ class IdentityAccessSerializer(serializers.Serializer):
     reason = TextField(allow_blank=True)
 
     def to_representation(self, a):
-        return identity_access_entry(a)
+        return privacy.identity_access_entry(a, iso)
 
 
 # Reports: input ---------------------------------------------------------------------------------
