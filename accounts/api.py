@@ -5,7 +5,8 @@ tokens come from `accounts.auth.issue_token` (only their hash is stored); verifi
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -62,13 +63,8 @@ class RegisterView(APIView):
         d = ser.validated_data
         try:
             with transaction.atomic():
-                user = services.register(
-                    email=d["email"],
-                    password=d["password"],
-                    full_name=d["full_name"],
-                    phone=d["phone"],
-                    nik=d["nik"],
-                    language=getattr(request, "LANGUAGE_CODE", None) or "id",
+                user = services.register_from(
+                    d, password=d["password"], language=getattr(request, "LANGUAGE_CODE", None) or "id"
                 )
         except IntegrityError:
             # The same email or phone registered by a concurrent request after the check above.
@@ -187,106 +183,98 @@ class MeView(APIView):
         return Response(s.ProfileSerializer(request.user).data)
 
 
-def _check_code(request, verify):
-    """The email and phone verification endpoints: `verify(user, code)` with the code sent; the
-    caller's profile, or a 400 naming the code."""
-    ser = s.CodeSerializer(data=request.data)
-    ser.is_valid(raise_exception=True)
-    try:
-        verify(request.user, ser.validated_data["code"])
-    except verification.CodeError as err:
-        message = err.messages[0] if err.messages else _("Kode tidak valid.")
-        return Response({"detail": message, "code": [message]}, status=status.HTTP_400_BAD_REQUEST)
-    return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
-
-
-def _resend(user, purpose, send, sent_message):
-    """A new verification code, unless the last one is too recent (429 with Retry-After)."""
-    wait = verification.seconds_until_resend(user, purpose)
-    if wait:
-        return Response(
-            {"detail": _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": wait}},
-            status=status.HTTP_429_TOO_MANY_REQUESTS,
-            headers={"Retry-After": str(wait)},
-        )
-    send(user)
-    return Response({"detail": sent_message}, status=status.HTTP_202_ACCEPTED)
-
-
-class VerifyEmailView(APIView):
+# The email and phone verification endpoints: `verify(user, code)` with the code sent; the
+# caller's profile, or a 400 naming the code. (Comments, not docstrings: a view's docstring is its
+# description in the API schema.)
+class _CheckCodeView(APIView):
     permission_classes = [IsActiveUser]
     throttle_classes = STRICT
     throttle_scope = "auth_token"
+    verify = None  # staticmethod(user, code), raising verification.CodeError
 
-    @extend_schema(
-        summary="Verifikasi email dengan kode",
-        request=s.CodeSerializer,
-        responses={200: s.ProfileSerializer, **errors(400, 401)},
-        examples=[OpenApiExample("Kode", request_only=True, value={"code": "123456"})],
-    )
     def post(self, request):
-        return _check_code(request, verification.verify_email)
+        ser = s.CodeSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            self.verify(request.user, ser.validated_data["code"])
+        except verification.CodeError as err:
+            message = err.messages[0] if err.messages else _("Kode tidak valid.")
+            return Response({"detail": message, "code": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.ProfileSerializer(User.objects.get(pk=request.user.pk)).data)
 
 
-class ResendVerificationView(APIView):
+def _check_code_schema(summary):
+    return extend_schema_view(
+        post=extend_schema(
+            summary=summary,
+            request=s.CodeSerializer,
+            responses={200: s.ProfileSerializer, **errors(400, 401)},
+            examples=[OpenApiExample("Kode", request_only=True, value={"code": "123456"})],
+        )
+    )
+
+
+# A new verification code of `purpose`, unless there is nothing to verify (409 with
+# `refusal(user)`) or the last code is too recent (429 with Retry-After).
+class _ResendCodeView(APIView):
     permission_classes = [IsActiveUser]
     throttle_classes = STRICT
     throttle_scope = "auth_register"
+    purpose = sent_message = None
 
-    @extend_schema(
-        summary="Kirim ulang kode verifikasi email",
-        request=None,
-        responses={202: OpenApiResponse(ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
-    )
+    def refusal(self, user):
+        raise NotImplementedError
+
     def post(self, request):
-        user = request.user
-        if user.email_verified:
-            return Response({"detail": _("Email Anda sudah terverifikasi.")}, status=status.HTTP_409_CONFLICT)
-        return _resend(
-            user,
-            verification.OneTimeCode.Purpose.VERIFY_EMAIL,
-            verification.send_email_verification,
-            _("Kode verifikasi dikirim ke email Anda."),
+        refusal = self.refusal(request.user)
+        if refusal:
+            return Response({"detail": refusal}, status=status.HTTP_409_CONFLICT)
+        wait = verification.resend(request.user, self.purpose)
+        if wait:
+            return Response(
+                {"detail": _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": wait}},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
+        return Response({"detail": self.sent_message}, status=status.HTTP_202_ACCEPTED)
+
+
+def _resend_schema(summary):
+    return extend_schema_view(
+        post=extend_schema(
+            summary=summary,
+            request=None,
+            responses={202: OpenApiResponse(ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
         )
+    )
 
 
-class VerifyPhoneView(APIView):
+@_check_code_schema("Verifikasi email dengan kode")
+class VerifyEmailView(_CheckCodeView):
+    verify = staticmethod(verification.verify_email)
+
+
+@_check_code_schema("Verifikasi nomor telepon dengan kode SMS")
+class VerifyPhoneView(_CheckCodeView):
     """The caller gives back the code texted to the number on their account; the number (and the
     reports an SMS reporter filed from it) then joins the account."""
 
-    permission_classes = [IsActiveUser]
-    throttle_classes = STRICT
-    throttle_scope = "auth_token"
-
-    @extend_schema(
-        summary="Verifikasi nomor telepon dengan kode SMS",
-        request=s.CodeSerializer,
-        responses={200: s.ProfileSerializer, **errors(400, 401)},
-        examples=[OpenApiExample("Kode", request_only=True, value={"code": "123456"})],
-    )
-    def post(self, request):
-        return _check_code(request, verification.verify_phone)
+    verify = staticmethod(verification.verify_phone)
 
 
-class ResendPhoneCodeView(APIView):
-    permission_classes = [IsActiveUser]
-    throttle_classes = STRICT
-    throttle_scope = "auth_register"
+@_resend_schema("Kirim ulang kode verifikasi email")
+class ResendVerificationView(_ResendCodeView):
+    purpose = verification.OneTimeCode.Purpose.VERIFY_EMAIL
+    sent_message = gettext_lazy("Kode verifikasi dikirim ke email Anda.")
 
-    @extend_schema(
-        summary="Kirim ulang kode verifikasi telepon",
-        request=None,
-        responses={202: OpenApiResponse(ErrorSerializer, description="Kode dikirim."), **errors(401, 409)},
-    )
-    def post(self, request):
-        user = request.user
-        if not user.phone or user.phone_verified:
-            return Response(
-                {"detail": _("Tidak ada nomor telepon yang menunggu verifikasi.")}, status=status.HTTP_409_CONFLICT
-            )
-        return _resend(
-            user,
-            verification.OneTimeCode.Purpose.VERIFY_PHONE,
-            verification.send_phone_verification,
-            _("Kode verifikasi dikirim lewat SMS."),
-        )
+    def refusal(self, user):
+        return _("Email Anda sudah terverifikasi.") if user.email_verified else None
+
+
+@_resend_schema("Kirim ulang kode verifikasi telepon")
+class ResendPhoneCodeView(_ResendCodeView):
+    purpose = verification.OneTimeCode.Purpose.VERIFY_PHONE
+    sent_message = gettext_lazy("Kode verifikasi dikirim lewat SMS.")
+
+    def refusal(self, user):
+        return _("Tidak ada nomor telepon yang menunggu verifikasi.") if not user.phone or user.phone_verified else None

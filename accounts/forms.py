@@ -99,25 +99,34 @@ def _clean_phone(value):
     return normalize_phone(value)
 
 
+# The contact fields the registration and profile forms share (their help texts differ).
+def _email_field(**kwargs):
+    return forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}), **kwargs
+    )
+
+
+def _full_name_field(**kwargs):
+    return forms.CharField(
+        label=_("Nama lengkap"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}), **kwargs
+    )
+
+
+def _phone_field(**kwargs):
+    attrs = {"autocomplete": "tel", "inputmode": "tel", "type": "tel"}
+    return forms.CharField(label=_("Nomor telepon"), max_length=20, widget=forms.TextInput(attrs=attrs), **kwargs)
+
+
+def _code_field(label, max_length, **attrs):
+    """A one-time code typed from an email, an SMS or an authenticator app."""
+    attrs = {"inputmode": "numeric", "autocomplete": "one-time-code", **attrs}
+    return forms.CharField(label=label, max_length=max_length, widget=forms.TextInput(attrs=attrs))
+
+
 class RegistrationForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Email"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text=_("Kami kirim kode verifikasi ke alamat ini."),
-    )
-    full_name = forms.CharField(
-        label=_("Nama lengkap"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-        help_text=_("Tidak ditampilkan ke publik."),
-    )
-    phone = forms.CharField(
-        label=_("Nomor telepon"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
-        help_text=_("Contoh: 0852 9860 1111. Hanya untuk menghubungi Anda tentang laporan."),
-    )
+    email = _email_field(help_text=_("Kami kirim kode verifikasi ke alamat ini."))
+    full_name = _full_name_field(help_text=_("Tidak ditampilkan ke publik."))
+    phone = _phone_field(help_text=_("Contoh: 0852 9860 1111. Hanya untuk menghubungi Anda tentang laporan."))
     nik = forms.CharField(
         label=_("NIK (opsional)"),
         max_length=16,
@@ -174,11 +183,7 @@ class RegistrationForm(forms.Form):
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Kode 6 digit"),
-        max_length=12,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
-    )
+    code = _code_field(_("Kode 6 digit"), 12, pattern="[0-9 ]*")
 
     def clean_code(self):
         code = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
@@ -201,34 +206,19 @@ class SecondFactorForm(forms.Form):
 class EnrolmentForm(forms.Form):
     """Enrolment is confirmed with the first code the new authenticator shows."""
 
-    code = forms.CharField(
-        label=_("Kode 6 angka dari aplikasi"),
-        max_length=12,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}),
-    )
+    code = _code_field(_("Kode 6 angka dari aplikasi"), 12, pattern="[0-9 ]*")
 
 
 class ProfileForm(forms.Form):
-    full_name = forms.CharField(
-        label=_("Nama lengkap"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
-    )
+    full_name = _full_name_field()
     display_name = forms.CharField(
         label=_("Nama tampilan"),
         max_length=80,
         required=False,
         help_text=_("Nama yang tampil pada laporan umum Anda. Kosong: nama depan Anda."),
     )
-    email = forms.EmailField(
-        label=_("Email"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text=_("Jika diubah, Anda perlu memverifikasi email baru."),
-    )
-    phone = forms.CharField(
-        label=_("Nomor telepon"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
-    )
+    email = _email_field(help_text=_("Jika diubah, Anda perlu memverifikasi email baru."))
+    phone = _phone_field()
     language = forms.ChoiceField(label=_("Bahasa"), choices=settings.LANGUAGES)
     current_password = forms.CharField(
         label=_("Kata sandi saat ini"),
@@ -286,6 +276,17 @@ class ProfileForm(forms.Form):
         return data
 
 
+def _confirm_password(request, user, password, wrong_message, wrong_code):
+    """`password` checked under the login lock (`ratelimit.confirm_password`): returned when right,
+    a ValidationError when the lock holds or it is wrong."""
+    ok, locked = ratelimit.confirm_password(request, user, password)
+    if locked:
+        raise ValidationError(lockout_message(locked), code="locked")
+    if not ok:
+        raise ValidationError(wrong_message, code=wrong_code)
+    return password
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         label=_("Kata sandi Anda"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
@@ -301,13 +302,9 @@ class DeleteAccountForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_password(self):
-        password = self.cleaned_data["password"]
-        ok, locked = ratelimit.confirm_password(self.request, self.user, password)
-        if locked:
-            raise ValidationError(lockout_message(locked), code="locked")
-        if not ok:
-            raise ValidationError(_("Kata sandi salah."), code="wrong")
-        return password
+        return _confirm_password(
+            self.request, self.user, self.cleaned_data["password"], _("Kata sandi salah."), "wrong"
+        )
 
 
 class LockedPasswordChangeForm(PasswordChangeForm):
@@ -318,10 +315,7 @@ class LockedPasswordChangeForm(PasswordChangeForm):
         super().__init__(request.user, *args, **kwargs)
 
     def clean_old_password(self):
-        old_password = self.cleaned_data["old_password"]
-        ok, locked = ratelimit.confirm_password(self.request, self.user, old_password)
-        if locked:
-            raise ValidationError(lockout_message(locked), code="locked")
-        if not ok:
-            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
-        return old_password
+        wrong = self.error_messages["password_incorrect"]
+        return _confirm_password(
+            self.request, self.user, self.cleaned_data["old_password"], wrong, "password_incorrect"
+        )

@@ -162,6 +162,19 @@ def register(*, email, password, full_name, phone, nik="", language="id"):
     )
 
 
+def register_from(data, *, password, language):
+    """`register` with the email, name, phone and NIK taken from a registration form's or the API
+    serializer's validated `data` (the two name the password field differently)."""
+    return register(
+        email=data["email"],
+        password=password,
+        full_name=data["full_name"],
+        phone=data["phone"],
+        nik=data["nik"],
+        language=language,
+    )
+
+
 @transaction.atomic
 def attach_phone(user):
     """Make the number on `user`'s account theirs: called only by `verification.verify_phone`,

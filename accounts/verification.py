@@ -210,6 +210,16 @@ def send_phone_verification(user):
     _phone_sms_after_commit(phone, text)
 
 
+def resend(user, purpose):
+    """The "send me a new code" button and endpoint: a new code of `purpose` goes to `user` unless
+    the last one is too recent. Returns the seconds to wait (`seconds_until_resend`), 0 once sent."""
+    wait = seconds_until_resend(user, purpose)
+    if not wait:
+        email = purpose == OneTimeCode.Purpose.VERIFY_EMAIL
+        (send_email_verification if email else send_phone_verification)(user)
+    return wait
+
+
 def verify_phone(user, code):
     """`user` gives back the code texted to the number on their account; raises CodeError when
     refused (the same refusals for every number). On success the number becomes theirs

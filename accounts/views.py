@@ -63,6 +63,29 @@ def _wait_message(seconds):
     return _("Tunggu %(s)s detik sebelum meminta kode baru.") % {"s": seconds}
 
 
+def _resend(request, purpose, sent_message):
+    """The "send a new code" button of the verification pages: a message saying it was sent, or
+    how long to wait."""
+    wait = verification.resend(request.user, purpose)
+    if wait:
+        messages.error(request, _wait_message(wait))
+    else:
+        messages.success(request, sent_message)
+
+
+def _code_accepted(form, verify, user):
+    """A verification page's code form: `verify(user, code)` with a valid form's code; a refused
+    code becomes the form's error. True when the code was accepted."""
+    if not form.is_valid():
+        return False
+    try:
+        verify(user, form.cleaned_data["code"])
+    except verification.CodeError as err:
+        form.add_error("code", err.message)
+        return False
+    return True
+
+
 @sensitive_post_parameters("password")
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -233,13 +256,8 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = services.register(
-            email=data["email"],
-            password=data["password1"],
-            full_name=data["full_name"],
-            phone=data["phone"],
-            nik=data["nik"],
-            language=translation.get_language() or settings.LANGUAGE_CODE,
+        user = services.register_from(
+            data, password=data["password1"], language=translation.get_language() or settings.LANGUAGE_CODE
         )
         verification.send_email_verification(user)
         verification.send_phone_verification(user)
@@ -272,28 +290,18 @@ def verify_phone(request):
     status = 200
     form = CodeForm(request.POST or None)
     if request.method == "POST" and "resend" in request.POST:
-        wait = verification.seconds_until_resend(user, verification.OneTimeCode.Purpose.VERIFY_PHONE)
-        if wait:
-            messages.error(request, _wait_message(wait))
-        else:
-            verification.send_phone_verification(user)
-            messages.success(request, _("Kode baru sudah dikirim lewat SMS."))
+        _resend(request, verification.OneTimeCode.Purpose.VERIFY_PHONE, _("Kode baru sudah dikirim lewat SMS."))
         return redirect("accounts:verify_phone")
     if request.method == "POST":
         status = 400
-        if form.is_valid():
-            try:
-                verification.verify_phone(user, form.cleaned_data["code"])
-            except verification.CodeError as err:
-                form.add_error("code", err.message)
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "Nomor telepon Anda terverifikasi. Laporan yang Anda kirim lewat SMS dari nomor ini kini ada di akun ini."
-                    ),
-                )
-                return redirect("accounts:home")
+        if _code_accepted(form, verification.verify_phone, user):
+            messages.success(
+                request,
+                _(
+                    "Nomor telepon Anda terverifikasi. Laporan yang Anda kirim lewat SMS dari nomor ini kini ada di akun ini."
+                ),
+            )
+            return redirect("accounts:home")
     return render(request, "accounts/verify_phone.html", {"form": form}, status=status)
 
 
@@ -308,24 +316,18 @@ def verify(request):
         return redirect(next_url)
     status = 200
     if request.method == "POST" and "resend" in request.POST:
-        wait = verification.seconds_until_resend(user)
-        if wait:
-            messages.error(request, _wait_message(wait))
-        else:
-            verification.send_email_verification(user)
-            messages.success(request, _("Kode baru sudah dikirim ke %(email)s.") % {"email": user.email})
+        _resend(
+            request,
+            verification.OneTimeCode.Purpose.VERIFY_EMAIL,
+            _("Kode baru sudah dikirim ke %(email)s.") % {"email": user.email},
+        )
         return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': next_url})}")
     if request.method == "POST":
         form = CodeForm(request.POST)
         status = 400
-        if form.is_valid():
-            try:
-                verification.verify_email(user, form.cleaned_data["code"])
-            except verification.CodeError as err:
-                form.add_error("code", err.message)
-            else:
-                messages.success(request, _("Terima kasih, email Anda sudah terverifikasi."))
-                return redirect(next_url)
+        if _code_accepted(form, verification.verify_email, user):
+            messages.success(request, _("Terima kasih, email Anda sudah terverifikasi."))
+            return redirect(next_url)
     else:
         form = CodeForm(initial={"code": request.GET.get("kode", "")[:12]})
     return render(request, "accounts/verify.html", {"form": form, "next": next_url}, status=status)

@@ -141,19 +141,24 @@ class AreaBoundary(models.Model):
         return str(self.area)
 
 
+def optional_agency(verbose_name, related_name, on_delete=models.PROTECT):
+    """A link that may name an agency: a category's default route, a report's target or terlapor."""
+    return models.ForeignKey(
+        "agencies.Agency",
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        on_delete=on_delete,
+    )
+
+
 class Category(models.Model):
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     name = models.CharField(_("nama"), max_length=120)
     name_en = models.CharField(_("nama (Inggris)"), max_length=120, blank=True)
     description = models.CharField(_("keterangan"), max_length=255, blank=True)
-    default_agency = models.ForeignKey(
-        Agency,
-        verbose_name=_("instansi tujuan bawaan"),
-        null=True,
-        blank=True,
-        related_name="routed_categories",
-        on_delete=models.SET_NULL,
-    )
+    default_agency = optional_agency(_("instansi tujuan bawaan"), "routed_categories", models.SET_NULL)
     oversight = models.BooleanField(
         _("berkadar pengawasan"),
         default=False,

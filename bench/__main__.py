@@ -204,7 +204,6 @@ def main(argv=None):
     info["platform"] = platform.platform()
     report.write(
         Path(args.out),
-        scale=args.scale,
         args=args,
         summary=summary,
         results=results,

@@ -31,8 +31,9 @@ def _target_text(name):
     return text
 
 
-def write(path, *, scale, args, summary, results, counts, sweep, info, notes, failures, deep, redis, log_lines,
+def write(path, *, args, summary, results, counts, sweep, info, notes, failures, deep, redis, log_lines,
           total_seconds):  # fmt: skip
+    scale = args.scale
     trivial = results.get("trivial view")
     trivial_rps = trivial["rps"] if trivial else None
     rows, missed = [], []

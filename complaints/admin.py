@@ -36,7 +36,12 @@ from .models import (
 
 
 class ReadOnlyMixin:
-    """View-only: the rows are written by the workflow, the sweeps and the outbox."""
+    """View-only: the rows are written by the workflow, the sweeps and the outbox. Every field
+    shown is read-only."""
+
+    @property
+    def readonly_fields(self):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -68,7 +73,6 @@ class DispositionInline(ReadOnlyMixin, admin.TabularInline):
         "extended_at",
         "ceiling_passed",
     )
-    readonly_fields = fields
 
 
 class EventInline(ReadOnlyMixin, admin.TabularInline):
@@ -77,7 +81,6 @@ class EventInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     # `actor` is left out: on the reporter's own entries it would name the reporter.
     fields = ("created_at", "type", "actor_label", "audience", "disposition", "body")
-    readonly_fields = fields
     verbose_name_plural = _("riwayat (timeline)")
 
 
@@ -284,7 +287,6 @@ class EventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "body",
         "data_json",
     )
-    readonly_fields = fields
 
     @admin.display(description=_("data"))
     def data_json(self, obj):
@@ -307,7 +309,6 @@ class IdentityAccessAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("complaint__tracking_id",)
     date_hierarchy = "created_at"
     fields = ("complaint", "user", "role", "agency", "kind", "reason", "created_at", "client_ip", "user_agent")
-    readonly_fields = fields
 
 
 # Outbox and clocks ------------------------------------------------------------------------------
@@ -332,14 +333,12 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "last_error",
         "read_at",
     )
-    readonly_fields = fields
 
 
 class ClockStepInline(ReadOnlyMixin, admin.TabularInline):
     model = ClockStep
     extra = 0
     fields = ("step", "due_at", "done_at", "skipped", "event")
-    readonly_fields = fields
 
 
 @admin.register(Clock)
@@ -370,7 +369,6 @@ class ClockAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "stopped_at",
         "stop_reason",
     )
-    readonly_fields = fields
     inlines = [ClockStepInline]
 
 
@@ -382,7 +380,6 @@ class ClockStepAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("clock__complaint__tracking_id",)
     date_hierarchy = "done_at"
     fields = ("clock", "step", "due_at", "done_at", "skipped", "event")
-    readonly_fields = fields
 
 
 # Sanctions and Open311 --------------------------------------------------------------------------
@@ -406,7 +403,6 @@ class SanctionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "decided_at",
         "decision_reason",
     )
-    readonly_fields = fields
 
     @admin.display(description=_("jumlah bukti"))
     def evidence_count(self, obj):

@@ -2,29 +2,18 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from lapor.errors import ServiceError
+from lapor.errors import NOT_FOUND_MESSAGE, ServiceError
 
 
 class WorkflowError(ServiceError):
-    status_code = 400
-    default_message = _("Permintaan tidak dapat diproses.")
+    """A refusal by the workflow: 400 with `ServiceError`'s message unless a kind below says otherwise."""
 
 
-class Invalid(WorkflowError):
-    status_code = 400
-    default_message = _("Data tidak valid.")
+def _kind(name, status_code, default_message):
+    return type(name, (WorkflowError,), {"status_code": status_code, "default_message": default_message})
 
 
-class Forbidden(WorkflowError):
-    status_code = 403
-    default_message = _("Anda tidak berwenang melakukan tindakan ini.")
-
-
-class NotFound(WorkflowError):
-    status_code = 404
-    default_message = _("Laporan tidak ditemukan.")
-
-
-class TransitionError(WorkflowError):
-    status_code = 409
-    default_message = _("Tindakan ini tidak dapat dilakukan pada status laporan sekarang.")
+Invalid = _kind("Invalid", 400, _("Data tidak valid."))
+Forbidden = _kind("Forbidden", 403, _("Anda tidak berwenang melakukan tindakan ini."))
+NotFound = _kind("NotFound", 404, NOT_FOUND_MESSAGE)
+TransitionError = _kind("TransitionError", 409, _("Tindakan ini tidak dapat dilakukan pada status laporan sekarang."))

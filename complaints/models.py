@@ -16,6 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from agencies.models import optional_agency
+
 # Crockford's base32 without I, L, O, U: readable over the phone and by SMS.
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_RE = r"LPR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"
@@ -167,22 +169,8 @@ class Complaint(models.Model):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     incident_date = models.DateField(_("tanggal kejadian"), null=True, blank=True)
-    target_agency = models.ForeignKey(
-        "agencies.Agency",
-        verbose_name=_("instansi tujuan"),
-        null=True,
-        blank=True,
-        related_name="targeted_complaints",
-        on_delete=models.PROTECT,
-    )
-    terlapor_agency = models.ForeignKey(
-        "agencies.Agency",
-        verbose_name=_("instansi terlapor"),
-        null=True,
-        blank=True,
-        related_name="accused_complaints",
-        on_delete=models.PROTECT,
-    )
+    target_agency = optional_agency(_("instansi tujuan"), "targeted_complaints")
+    terlapor_agency = optional_agency(_("instansi terlapor"), "accused_complaints")
     # Staff only: the accused person and position, when the report names one.
     accused_name = models.CharField(_("nama terlapor"), max_length=150, blank=True)
     accused_position = models.CharField(_("jabatan terlapor"), max_length=150, blank=True)

@@ -64,14 +64,7 @@ def export_reports(sender, user, **kwargs):
                     for e in privacy.timeline_for(c, user)
                 ],
                 "identity_access": [
-                    {
-                        "created_at": iso(a.created_at),
-                        "kind": a.kind,
-                        "staff": a.user.full_name or None,
-                        "role": a.role,
-                        "agency": a.agency.name if a.agency else None,
-                        "reason": a.reason,
-                    }
+                    privacy.identity_access_entry(a, iso)
                     for a in IdentityAccess.objects.filter(complaint=c).select_related("agency", "user")
                 ],
             }

@@ -103,14 +103,24 @@ def visible_filter(user):
         return q
     q |= Q(reporter_id=user.pk)
     for m in user.memberships:
-        if m.role in GLOBAL_READ_ROLES or _heads_the_operators(m):
-            q |= _not_accused(m.agency)
-        elif m.role in OPD_ROLES and m.agency_id:
-            disposed = Exists(
-                Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
-            )
-            q |= disposed & _not_accused(m.agency)
+        branch = _staff_branch(user, m, m.role in GLOBAL_READ_ROLES or _heads_the_operators(m))
+        if branch is not None:
+            q |= branch
     return q
+
+
+def _staff_branch(user, m, reads_all):
+    """What membership `m` shows `user` as staff, never the reports that accuse their own
+    organisation: every report when it `reads_all`, else for an OPD role the reports disposed to
+    its agency or a unit below it; None for neither."""
+    if reads_all:
+        return _not_accused(m.agency)
+    if m.role in OPD_ROLES and m.agency_id:
+        disposed = Exists(
+            Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
+        )
+        return disposed & _not_accused(m.agency)
+    return None
 
 
 def scope_key(user):
@@ -487,15 +497,9 @@ def acting_filter(user, *roles):
     if not _authenticated(user):
         return q
     for m in user.memberships:
-        if m.role not in roles:
-            continue
-        if m.role in GLOBAL_READ_ROLES:
-            q |= _not_accused(m.agency)
-        elif m.role in OPD_ROLES and m.agency_id:
-            disposed = Exists(
-                Disposition.objects.filter(complaint_id=OuterRef("pk"), agency_id__in=_subtree_ids(user)[m.agency_id])
-            )
-            q |= disposed & _not_accused(m.agency)
+        branch = _staff_branch(user, m, m.role in GLOBAL_READ_ROLES) if m.role in roles else None
+        if branch is not None:
+            q |= branch
     return q
 
 
@@ -548,3 +552,16 @@ def public_attachments_q():
     """Attachments anyone may open on a report they can see: the public branch of
     `attachments_for`, as a filter, so a list (Open311) can prefetch them in one query."""
     return (Q(event__isnull=True) | Q(event__audience=Audience.PUBLIC)) & Q(is_public=True)
+
+
+def identity_access_entry(a, iso):
+    """One line of a report's identity log as its reporter reads it (the data export and the API),
+    its time written by `iso`: who saw the identity, in which role and agency, and why."""
+    return {
+        "created_at": iso(a.created_at),
+        "kind": a.kind,
+        "staff": a.user.full_name or None,
+        "role": a.role,
+        "agency": a.agency.name if a.agency_id else None,
+        "reason": a.reason,
+    }

@@ -209,6 +209,11 @@ def _reopen_window(c):
     return c.reopen_until is None or timezone.now() <= c.reopen_until
 
 
+# What the reporter is told when these guards do not hold.
+_every_part_done.refusal = _lazy("Masih ada instansi yang belum menyelesaikan tindak lanjut.")
+_reopen_window.refusal = _lazy("Batas waktu untuk membuka kembali laporan ini sudah lewat.")
+
+
 ALL_STATUSES = frozenset(Status)
 OPEN = frozenset(OPEN_STATUSES)
 BEFORE_VERIFICATION = (Status.BELUM_TERVERIFIKASI, Status.TUNDA)
@@ -280,25 +285,11 @@ RULES = {
     ),
     Action.COMPLETE: (_row(REP, [Status.TUNDA]),),
     Action.WITHDRAW: (_row(REP, [Status.BELUM_TERVERIFIKASI]),),
-    Action.ACCEPT: (
-        _row(
-            REP,
-            [Status.PROSES],
-            guard=_every_part_done,
-            refusal=_lazy("Masih ada instansi yang belum menyelesaikan tindak lanjut."),
-        ),
-    ),
+    Action.ACCEPT: (_row(REP, [Status.PROSES], guard=_every_part_done, refusal=_every_part_done.refusal),),
     Action.RATE: (
         _row(REP, [Status.SELESAI], guard=lambda c: c.rating is None, refusal=_lazy("Laporan ini sudah dinilai.")),
     ),
-    Action.REOPEN: (
-        _row(
-            REP,
-            [Status.SELESAI],
-            guard=_reopen_window,
-            refusal=_lazy("Batas waktu untuk membuka kembali laporan ini sudah lewat."),
-        ),
-    ),
+    Action.REOPEN: (_row(REP, [Status.SELESAI], guard=_reopen_window, refusal=_reopen_window.refusal),),
     Action.SUPPORT: (
         _row(
             (Who.CITIZEN,),
@@ -639,23 +630,30 @@ FILING_FIELDS = (
 )
 
 
-def check_filing(
-    *,
-    channel=Channel.WEB,
-    kecamatan=None,
-    kelurahan=None,
-    lat=None,
-    lng=None,
-    incident_date=None,
-    target_agency=None,
-    terlapor_agency=None,
-    channel_link="",
-    **_other,
-):
+def filing_fields(data):
+    """A validated report form's or serializer's `data` as `file_complaint` takes it (the channel
+    and the manual entry's extra fields aside): the optional fields None, the location text blank,
+    when not given."""
+    return {
+        "title": data["title"],
+        "body": data["body"],
+        "kind": data["kind"],
+        "privacy": data.get("privacy"),
+        "category": data["category"],
+        "location_text": data.get("location_text") or "",
+        **{name: data.get(name) for name in FILING_FIELDS if name != "channel_link"},
+    }
+
+
+def check_filing(*, channel=Channel.WEB, channel_link="", **fields):
     """The rules between a new report's fields, the same on every channel (web, API, SMS,
     Open311, manual entry). Returns {field: [messages]}, empty when the fields agree; the forms
     and serializers put these on their own fields, `file_complaint` refuses with them. A
-    kelurahan without its kecamatan is fine: `file_complaint` fills the kecamatan in."""
+    kelurahan without its kecamatan is fine: `file_complaint` fills the kecamatan in. Fields
+    not given (and other fields) count as empty."""
+    kecamatan, kelurahan = fields.get("kecamatan"), fields.get("kelurahan")
+    lat, lng, incident_date = fields.get("lat"), fields.get("lng"), fields.get("incident_date")
+    target_agency, terlapor_agency = fields.get("target_agency"), fields.get("terlapor_agency")
     errors = {}
     if kelurahan is not None and kecamatan is not None and kelurahan.parent_id != kecamatan.pk:
         errors["kelurahan"] = [_("Kelurahan tidak berada di kecamatan yang dipilih.")]
@@ -1106,23 +1104,36 @@ def accept(complaint_id, *, by):
 @transaction.atomic
 def auto_close(complaint_id, *, now=None):
     """The system closes a proses report whose reporter stayed silent past the reply clock."""
+    return _when_due(complaint_id, now, _silent_past_reply_clock, lambda c, now: _close(c, None, now, EventType.CLOSED))
+
+
+def _silent_past_reply_clock(c, now):
+    return c.status == Status.PROSES and _every_part_done(c) and bool(c.autoclose_due_at) and c.autoclose_due_at <= now
+
+
+def _tunda_expired(c, now):
+    return c.status == Status.TUNDA and bool(c.tunda_due_at) and c.tunda_due_at <= now
+
+
+def _archive_uncompleted(c, now):
+    _archive(c, None, now, ArchiveReason.NO_COMPLETION, _("Laporan tidak dilengkapi dalam batas waktu."))
+
+
+def _when_due(complaint_id, now, is_due, step):
+    """A step the system takes on its own (no actor): `step(c, now)` on the locked report when
+    `is_due(c, now)`. Returns the report, or None when the step was not due."""
     now = now or timezone.now()
     c = _lock(complaint_id, None)
-    if c.status != Status.PROSES or not _every_part_done(c) or not c.autoclose_due_at or c.autoclose_due_at > now:
+    if not is_due(c, now):
         return None
-    _close(c, None, now, EventType.CLOSED)
+    step(c, now)
     return c
 
 
 @transaction.atomic
 def auto_archive(complaint_id, *, now=None):
     """The system archives a tunda report the reporter did not complete in time (no_completion)."""
-    now = now or timezone.now()
-    c = _lock(complaint_id, None)
-    if c.status != Status.TUNDA or not c.tunda_due_at or c.tunda_due_at > now:
-        return None
-    _archive(c, None, now, ArchiveReason.NO_COMPLETION, _("Laporan tidak dilengkapi dalam batas waktu."))
-    return c
+    return _when_due(complaint_id, now, _tunda_expired, _archive_uncompleted)
 
 
 @transaction.atomic
@@ -1278,18 +1289,19 @@ def _request_terlapor_change(c, by, to_agency, reason):
     change = TerlaporChange.objects.create(
         complaint=c, from_agency=c.terlapor_agency, to_agency=to_agency, reason=reason, requested_by=by
     )
-    return _event(
-        c,
-        EventType.TERLAPOR_REQUESTED,
-        by,
-        Audience.STAFF,
-        body=reason,
-        data={
-            "change": change.pk,
-            "from": c.terlapor_agency.slug,
-            "to": to_agency.slug if to_agency else "",
-        },
-    )
+    return _terlapor_event(c, EventType.TERLAPOR_REQUESTED, by, Audience.STAFF, reason, change, "slug")
+
+
+def _terlapor_event(c, event_type, by, audience, body, change, attribute):
+    """The timeline entry of a request to change the terlapor or of its approval: `body` (the
+    request's or the decision's reason), and the change with its agencies named by `attribute`
+    ("slug" or "name"; "" for no agency)."""
+
+    def named(agency):
+        return getattr(agency, attribute) if agency else ""
+
+    data = {"change": change.pk, "from": named(change.from_agency), "to": named(change.to_agency)}
+    return _event(c, event_type, by, audience, body=body, data=data)
 
 
 @transaction.atomic
@@ -1366,18 +1378,7 @@ def decide_terlapor_change(complaint_id, *, by, approve, reason):
         c.terlapor_agency = change.to_agency
         c.save(update_fields=["terlapor_agency", "updated_at"])
         change.status = TerlaporChange.Status.APPROVED
-        _event(
-            c,
-            EventType.TERLAPOR_CHANGED,
-            by,
-            Audience.REPORTER,
-            body=reason,
-            data={
-                "change": change.pk,
-                "from": change.from_agency.name,
-                "to": change.to_agency.name if change.to_agency else "",
-            },
-        )
+        _terlapor_event(c, EventType.TERLAPOR_CHANGED, by, Audience.REPORTER, reason, change, "name")
     else:
         change.status = TerlaporChange.Status.REJECTED
         _event(c, EventType.TERLAPOR_REJECTED, by, Audience.STAFF, body=reason, data={"change": change.pk})

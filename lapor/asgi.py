@@ -1,16 +1,5 @@
-"""
-ASGI config for lapor project.
+"""The ASGI application, for an ASGI server (`lapor.asgi:application`); see lapor/servers.py."""
 
-It exposes the ASGI callable as a module-level variable named ``application``.
+from lapor.servers import application_for
 
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
-"""
-
-import os
-
-from django.core.asgi import get_asgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
-
-application = get_asgi_application()
+application = application_for("asgi")

@@ -32,63 +32,30 @@ app.autodiscover_tasks()
 def setup_periodic_tasks(sender, **kwargs):
     from django.conf import settings
 
-    sender.add_periodic_task(
-        settings.OUTBOX_RETRY_INTERVAL, sender.signature("complaints.tasks.flush_outbox"), name="flush-outbox"
-    )
+    def every(when, task, name, **options):
+        sender.add_periodic_task(when, sender.signature(task), name=name, **options)
+
+    retry = settings.OUTBOX_RETRY_INTERVAL
+    every(retry, "complaints.tasks.flush_outbox", "flush-outbox")
     # SMS replies whose task was never queued (broker down at receipt) or gave up wait in their
     # InboundSms row; the same retry interval sends them, once.
-    sender.add_periodic_task(
-        settings.OUTBOX_RETRY_INTERVAL,
-        sender.signature("complaints.tasks.flush_sms_replies"),
-        name="flush-sms-replies",
-    )
+    every(retry, "complaints.tasks.flush_sms_replies", "flush-sms-replies")
     # Monthly PDF requests whose task never reached the broker wait as pending rows: built here.
-    sender.add_periodic_task(
-        settings.OUTBOX_RETRY_INTERVAL,
-        sender.signature("complaints.tasks.retry_monthly_reports"),
-        name="retry-monthly-reports",
-    )
-    sender.add_periodic_task(30.0, sender.signature("lapor.tasks.heartbeat"), name="worker-heartbeat")
+    every(retry, "complaints.tasks.retry_monthly_reports", "retry-monthly-reports")
+    every(30.0, "lapor.tasks.heartbeat", "worker-heartbeat")
     # A sweep that waited longer than one interval is dropped: the next one does the same work.
-    sender.add_periodic_task(
-        settings.SLA_SWEEP_INTERVAL,
-        sender.signature("complaints.tasks.sla_sweep"),
-        name="sla-sweep",
-        expires=settings.SLA_SWEEP_INTERVAL,
-    )
+    every(settings.SLA_SWEEP_INTERVAL, "complaints.tasks.sla_sweep", "sla-sweep", expires=settings.SLA_SWEEP_INTERVAL)
     # Last month's TPP recommendations on day 1 at 06:00 local time (CELERY_TIMEZONE): the sweeps
     # have by then recorded the escalations due at the end of the month's last day.
-    sender.add_periodic_task(
-        crontab(minute=0, hour=6, day_of_month=1),
-        sender.signature("complaints.tasks.tpp_sanctions"),
-        name="tpp-sanctions",
-    )
+    every(crontab(minute=0, hour=6, day_of_month=1), "complaints.tasks.tpp_sanctions", "tpp-sanctions")
     # Next year's national holidays and cuti bersama (this year's again too) on 1 December at 05:00;
     # web runs the same sync after each migrate.
-    sender.add_periodic_task(
-        crontab(minute=0, hour=5, day_of_month=1, month_of_year=12),
-        sender.signature("agencies.tasks.sync_holidays"),
-        name="sync-holidays",
-    )
+    every(crontab(minute=0, hour=5, day_of_month=1, month_of_year=12), "agencies.tasks.sync_holidays", "sync-holidays")
     # Files left by uploads that never got their row (a killed worker, a rollback, a full disk).
-    sender.add_periodic_task(
-        crontab(minute=30, hour=3), sender.signature("complaints.tasks.clean_media"), name="clean-media"
-    )
+    every(crontab(minute=30, hour=3), "complaints.tasks.clean_media", "clean-media")
     # Filings' one-time keys past SUBMISSION_KEY_DAYS (a retry that late files anew).
-    sender.add_periodic_task(
-        crontab(minute=45, hour=3),
-        sender.signature("complaints.tasks.purge_submission_keys"),
-        name="purge-submission-keys",
-    )
+    every(crontab(minute=45, hour=3), "complaints.tasks.purge_submission_keys", "purge-submission-keys")
     # Followed areas and categories: one digest per follow a day at AREA_DIGEST_HOUR:00 local time
     # (complaints/outbox/digests.py); digests whose mail failed are retried with the outbox.
-    sender.add_periodic_task(
-        crontab(minute=0, hour=settings.AREA_DIGEST_HOUR),
-        sender.signature("complaints.tasks.send_area_digests"),
-        name="area-digests",
-    )
-    sender.add_periodic_task(
-        settings.OUTBOX_RETRY_INTERVAL,
-        sender.signature("complaints.tasks.flush_area_digests"),
-        name="flush-area-digests",
-    )
+    every(crontab(minute=0, hour=settings.AREA_DIGEST_HOUR), "complaints.tasks.send_area_digests", "area-digests")
+    every(retry, "complaints.tasks.flush_area_digests", "flush-area-digests")

@@ -1,16 +1,5 @@
-"""
-WSGI config for lapor project.
+"""The WSGI application gunicorn serves (`gunicorn lapor.wsgi:application`); see lapor/servers.py."""
 
-It exposes the WSGI callable as a module-level variable named ``application``.
+from lapor.servers import application_for
 
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
-
-import os
-
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
-
-application = get_wsgi_application()
+application = application_for("wsgi")

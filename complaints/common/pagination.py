@@ -91,6 +91,20 @@ def cached_aggregate(queryset, *, key="", **aggregates):
     return _cached(queryset, extra, lambda: queryset.aggregate(**aggregates))
 
 
+def page_of(request, qs, per_page, **options):
+    """The page of `qs` the request's `page` parameter asks for (a FastPaginator's `get_page`)."""
+    return FastPaginator(qs, per_page, **options).get_page(request.GET.get("page"))
+
+
+def query_without(request, *names):
+    """The request's query string without `names` (by default "page"): the filters a list's
+    links keep."""
+    params = request.GET.copy()
+    for name in names or ("page",):
+        params.pop(name, None)
+    return params.urlencode()
+
+
 class FastPaginator(Paginator):
     """A Django Paginator with a cached count and deferred deep pages (same pages, same URLs).
     `deferred_from=0` reads every page keys first: for lists sorted on computed values (the staff

@@ -49,11 +49,10 @@ from agencies import calendar
 from agencies.models import Agency, AgencyKind, Holiday
 from complaints import privacy
 from complaints.common.suppression import SECONDARY, SUPPRESS_BELOW, UNBOUNDED, protect, suppress  # noqa: F401 - the public cells, re-exported
-from complaints.deadlines.clocks import ANSWERED, HANDED_OVER
+from complaints.deadlines.clocks import ANSWERED, FOLLOWUP_STOPS, HANDED_OVER
 from complaints.models import (
     ACTIVE_DISPOSITION,
     Clock,
-    ClockKind,
     ClockStep,
     Complaint,
     Disposition,
@@ -65,19 +64,28 @@ from complaints.models import (
     StepKind,
 )
 
-# The national recap's columns (SP4N-LAPOR!), in its order, with the status behind each.
+# The national recap's columns (SP4N-LAPOR!), in its order, with the status behind each; a column's
+# heading is its status's name, capitalised as the recap writes the first two.
+_RECAP_HEADINGS = {
+    Status.BELUM_TERVERIFIKASI: _("Belum Terverifikasi"),
+    Status.BELUM_DITINDAKLANJUTI: _("Belum Ditindaklanjuti"),
+}
 RECAP_COLUMNS = [
     ("total", _("Pengaduan")),
-    (Status.BELUM_TERVERIFIKASI, _("Belum Terverifikasi")),
-    (Status.BELUM_DITINDAKLANJUTI, _("Belum Ditindaklanjuti")),
-    (Status.PROSES, _("Proses")),
-    (Status.SELESAI, _("Selesai")),
-    (Status.TUNDA, _("Tunda")),
-    (Status.ARSIP, _("Arsip")),
+    *(
+        (status, _RECAP_HEADINGS.get(status, status.label))
+        for status in (
+            Status.BELUM_TERVERIFIKASI,
+            Status.BELUM_DITINDAKLANJUTI,
+            Status.PROSES,
+            Status.SELESAI,
+            Status.TUNDA,
+            Status.ARSIP,
+        )
+    ),
 ]
 # The statuses the public may see counted: unverified and tunda reports are not public yet.
 PUBLIC_STATUSES = (Status.BELUM_DITINDAKLANJUTI, Status.PROSES, Status.SELESAI, Status.ARSIP)
-FIRST_RESPONSE_CLOCKS = (ClockKind.FOLLOWUP, ClockKind.INFORMATION)
 MAX_MONTHS = 36
 
 
@@ -338,9 +346,7 @@ def _grouped(qs, key, **aggregates):
 
 
 def _first_response_clocks(reports):
-    return Clock.objects.filter(complaint__in=reports, kind__in=FIRST_RESPONSE_CLOCKS).exclude(
-        stop_reason__in=HANDED_OVER
-    )
+    return Clock.objects.filter(complaint__in=reports, kind__in=FOLLOWUP_STOPS).exclude(stop_reason__in=HANDED_OVER)
 
 
 def _answered_in_time():
@@ -532,7 +538,7 @@ def metric_filter(metric, root_id, now=None):
     if metric == "total":
         return _disposed_to(root_id) if root_id else Q(pk__isnull=False)
     if metric in ("on_time", "late"):
-        clocks = Clock.objects.filter(complaint_id=OuterRef("pk"), kind__in=FIRST_RESPONSE_CLOCKS).exclude(
+        clocks = Clock.objects.filter(complaint_id=OuterRef("pk"), kind__in=FOLLOWUP_STOPS).exclude(
             stop_reason__in=HANDED_OVER
         )
         if root_id:

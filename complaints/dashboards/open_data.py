@@ -17,6 +17,7 @@ through the formula-safe writer of `exports.csv_response`; its license is in the
 (rel="license"), the JSON's in its envelope, and both on the landing page.
 """
 
+import functools
 import json
 from datetime import datetime, time, timedelta
 
@@ -168,12 +169,29 @@ def index(request):
     return render(request, "dashboards/open_data.html", context)
 
 
-@require_GET
-def laporan_csv(request):
-    try:
-        qs = public_reports(request.GET)
-    except BadFilter as err:
-        return _bad_request(err, "csv")
+def _licensed_file(fmt):
+    """A view of the file in `fmt`: the view gets the request and the public reports its filters
+    select; a bad filter is a 400 in the file's format; the response links the license."""
+
+    def decorate(write):
+        @require_GET
+        @functools.wraps(write)
+        def view(request):
+            try:
+                qs = public_reports(request.GET)
+            except BadFilter as err:
+                return _bad_request(err, fmt)
+            response = write(request, qs)
+            response["Link"] = f'<{settings.OPEN_DATA_LICENSE_URL}>; rel="license"'
+            return response
+
+        return view
+
+    return decorate
+
+
+@_licensed_file("csv")
+def laporan_csv(request, qs):
     keys = [key for key, _label in FIELDS]
 
     def table():
@@ -181,17 +199,11 @@ def laporan_csv(request):
         for row in rows(qs):
             yield [row[k] for k in keys]
 
-    response = exports.csv_response(table(), "laporan")
-    response["Link"] = f'<{settings.OPEN_DATA_LICENSE_URL}>; rel="license"'
-    return response
+    return exports.csv_response(table(), "laporan")
 
 
-@require_GET
-def laporan_json(request):
-    try:
-        qs = public_reports(request.GET)
-    except BadFilter as err:
-        return _bad_request(err, "json")
+@_licensed_file("json")
+def laporan_json(request, qs):
     head = {
         "license": license_info(),
         "source": request.build_absolute_uri(reverse("opendata:index")),
@@ -206,9 +218,7 @@ def laporan_json(request):
             yield ("," if i else "") + json.dumps(row, ensure_ascii=False)
         yield "]}"
 
-    response = StreamingHttpResponse(stream(), content_type="application/json; charset=utf-8")
-    response["Link"] = f'<{settings.OPEN_DATA_LICENSE_URL}>; rel="license"'
-    return response
+    return StreamingHttpResponse(stream(), content_type="application/json; charset=utf-8")
 
 
 urlpatterns = [

@@ -29,24 +29,33 @@ def _month_labels(months):
 
 
 def _trend_charts(trend, prefix):
+    """The two monthly bar charts of a trend: reports filed, and first follow-ups on time (%)."""
     labels = _month_labels([row["month"] for row in trend])
-    filed = charts.bar_chart(
-        f"{prefix}-filed",
-        _("Laporan masuk per bulan"),
-        [(label, row["total"], row["total"]) for label, row in zip(labels, trend, strict=True)],
-        value_label=_("Pengaduan"),
-        description=_("Jumlah laporan yang masuk setiap bulan dalam rentang yang dipilih."),
-    )
-    on_time = charts.bar_chart(
-        f"{prefix}-rate",
-        _("Tindak lanjut pertama tepat waktu (%)"),
-        [(label, row["rate"], row["rate"]) for label, row in zip(labels, trend, strict=True)],
-        value_label=_("Tepat waktu (%)"),
-        description=_("Persentase tenggat tindak lanjut pertama yang dipenuhi, menurut bulan laporan masuk."),
-        max_value=100,
-        suffix="%",
-    )
-    return [filed, on_time]
+
+    def chart(key, name, title, value_label, description, **options):
+        bars = [(label, row[key], row[key]) for label, row in zip(labels, trend, strict=True)]
+        return charts.bar_chart(
+            f"{prefix}-{name}", title, bars, value_label=value_label, description=description, **options
+        )
+
+    return [
+        chart(
+            "total",
+            "filed",
+            _("Laporan masuk per bulan"),
+            _("Pengaduan"),
+            _("Jumlah laporan yang masuk setiap bulan dalam rentang yang dipilih."),
+        ),
+        chart(
+            "rate",
+            "rate",
+            _("Tindak lanjut pertama tepat waktu (%)"),
+            _("Tepat waktu (%)"),
+            _("Persentase tenggat tindak lanjut pertama yang dipenuhi, menurut bulan laporan masuk."),
+            max_value=100,
+            suffix="%",
+        ),
+    ]
 
 
 def _cache_key(prefix, user, f):

@@ -29,7 +29,8 @@ from accounts.models import Role
 from agencies import calendar
 from agencies.models import Area, Category
 from complaints import privacy, workflow
-from complaints.common.pagination import FastPaginator
+from complaints.common.forms import text_area
+from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import audit_views as views_audit
 from complaints.dashboards import charts, exports, monthly_report
 from complaints.dashboards import figures as dashboards
@@ -293,7 +294,7 @@ def report_list(request):
     form, f, metric, qs = _drilldown(request)
     if qs is None:
         return _bad_request(request, "dashboards/reports.html", {"form": form, "invalid": True})
-    page = FastPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, qs, PAGE_SIZE)
     rows = list(page.object_list)
     tops = {}
     for d in (
@@ -304,8 +305,6 @@ def report_list(request):
         tops.setdefault(d.complaint_id, []).append(d.agency.name)
     for c in rows:
         c.agency_names = tops.get(c.pk, [])
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "form": form,
         "f": f,
@@ -313,7 +312,7 @@ def report_list(request):
         "metric_label": dashboards.METRICS[metric],
         "page": page,
         "rows": rows,
-        "query_string": params.urlencode(),
+        "query_string": query_without(request),
         "can_reveal": privacy.can(request.user, "audit_all"),
         "dashboard_url": _url("dashboards:audit", f.params()),
         "period_label": _period_label(f),
@@ -335,11 +334,11 @@ def reports_export(request, fmt):
 
 # The logged reveal, from a drill-down ------------------------------------------------------------------
 class RevealForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Alasan membuka identitas"),
-        min_length=10,
+    reason = text_area(
+        gettext_lazy("Alasan membuka identitas"),
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        rows=3,
+        min_length=10,
         help_text=gettext_lazy("Dicatat dan dapat dilihat oleh pelapor."),
     )
 
@@ -431,14 +430,18 @@ def monthly_download(request, pk):
 
 
 # The operators' workload ----------------------------------------------------------------------
+# The events counted, headed by their names ("Ditunda" short for the postponement's).
 WORKLOAD_EVENTS = [
-    (EventType.VERIFIED, gettext_lazy("Diverifikasi")),
-    (EventType.DISPOSED, gettext_lazy("Didisposisikan")),
-    (EventType.POSTPONED, gettext_lazy("Ditunda")),
-    (EventType.ARCHIVED, gettext_lazy("Diarsipkan")),
-    (EventType.FORWARDED, gettext_lazy("Diteruskan")),
-    (EventType.MERGED, gettext_lazy("Digabung")),
-    (EventType.RETURN_REFUSED, gettext_lazy("Pengembalian ditolak")),
+    (event, gettext_lazy("Ditunda") if event == EventType.POSTPONED else event.label)
+    for event in (
+        EventType.VERIFIED,
+        EventType.DISPOSED,
+        EventType.POSTPONED,
+        EventType.ARCHIVED,
+        EventType.FORWARDED,
+        EventType.MERGED,
+        EventType.RETURN_REFUSED,
+    )
 ]
 
 

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from itertools import groupby
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,19 +60,18 @@ def last_month(now=None):
 
 
 # Building ----------------------------------------------------------------------------------------
+# The escalations a recommendation counts: taken (not skipped) on a staff clock charged to an agency.
+CHARGED_ESCALATIONS = Q(
+    step=StepKind.ESCALATED, skipped=False, clock__kind__in=STAFF_CLOCKS, clock__agency__isnull=False
+)
+
+
 def escalations_of(month):
     """Escalated steps that no recommendation counted yet, due in `month` (evidence instant) or
     before it (late: recorded after their own month's recommendation was made), ordered by
     charged agency."""
     _start, end = calendar.month_bounds(month)
-    qs = ClockStep.objects.filter(
-        step=StepKind.ESCALATED,
-        skipped=False,
-        due_at__lt=end,
-        clock__kind__in=STAFF_CLOCKS,
-        clock__agency__isnull=False,
-        sanction_evidence__isnull=True,
-    )
+    qs = ClockStep.objects.filter(CHARGED_ESCALATIONS, due_at__lt=end, sanction_evidence__isnull=True)
     if not SlaPolicy.current().aspirasi_counts_for_sanctions:
         qs = qs.exclude(clock__complaint__kind=Kind.ASPIRASI)
     return qs.select_related("clock__complaint", "clock__agency", "clock__disposition__agency").order_by(

@@ -21,7 +21,6 @@ account, and the one-click unsubscribe (also sent as `List-Unsubscribe`, RFC 805
 """
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -34,6 +33,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from complaints.models import AreaDigest, AreaFollow, Audience, Complaint, Event, EventType
+from complaints.outbox import delivery
 from complaints.privacy import public_text
 
 log = logging.getLogger("lapor.digests")
@@ -269,50 +269,34 @@ def render(digest):
     return subject, text, len(published) + len(changes)
 
 
+def _send(digest):
+    subject, text, count = render(digest)
+    if not count:
+        digest.last_error = "suppressed: nothing public any more"
+    else:
+        digest.subject, digest.text = subject[:200], text
+        link = unsubscribe_url(digest.follow)
+        EmailMessage(
+            digest.subject,
+            text,
+            None,
+            [digest.follow.email],
+            headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        ).send()
+
+
 def deliver(pk):
     """Send one digest exactly once: the row is locked (others skip it), sent, and marked sent in
     the same transaction; a failure is recorded for `flush_digests`."""
-    with transaction.atomic():
-        digest = (
-            AreaDigest.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("follow__user", "follow__kecamatan", "follow__kelurahan", "follow__category")
-            .filter(pk=pk, sent_at__isnull=True)
-            .first()
-        )
-        if digest is None:
-            return False
-        digest.attempts += 1
-        try:
-            subject, text, count = render(digest)
-            if not count:
-                digest.last_error = "suppressed: nothing public any more"
-            else:
-                digest.subject, digest.text = subject[:200], text
-                link = unsubscribe_url(digest.follow)
-                EmailMessage(
-                    digest.subject,
-                    text,
-                    None,
-                    [digest.follow.email],
-                    headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-                ).send()
-            digest.sent_at = timezone.now()
-        except Exception as exc:  # noqa: BLE001 - recorded and retried by flush_digests
-            digest.last_error = str(exc)[:255]
-            log.warning("digest %s failed: %s", pk, type(exc).__name__)
-        digest.save(update_fields=["attempts", "sent_at", "last_error", "subject", "text"])
-        return digest.sent_at is not None
+    digests = AreaDigest.objects.select_related(
+        "follow__user", "follow__kecamatan", "follow__kelurahan", "follow__category"
+    )
+    return delivery.deliver_once(digests, pk, _send, log, "digest")
 
 
 def flush_digests(older_than_seconds=30, limit=500, max_attempts=10):
     """Deliver digests that were decided but not sent (mail down, a worker crash)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
-        AreaDigest.objects.filter(sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=max_attempts)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(1 for pk in ids if deliver(pk))
+    return delivery.flush(AreaDigest, deliver, older_than_seconds, limit, max_attempts)
 
 
 def send_area_digests(now=None):

@@ -32,7 +32,6 @@ import logging
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -40,10 +39,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from accounts.models import Membership, Role
 from complaints.models import ACTIVE_DISPOSITION, Audience, Channel, EventType, Notification, Support
+from complaints.outbox import delivery
 from lapor import publish
 
 # Staff hear about these (liaisons: new work and the reporter's side of the dialogue; operators:
@@ -498,49 +498,31 @@ def render(notification):
     return subject, text
 
 
+def _send(n):
+    from complaints.outbox.smsbackends import send_sms
+
+    rendered = render(n)
+    unproved = n.channel == Notification.Channel.SMS and not (n.recipient.phone and n.recipient.phone_verified)
+    if rendered is None:
+        n.last_error = "suppressed: no longer visible to the recipient"
+    elif unproved:
+        # The number changed since this was queued and is not proved yet: it may be anyone's.
+        n.last_error = "suppressed: phone not verified"
+    else:
+        n.subject, n.text = rendered
+        if n.channel == Notification.Channel.EMAIL:
+            send_mail(n.subject, n.text, None, [n.recipient.email])
+        elif n.channel == Notification.Channel.SMS:
+            send_sms(n.recipient.phone, n.text)
+
+
 def deliver(pk):
     """Send one outbox row exactly once: the row is locked (others skip it) and marked sent in the
     same transaction."""
-    from complaints.outbox.smsbackends import send_sms
-
-    with transaction.atomic():
-        n = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient", "complaint", "event")
-            .filter(pk=pk, sent_at__isnull=True)
-            .first()
-        )
-        if n is None:
-            return False
-        n.attempts += 1
-        try:
-            rendered = render(n)
-            unproved = n.channel == Notification.Channel.SMS and not (n.recipient.phone and n.recipient.phone_verified)
-            if rendered is None:
-                n.last_error = "suppressed: no longer visible to the recipient"
-            elif unproved:
-                # The number changed since this was queued and is not proved yet: it may be anyone's.
-                n.last_error = "suppressed: phone not verified"
-            else:
-                n.subject, n.text = rendered
-                if n.channel == Notification.Channel.EMAIL:
-                    send_mail(n.subject, n.text, None, [n.recipient.email])
-                elif n.channel == Notification.Channel.SMS:
-                    send_sms(n.recipient.phone, n.text)
-            n.sent_at = timezone.now()
-        except Exception as exc:  # noqa: BLE001 - recorded and retried by flush_outbox
-            n.last_error = str(exc)[:255]
-            log.warning("notification %s failed: %s", pk, type(exc).__name__)
-        n.save(update_fields=["attempts", "sent_at", "last_error", "subject", "text"])
-        return n.sent_at is not None
+    rows = Notification.objects.select_related("recipient", "complaint", "event")
+    return delivery.deliver_once(rows, pk, _send, log, "notification")
 
 
 def flush_outbox(older_than_seconds=30, limit=500, max_attempts=10):
     """Deliver rows that were not delivered (broker down, worker crash, gateway error)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
-        Notification.objects.filter(sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=max_attempts)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(1 for pk in ids if deliver(pk))
+    return delivery.flush(Notification, deliver, older_than_seconds, limit, max_attempts)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, AgencyKind, Area, Category
 from complaints import workflow
 from complaints.common import idempotency
+from complaints.common.forms import text_area
 from complaints.errors import WorkflowError
 from complaints.models import Channel, Kind, Privacy, parse_pk
 
@@ -59,6 +60,26 @@ class AgencyChoiceField(forms.ModelChoiceField):
         return obj.name if not obj.parent_id else f"{obj.name} — {obj.parent.name}"
 
 
+# Fields the citizen and staff forms build alike.
+def coordinate_field(label, limit, example):
+    """A latitude (`limit` 90) or longitude (180), optional; `example` is its help text."""
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=-limit,
+        max_value=limit,
+        help_text=example,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+
+def optional_agency_field(label, empty_label, help_text):
+    """An optional agency; the form sets its queryset."""
+    return AgencyChoiceField(
+        label=label, queryset=Agency.objects.none(), required=False, empty_label=empty_label, help_text=help_text
+    )
+
+
 def kelurahan_choices(kecamatan_id=None):
     """Kelurahan grouped by kecamatan (<optgroup>), or only those of one kecamatan once chosen
     (the server-side filter that works without JavaScript)."""
@@ -81,11 +102,11 @@ class ReportForm(forms.Form):
         max_length=200,
         help_text=_("Singkat dan jelas, misalnya “Jalan berlubang di depan Pasar Baru”."),
     )
-    body = forms.CharField(
-        label=_("Isi laporan"),
-        min_length=10,
+    body = text_area(
+        _("Isi laporan"),
         max_length=10000,
-        widget=forms.Textarea(attrs={"rows": 7}),
+        rows=7,
+        min_length=10,
         help_text=_(
             "Ceritakan apa yang terjadi, kapan, di mana, dan siapa yang terlibat. "
             "Jangan tulis nomor telepon atau alamat rumah di sini."
@@ -101,38 +122,20 @@ class ReportForm(forms.Form):
     location_text = forms.CharField(
         label=_("Lokasi"), max_length=255, required=False, help_text=_("Nama jalan, patokan, atau nama kantor layanan.")
     )
-    lat = forms.DecimalField(
-        label=_("Lintang"),
-        required=False,
-        min_value=-90,
-        max_value=90,
-        help_text=_("Contoh: -4.601234"),
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
-    lng = forms.DecimalField(
-        label=_("Bujur"),
-        required=False,
-        min_value=-180,
-        max_value=180,
-        help_text=_("Contoh: 121.903456"),
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
+    lat = coordinate_field(_("Lintang"), 90, _("Contoh: -4.601234"))
+    lng = coordinate_field(_("Bujur"), 180, _("Contoh: 121.903456"))
     incident_date = forms.DateField(
         label=_("Tanggal kejadian"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    target_agency = AgencyChoiceField(
-        label=_("Instansi tujuan (opsional)"),
-        queryset=Agency.objects.none(),
-        required=False,
-        empty_label=_("— biar operator yang menentukan —"),
-        help_text=_("Instansi yang menurut Anda berwenang. Operator dapat mengubahnya."),
+    target_agency = optional_agency_field(
+        _("Instansi tujuan (opsional)"),
+        _("— biar operator yang menentukan —"),
+        _("Instansi yang menurut Anda berwenang. Operator dapat mengubahnya."),
     )
-    terlapor_agency = AgencyChoiceField(
-        label=_("Instansi yang dilaporkan (opsional)"),
-        queryset=Agency.objects.none(),
-        required=False,
-        empty_label=_("— tidak ada —"),
-        help_text=_(
+    terlapor_agency = optional_agency_field(
+        _("Instansi yang dilaporkan (opsional)"),
+        _("— tidak ada —"),
+        _(
             "Jika laporan Anda tentang perilaku instansi atau pegawainya. Instansi ini tidak akan "
             "menangani laporan Anda dan tidak melihat identitas Anda."
         ),
@@ -222,22 +225,7 @@ class ReportForm(forms.Form):
 
     def complaint_fields(self):
         """The cleaned fields as `workflow.file_complaint` takes them."""
-        d = self.cleaned_data
-        return {
-            "title": d["title"],
-            "body": d["body"],
-            "kind": d["kind"],
-            "privacy": d["privacy"],
-            "category": d["category"],
-            "kecamatan": d.get("kecamatan"),
-            "kelurahan": d.get("kelurahan"),
-            "location_text": d.get("location_text") or "",
-            "lat": d.get("lat"),
-            "lng": d.get("lng"),
-            "incident_date": d.get("incident_date"),
-            "target_agency": d.get("target_agency"),
-            "terlapor_agency": d.get("terlapor_agency"),
-        }
+        return workflow.filing_fields(self.cleaned_data)
 
 
 def put_errors(form, err):
@@ -260,7 +248,7 @@ def _mb(n):
 
 # The reporter's actions on the tracking page --------------------------------------------------
 class BodyForm(forms.Form):
-    body = forms.CharField(label=_("Pesan"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4}))
+    body = text_area(_("Pesan"), max_length=10000, rows=4)
 
 
 class ReplyForm(BodyForm):
@@ -308,9 +296,7 @@ class RateForm(forms.Form):
             (1, _("1 — tidak puas")),
         ],
     )
-    comment = forms.CharField(
-        label=_("Komentar (opsional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    comment = text_area(_("Komentar (opsional)"), max_length=2000, rows=3, required=False)
 
 
 class PrivacyForm(forms.Form):

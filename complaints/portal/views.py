@@ -35,7 +35,7 @@ from agencies.models import Area, Category, SlaPolicy
 from complaints import privacy, workflow
 from complaints.common import idempotency, search
 from complaints.common.nearby import nearby_open_reports
-from complaints.common.pagination import FastPaginator
+from complaints.common.pagination import page_of, query_without
 from complaints.errors import Forbidden, Invalid, NotFound, WorkflowError
 from complaints.evidence import uploads
 from complaints.models import (
@@ -387,10 +387,8 @@ def feed(request):
     else:
         qs = qs.order_by("-verified_at", "-pk")
     qs = qs.select_related("category", "kecamatan", "kelurahan", "reporter")
-    page = FastPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, qs, PAGE_SIZE)
     rows = _public_rows(page.object_list)
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "filter": filterset,
         "q": q,
@@ -398,7 +396,7 @@ def feed(request):
         "rows": rows,
         "supported": _supported_ids(request.user, rows),
         "can_support": is_verified(request.user),
-        "query_string": params.urlencode(),
+        "query_string": query_without(request),
         "open_statuses": {Status.BELUM_DITINDAKLANJUTI, Status.PROSES},
         # A common word: only the newest matches are ranked and shown (complaints.common.search).
         "search_capped": search.is_capped(q, page.paginator.count),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.phone import normalize_phone
 from agencies.models import Agency, AgencyKind, Area, Category
 from complaints import workflow
+from complaints.common.forms import text_area
 from complaints.models import (
     MANUAL_CHANNELS,
     PRIVACY_RANK,
@@ -31,6 +32,7 @@ from complaints.portal.forms import (
     EvidenceField,
     ReportForm,
     kelurahan_choices,
+    optional_agency_field,
 )
 
 FILE_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
@@ -88,12 +90,7 @@ class VerifyForm(forms.Form):
         label=_("Disposisikan ke"),
         help_text=_("Pilih satu atau lebih OPD. Usulan dari kategori sudah dicentang."),
     )
-    note = forms.CharField(
-        label=_("Catatan untuk OPD (opsional)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = text_area(_("Catatan untuk OPD (opsional)"), max_length=2000, rows=2, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,20 +109,20 @@ class DisposeForm(VerifyForm):
 
 class RefuseReturnForm(forms.Form):
     disposition = forms.IntegerField(widget=forms.HiddenInput)
-    note = forms.CharField(
-        label=_("Alasan menolak pengembalian"),
+    note = text_area(
+        _("Alasan menolak pengembalian"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        rows=2,
         help_text=_("OPD menerima laporan kembali dengan alasan ini dan tenggat baru."),
     )
 
 
 class PostponeForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Yang perlu dilengkapi pelapor"),
-        min_length=5,
+    reason = text_area(
+        _("Yang perlu dilengkapi pelapor"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        rows=3,
+        min_length=5,
         help_text=_("Dikirim ke pelapor. Tenggat verifikasi berhenti sampai laporan dilengkapi."),
     )
 
@@ -138,20 +135,18 @@ class ArchiveForm(forms.Form):
         ],
         help_text=_("Untuk laporan ganda, gunakan “Gabungkan” agar pelapornya ikut mengikuti laporan utama."),
     )
-    note = forms.CharField(
-        label=_("Keterangan"),
-        required=False,
+    note = text_area(
+        _("Keterangan"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        rows=2,
+        required=False,
         help_text=_("Wajib untuk laporan tidak valid. Dilihat pelapor."),
     )
 
 
 class ForwardForm(forms.Form):
     institution = forms.ChoiceField(label=_("Teruskan ke instansi di luar daerah"), choices=Institution.choices)
-    note = forms.CharField(
-        label=_("Keterangan untuk pelapor"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = text_area(_("Keterangan untuk pelapor"), max_length=2000, rows=2, required=False)
 
 
 class MergeForm(forms.Form):
@@ -169,11 +164,11 @@ class MergeForm(forms.Form):
 
 
 class SummaryForm(forms.Form):
-    summary = forms.CharField(
-        label=_("Ringkasan publik"),
-        required=False,
+    summary = text_area(
+        _("Ringkasan publik"),
         max_length=10000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        rows=4,
+        required=False,
         help_text=_(
             "Tampil ke publik sebagai pengganti isi laporan. Hapus nama orang, alamat, dan kata kasar. "
             "Petugas tetap melihat isi asli. Kosongkan untuk menampilkan isi asli."
@@ -204,11 +199,11 @@ class ReclassifyForm(forms.Form):
     terlapor_agency = AgencyChoiceField(
         label=_("Instansi terlapor"), queryset=Agency.objects.none(), required=False, empty_label=_("— tidak ada —")
     )
-    terlapor_reason = forms.CharField(
-        label=_("Alasan mengubah terlapor"),
+    terlapor_reason = text_area(
+        _("Alasan mengubah terlapor"),
         max_length=2000,
+        rows=2,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
             "Wajib bila menghapus atau mengganti terlapor yang sudah disebut: perubahan itu berlaku setelah "
             "disetujui pimpinan Diskominfo atau auditor."
@@ -275,18 +270,14 @@ class TerlaporDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Keputusan"), choices=[("approve", _("Setujui")), ("reject", _("Tolak"))], widget=forms.RadioSelect
     )
-    reason = forms.CharField(
-        label=_("Alasan"), min_length=10, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    reason = text_area(_("Alasan"), max_length=2000, rows=2, min_length=10)
 
 
 class FlagOversightForm(forms.Form):
-    terlapor_agency = AgencyChoiceField(
-        label=_("Instansi terlapor"),
-        queryset=Agency.objects.none(),
-        required=False,
-        empty_label=_("— tidak disebut —"),
-        help_text=_("Disposisi yang masih berjalan ke instansi ini (dan unit di bawah atau di atasnya) ditarik."),
+    terlapor_agency = optional_agency_field(
+        _("Instansi terlapor"),
+        _("— tidak disebut —"),
+        _("Disposisi yang masih berjalan ke instansi ini (dan unit di bawah atau di atasnya) ditarik."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -395,9 +386,7 @@ class BodyWithFilesForm(StaffBodyForm):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Alasan"), min_length=10, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    reason = text_area(_("Alasan"), max_length=5000, rows=3, min_length=10)
 
     def __init__(self, *args, label=None, help_text=None, **kwargs):
         super().__init__(*args, **kwargs)

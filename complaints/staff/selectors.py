@@ -30,11 +30,10 @@ from agencies import calendar
 from complaints import privacy
 from complaints.common import search
 from complaints.common.pagination import Grouped, cached_aggregate
-from complaints.deadlines.clocks import ANSWERED, HANDED_OVER
+from complaints.deadlines.clocks import ANSWERED, FOLLOWUP_STOPS, HANDED_OVER
 from complaints.models import (
     ACTIVE_DISPOSITION,
     Clock,
-    ClockKind,
     Complaint,
     Disposition,
     DispositionStatus,
@@ -313,9 +312,9 @@ def on_time_rate(user, agency, now=None):
     now = now or timezone.now()
     start, end = calendar.month_bounds(calendar.month_of(now))
     dispositions = agency_dispositions(user, agency, Role.HEAD, Role.LIAISON)
-    clocks = Clock.objects.filter(
-        kind__in=(ClockKind.FOLLOWUP, ClockKind.INFORMATION), disposition__in=dispositions.values("pk")
-    ).exclude(stop_reason__in=HANDED_OVER)
+    clocks = Clock.objects.filter(kind__in=FOLLOWUP_STOPS, disposition__in=dispositions.values("pk")).exclude(
+        stop_reason__in=HANDED_OVER
+    )
     answered_in_time = Q(stop_reason__in=ANSWERED, stopped_at__lte=F("due_at"))
     stopped_in_time = Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))
     # Cached like the list totals (it reads the clocks of every disposition the agency ever had),

@@ -26,7 +26,7 @@ from agencies import calendar
 from complaints import privacy, workflow
 from complaints.channels import claims
 from complaints.common import idempotency
-from complaints.common.pagination import FastPaginator
+from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import panels
 from complaints.errors import Invalid, NotFound, WorkflowError
 from complaints.evidence import uploads
@@ -118,13 +118,11 @@ def _render(request, template, context, status=200):
 
 def _paginate(request, qs):
     # Keys first on every page: the staff lists sort on computed deadlines over whole agencies.
-    return FastPaginator(qs, PAGE_SIZE, deferred_from=0).get_page(request.GET.get("page"))
+    return page_of(request, qs, PAGE_SIZE, deferred_from=0)
 
 
 def _query_string(request):
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+    return query_without(request)
 
 
 # Every staff role's start page -------------------------------------------------------------------
@@ -177,16 +175,13 @@ def queue(request):
     for c in rows:
         c.countdown = countdown(c.queue_due)
     counts = selectors.tab_counts(user, filters)
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop("tab", None)
     context = {
         "tab": tab,
         "tabs": [(key, str(label), counts[key]) for key, label in TABS],
         "form": form,
         "page": page,
         "rows": rows,
-        "filter_query": params.urlencode(),
+        "filter_query": query_without(request, "page", "tab"),
         "query_string": _query_string(request),
         # The filter form (choices from the database) is the same for the same tab and filters.
         "filters_cache_seconds": settings.LIST_COUNT_CACHE_SECONDS,
@@ -327,38 +322,68 @@ def review(request, tracking_id):
     user = request.user
     _require_operator(user)
     c = _operator_report(user, tracking_id)
-    status, error, action, forms, show_identity = 200, None, None, None, False
-    if request.method == "POST":
-        action = request.POST.get("action", "")
+    post = _PostedAction(
+        request,
+        REVIEW_ACTIONS,
+        lambda action: _review_forms(c, workflow.suggested_routing(c)[0], request.POST, action),
+        lambda action, form: _do_review_action(c, user, action, form),
+        model_field_errors=True,
+    )
+    if post.done:
+        messages.success(request, post.done)
+        if post.action == "merge":
+            return redirect("staff:review", tracking_id=post.form.cleaned_data["into"])
+        return redirect("staff:review", tracking_id=c.tracking_id)
+    if post.tried:
+        c = _operator_report(user, tracking_id)
+    return _render_review(
+        request,
+        c,
+        status=post.status,
+        error=post.error,
+        action=post.action,
+        forms=post.forms,
+        show_identity=post.show_identity,
+    )
+
+
+class _PostedAction:
+    """The action POST of the review and disposition pages: `action=identity` shows (and logs) a
+    protected identity; another action out of `actions` is refused (400); one of them builds the
+    page's forms (`make_forms(action)`) and runs `do(action, form)` in a transaction, whose message
+    is `done` (None: the form was invalid, 400). A workflow or validation error becomes `error` and
+    `status`, and lands on the form's fields when it names them (`model_field_errors`: a model
+    ValidationError's fields too). A GET leaves everything at rest."""
+
+    def __init__(self, request, actions, make_forms, do, *, model_field_errors=False):
+        self.status, self.error, self.action, self.forms, self.form = 200, None, None, None, None
+        self.show_identity = self.tried = False
+        self.done = None
+        if request.method != "POST":
+            return
+        self.action = action = request.POST.get("action", "")
         if action == "identity":
-            show_identity = True
-        elif action not in REVIEW_ACTIONS:
-            error, status = _("Tindakan tidak dikenal."), 400
+            self.show_identity = True
+        elif action not in actions:
+            self.error, self.status = _("Tindakan tidak dikenal."), 400
         else:
-            routing, _why = workflow.suggested_routing(c)
-            forms = _review_forms(c, routing, request.POST, action)
-            form = forms.get(action)
+            self.tried = True
+            self.forms = make_forms(action)
+            self.form = form = self.forms.get(action)
             try:
                 with transaction.atomic():
-                    done = _do_review_action(c, user, action, form)
+                    self.done = do(action, form)
             except NotFound:
                 raise _not_found() from None
             except (WorkflowError, ValidationError) as err:
-                status = getattr(err, "status_code", 400)
-                error = err.message if isinstance(err, WorkflowError) else "; ".join(err.messages)
-                if form is not None and (getattr(err, "fields", None) or hasattr(err, "message_dict")):
+                self.status = getattr(err, "status_code", 400)
+                self.error = err.message if isinstance(err, WorkflowError) else "; ".join(err.messages)
+                named = getattr(err, "fields", None) or (model_field_errors and hasattr(err, "message_dict"))
+                if form is not None and named:
                     put_errors(form, err)
             else:
-                if done:
-                    messages.success(request, done)
-                    if action == "merge":
-                        return redirect("staff:review", tracking_id=form.cleaned_data["into"])
-                    return redirect("staff:review", tracking_id=c.tracking_id)
-                status, error = 400, _("Periksa isian formulir.")
-            c = _operator_report(user, tracking_id)
-    return _render_review(
-        request, c, status=status, error=error, action=action, forms=forms, show_identity=show_identity
-    )
+                if not self.done:
+                    self.status, self.error = 400, _("Periksa isian formulir.")
 
 
 def _render_review(request, c, *, status=200, error=None, action=None, forms=None, show_identity=False):
@@ -565,7 +590,15 @@ def inbox(request):
     overdue = request.GET.get("overdue") == "1"
     page = _paginate(request, selectors.live_first(selectors.inbox(user, agency, status, overdue), status, overdue))
     counts = selectors.status_counts(selectors.agency_dispositions(user, agency, Role.LIAISON, Role.HEAD))
-    context = {
+    context = _agency_list(request, agencies, agency, status, overdue, counts, page)
+    context["rows"] = _with_countdowns(list(page.object_list))
+    return _render(request, "staff/inbox.html", context)
+
+
+def _agency_list(request, agencies, agency, status, overdue, counts, page):
+    """The context the liaison's inbox and the head's page share: the OPD picker, the status tabs
+    with their counts and the page of dispositions."""
+    return {
         "agency": agency,
         "agencies": agencies,
         "status": status,
@@ -573,10 +606,8 @@ def inbox(request):
         "status_tabs": [(key, str(label), counts[key]) for key, label in STATUS_TABS],
         "counts": counts,
         "page": page,
-        "rows": _with_countdowns(list(page.object_list)),
         "query_string": _query_string(request),
     }
-    return _render(request, "staff/inbox.html", context)
 
 
 def _opd_disposition(user, pk):
@@ -609,46 +640,33 @@ def _opd_actions(c, d, user):
 
 
 def _opd_forms(d, data=None, files=None, action=None):
-    def bound(name):
-        return data if action == name else None
-
-    return {
-        "followup": BodyWithFilesForm(
-            bound("followup"),
-            files if action == "followup" else None,
-            prefix="followup",
-            label=_("Tindak lanjut"),
-            help_text=_(
-                "Tampil ke publik (tanpa identitas pelapor). Tulis apa yang sudah dilakukan dan rencana berikutnya."
-            ),
+    texts = {  # action: (form, label, help text); the forms with files also take the upload
+        "followup": (
+            BodyWithFilesForm,
+            _("Tindak lanjut"),
+            _("Tampil ke publik (tanpa identitas pelapor). Tulis apa yang sudah dilakukan dan rencana berikutnya."),
         ),
-        "question": StaffBodyForm(
-            bound("question"),
-            prefix="question",
-            label=_("Pertanyaan kepada pelapor"),
-            help_text=_("Dilihat pelapor dan petugas, tidak tampil ke publik."),
+        "question": (
+            StaffBodyForm,
+            _("Pertanyaan kepada pelapor"),
+            _("Dilihat pelapor dan petugas, tidak tampil ke publik."),
         ),
-        "reply": BodyWithFilesForm(
-            bound("reply"),
-            files if action == "reply" else None,
-            prefix="reply",
-            label=_("Tanggapan"),
-            help_text=_("Dilihat pelapor dan petugas."),
+        "reply": (BodyWithFilesForm, _("Tanggapan"), _("Dilihat pelapor dan petugas.")),
+        "return": (
+            ReasonForm,
+            _("Alasan bukan kewenangan"),
+            _("Operator memutuskan disposisi ulang. Sebutkan instansi yang menurut Anda berwenang."),
         ),
-        "subdispose": SubdisposeForm(bound("subdispose"), prefix="subdispose", agency=d.agency),
-        "return": ReasonForm(
-            bound("return"),
-            prefix="return",
-            label=_("Alasan bukan kewenangan"),
-            help_text=_("Operator memutuskan disposisi ulang. Sebutkan instansi yang menurut Anda berwenang."),
-        ),
-        "extend": ReasonForm(
-            bound("extend"),
-            prefix="extend",
-            label=_("Alasan perpanjangan"),
-            help_text=_("Hanya sekali; pelapor diberi tahu."),
-        ),
+        "extend": (ReasonForm, _("Alasan perpanjangan"), _("Hanya sekali; pelapor diberi tahu.")),
     }
+    forms = {}
+    for name, (form, label, help_text) in texts.items():
+        bound = {"data": data if action == name else None, "prefix": name, "label": label, "help_text": help_text}
+        if form is BodyWithFilesForm:
+            bound["files"] = files if action == name else None
+        forms[name] = form(**bound)
+    forms["subdispose"] = SubdisposeForm(data if action == "subdispose" else None, prefix="subdispose", agency=d.agency)
+    return forms
 
 
 def _do_opd_action(c, d, user, action, form):
@@ -697,33 +715,19 @@ def disposition(request, pk):
     user = request.user
     d = _opd_disposition(user, pk)
     c = d.complaint
-    status, error, action, forms, show_identity = 200, None, None, None, False
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action == "identity":
-            show_identity = True
-        elif action not in OPD_ACTIONS:
-            error, status = _("Tindakan tidak dikenal."), 400
-        else:
-            forms = _opd_forms(d, request.POST, request.FILES, action)
-            form = forms.get(action)
-            try:
-                with transaction.atomic():
-                    done = _do_opd_action(c, d, user, action, form)
-            except NotFound:
-                raise _not_found() from None
-            except (WorkflowError, ValidationError) as err:
-                status = getattr(err, "status_code", 400)
-                error = err.message if isinstance(err, WorkflowError) else "; ".join(err.messages)
-                if form is not None and getattr(err, "fields", None):
-                    put_errors(form, err)
-            else:
-                if done:
-                    messages.success(request, done)
-                    return redirect("opd:disposition", pk=d.pk)
-                status, error = 400, _("Periksa isian formulir.")
-            d = _opd_disposition(user, pk)
-            c = d.complaint
+    post = _PostedAction(
+        request,
+        OPD_ACTIONS,
+        lambda action: _opd_forms(d, request.POST, request.FILES, action),
+        lambda action, form: _do_opd_action(c, d, user, action, form),
+    )
+    if post.done:
+        messages.success(request, post.done)
+        return redirect("opd:disposition", pk=d.pk)
+    status, error, action, forms, show_identity = post.status, post.error, post.action, post.forms, post.show_identity
+    if post.tried:
+        d = _opd_disposition(user, pk)
+        c = d.complaint
     countdown = selectors.Countdowns()
     others = list(c.dispositions.select_related("agency", "parent__agency").order_by("created_at", "pk"))
     for other in others:
@@ -784,18 +788,11 @@ def head(request):
     counts = selectors.status_counts(selectors.agency_dispositions(user, agency, Role.HEAD))
     start, _end = calendar.month_bounds(calendar.month_of(timezone.now()))
     context = {
-        "agency": agency,
-        "agencies": agencies,
-        "status": status,
-        "overdue": overdue,
-        "status_tabs": [(key, str(label), counts[key]) for key, label in STATUS_TABS],
-        "counts": counts,
+        **_agency_list(request, agencies, agency, status, overdue, counts, page),
         "rate": selectors.on_time_rate(user, agency),
         "month": start,
         "overdue_now": overdue_now,
-        "page": page,
         "rows": rows,
-        "query_string": _query_string(request),
         "inbox_url": reverse("opd:inbox"),
         "dashboard": panels.head_panel(user, agency),
     }

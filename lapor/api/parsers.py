@@ -2,7 +2,7 @@
 text gate (`lapor.textgate`) and their errors in the request's language. A lone surrogate is a 400
 naming the field; anything else unusable is a 400 `{"detail"}`."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 
@@ -16,24 +16,31 @@ def _gate(data):
         raise ValidationError({err.field: [str(err.message)]})
 
 
-class JSONParser(parsers.JSONParser):
+class _Gated:
+    """DRF's parser below it, with the parsed texts through the gate; a body DRF cannot read is a
+    400 saying `unreadable` (None: DRF's own message)."""
+
+    unreadable = None
+
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            data = super().parse(stream, media_type, parser_context)
+            parsed = super().parse(stream, media_type, parser_context)
         except ParseError:
-            raise ParseError(_("Isi permintaan bukan JSON yang valid."))
-        return _gate(data)
+            if self.unreadable is None:
+                raise
+            raise ParseError(self.unreadable)
+        if isinstance(parsed, parsers.DataAndFiles):
+            return parsers.DataAndFiles(_gate(parsed.data), parsed.files)
+        return _gate(parsed)
 
 
-class FormParser(parsers.FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        return _gate(super().parse(stream, media_type, parser_context))
+class JSONParser(_Gated, parsers.JSONParser):
+    unreadable = gettext_lazy("Isi permintaan bukan JSON yang valid.")
 
 
-class MultiPartParser(parsers.MultiPartParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            result = super().parse(stream, media_type, parser_context)
-        except ParseError:
-            raise ParseError(_("Isi multipart tidak dapat dibaca."))
-        return parsers.DataAndFiles(_gate(result.data), result.files)
+class FormParser(_Gated, parsers.FormParser):
+    pass
+
+
+class MultiPartParser(_Gated, parsers.MultiPartParser):
+    unreadable = gettext_lazy("Isi multipart tidak dapat dibaca.")

@@ -505,14 +505,7 @@ class IdentityAccessSerializer(serializers.Serializer):
     reason = TextField(allow_blank=True)
 
     def to_representation(self, a):
-        return {
-            "created_at": iso(a.created_at),
-            "kind": a.kind,
-            "staff": a.user.full_name or None,
-            "role": a.role,
-            "agency": a.agency.name if a.agency_id else None,
-            "reason": a.reason,
-        }
+        return privacy.identity_access_entry(a, iso)
 
 
 # Reports: input ---------------------------------------------------------------------------------
@@ -649,23 +642,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
         return attrs
 
     def file_kwargs(self):
-        d = self.validated_data
-        return {
-            "title": d["title"],
-            "body": d["body"],
-            "kind": d["kind"],
-            "privacy": d.get("privacy"),
-            "channel": d["channel"],
-            "category": d["category"],
-            "kecamatan": d.get("kecamatan"),
-            "kelurahan": d.get("kelurahan"),
-            "location_text": d.get("location_text", ""),
-            "lat": d.get("lat"),
-            "lng": d.get("lng"),
-            "incident_date": d.get("incident_date"),
-            "target_agency": d.get("target_agency"),
-            "terlapor_agency": d.get("terlapor_agency"),
-        }
+        return {**workflow.filing_fields(self.validated_data), "channel": self.validated_data["channel"]}
 
 
 def _text(max_length=10000, **kwargs):

@@ -161,6 +161,38 @@ def _ex(name, value):
     return OpenApiExample(name, value=value, request_only=True)
 
 
+class _PostAction:
+    """A POST action on one object, declared in a viewset's body as `name = <subclass>(...)`: when
+    the class is made it becomes the viewset's method `name`, a DRF `action` (its `routes`,
+    url_path and url_name, by default from the name) documented by `schema(method)`, that
+    answers with `answer(view, request, **url_kwargs)`."""
+
+    routes = None
+
+    def __set_name__(self, owner, name):
+        def run(view, request, **kwargs):
+            return self.answer(view, request, **kwargs)
+
+        run.__name__ = name
+        self.name = name
+        setattr(owner, name, self.schema(action(detail=True, methods=["post"], **(self.routes or {}))(run)))
+
+
+class _WorkflowAction(_PostAction):
+    """A report's action: `call(report, user, data)` with the request's data validated by
+    `serializer` (none without one); the answer is the report as the caller now sees it. Its
+    summary and the rest of `schema` are `_action_schema`'s."""
+
+    def __init__(self, summary, serializer, call, *, routes=None, **schema):
+        self.summary, self.serializer, self.call, self.routes, self.extra = summary, serializer, call, routes, schema
+
+    def answer(self, view, request, tracking_id=None):
+        return view._run(request, self.serializer, self.call)
+
+    def schema(self, method):
+        return _action_schema(self.summary, self.serializer, **self.extra)(method)
+
+
 class ComplaintViewSet(viewsets.GenericViewSet):
     """Reports: list, detail, filing, timeline, files, identity log and every §8 action."""
 
@@ -416,101 +448,66 @@ class ComplaintViewSet(viewsets.GenericViewSet):
         return Response(s.IdentityAccessSerializer(rows, many=True).data)
 
     # Operator ---------------------------------------------------------------------------------
-    @_action_schema(
+    verify = _WorkflowAction(
         "Verifikasi dan disposisi (operator)",
         s.VerifySerializer,
+        lambda c, u, d: workflow.verify(
+            c.pk, by=u, agencies=d["agencies"] if "agencies" in d else _suggested(c), note=d["note"]
+        ),
         examples=[_ex("Ke Dinas PU", {"agencies": ["dinas-pu"], "note": "Mohon ditindaklanjuti."})],
     )
-    @action(detail=True, methods=["post"])
-    def verify(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.VerifySerializer,
-            lambda c, u, d: workflow.verify(
-                c.pk, by=u, agencies=d["agencies"] if "agencies" in d else _suggested(c), note=d["note"]
-            ),
-        )
 
-    @_action_schema(
+    dispose = _WorkflowAction(
         "Disposisi ke OPD lain, atau menolak pengembalian (operator)",
         s.DisposeSerializer,
+        lambda c, u, d: workflow.dispose(c.pk, by=u, agencies=d["agencies"], note=d["note"]),
         description="Mendisposisikan lagi ke OPD yang mengembalikan laporan berarti menolak "
         "pengembalian itu dan wajib disertai `note`.",
         examples=[
             _ex("Tolak pengembalian", {"agencies": ["dinas-pu"], "note": "Jalan kabupaten, kewenangan Dinas PU."})
         ],
     )
-    @action(detail=True, methods=["post"])
-    def dispose(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.DisposeSerializer,
-            lambda c, u, d: workflow.dispose(c.pk, by=u, agencies=d["agencies"], note=d["note"]),
-        )
 
-    @_action_schema(
+    postpone = _WorkflowAction(
         "Tunda: minta pelapor melengkapi (operator)",
         s.ReasonSerializer,
+        lambda c, u, d: workflow.postpone(c.pk, by=u, reason=d["reason"]),
         examples=[_ex("Minta lokasi", {"reason": "Mohon sebutkan lokasi persisnya."})],
     )
-    @action(detail=True, methods=["post"])
-    def postpone(self, request, tracking_id=None):
-        return self._run(request, s.ReasonSerializer, lambda c, u, d: workflow.postpone(c.pk, by=u, reason=d["reason"]))
 
-    @_action_schema(
+    archive = _WorkflowAction(
         "Arsipkan dengan alasan (operator)",
         s.ArchiveSerializer,
+        lambda c, u, d: workflow.archive(c.pk, by=u, reason=d["reason"], note=d["note"]),
         examples=[_ex("Tidak valid", {"reason": "invalid", "note": "Bukan pelayanan publik."})],
     )
-    @action(detail=True, methods=["post"])
-    def archive(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.ArchiveSerializer,
-            lambda c, u, d: workflow.archive(c.pk, by=u, reason=d["reason"], note=d["note"]),
-        )
 
-    @_action_schema(
+    merge = _WorkflowAction(
         "Gabungkan duplikat ke laporan utama (operator)",
         s.MergeSerializer,
+        lambda c, u, d: workflow.merge(c.pk, by=u, into=s.normalize_tracking_id(d["into"]) or d["into"]),
         examples=[_ex("Gabung", {"into": "LPR-7K2M-9QXD"})],
     )
-    @action(detail=True, methods=["post"])
-    def merge(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.MergeSerializer,
-            lambda c, u, d: workflow.merge(c.pk, by=u, into=s.normalize_tracking_id(d["into"]) or d["into"]),
-        )
 
-    @_action_schema(
+    forward = _WorkflowAction(
         "Teruskan ke instansi di luar daerah (operator)",
         s.ForwardSerializer,
+        lambda c, u, d: workflow.forward(c.pk, by=u, institution=d["institution"], note=d["note"]),
         examples=[_ex("Ke PLN", {"institution": "pln", "note": "Gangguan listrik kewenangan PLN."})],
     )
-    @action(detail=True, methods=["post"])
-    def forward(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.ForwardSerializer,
-            lambda c, u, d: workflow.forward(c.pk, by=u, institution=d["institution"], note=d["note"]),
-        )
 
-    @_action_schema(
+    summary = _WorkflowAction(
         "Ringkasan publik (operator)",
         s.SummarySerializer,
+        lambda c, u, d: workflow.edit_summary(c.pk, by=u, summary=d["summary"]),
         description="Publik membaca ringkasan ini sebagai `body`; petugas tetap melihat isi asli.",
         examples=[_ex("Ringkasan", {"summary": "Jalan berlubang di depan pasar."})],
     )
-    @action(detail=True, methods=["post"])
-    def summary(self, request, tracking_id=None):
-        return self._run(
-            request, s.SummarySerializer, lambda c, u, d: workflow.edit_summary(c.pk, by=u, summary=d["summary"])
-        )
 
-    @_action_schema(
+    reclassify = _WorkflowAction(
         "Ubah jenis, kategori, lokasi atau terlapor (operator)",
         s.ReclassifySerializer,
+        lambda c, u, d: workflow.reclassify(c.pk, by=u, **d),
         description="Menyebut instansi terlapor yang belum ada langsung berlaku. Menghapus atau mengganti terlapor "
         "yang sudah disebut hanya membuat permintaan (`terlapor_change`, dengan `terlapor_reason`) yang diputuskan "
         "orang kedua lewat `terlapor-decision`; terlapor tetap sampai disetujui.",
@@ -522,204 +519,129 @@ class ComplaintViewSet(viewsets.GenericViewSet):
             ),
         ],
     )
-    @action(detail=True, methods=["post"])
-    def reclassify(self, request, tracking_id=None):
-        return self._run(request, s.ReclassifySerializer, lambda c, u, d: workflow.reclassify(c.pk, by=u, **d))
 
-    @_action_schema(
+    terlapor_decision = _WorkflowAction(
         "Putuskan permintaan perubahan terlapor (pimpinan Diskominfo, auditor)",
         s.TerlaporDecisionSerializer,
+        lambda c, u, d: workflow.decide_terlapor_change(c.pk, by=u, approve=d["approve"], reason=d["reason"]),
         description="Orang kedua — pimpinan Diskominfo atau auditor Inspektorat/BKD, bukan yang mengajukan dan bukan "
         "dari instansi terlapor — menyetujui (`approve: true`) atau menolak permintaan yang menunggu, dengan alasan. "
         "Hanya persetujuan yang mengubah terlapor; pelapor melihatnya di linimasa.",
         examples=[_ex("Setujui", {"approve": True, "reason": "Sudah diperiksa: terlapor memang keliru dipilih."})],
+        routes={"url_path": "terlapor-decision", "url_name": "terlapor-decision"},
     )
-    @action(detail=True, methods=["post"], url_path="terlapor-decision", url_name="terlapor-decision")
-    def terlapor_decision(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.TerlaporDecisionSerializer,
-            lambda c, u, d: workflow.decide_terlapor_change(c.pk, by=u, approve=d["approve"], reason=d["reason"]),
-        )
 
-    @_action_schema(
+    flag_oversight = _WorkflowAction(
         "Tandai berkadar pengawasan (operator)",
         s.FlagOversightSerializer,
+        lambda c, u, d: workflow.flag_oversight(c.pk, by=u, terlapor_agency=d.get("terlapor_agency")),
         description="Disposisi yang masih berjalan ke instansi terlapor (dan unit di bawah atau di atasnya) ditarik "
         "seketika; `terlapor_agency` menyebut terlapor bila laporan belum menyebutnya.",
         examples=[_ex("Dengan terlapor", {"terlapor_agency": "dinas-pu"})],
+        routes={"url_path": "flag_oversight", "url_name": "flag-oversight"},
     )
-    @action(detail=True, methods=["post"], url_path="flag_oversight", url_name="flag-oversight")
-    def flag_oversight(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.FlagOversightSerializer,
-            lambda c, u, d: workflow.flag_oversight(c.pk, by=u, terlapor_agency=d.get("terlapor_agency")),
-        )
 
-    @_action_schema(
+    attachment_visibility = _WorkflowAction(
         "Tampilkan/sembunyikan lampiran dari publik (operator)",
         s.AttachmentVisibilitySerializer,
+        lambda c, u, d: workflow.set_attachment_public(c.pk, by=u, attachment=d["attachment"], public=d["public"]),
         examples=[_ex("Sembunyikan", {"attachment": 12, "public": False})],
+        routes={"url_path": "attachment-visibility", "url_name": "attachment-visibility"},
     )
-    @action(detail=True, methods=["post"], url_path="attachment-visibility", url_name="attachment-visibility")
-    def attachment_visibility(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.AttachmentVisibilitySerializer,
-            lambda c, u, d: workflow.set_attachment_public(c.pk, by=u, attachment=d["attachment"], public=d["public"]),
-        )
 
     # Reporter ---------------------------------------------------------------------------------
-    @_action_schema(
+    complete = _WorkflowAction(
         "Lengkapi laporan tunda (pelapor)",
         s.BodySerializer,
+        lambda c, u, d: workflow.complete(c.pk, by=u, body=d["body"]),
         examples=[_ex("Lengkapi", {"body": "Lokasinya di depan Pasar Baru, sisi timur."})],
     )
-    @action(detail=True, methods=["post"])
-    def complete(self, request, tracking_id=None):
-        return self._run(request, s.BodySerializer, lambda c, u, d: workflow.complete(c.pk, by=u, body=d["body"]))
 
-    @_action_schema(
+    reply = _WorkflowAction(
         "Tanggapan dalam dialog (pelapor atau penghubung)",
         s.BodySerializer,
+        lambda c, u, d: workflow.reply(c.pk, by=u, body=d["body"]),
         examples=[_ex("Balas", {"body": "Terima kasih, lubangnya masih ada sampai hari ini."})],
     )
-    @action(detail=True, methods=["post"])
-    def reply(self, request, tracking_id=None):
-        return self._run(request, s.BodySerializer, lambda c, u, d: workflow.reply(c.pk, by=u, body=d["body"]))
 
-    @_action_schema("Terima hasil tindak lanjut (pelapor)")
-    @action(detail=True, methods=["post"])
-    def accept(self, request, tracking_id=None):
-        return self._run(request, None, lambda c, u, d: workflow.accept(c.pk, by=u))
+    accept = _WorkflowAction("Terima hasil tindak lanjut (pelapor)", None, lambda c, u, d: workflow.accept(c.pk, by=u))
 
-    @_action_schema(
+    rate = _WorkflowAction(
         "Nilai penyelesaian 1–5 (pelapor)",
         s.RateSerializer,
+        lambda c, u, d: workflow.rate(c.pk, by=u, score=d["score"], comment=d["comment"]),
         examples=[_ex("Puas", {"score": 5, "comment": "Cepat ditangani."})],
     )
-    @action(detail=True, methods=["post"])
-    def rate(self, request, tracking_id=None):
-        return self._run(
-            request, s.RateSerializer, lambda c, u, d: workflow.rate(c.pk, by=u, score=d["score"], comment=d["comment"])
-        )
 
-    @_action_schema(
+    reopen = _WorkflowAction(
         "Buka kembali laporan selesai (pelapor)",
         s.ReopenSerializer,
+        lambda c, u, d: workflow.reopen(c.pk, by=u, body=d["body"], dispositions=d.get("dispositions")),
         examples=[_ex("Buka kembali", {"body": "Lubang muncul lagi setelah hujan.", "dispositions": [3]})],
     )
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.ReopenSerializer,
-            lambda c, u, d: workflow.reopen(c.pk, by=u, body=d["body"], dispositions=d.get("dispositions")),
-        )
 
-    @_action_schema("Dukung laporan publik yang masih terbuka (warga)")
-    @action(detail=True, methods=["post"])
-    def support(self, request, tracking_id=None):
-        return self._run(request, None, lambda c, u, d: workflow.support(c.pk, by=u))
+    support = _WorkflowAction(
+        "Dukung laporan publik yang masih terbuka (warga)",
+        None,
+        lambda c, u, d: workflow.support(c.pk, by=u),
+    )
 
-    @_action_schema(
+    change_privacy = _WorkflowAction(
         "Ubah privasi",
         s.PrivacySerializer,
+        lambda c, u, d: workflow.change_privacy(c.pk, by=u, privacy_level=d["privacy"]),
         description="Pelapor menaikkan atau menurunkan; operator hanya menaikkan.",
         examples=[_ex("Rahasia", {"privacy": "rahasia"})],
+        routes={"url_path": "privacy", "url_name": "privacy"},
     )
-    @action(detail=True, methods=["post"], url_path="privacy", url_name="privacy")
-    def change_privacy(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.PrivacySerializer,
-            lambda c, u, d: workflow.change_privacy(c.pk, by=u, privacy_level=d["privacy"]),
-        )
 
-    @_action_schema("Cabut laporan sebelum diverifikasi (pelapor)")
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, tracking_id=None):
-        return self._run(request, None, lambda c, u, d: workflow.withdraw(c.pk, by=u))
+    withdraw = _WorkflowAction(
+        "Cabut laporan sebelum diverifikasi (pelapor)", None, lambda c, u, d: workflow.withdraw(c.pk, by=u)
+    )
 
     # Liaison ----------------------------------------------------------------------------------
-    @_action_schema(
+    followup = _WorkflowAction(
         "Tindak lanjut (penghubung OPD)",
         s.DispositionBodySerializer,
+        lambda c, u, d: workflow.followup(c.pk, by=u, disposition=d["disposition"], body=d["body"]),
         examples=[_ex("Tindak lanjut", {"disposition": 3, "body": "Tim sudah meninjau lokasi."})],
     )
-    @action(detail=True, methods=["post"])
-    def followup(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.DispositionBodySerializer,
-            lambda c, u, d: workflow.followup(c.pk, by=u, disposition=d["disposition"], body=d["body"]),
-        )
 
-    @_action_schema(
+    question = _WorkflowAction(
         "Pertanyaan kepada pelapor (penghubung OPD)",
         s.DispositionBodySerializer,
+        lambda c, u, d: workflow.question(c.pk, by=u, disposition=d["disposition"], body=d["body"]),
         examples=[_ex("Tanya", {"disposition": 3, "body": "Di sisi mana jalan lubangnya?"})],
     )
-    @action(detail=True, methods=["post"])
-    def question(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.DispositionBodySerializer,
-            lambda c, u, d: workflow.question(c.pk, by=u, disposition=d["disposition"], body=d["body"]),
-        )
 
-    @_action_schema(
+    return_ = _WorkflowAction(
         "Kembalikan: bukan kewenangan (penghubung OPD)",
         s.DispositionReasonSerializer,
+        lambda c, u, d: workflow.return_disposition(c.pk, by=u, disposition=d["disposition"], reason=d["reason"]),
         examples=[_ex("Kembalikan", {"disposition": 3, "reason": "Jalan nasional, kewenangan BPJN."})],
+        routes={"url_path": "return", "url_name": "return"},
     )
-    @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.DispositionReasonSerializer,
-            lambda c, u, d: workflow.return_disposition(c.pk, by=u, disposition=d["disposition"], reason=d["reason"]),
-        )
 
-    @_action_schema(
+    finish = _WorkflowAction(
         "Tandai tindak lanjut selesai (penghubung OPD)",
         s.DispositionSerializerIn,
+        lambda c, u, d: workflow.finish(c.pk, by=u, disposition=d["disposition"]),
         examples=[_ex("Selesai", {"disposition": 3})],
     )
-    @action(detail=True, methods=["post"])
-    def finish(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.DispositionSerializerIn,
-            lambda c, u, d: workflow.finish(c.pk, by=u, disposition=d["disposition"]),
-        )
 
-    @_action_schema(
+    extend = _WorkflowAction(
         "Perpanjang permintaan informasi sekali (penghubung OPD)",
         s.DispositionReasonSerializer,
+        lambda c, u, d: workflow.extend(c.pk, by=u, disposition=d["disposition"], reason=d["reason"]),
         examples=[_ex("Perpanjang", {"disposition": 3, "reason": "Dokumen masih dikumpulkan dari arsip."})],
     )
-    @action(detail=True, methods=["post"])
-    def extend(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.DispositionReasonSerializer,
-            lambda c, u, d: workflow.extend(c.pk, by=u, disposition=d["disposition"], reason=d["reason"]),
-        )
 
-    @_action_schema(
+    subdispose = _WorkflowAction(
         "Sub-disposisi ke unit di bawah OPD (penghubung OPD)",
         s.SubdisposeSerializer,
+        lambda c, u, d: workflow.subdispose(c.pk, by=u, disposition=d["disposition"], unit=d["unit"]),
         examples=[_ex("Ke unit", {"disposition": 3, "unit": "dinas-pu-bina-marga"})],
     )
-    @action(detail=True, methods=["post"])
-    def subdispose(self, request, tracking_id=None):
-        return self._run(
-            request,
-            s.SubdisposeSerializer,
-            lambda c, u, d: workflow.subdispose(c.pk, by=u, disposition=d["disposition"], unit=d["unit"]),
-        )
 
     # Auditor / operator -------------------------------------------------------------------------
     @_action_schema(
@@ -788,14 +710,33 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 # Sanctions ---------------------------------------------------------------------------------------
-def _sanction_schema(summary, serializer, example):
-    return extend_schema(
-        summary=summary,
-        request=serializer,
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
-        responses={200: s.SanctionSerializer, **errors(400, 401, 403, 404, 409)},
-        examples=[_ex("Contoh", example)],
-    )
+# The example body of each decision on a sanction recommendation.
+_SANCTION_EXAMPLES = {
+    "confirm": {"reason": "Bukti eskalasi lengkap dan tidak ada klarifikasi yang menggugurkan."},
+    "waive": {"reason": "Keterlambatan akibat gangguan sistem yang terdokumentasi."},
+    "clarify": {"clarification": "Petugas penghubung sedang cuti sakit; sudah ditunjuk pengganti."},
+}
+
+
+class _SanctionDecision(_PostAction):
+    """A decision on a sanction recommendation: `decide(pk, user, value)` with the one field of
+    `serializer`; the answer is the recommendation with its evidence."""
+
+    def __init__(self, summary, decide, serializer):
+        self.summary, self.decide, self.serializer = summary, decide, serializer
+
+    def answer(self, view, request, pk=None):
+        (field,) = self.serializer().fields
+        return view._decide(request, pk, self.decide, self.serializer, field)
+
+    def schema(self, method):
+        return extend_schema(
+            summary=self.summary,
+            request=self.serializer,
+            parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+            responses={200: s.SanctionSerializer, **errors(400, 401, 403, 404, 409)},
+            examples=[_ex("Contoh", _SANCTION_EXAMPLES[self.name])],
+        )(method)
 
 
 class SanctionViewSet(viewsets.GenericViewSet):
@@ -827,32 +768,9 @@ class SanctionViewSet(viewsets.GenericViewSet):
         sanctions.with_evidence_for(request.user, [sanction])
         return Response(s.SanctionSerializer(sanction).data)
 
-    @_sanction_schema(
-        "Konfirmasi sanksi (auditor Inspektorat/BKD)",
-        s.ReasonSerializer,
-        {"reason": "Bukti eskalasi lengkap dan tidak ada klarifikasi yang menggugurkan."},
-    )
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        return self._decide(request, pk, sanctions.confirm, s.ReasonSerializer, "reason")
-
-    @_sanction_schema(
-        "Batalkan sanksi (auditor Inspektorat/BKD)",
-        s.ReasonSerializer,
-        {"reason": "Keterlambatan akibat gangguan sistem yang terdokumentasi."},
-    )
-    @action(detail=True, methods=["post"])
-    def waive(self, request, pk=None):
-        return self._decide(request, pk, sanctions.waive, s.ReasonSerializer, "reason")
-
-    @_sanction_schema(
-        "Klarifikasi pimpinan instansi",
-        s.ClarificationSerializer,
-        {"clarification": "Petugas penghubung sedang cuti sakit; sudah ditunjuk pengganti."},
-    )
-    @action(detail=True, methods=["post"])
-    def clarify(self, request, pk=None):
-        return self._decide(request, pk, sanctions.clarify, s.ClarificationSerializer, "clarification")
+    confirm = _SanctionDecision("Konfirmasi sanksi (auditor Inspektorat/BKD)", sanctions.confirm, s.ReasonSerializer)
+    waive = _SanctionDecision("Batalkan sanksi (auditor Inspektorat/BKD)", sanctions.waive, s.ReasonSerializer)
+    clarify = _SanctionDecision("Klarifikasi pimpinan instansi", sanctions.clarify, s.ClarificationSerializer)
 
 
 # Catch-all ---------------------------------------------------------------------------------------
