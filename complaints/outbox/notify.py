@@ -486,12 +486,17 @@ def render(notification):
         return None
     context = _context(notification)
     sms = notification.channel == Notification.Channel.SMS
+    # In the app: the message's title and one short line; the page links to the report. Mail has
+    # the greeting, the report's details and the link; SMS is one line.
+    inapp = notification.channel == Notification.Channel.INAPP
     # SMS are short and in Indonesian (docs/product.md §6); mail and the app follow the recipient.
     language = "id" if sms else (getattr(user, "preferred_language", None) or settings.LANGUAGE_CODE)
+    subject_template = "notifications/inapp_subject.txt" if inapp else "notifications/subject.txt"
+    text_template = "notifications/sms.txt" if sms else "notifications/inapp.txt" if inapp else "notifications/body.txt"
     with translation.override(language):
-        subject = " ".join(render_to_string("notifications/subject.txt", context).split())
-        text = render_to_string("notifications/sms.txt" if sms else "notifications/body.txt", context)
-    if sms:
+        subject = " ".join(render_to_string(subject_template, context).split())
+        text = render_to_string(text_template, context)
+    if sms or inapp:
         text = " ".join(text.split())
     else:
         text = re.sub(r"\n[ \t]*(\n[ \t]*)+", "\n\n", text).strip()

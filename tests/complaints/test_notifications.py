@@ -76,3 +76,20 @@ def test_followers_lose_notifications_when_privacy_is_raised(
     follower_row.refresh_from_db()
     assert follower_row.sent_at and follower_row.text == ""
     assert "suppressed" in follower_row.last_error
+
+
+def test_in_app_notice_is_a_title_and_one_short_line(file_report, operator, django_capture_on_commit_callbacks):
+    """The app shows what happened in one line and links to the report; the greeting, the
+    details and the address are for mail only."""
+    c = file_report()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.postpone(c.pk, by=operator, reason="Mohon lampirkan foto lokasi.")
+    inapp = Notification.objects.get(complaint=c, template="postponed", channel="inapp")
+    email = Notification.objects.get(complaint=c, template="postponed", channel="email")
+    assert "\n" not in inapp.text and len(inapp.text) <= 300
+    assert "Mohon lampirkan foto lokasi." in inapp.text
+    for mail_only in ("Yth.", "http://", "https://", "[LAPOR", "Nomor laporan"):
+        assert mail_only not in inapp.text and mail_only not in inapp.subject
+    assert inapp.subject and c.tracking_id not in inapp.subject
+    # Mail keeps its full form.
+    assert email.text.startswith("Yth.") and email.subject.startswith("[")
