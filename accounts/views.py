@@ -69,10 +69,11 @@ def _wait_message(seconds):
 def login_view(request):
     next_url = _safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(next_url)
+        return redirect(_landing(request.user, next_url))
     form = LoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.user
+        next_url = _landing(user, next_url)
         if second_factor.needs_second_factor(user) and second_factor.has_device(user):
             # Half a login: the session holds who typed the right password, not a signed-in user,
             # until the code step (login_code) is passed.
@@ -97,6 +98,20 @@ def login_view(request):
 
 
 PENDING_KEY = "_second_factor_pending"
+# Staff whose day starts at a work list (the queue, the inbox, the head's view, the audit).
+WORK_ROLES = ("operator", "liaison", "head", "auditor")
+
+
+def _landing(user, next_url):
+    """Where a sign-in without a `next` leads: staff to their work list, a superadmin with no
+    other role to the admin, citizens to their account page."""
+    if next_url != settings.LOGIN_REDIRECT_URL:
+        return next_url
+    if any(user.has_role(role) for role in WORK_ROLES):
+        return reverse("staff:workspace")
+    if user.is_superuser:
+        return reverse("admin:index")
+    return next_url
 
 
 def _pending_user(request):

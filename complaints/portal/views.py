@@ -319,7 +319,7 @@ def similar(request):
         "categories": Category.objects.filter(is_active=True).order_by("order", "name"),
         "kecamatans": Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name"),
         "supported": _supported_ids(request.user, [*results, *nearby]),
-        "can_support": is_verified(request.user),
+        "can_support": workflow.offers_support(request.user),
         "searched": bool(category and q),
     }
     return render(request, "complaints/similar.html", context)
@@ -397,7 +397,7 @@ def feed(request):
         "page": page,
         "rows": rows,
         "supported": _supported_ids(request.user, rows),
-        "can_support": is_verified(request.user),
+        "can_support": workflow.offers_support(request.user),
         "query_string": params.urlencode(),
         "open_statuses": {Status.BELUM_DITINDAKLANJUTI, Status.PROSES},
         # A common word: only the newest matches are ranked and shown (complaints.common.search).
