@@ -307,9 +307,18 @@ class RateForm(forms.Form):
             (2, _("2 — kurang puas")),
             (1, _("1 — tidak puas")),
         ],
+        error_messages={"required": _("Pilih nilai dari 1 sampai 5.")},
     )
     comment = forms.CharField(
-        label=_("Komentar (opsional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Komentar (opsional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        # The comment goes on the report's public timeline with the rating (workflow.rate).
+        help_text=_(
+            "Komentar tampil untuk umum di riwayat laporan bersama nilai Anda. Jangan tulis nama, nomor "
+            "telepon, atau data pribadi lain."
+        ),
     )
 
 

@@ -86,6 +86,17 @@ STATUS_MEANING = {
     ),
     Status.ARSIP: gettext_lazy("Laporan ditutup tanpa tindak lanjut; alasannya tercantum di bawah."),
 }
+# The same, said to the reporter on their own report.
+STATUS_MEANING_FOR_REPORTER = {
+    **STATUS_MEANING,
+    Status.TUNDA: gettext_lazy(
+        "Operator meminta Anda melengkapi laporan. Tenggat verifikasi berhenti sampai Anda melengkapinya."
+    ),
+    Status.PROSES: gettext_lazy("Instansi sedang menindaklanjuti laporan Anda dan dapat berdialog dengan Anda."),
+    Status.SELESAI: gettext_lazy(
+        "Tindak lanjut selesai. Anda dapat menilai hasilnya atau membuka kembali dalam 10 hari kerja."
+    ),
+}
 
 
 def _public():
@@ -594,7 +605,7 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
     context = {
         "c": c,
         "is_reporter": is_reporter,
-        "status_meaning": STATUS_MEANING.get(c.status, ""),
+        "status_meaning": (STATUS_MEANING_FOR_REPORTER if is_reporter else STATUS_MEANING).get(c.status, ""),
         "reporter": privacy.public_display_name(c, user),
         "text": privacy.public_text(c, user),
         "coordinates": coordinates,

@@ -87,6 +87,7 @@ class VerifyForm(forms.Form):
     agencies = AgencySlugsField(
         label=_("Disposisikan ke"),
         help_text=_("Pilih satu atau lebih OPD. Usulan dari kategori sudah dicentang."),
+        error_messages={"required": _("Pilih sedikitnya satu OPD tujuan.")},
     )
     note = forms.CharField(
         label=_("Catatan untuk OPD (opsional)"),

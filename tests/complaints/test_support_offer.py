@@ -34,3 +34,11 @@ def test_the_count_shows_once_somebody_joined(disposed_report, client, other_cit
     workflow.support(c.pk, by=other_citizen)
     assert "1 warga juga mengalami" in page(client, c)
     assert "1 warga juga mengalami" in client.get("/laporan/").content.decode()
+
+
+def test_the_reporter_reads_their_own_report_addressed_to_them(file_report, operator, client_for, citizen):
+    c = file_report()
+    workflow.postpone(c.pk, by=operator, reason="Mohon lampirkan foto lokasi.")
+    own = page(client_for(citizen), c)
+    assert "Operator meminta Anda melengkapi laporan" in own and "meminta pelapor" not in own
+    assert "Operator meminta pelapor melengkapi laporan" in page(client_for(operator), c)
