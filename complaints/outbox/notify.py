@@ -181,13 +181,13 @@ def recipients_for(event):
     c = event.complaint
     out = []
     # A staff-only entry (the SLA ladder's reminders) never reaches the reporter.
-    if (
-        event.type in REPORTER_EVENTS
-        and event.audience != Audience.STAFF
-        and c.reporter_id
-        and event.actor_id != c.reporter_id
-    ):
-        out.append((c.reporter, Audience.REPORTER, reporter_channels(c, c.reporter)))
+    if event.type in REPORTER_EVENTS and event.audience != Audience.STAFF and c.reporter_id:
+        if event.actor_id != c.reporter_id:
+            out.append((c.reporter, Audience.REPORTER, reporter_channels(c, c.reporter)))
+        elif event.type == EventType.FILED and c.reporter.email and not c.reporter.sms_only:
+            # Their own filing: the receipt by mail as well (the page's receipt is gone with the tab;
+            # an SMS filing is answered by SMS already).
+            out.append((c.reporter, Audience.REPORTER, [Notification.Channel.EMAIL]))
     if event.type in FOLLOWER_EVENTS and event.audience == Audience.PUBLIC:
         for s in Support.objects.filter(complaint=c).select_related("user"):
             out.append((s.user, Audience.PUBLIC, [Notification.Channel.INAPP]))
@@ -255,7 +255,11 @@ def _rows_for(event, extra):
     seen = set()
     decided = {}
     for user, audience, channels in [*recipients_for(event), *extra]:
-        if user is None or not user.is_active or (event.actor_id and user.pk == event.actor_id):
+        if user is None or not user.is_active:
+            continue
+        # Nobody hears of what they did themselves, except the reporter's receipt of their filing.
+        own_receipt = event.type == EventType.FILED and audience == Audience.REPORTER
+        if event.actor_id and user.pk == event.actor_id and not own_receipt:
             continue
         if not _may_tell(event.complaint, user, audience, decided):
             continue

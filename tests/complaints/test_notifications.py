@@ -31,8 +31,10 @@ def test_broker_outage_keeps_rows_for_the_retry(file_report, operator, monkeypat
     def down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
+    with django_capture_on_commit_callbacks(execute=True):  # the filing's receipt goes out first
+        c = file_report()
+    mail.outbox.clear()
     monkeypatch.setattr(tasks.deliver_notification, "delay", down)
-    c = file_report()
     with django_capture_on_commit_callbacks(execute=True):
         workflow.postpone(c.pk, by=operator, reason="Mohon lampirkan foto lokasi.")
     assert Notification.objects.filter(complaint=c, sent_at__isnull=True).count() == 2
@@ -93,3 +95,12 @@ def test_in_app_notice_is_a_title_and_one_short_line(file_report, operator, djan
     assert inapp.subject and c.tracking_id not in inapp.subject
     # Mail keeps its full form.
     assert email.text.startswith("Yth.") and email.subject.startswith("[")
+
+
+def test_a_citizen_filing_on_the_web_gets_the_receipt_by_mail(file_report, citizen, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        c = file_report()
+    rows = Notification.objects.filter(complaint=c, template="filed")
+    assert {(n.recipient_id, n.channel) for n in rows} == {(citizen.pk, "email")}
+    (message,) = [m for m in mail.outbox if c.tracking_id in m.subject]
+    assert message.to == [citizen.email] and "sudah kami terima" in message.body
