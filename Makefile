@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
+# Exported: settings take SITE_URL's default (the links in mail) from it.
+export PORT
 # Two xdist workers: the browser and worker tests are safe in parallel (each has its own
 # database, live server and broker folder). `make test PYTEST_ARGS=` runs in one process.
 PYTEST_ARGS ?= -p xdist -n 2 --screenshot=only-on-failure --output=test-results

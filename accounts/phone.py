@@ -23,5 +23,7 @@ def normalize_phone(raw):
     elif digits.startswith("8"):
         digits = "62" + digits
     if not digits.startswith("62") or not 10 <= len(digits) <= 15:
-        raise ValidationError(_("Nomor telepon Indonesia tidak valid."), code="invalid")
+        raise ValidationError(
+            _("Nomor telepon Indonesia tidak valid. Contoh: 0812-3456-7890 atau +62 812-3456-7890."), code="invalid"
+        )
     return "+" + digits

@@ -92,10 +92,11 @@ def _code_accepted(form, verify, user):
 def login_view(request):
     next_url = _safe_next(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(next_url)
+        return redirect(_landing(request.user, next_url))
     form = LoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.user
+        next_url = _landing(user, next_url)
         if second_factor.needs_second_factor(user) and second_factor.has_device(user):
             # Half a login: the session holds who typed the right password, not a signed-in user,
             # until the code step (login_code) is passed.
@@ -113,13 +114,34 @@ def login_view(request):
             next_url = f"{reverse('accounts:second_factor')}?{urlencode({'next': next_url})}"
         return _with_language(redirect(next_url), user)
     status = 429 if form.locked_seconds else (400 if form.is_bound else 200)
-    response = render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    context = {
+        "form": form,
+        "next": next_url,
+        "register_url": f"{reverse('accounts:register')}?{urlencode({'next': next_url})}",
+        "for_filing": next_url.startswith(reverse("complaints:file")),
+    }
+    response = render(request, "accounts/login.html", context, status=status)
     if form.locked_seconds:
         response["Retry-After"] = str(form.locked_seconds)
     return response
 
 
 PENDING_KEY = "_second_factor_pending"
+AFTER_VERIFY_KEY = "_after_verify"
+# Staff whose day starts at a work list (the queue, the inbox, the head's view, the audit).
+WORK_ROLES = ("operator", "liaison", "head", "auditor")
+
+
+def _landing(user, next_url):
+    """Where a sign-in without a `next` leads: staff to their work list, a superadmin with no
+    other role to the admin, citizens to their account page."""
+    if next_url != settings.LOGIN_REDIRECT_URL:
+        return next_url
+    if any(user.has_role(role) for role in WORK_ROLES):
+        return reverse("staff:workspace")
+    if user.is_superuser:
+        return reverse("admin:index")
+    return next_url
 
 
 def _pending_user(request):
@@ -251,8 +273,11 @@ def register(request):
     """Every valid registration gets the same answer, whatever the phone number: the account is
     made with the number unverified, a code goes to the email and one to the number. The number
     (and an SMS reporter's reports on it) joins the account only when its code comes back."""
+    # Where the visitor was going (the filing form, say): kept through registration and the
+    # email code, so they arrive there once verified.
+    next_url = _safe_next(request, "")
     if request.user.is_authenticated:
-        return redirect("accounts:home")
+        return redirect(next_url or "accounts:home")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -269,8 +294,13 @@ def register(request):
                 "telepon Anda."
             ),
         )
+        if next_url:
+            request.session[AFTER_VERIFY_KEY] = next_url  # for the link in the mail, too
+            return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': next_url})}")
         return redirect("accounts:verify")
-    return render(request, "accounts/register.html", {"form": form}, status=400 if form.is_bound else 200)
+    return render(
+        request, "accounts/register.html", {"form": form, "next": next_url}, status=400 if form.is_bound else 200
+    )
 
 
 @login_required
@@ -310,7 +340,7 @@ def verify_phone(request):
 @require_http_methods(["GET", "POST"])
 def verify(request):
     user = request.user
-    next_url = _safe_next(request, reverse("accounts:home"))
+    next_url = _safe_next(request, request.session.get(AFTER_VERIFY_KEY) or reverse("accounts:home"))
     if user.email_verified and request.method == "GET":
         messages.info(request, _("Email Anda sudah terverifikasi."))
         return redirect(next_url)
@@ -327,6 +357,7 @@ def verify(request):
         status = 400
         if _code_accepted(form, verification.verify_email, user):
             messages.success(request, _("Terima kasih, email Anda sudah terverifikasi."))
+            request.session.pop(AFTER_VERIFY_KEY, None)
             return redirect(next_url)
     else:
         form = CodeForm(initial={"code": request.GET.get("kode", "")[:12]})

@@ -139,7 +139,7 @@ class Who(models.TextChoices):
     """The capacities in which someone acts on one report (docs/product.md §2)."""
 
     REPORTER = "reporter"
-    CITIZEN = "citizen"  # a verified account other than the reporter
+    CITIZEN = "citizen"  # a verified account other than the reporter, with no role on the report
     OPERATOR = "operator"
     LIAISON = "liaison"  # of an OPD (or a unit under it) holding a live disposition
     AUDITOR = "auditor"  # auditors and the superadmin
@@ -151,11 +151,14 @@ def capacities(report, user):
     if user is None or not user.is_authenticated:
         return frozenset()
     found = set()
+    on_report = privacy.roles_on(report, user)
     if privacy.is_reporter(report, user):
         found.add(Who.REPORTER)
-    elif is_verified_reporter(user):
+    elif is_verified_reporter(user) and not on_report:
+        # "I have this problem too" is a citizen's voice: staff who handle or audit this report
+        # read it at work and are not offered it (a count officials could raise would not be one).
         found.add(Who.CITIZEN)
-    for m, live in privacy.roles_on(report, user):
+    for m, live in on_report:
         if m.role == Role.OPERATOR:
             found.add(Who.OPERATOR)
         elif m.role == Role.LIAISON and live:
@@ -165,6 +168,15 @@ def capacities(report, user):
     if privacy.may_decide_terlapor(report, user):
         found.add(Who.DECIDER)
     return frozenset(found)
+
+
+def offers_support(user):
+    """Whether report lists show "Saya juga mengalami" to `user` at all, without reading each
+    report: a verified account without a region-wide role (operators and auditors hold a role on
+    every report, see `capacities`). The action itself is checked row by row by `support`."""
+    if user is None or not user.is_authenticated or not is_verified_reporter(user):
+        return False
+    return not any(m.role in privacy.GLOBAL_READ_ROLES for m in user.memberships)
 
 
 @dataclass(frozen=True)

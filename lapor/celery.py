@@ -5,6 +5,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lapor.settings")
@@ -26,6 +27,14 @@ def _ensure_broker_folders():
 
 _ensure_broker_folders()
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def first_heartbeat(**kwargs):
+    """The worker reports itself at once: /healthz needs no wait for beat's first round (30 s)."""
+    from lapor.tasks import heartbeat
+
+    heartbeat()
 
 
 @app.on_after_finalize.connect

@@ -62,7 +62,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # A form sent without a valid token: a page that says what to do (lapor.views.csrf_failure).
 CSRF_FAILURE_VIEW = "lapor.views.csrf_failure"
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, the address `make demo` and `make run` serve on (their PORT), so links in mail open.
+SITE_URL = env("SITE_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
+# seed_demo writes the demo accounts here; `make demo` prints them last.
+DEMO_ACCOUNTS_FILE = DATA_DIR / "demo-accounts.txt"
 SITE_NAME = env("SITE_NAME", "LAPOR Daerah")
 REGION_NAME = env("REGION_NAME", "Kabupaten Contoh")
 # The license of the open data at /data/ (docs/product.md §8): its name and the URL of its text.
@@ -208,6 +211,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # The covering index's INCLUDE columns are a PostgreSQL feature; SQLite builds the index
+    # without them, which is all the embedded default needs.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -299,7 +305,8 @@ if REDIS_URL:
         "socket_timeout": REDIS_SOCKET_TIMEOUT,
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # A host name, although the transport ignores it: without one kombu warns at every start.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
@@ -320,6 +327,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # The worker waits for the broker as long as it takes (default: gives up after 100 attempts).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TIMEZONE = TIME_ZONE
+# What a task prints (the console mail backend of the demo) is information, not a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 SLA_SWEEP_INTERVAL = env_int("SLA_SWEEP_INTERVAL", 300)  # seconds between sweeps
 OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)

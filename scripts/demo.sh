@@ -1,14 +1,36 @@
 #!/usr/bin/env bash
 # `make demo`: the web server and the Celery worker (with beat inside it) side by side on the
-# embedded default (SQLite, filesystem broker). Ctrl-C, or either process dying, stops both.
+# embedded default (SQLite, filesystem broker). Ctrl-C, or either process dying, stops both; the
+# demo accounts (data/demo-accounts.txt, written by seed_demo) are printed last, once the portal
+# answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${PORT:-8000}"
 BIN="${VENV_BIN:-.venv/bin}"
 export DEBUG="${DEBUG:-true}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
+ACCOUNTS="${DATA_DIR:-data}/demo-accounts.txt"
 
-trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT
+worker=""
+web=""
+stop() {
+    # Only our two children: signalling the whole process group would also kill make, which
+    # then reports the demo as failed.
+    trap - INT TERM
+    for pid in $web $worker; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+stopped_by_user() {
+    echo
+    echo "Menghentikan LAPOR Daerah…"
+    stop
+    echo "LAPOR Daerah berhenti. Jalankan \`make demo\` lagi untuk melanjutkan dengan data yang sama."
+    exit 0
+}
+trap stopped_by_user INT TERM
 
 "$BIN/celery" -A lapor worker -B --pool=solo --loglevel=INFO &
 worker=$!
@@ -23,34 +45,45 @@ alive() {
 }
 both_alive() { alive "$worker" && alive "$web"; }
 
-# The worker first delivers the mail the seed queued (printed to the console). Wait until the
-# portal reports itself healthy (the worker's first heartbeat comes within ~30 s), so the notice
-# below comes after that burst; stop early if either process has died.
-healthy() {
-    "$BIN/python" -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=2)' \
-        "http://127.0.0.1:$PORT/healthz" 2>/dev/null
+# Ready when the portal answers and /healthz is up (the worker reports itself as it starts). The
+# health check is asked only once the home page answers, so the start-up shows no failed checks.
+answers() {
+    "$BIN/python" -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1], timeout=5)' "$1" 2>/dev/null
 }
-for _ in $(seq 90); do
+ready=""
+for _ in $(seq 120); do
     both_alive || break
-    healthy && break
+    if answers "http://127.0.0.1:$PORT/" && answers "http://127.0.0.1:$PORT/healthz"; then
+        ready=1
+        break
+    fi
     sleep 1
 done
 if both_alive; then
+    if [[ -z "$ready" ]]; then
+        echo "Portal belum sehat setelah 2 menit: lihat http://127.0.0.1:$PORT/healthz" >&2
+    fi
     cat <<MSG
 
-  LAPOR Daerah is running at http://127.0.0.1:$PORT/
-  The demo accounts (and, on the first run, their passwords) are in the seed_demo table above.
-  Operators, auditors and the superadmin also give a code: add their RAHASIA TOTP to an
-  authenticator app, or run: DEBUG=true $BIN/python manage.py totp_code EMAIL
-  Mail and SMS are printed here by the worker.
-  Press Ctrl-C to stop the web server and the worker.
+  LAPOR Daerah berjalan di / is running at http://127.0.0.1:$PORT/
+  Surel dan SMS dicetak di sini oleh worker. Tekan Ctrl-C untuk berhenti.
+  Petugas (operator, auditor, superadmin) juga memasukkan kode: isi RAHASIA TOTP mereka ke
+  aplikasi autentikator, atau jalankan: DEBUG=true $BIN/python manage.py totp_code EMAIL
 
+  Akun demo (juga di $ACCOUNTS):
 MSG
+    if [[ -r "$ACCOUNTS" ]]; then
+        sed 's/^/  /' "$ACCOUNTS"
+    else
+        echo "  (belum ada: jalankan DEBUG=true $BIN/python manage.py seed_demo)"
+    fi
+    echo
 fi
 
-# Run until one of them exits (or Ctrl-C); the EXIT trap then stops the other.
+# Run until one of them exits (or Ctrl-C, handled above).
 while both_alive; do
     sleep 1
 done
-echo "the web server or the worker stopped; stopping the demo" >&2
+echo "Server web atau worker berhenti; demo dihentikan." >&2
+stop
 exit 1

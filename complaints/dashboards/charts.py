@@ -5,8 +5,11 @@ and the same numbers as rows, which the templates print as a table under it. Col
 contrast of at least 4.5:1 against the white background.
 """
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -25,6 +28,19 @@ class Chart:
     value_label: str
     rows: list  # [(label, shown value)] — the table under the chart
     svg: str
+
+
+def _number(value):
+    """A number as the reader's language writes it (Indonesian: 1.234 and 12,5), like the tables
+    under the charts; anything else (a suppressed cell's "< 5") as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    whole = float(value).is_integer()
+    return number_format(value, decimal_pos=0 if whole else 1, use_l10n=True, force_grouping=True)
+
+
+# About the width of a character of the 11 px axis labels, to keep labels from running together.
+LABEL_CHAR_WIDTH = 6.5
 
 
 def _nice_max(value):
@@ -54,7 +70,7 @@ def bar_chart(chart_id, title, items, *, value_label, description="", max_value=
     for i in range(5):
         tick = top * i / 4
         y = TOP + plot_h - plot_h * i / 4
-        tick_text = f"{tick:g}{suffix}"
+        tick_text = f"{_number(tick)}{suffix}"
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="1"/>'
@@ -70,7 +86,9 @@ def bar_chart(chart_id, title, items, *, value_label, description="", max_value=
                 tick_text,
             )
         )
-    label_every = 1 if n <= 12 else 2
+    # Every label if they fit side by side, else every second (third, …) one.
+    widest = max((len(str(label)) for label, _v, _s in items), default=0) * LABEL_CHAR_WIDTH + 6
+    label_every = max(1, math.ceil(widest / slot))
     for i, (label, value, shown) in enumerate(items):
         x = LEFT + slot * i + (slot - bar_w) / 2
         if value is not None and value > 0:
@@ -84,7 +102,7 @@ def bar_chart(chart_id, title, items, *, value_label, description="", max_value=
                     f"{h:.1f}",
                     BAR,
                     label,
-                    shown,
+                    _number(shown),
                     suffix if value is not None else "",
                 )
             )
@@ -98,7 +116,7 @@ def bar_chart(chart_id, title, items, *, value_label, description="", max_value=
                     f"{x + bar_w / 2:.1f}",
                     f"{max(label_y, TOP + 9):.1f}",
                     AXIS,
-                    f"{shown}{suffix}" if value is not None else shown,
+                    f"{_number(shown)}{suffix}" if value is not None else shown,
                 )
             )
         if i % label_every == 0:
@@ -131,7 +149,7 @@ def bar_chart(chart_id, title, items, *, value_label, description="", max_value=
         mark_safe("".join(str(p) for p in parts)),  # noqa: S308 - every part is built by format_html
     )
     rows = [
-        (label, "—" if shown is None else f"{shown}{suffix}" if value is not None else shown)
+        (label, "—" if shown is None else f"{_number(shown)}{suffix}" if value is not None else shown)
         for label, value, shown in items
     ]
     return Chart(chart_id, str(title), str(description or title), str(value_label), rows, svg)

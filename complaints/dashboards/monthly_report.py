@@ -145,10 +145,155 @@ def figures(user, month, agency=None, now=None):
     }
 
 
+# The document --------------------------------------------------------------------------------
+# An official document of the region: a letterhead (region, Diskominfo, the service), the period
+# and the date of issue, tables whose columns are as wide as their longest word (a cell wraps
+# between words, never inside one, and never runs into the next cell), headings kept with what
+# follows them, numbers in the Indonesian format and "Halaman n dari N" on every page.
+FONT, BOLD = "Helvetica", "Helvetica-Bold"
+CELL_SIZE = 7
+CELL_PADDING = 3  # reportlab's default left and right cell padding, in points
+
+
+def _num(value, decimals=None):
+    """A number as an Indonesian reader writes it: 1.234 and 60,0 (whatever the active language,
+    an official document of the region is in Indonesian)."""
+    if value is None or value == "":
+        return ""
+    from django.utils.formats import number_format
+    from django.utils.translation import override
+
+    with override("id"):
+        return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+def _styles():
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=11.5)
+    cell = ParagraphStyle("cell", fontName=FONT, fontSize=CELL_SIZE, leading=CELL_SIZE + 1.5, splitLongWords=0)
+    return {
+        "body": body,
+        "small": body.clone("small", fontSize=7.5, leading=9),
+        "title": body.clone("title", fontName=BOLD, fontSize=14, leading=17, spaceAfter=4),
+        "h2": body.clone("h2", fontName=BOLD, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4, keepWithNext=1),
+        "cell": cell,
+        "number": cell.clone("number", alignment=TA_RIGHT),
+        "head": cell.clone("head", fontName=BOLD),
+    }
+
+
 def _p(text, style):
     from reportlab.platypus import Paragraph
 
     return Paragraph(escape(str(text)), style)
+
+
+def _widest_word(text, font):
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return max((stringWidth(word, font, CELL_SIZE) for word in str(text).split()), default=0)
+
+
+def _table(rows, width, *, numeric_from=1, name_share=None):
+    """A grid table filling `width`: the first column (names) takes what the others leave, each
+    other column is as wide as its widest word; every cell is a paragraph that wraps between
+    words. Columns from `numeric_from` on are numbers, right-aligned."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    st = _styles()
+    header, *body = rows
+    columns = len(header)
+    need = [
+        max(
+            [_widest_word(header[i], BOLD)] + [_widest_word(r[i], FONT) for r in body],
+        )
+        + 2 * CELL_PADDING
+        + 1
+        for i in range(columns)
+    ]
+    rest = sum(need[1:])
+    first = max(need[0], width - rest) if name_share is None else max(need[0], width * name_share)
+    spare = width - first - rest
+    widths = [first] + [w + spare / max(columns - 1, 1) for w in need[1:]]
+    if sum(widths) > width + 0.5:
+        raise ValueError(f"a table of {columns} columns does not fit the page: {sum(widths):.0f} > {width:.0f} pt")
+    cells = [[_p(h, st["head"]) for h in header]]
+    for r in body:
+        cells.append([_p(v, st["number"] if i >= numeric_from else st["cell"]) for i, v in enumerate(r)])
+    style = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
+    return Table(cells, colWidths=widths, style=style, repeatRows=1, hAlign="LEFT")
+
+
+def _numbered_canvas(footer):
+    """A canvas class that writes `footer` and "Halaman n dari N" at the foot of every page (the
+    total is known once every page is laid out: each page is kept and drawn at the end)."""
+    from reportlab.pdfgen import canvas
+
+    class NumberedCanvas(canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                width, _height = self._pagesize
+                self.setFont(FONT, 7.5)
+                self.setFillGray(0.3)
+                self.drawString(42, 24, footer)
+                self.drawRightString(
+                    width - 42, 24, _("Halaman %(page)s dari %(total)s") % {"page": self._pageNumber, "total": total}
+                )
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _letterhead(subject, month, issued):
+    """The first lines: region, Diskominfo, the service; the title, the period and the issue date."""
+    from reportlab.lib import colors
+    from reportlab.platypus import HRFlowable
+
+    from agencies.models import Agency, AgencyKind
+
+    st = _styles()
+    diskominfo = Agency.objects.filter(kind=AgencyKind.DISKOMINFO, parent__isnull=True).order_by("pk").first()
+    center = {"alignment": 1}
+    last_day = calendar.next_month(month) - timedelta(days=1)
+    return [
+        _p(_("PEMERINTAH %(region)s") % {"region": settings.REGION_NAME.upper()}, st["h2"].clone("lh1", **center)),
+        _p(
+            (diskominfo.name if diskominfo else _("Dinas Komunikasi dan Informatika")).upper(),
+            st["body"].clone("lh2", fontName=BOLD, **center),
+        ),
+        _p(_("Pengelola %(site)s") % {"site": settings.SITE_NAME}, st["small"].clone("lh3", **center)),
+        HRFlowable(width="100%", thickness=1.2, color=colors.black, spaceBefore=4, spaceAfter=8),
+        _p(_("Laporan Bulanan Pengelolaan Pengaduan — %(subject)s") % {"subject": subject}, st["title"]),
+        _p(
+            _("Periode: %(first)s–%(last)s. Diterbitkan %(issued)s WIB.")
+            % {
+                "first": date_format(month, "j"),
+                "last": date_format(last_day, "j F Y"),
+                "issued": date_format(issued, "j F Y") + " " + issued.strftime("%H.%M"),
+            },
+            st["body"],
+        ),
+    ]
 
 
 def _bar_drawing(title, labels, values, *, percent=False):
@@ -166,106 +311,125 @@ def _bar_drawing(title, labels, values, *, percent=False):
     top = max([v or 0 for v in values] + [1])
     chart.valueAxis.valueMax = 100 if percent else max(4, top)
     chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = lambda v: _num(v, 0)
     chart.bars[0].fillColor = colors.HexColor("#1d4f91")
     drawing.add(chart)
-    drawing.add(String(40, 152, title, fontName="Helvetica-Bold", fontSize=9))
+    drawing.add(String(40, 152, title, fontName=BOLD, fontSize=9))
     return drawing
 
 
 def build_pdf(user, month, agency=None, now=None):
     """The report as PDF bytes (reportlab)."""
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import CondPageBreak, KeepTogether, SimpleDocTemplate, Spacer
 
     data = figures(user, month, agency, now)
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=7, leading=8)
+    st = _styles()
     out = io.BytesIO()
     subject = agency.name if agency else settings.REGION_NAME
     month_label = date_format(month, "F Y")
+    issued = timezone.localtime(now or timezone.now())
     doc = SimpleDocTemplate(
         out,
         pagesize=landscape(A4),
         leftMargin=1.5 * cm,
         rightMargin=1.5 * cm,
         topMargin=1.2 * cm,
-        bottomMargin=1.2 * cm,
+        bottomMargin=1.6 * cm,
         title=_("Laporan bulanan %(subject)s %(month)s") % {"subject": subject, "month": month_label},
         author=settings.SITE_NAME,
     )
-    grid = TableStyle(
-        [
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
-            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-            ("FONTSIZE", (0, 0), (-1, -1), 7),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ]
-    )
-    story = [
-        _p(
-            _("Laporan bulanan %(site)s — %(subject)s") % {"site": settings.SITE_NAME, "subject": subject},
-            styles["Title"],
-        ),
-        _p(
-            _("Bulan: %(month)s. Dibuat %(now)s.")
-            % {"month": month_label, "now": timezone.localtime(now or timezone.now()).strftime("%Y-%m-%d %H:%M")},
-            styles["BodyText"],
-        ),
-        _p(_("Ringkasan laporan yang masuk bulan ini"), styles["Heading2"]),
-    ]
+    width = doc.width
+    story = _letterhead(subject, month, issued)
+    story.append(_p(_("Ringkasan laporan yang masuk bulan ini"), st["h2"]))
     totals = data["totals"]
     story.append(
-        Table(
+        _table(
             [
                 [str(label) for _key, label in dashboards.RECAP_COLUMNS],
-                [totals[key] for key, _label in dashboards.RECAP_COLUMNS],
+                [_num(totals[key]) for key, _label in dashboards.RECAP_COLUMNS],
             ],
-            style=grid,
+            width,
+            numeric_from=0,
+            name_share=1 / len(dashboards.RECAP_COLUMNS),
         )
     )
-    story += [Spacer(1, 8), _p(_("Kinerja OPD"), styles["Heading2"])]
+    # The scoreboard in two tables, so that every column is wide enough for its words: the
+    # reports by status, then the promises kept.
     rows = list(agency_table(data["rows"]))
-    header = [_p(h, small) for h in rows[0]]
-    story.append(Table([header, *[[("" if v is None else v) for v in r] for r in rows[1:]]], style=grid, repeatRows=1))
+    header, body = rows[0], rows[1:]
+    split = 1 + len(dashboards.RECAP_COLUMNS)
+    decimals = {header.index(h): 1 for h in header if "(%)" in h} | {
+        i: 1 for i, h in enumerate(header) if h in (_("Median respons pertama (hari kerja)"), _("Rata-rata penilaian"))
+    }
+
+    def formatted(r):
+        return [r[0], *[_num(v, decimals.get(i)) for i, v in enumerate(r) if i > 0]]
+
+    body = [formatted(r) for r in body]
+    story += [
+        _p(_("Kinerja OPD: laporan menurut status"), st["h2"]),
+        _table([header[:split], *[r[:split] for r in body]], width, name_share=0.3),
+        _p(_("Kinerja OPD: ketepatan waktu dan tindak lanjut"), st["h2"]),
+        _table([[header[0], *header[split:]], *[[r[0], *r[split:]] for r in body]], width, name_share=0.25),
+    ]
     trend = data["trend"]
     labels = [date_format(r["month"], "M Y") for r in trend]
     story += [
-        Spacer(1, 8),
-        _p(_("Tren %(n)s bulan") % {"n": TREND_MONTHS}, styles["Heading2"]),
-        _bar_drawing(_("Laporan masuk per bulan"), labels, [r["total"] for r in trend]),
-        _bar_drawing(_("Tindak lanjut pertama tepat waktu (%)"), labels, [r["rate"] for r in trend], percent=True),
-        Table(
+        CondPageBreak(9 * cm),
+        _p(_("Tren %(n)s bulan") % {"n": TREND_MONTHS}, st["h2"]),
+        KeepTogether(
+            [
+                _bar_drawing(_("Laporan masuk per bulan"), labels, [r["total"] for r in trend]),
+                _bar_drawing(
+                    _("Tindak lanjut pertama tepat waktu (%)"), labels, [r["rate"] for r in trend], percent=True
+                ),
+            ]
+        ),
+        _table(
             [
                 [_("Bulan"), _("Pengaduan"), _("Selesai"), _("Tepat waktu"), _("Terlambat"), _("Tepat waktu (%)")],
                 *[
-                    [label, r["total"], r["selesai"], r["on_time"], r["late"], "" if r["rate"] is None else r["rate"]]
+                    [
+                        label,
+                        _num(r["total"]),
+                        _num(r["selesai"]),
+                        _num(r["on_time"]),
+                        _num(r["late"]),
+                        _num(r["rate"], 1),
+                    ]
                     for label, r in zip(labels, trend, strict=True)
                 ],
             ],
-            style=grid,
+            width,
+            name_share=0.2,
         ),
-        Spacer(1, 8),
-        _p(_("Rekomendasi sanksi TPP bulan ini"), styles["Heading2"]),
+        _p(_("Rekomendasi sanksi TPP bulan ini"), st["h2"]),
     ]
     if data["sanctions"]:
         story.append(
-            Table(
+            _table(
                 [
                     [_("Instansi"), _("Status"), _("Jumlah bukti"), _("Bukti susulan"), _("Hari terlambat")],
                     *[
-                        [s.agency.name, s.get_status_display(), len(s.evidence), late_evidence(s), days_late(s)]
+                        [
+                            s.agency.name,
+                            str(s.get_status_display()),
+                            _num(len(s.evidence)),
+                            _num(late_evidence(s)),
+                            _num(days_late(s)),
+                        ]
                         for s in data["sanctions"]
                     ],
                 ],
-                style=grid,
+                width,
+                numeric_from=2,
+                name_share=0.35,
             )
         )
     else:
-        story.append(_p(_("Tidak ada rekomendasi sanksi TPP bulan ini."), styles["BodyText"]))
+        story.append(_p(_("Tidak ada rekomendasi sanksi TPP bulan ini."), st["body"]))
     story.append(Spacer(1, 6))
     story.append(
         _p(
@@ -273,8 +437,13 @@ def build_pdf(user, month, agency=None, now=None):
                 "Angka dihitung atas laporan yang masuk pada bulan tersebut. Laporan rahasia ikut dihitung pada angka "
                 "per OPD. Dokumen ini tidak memuat identitas pelapor."
             ),
-            small,
+            st["small"],
         )
     )
-    doc.build(story)
+    footer = _("%(site)s — Laporan bulanan %(subject)s, %(month)s") % {
+        "site": settings.SITE_NAME,
+        "subject": subject,
+        "month": month_label,
+    }
+    doc.build(story, canvasmaker=_numbered_canvas(footer))
     return out.getvalue()

@@ -181,13 +181,13 @@ def recipients_for(event):
     c = event.complaint
     out = []
     # A staff-only entry (the SLA ladder's reminders) never reaches the reporter.
-    if (
-        event.type in REPORTER_EVENTS
-        and event.audience != Audience.STAFF
-        and c.reporter_id
-        and event.actor_id != c.reporter_id
-    ):
-        out.append((c.reporter, Audience.REPORTER, reporter_channels(c, c.reporter)))
+    if event.type in REPORTER_EVENTS and event.audience != Audience.STAFF and c.reporter_id:
+        if event.actor_id != c.reporter_id:
+            out.append((c.reporter, Audience.REPORTER, reporter_channels(c, c.reporter)))
+        elif event.type == EventType.FILED and c.reporter.email and not c.reporter.sms_only:
+            # Their own filing: the receipt by mail as well (the page's receipt is gone with the tab;
+            # an SMS filing is answered by SMS already).
+            out.append((c.reporter, Audience.REPORTER, [Notification.Channel.EMAIL]))
     if event.type in FOLLOWER_EVENTS and event.audience == Audience.PUBLIC:
         for s in Support.objects.filter(complaint=c).select_related("user"):
             out.append((s.user, Audience.PUBLIC, [Notification.Channel.INAPP]))
@@ -255,7 +255,11 @@ def _rows_for(event, extra):
     seen = set()
     decided = {}
     for user, audience, channels in [*recipients_for(event), *extra]:
-        if user is None or not user.is_active or (event.actor_id and user.pk == event.actor_id):
+        if user is None or not user.is_active:
+            continue
+        # Nobody hears of what they did themselves, except the reporter's receipt of their filing.
+        own_receipt = event.type == EventType.FILED and audience == Audience.REPORTER
+        if event.actor_id and user.pk == event.actor_id and not own_receipt:
             continue
         if not _may_tell(event.complaint, user, audience, decided):
             continue
@@ -486,12 +490,17 @@ def render(notification):
         return None
     context = _context(notification)
     sms = notification.channel == Notification.Channel.SMS
+    # In the app: the message's title and one short line; the page links to the report. Mail has
+    # the greeting, the report's details and the link; SMS is one line.
+    inapp = notification.channel == Notification.Channel.INAPP
     # SMS are short and in Indonesian (docs/product.md §6); mail and the app follow the recipient.
     language = "id" if sms else (getattr(user, "preferred_language", None) or settings.LANGUAGE_CODE)
+    subject_template = "notifications/inapp_subject.txt" if inapp else "notifications/subject.txt"
+    text_template = "notifications/sms.txt" if sms else "notifications/inapp.txt" if inapp else "notifications/body.txt"
     with translation.override(language):
-        subject = " ".join(render_to_string("notifications/subject.txt", context).split())
-        text = render_to_string("notifications/sms.txt" if sms else "notifications/body.txt", context)
-    if sms:
+        subject = " ".join(render_to_string(subject_template, context).split())
+        text = render_to_string(text_template, context)
+    if sms or inapp:
         text = " ".join(text.split())
     else:
         text = re.sub(r"\n[ \t]*(\n[ \t]*)+", "\n\n", text).strip()

@@ -295,8 +295,19 @@ class RateForm(forms.Form):
             (2, _("2 — kurang puas")),
             (1, _("1 — tidak puas")),
         ],
+        error_messages={"required": _("Pilih nilai dari 1 sampai 5.")},
     )
-    comment = text_area(_("Komentar (opsional)"), max_length=2000, rows=3, required=False)
+    comment = text_area(
+        _("Komentar (opsional)"),
+        max_length=2000,
+        rows=3,
+        required=False,
+        # The comment goes on the report's public timeline with the rating (workflow.rate).
+        help_text=_(
+            "Komentar tampil untuk umum di riwayat laporan bersama nilai Anda. Jangan tulis nama, nomor "
+            "telepon, atau data pribadi lain."
+        ),
+    )
 
 
 class PrivacyForm(forms.Form):

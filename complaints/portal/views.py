@@ -86,6 +86,17 @@ STATUS_MEANING = {
     ),
     Status.ARSIP: gettext_lazy("Laporan ditutup tanpa tindak lanjut; alasannya tercantum di bawah."),
 }
+# The same, said to the reporter on their own report.
+STATUS_MEANING_FOR_REPORTER = {
+    **STATUS_MEANING,
+    Status.TUNDA: gettext_lazy(
+        "Operator meminta Anda melengkapi laporan. Tenggat verifikasi berhenti sampai Anda melengkapinya."
+    ),
+    Status.PROSES: gettext_lazy("Instansi sedang menindaklanjuti laporan Anda dan dapat berdialog dengan Anda."),
+    Status.SELESAI: gettext_lazy(
+        "Tindak lanjut selesai. Anda dapat menilai hasilnya atau membuka kembali dalam 10 hari kerja."
+    ),
+}
 
 
 def _public():
@@ -319,7 +330,7 @@ def similar(request):
         "categories": Category.objects.filter(is_active=True).order_by("order", "name"),
         "kecamatans": Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name"),
         "supported": _supported_ids(request.user, [*results, *nearby]),
-        "can_support": is_verified(request.user),
+        "can_support": workflow.offers_support(request.user),
         "searched": bool(category and q),
     }
     return render(request, "complaints/similar.html", context)
@@ -395,7 +406,7 @@ def feed(request):
         "page": page,
         "rows": rows,
         "supported": _supported_ids(request.user, rows),
-        "can_support": is_verified(request.user),
+        "can_support": workflow.offers_support(request.user),
         "query_string": query_without(request),
         "open_statuses": {Status.BELUM_DITINDAKLANJUTI, Status.PROSES},
         # A common word: only the newest matches are ranked and shown (complaints.common.search).
@@ -592,7 +603,7 @@ def _render_report(request, c, *, error=None, status=200, action=None, forms=Non
     context = {
         "c": c,
         "is_reporter": is_reporter,
-        "status_meaning": STATUS_MEANING.get(c.status, ""),
+        "status_meaning": (STATUS_MEANING_FOR_REPORTER if is_reporter else STATUS_MEANING).get(c.status, ""),
         "reporter": privacy.public_display_name(c, user),
         "text": privacy.public_text(c, user),
         "coordinates": coordinates,

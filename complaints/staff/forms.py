@@ -89,6 +89,7 @@ class VerifyForm(forms.Form):
     agencies = AgencySlugsField(
         label=_("Disposisikan ke"),
         help_text=_("Pilih satu atau lebih OPD. Usulan dari kategori sudah dicentang."),
+        error_messages={"required": _("Pilih sedikitnya satu OPD tujuan.")},
     )
     note = text_area(_("Catatan untuk OPD (opsional)"), max_length=2000, rows=2, required=False)
 

@@ -79,11 +79,28 @@ def test_web_login_of_enrolled_staff_needs_the_code(client, operator):
 
 
 def test_citizen_and_liaison_log_in_with_the_password_alone(client, citizen, liaison_pu):
-    for user in (citizen, liaison_pu):
+    # Each lands where their day starts: the citizen on the account page, the liaison at work.
+    for user, lands in ((citizen, "/akun/"), (liaison_pu, "/petugas/ruang-kerja/")):
         c = Client()
         response = c.post(LOGIN, {"username": user.email, "password": PASSWORD})
-        assert response.status_code == 302 and response["Location"] == "/akun/"
+        assert response.status_code == 302 and response["Location"] == lands
         assert signed_in(c)
+        assert c.get(LOGIN)["Location"] == lands  # signed in already: the same place
+
+
+def test_staff_land_on_their_work_list_unless_they_asked_for_a_page(client, operator, liaison_pu, auditor):
+    """A sign-in without `next` leads staff to their queue, inbox or audit; a `next` wins."""
+    second_factor.enrol(auditor)
+    for user, work in ((liaison_pu, "/opd/"), (auditor, "/audit/")):
+        c = Client()
+        first = c.post(LOGIN, {"username": user.email, "password": PASSWORD})
+        if first["Location"] == CODE:
+            first = c.post(CODE, {"code": totp_code(user)})
+        assert first["Location"] == "/petugas/ruang-kerja/"
+        assert c.get(first["Location"])["Location"] == work
+    c = Client()
+    asked = c.post(f"{LOGIN}?next=/statistik/", {"username": liaison_pu.email, "password": PASSWORD})
+    assert asked["Location"] == "/statistik/"
 
 
 def test_wrong_code_is_refused_and_counts_toward_the_lock(client, operator, settings, no_device_throttle):

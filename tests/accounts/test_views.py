@@ -439,3 +439,35 @@ def test_account_pages_speak_english(client):
     body = client.get("/akun/daftar/").content.decode()
     assert '<html lang="en">' in body
     assert "Password" in body and "Kata sandi" not in body
+
+
+@pytest.mark.django_db
+def test_the_goal_survives_sign_up_from_the_filing_link_to_the_form(client, django_capture_on_commit_callbacks):
+    """ "Buat laporan" → the login page says why → "Daftar" keeps where they were going →
+    after the emailed code (by the link in the mail too) the citizen is on the filing form."""
+    login = client.get("/lapor/")
+    assert login.status_code == 302 and login["Location"].startswith("/akun/masuk/?next=/lapor/")
+    page = client.get(login["Location"]).content.decode()
+    assert "Untuk membuat laporan, masuk dengan akun Anda atau daftar lebih dulu" in page
+    assert 'href="/akun/daftar/?next=%2Flapor%2F"' in page
+    form = client.get("/akun/daftar/?next=%2Flapor%2F").content.decode()
+    assert '<input type="hidden" name="next" value="/lapor/">' in form
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/akun/daftar/", {**REGISTRATION, "next": "/lapor/"})
+    assert response.status_code == 302 and response["Location"] == "/akun/verifikasi/?next=%2Flapor%2F"
+    # The link in the mail carries the code, not the goal: the session remembers it.
+    done = client.post("/akun/verifikasi/", {"code": code_from(mail.outbox[0])})
+    assert done.status_code == 302 and done["Location"] == "/lapor/"
+    assert client.get("/lapor/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_sign_up_never_sends_anyone_to_another_site(client, register):
+    response = register(next="https://jahat.example/phish")
+    assert response["Location"] == "/akun/verifikasi/"
+    from django.test import Client
+
+    page = Client().get("/akun/daftar/?next=https://jahat.example/")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'value="https://jahat.example/"' not in html  # not kept as the goal
+    assert "next=https%3A" not in html  # nor passed on to the login link

@@ -48,8 +48,9 @@ def violations(page):
     return page.problems + page.evaluate("window.cspViolations || []")
 
 
-def sign_in(page, base, email, password, code=None):
-    """Sign in through the login form; staff with a second factor then give `code` on the next page."""
+def sign_in(page, base, email, password, code=None, lands=r"/akun/$"):
+    """Sign in through the login form; staff with a second factor then give `code` on the next page.
+    Citizens land on their account page, staff on their work list (`lands`)."""
     page.goto(f"{base}/akun/masuk/")
     page.get_by_label("Email").fill(email)
     page.get_by_label(re.compile(r"^Kata sandi")).fill(password)
@@ -58,7 +59,7 @@ def sign_in(page, base, email, password, code=None):
         page.wait_for_url(re.compile(r"/akun/masuk/kode/$"))
         page.get_by_label("Kode autentikasi dua langkah").fill(code)
         page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(re.compile(r"/akun/$"))
+    page.wait_for_url(re.compile(lands))
 
 
 def test_the_filing_page_and_receipt_run_under_the_policy(watched, live_server, region, citizen):
@@ -104,7 +105,9 @@ def test_a_staff_page_runs_under_the_policy(watched, live_server, operator):
     operator.save()
     second_factor.enrol(operator)
     with screenshot_on_failure(page, "csp-staff"):
-        sign_in(page, live_server.url, operator.email, "sandi-petugas-123", code=totp_code(operator))
+        sign_in(
+            page, live_server.url, operator.email, "sandi-petugas-123", code=totp_code(operator), lands=r"/petugas/$"
+        )
         response = page.goto(f"{live_server.url}/petugas/")
         assert response.status == 200
         assert "no-store" in response.headers["cache-control"]

@@ -31,8 +31,10 @@ def test_broker_outage_keeps_rows_for_the_retry(file_report, operator, monkeypat
     def down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
+    with django_capture_on_commit_callbacks(execute=True):  # the filing's receipt goes out first
+        c = file_report()
+    mail.outbox.clear()
     monkeypatch.setattr(tasks.deliver_notification, "delay", down)
-    c = file_report()
     with django_capture_on_commit_callbacks(execute=True):
         workflow.postpone(c.pk, by=operator, reason="Mohon lampirkan foto lokasi.")
     assert Notification.objects.filter(complaint=c, sent_at__isnull=True).count() == 2
@@ -76,3 +78,29 @@ def test_followers_lose_notifications_when_privacy_is_raised(
     follower_row.refresh_from_db()
     assert follower_row.sent_at and follower_row.text == ""
     assert "suppressed" in follower_row.last_error
+
+
+def test_in_app_notice_is_a_title_and_one_short_line(file_report, operator, django_capture_on_commit_callbacks):
+    """The app shows what happened in one line and links to the report; the greeting, the
+    details and the address are for mail only."""
+    c = file_report()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.postpone(c.pk, by=operator, reason="Mohon lampirkan foto lokasi.")
+    inapp = Notification.objects.get(complaint=c, template="postponed", channel="inapp")
+    email = Notification.objects.get(complaint=c, template="postponed", channel="email")
+    assert "\n" not in inapp.text and len(inapp.text) <= 300
+    assert "Mohon lampirkan foto lokasi." in inapp.text
+    for mail_only in ("Yth.", "http://", "https://", "[LAPOR", "Nomor laporan"):
+        assert mail_only not in inapp.text and mail_only not in inapp.subject
+    assert inapp.subject and c.tracking_id not in inapp.subject
+    # Mail keeps its full form.
+    assert email.text.startswith("Yth.") and email.subject.startswith("[")
+
+
+def test_a_citizen_filing_on_the_web_gets_the_receipt_by_mail(file_report, citizen, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        c = file_report()
+    rows = Notification.objects.filter(complaint=c, template="filed")
+    assert {(n.recipient_id, n.channel) for n in rows} == {(citizen.pk, "email")}
+    (message,) = [m for m in mail.outbox if c.tracking_id in m.subject]
+    assert message.to == [citizen.email] and "sudah kami terima" in message.body

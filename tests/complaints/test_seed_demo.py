@@ -213,3 +213,37 @@ def test_demo_staff_are_enrolled_and_their_secrets_printed():
     assert all(again[n].get("totp_secret") == accounts[n].get("totp_secret") for n in accounts)
     table = seed()
     assert "RAHASIA TOTP" in table and accounts["operator@demo.lapor.id"]["totp_secret"] in table
+
+
+def test_the_accounts_are_kept_in_a_file_only_the_owner_reads(settings):
+    accounts = seed_json()
+    path = settings.DEMO_ACCOUNTS_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    text = path.read_text()
+    assert text.startswith("USERNAME")
+    for a in accounts:
+        assert a["username"] in text and a["password"] in text
+    assert "RAHASIA TOTP" in text and accounts[0].get("totp_secret", "-") in text
+
+
+def test_a_rerun_lists_no_password_but_the_file_keeps_the_first_ones(settings):
+    first = {a["username"]: a["password"] for a in seed_json()}
+    table = seed()
+    assert all("password" not in a for a in seed_json())
+    kept = settings.DEMO_ACCOUNTS_FILE.read_text()
+    for username, password in first.items():
+        assert authenticate(username=username, password=password) is not None
+        assert password not in table
+        assert password in kept
+
+
+def test_a_password_the_file_remembers_wrongly_is_not_shown(settings):
+    first = seed_json()
+    user = User.objects.get(email=first[0]["username"])
+    user.set_password("diganti-oleh-admin-123")
+    user.save()
+    seed()
+    kept = settings.DEMO_ACCOUNTS_FILE.read_text()
+    line = next(row for row in kept.splitlines() if row.startswith(user.email + " "))
+    assert first[0]["password"] not in kept and "(tidak diubah)" in line
+    assert first[1]["password"] in kept

@@ -102,7 +102,7 @@ def test_monthly_pdf_through_the_task(
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body(download))).pages)
     assert "Kinerja OPD" in text and "Dinas PU" in text and "Dinas Kesehatan" in text
-    assert "60.0" in text and "4.5" in text  # PU's on-time rate and median
+    assert "60,0" in text and "4,5" in text  # PU's on-time rate and median, in the Indonesian format
     assert "Rekomendasi sanksi TPP" in text
     assert "Alice" not in text and "alice@" not in text
     # Heads read their own agency's reports only; the region report is not theirs.
@@ -129,7 +129,9 @@ def test_the_task_builds_once(november, auditor, region, now):
     # November alone: G only (H was filed in September), answered late after 6 working days.
     (row,) = monthly_report.figures(auditor, datetime.date(2026, 11, 1), region.dinkes)["rows"]
     assert (row.counts["total"], row.on_time, row.late, row.median) == (1, 0, 1, 6)
-    assert "Dinas Kesehatan\n1\n0\n0\n1\n" in text
+    words = " ".join(text.split())
+    assert "Dinas Kesehatan 1 0 0 1 0 0 0" in words  # by status: one report, in proses
+    assert "Dinas Kesehatan 0 1 0,0 6,0" in words  # on time, late, on-time %, median
 
 
 def test_only_auditors_and_own_heads_request(auditor, head_pu, liaison_pu, region):

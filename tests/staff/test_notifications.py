@@ -42,7 +42,8 @@ def assert_no_identity(text):
 def test_new_disposition_reaches_the_liaisons_once_without_the_reporter(
     level, client_for, file_report, operator, liaison_pu, liaison_dinkes, head_pu, django_capture_on_commit_callbacks
 ):
-    c = file_report(privacy=level)
+    with django_capture_on_commit_callbacks(execute=True):  # the reporter's receipt goes out here
+        c = file_report(privacy=level)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(operator).post(
             f"/petugas/laporan/{c.tracking_id}/", {"action": "verify", "verify-agencies": ["dinas-pu"]}

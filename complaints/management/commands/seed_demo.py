@@ -13,7 +13,9 @@ transaction. The region and the accounts are data, in `complaints.demo_data`.
 
 import contextlib
 import json
+import os
 import random
+import re
 import secrets
 import sys
 from bisect import bisect_left
@@ -378,6 +380,9 @@ class Command(BaseCommand):
             SlaPolicy.current()
             accounts = self.seed_accounts(agencies, password)
             samples_made = self.seed_samples()
+        # The printed list names only passwords set by this run (a second run lists none); the
+        # file keeps those of earlier runs that still open their account.
+        write_accounts_file(keep_known_passwords(accounts))
         if options.get("json"):
             self.stdout.write(json.dumps(accounts, ensure_ascii=False, indent=2))
             return
@@ -676,27 +681,83 @@ class Command(BaseCommand):
             f"({holidays_made} baru), {Complaint.objects.count()} laporan "
             f"({samples_made} laporan contoh baru)."
         )
-        headers = ("USERNAME", "PERAN", "INSTANSI", "KATA SANDI", "RAHASIA TOTP")
-        rows = [
-            (
-                a["username"],
-                ", ".join(a["roles"]),
-                ", ".join(a["agencies"]) or "-",
-                a.get("password", "(tidak diubah)"),
-                a.get("totp_secret", "-"),
-            )
-            for a in accounts
-        ]
-        widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-        for r in [headers, *rows]:
-            self.stdout.write("  ".join(value.ljust(width) for value, width in zip(r, widths, strict=True)).rstrip())
-        if any("password" in a for a in accounts):
-            self.stdout.write(self.style.WARNING("Simpan kata sandi di atas: tidak akan ditampilkan lagi."))
-        if any("totp_secret" in a for a in accounts):
-            self.stdout.write(
-                "Petugas dengan RAHASIA TOTP masuk dengan kode dari aplikasi autentikator yang diisi rahasia itu "
-                "(atau, dengan DEBUG=true, `python manage.py totp_code EMAIL`)."
-            )
+        for line in account_table(accounts):
+            self.stdout.write(line)
+        self.stdout.write(f"Daftar akun ini tersimpan di {settings.DEMO_ACCOUNTS_FILE}.")
+
+
+# The accounts table: printed by seed_demo, kept in DEMO_ACCOUNTS_FILE (data/demo-accounts.txt) and
+# printed again by `make demo` once the portal is up, so the passwords of the first run are never
+# lost in the start-up output. Columns are separated by two spaces or more (no value holds two).
+TABLE_HEADERS = ("USERNAME", "PERAN", "INSTANSI", "KATA SANDI", "RAHASIA TOTP")
+UNCHANGED = "(tidak diubah)"
+
+
+def account_table(accounts):
+    """The accounts as aligned text lines (header first), with a closing hint for the TOTP."""
+    rows = [
+        (
+            a["username"],
+            ", ".join(a["roles"]),
+            ", ".join(a["agencies"]) or "-",
+            a.get("password", UNCHANGED),
+            a.get("totp_secret", "-"),
+        )
+        for a in accounts
+    ]
+    widths = [max(len(r[i]) for r in [TABLE_HEADERS, *rows]) for i in range(len(TABLE_HEADERS))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [TABLE_HEADERS, *rows]]
+    if any("password" not in a for a in accounts):
+        lines.append(
+            f"{UNCHANGED}: kata sandi dari jalankan sebelumnya (tersimpan di {settings.DEMO_ACCOUNTS_FILE}); "
+            "`python manage.py seed_demo --password KATA-SANDI` mengatur ulang semuanya."
+        )
+    if any("totp_secret" in a for a in accounts):
+        lines.append(
+            "Petugas dengan RAHASIA TOTP masuk dengan kode dari aplikasi autentikator yang diisi rahasia itu "
+            "(atau, dengan DEBUG=true, `python manage.py totp_code EMAIL`)."
+        )
+    return lines
+
+
+def known_passwords(path=None):
+    """{username: password} from the accounts file an earlier run wrote (empty if none)."""
+    path = path or settings.DEMO_ACCOUNTS_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    known = {}
+    for line in lines[1:]:
+        columns = re.split(r" {2,}", line.strip())
+        if len(columns) == len(TABLE_HEADERS) and columns[3] != UNCHANGED:
+            known[columns[0]] = columns[3]
+    return known
+
+
+def keep_known_passwords(accounts):
+    """An account whose password this run left alone keeps the one the accounts file recorded,
+    if that password still opens it (a wiped database gets new ones, printed)."""
+    known = known_passwords()
+    result = []
+    for a in accounts:
+        password = known.get(a["username"])
+        if "password" not in a and password:
+            user = User.objects.filter(email=a["username"]).first()
+            if user is not None and user.check_password(password):
+                a = {**a, "password": password}
+        result.append(a)
+    return result
+
+
+def write_accounts_file(accounts):
+    """DEMO_ACCOUNTS_FILE, readable by its owner only (it holds passwords)."""
+    path = settings.DEMO_ACCOUNTS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(account_table(accounts)) + "\n")
+    os.chmod(path, 0o600)
 
 
 def _coord(value):
