@@ -19,12 +19,5 @@ def api():
 
 
 @pytest.fixture
-def client_for(db):
-    from accounts.auth import issue_token
-
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)}")
-        return client
-
-    return make
+def client_for(api_client_for):
+    return api_client_for

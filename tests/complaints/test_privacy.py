@@ -8,6 +8,7 @@ from django.http import Http404
 from complaints import workflow
 from complaints.models import Complaint, IdentityAccess
 from complaints.privacy import Level, can, get_complaint_or_404, reporter_identity, reporter_visible_to
+from tests.conftest import staff_fixture
 
 # (persona, privacy) -> (sees the report, identity level, view is logged)
 MATRIX = {
@@ -154,18 +155,8 @@ def test_staff_of_the_accused_agency_see_it_as_the_public(region, file_report, o
     assert reporter_visible_to(umum, liaison_dinkes).level == Level.NAME
 
 
-@pytest.fixture
-def head_dinkes(region):
-    from tests.conftest import make_user
-
-    return make_user("kepala.dinkes@pemda.go.id", "Kepala Dinkes", ("head", region.dinkes))
-
-
-@pytest.fixture
-def liaison_puskesmas(region):
-    from tests.conftest import make_user
-
-    return make_user("puskesmas@pemda.go.id", "Pus Kesmas", ("liaison", region.puskesmas))
+head_dinkes = staff_fixture("kepala.dinkes@pemda.go.id", "Kepala Dinkes", "head", "dinkes")
+liaison_puskesmas = staff_fixture("puskesmas@pemda.go.id", "Pus Kesmas", "liaison", "puskesmas")
 
 
 @pytest.mark.django_db
