@@ -7,16 +7,7 @@ from django.urls import reverse
 
 from complaints import privacy, workflow
 from complaints.errors import Forbidden, Invalid, TransitionError
-from complaints.models import (
-    Audience,
-    Clock,
-    ClockKind,
-    Complaint,
-    DispositionStatus,
-    Event,
-    EventType,
-    TerlaporChange,
-)
+from complaints.models import Audience, Clock, ClockKind, Complaint, DispositionStatus, Event, EventType, TerlaporChange
 
 pytestmark = pytest.mark.django_db
 

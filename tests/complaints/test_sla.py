@@ -14,22 +14,9 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from agencies.models import Holiday, SlaPolicy
-from complaints import workflow
+from complaints import models, workflow
 from complaints.deadlines import sweep as sla
-from complaints.models import (
-    ArchiveReason,
-    Audience,
-    Clock,
-    ClockKind,
-    ClockStep,
-    Complaint,
-    Disposition,
-    Event,
-    EventType,
-    Notification,
-    Status,
-    StepKind,
-)
+from complaints.models import ClockKind, ClockStep, Complaint, Disposition, Event, EventType, Notification, StepKind
 from complaints.outbox import notify
 from tests.conftest import make_user
 
@@ -99,7 +86,7 @@ def emails_to(address, tracking_id=None):
 
 
 def clock_of(complaint, kind, disposition=None):
-    qs = Clock.objects.filter(complaint=complaint, kind=kind)
+    qs = models.Clock.objects.filter(complaint=complaint, kind=kind)
     if disposition is not None:
         qs = qs.filter(disposition=disposition)
     return qs.order_by("-started_at", "-pk").first()
@@ -120,7 +107,7 @@ def test_worked_example_verification_ladder(
     assert counts["reminder"] == 1
     reminder = steps_of(clock)[StepKind.REMINDER]
     assert (reminder.due_at, reminder.done_at, reminder.skipped) == (end_of(2026, 3, 17), local(2026, 3, 18, 8), False)
-    assert reminder.event.type == EventType.REMINDER and reminder.event.audience == Audience.STAFF
+    assert reminder.event.type == EventType.REMINDER and reminder.event.audience == models.Audience.STAFF
     assert recipients(reminder.event) == {("operator@kominfo.go.id", "inapp"), ("operator@kominfo.go.id", "email")}
     assert emails_to(citizen.email) == []  # the reporter never hears of staff deadlines
 
@@ -143,7 +130,7 @@ def test_worked_example_verification_ladder(
 
     # Nothing more, ever; the report itself did not change.
     assert sweep(local(2026, 6, 1)) == {}
-    assert Complaint.objects.get(pk=c.pk).status == Status.BELUM_TERVERIFIKASI
+    assert Complaint.objects.get(pk=c.pk).status == models.Status.BELUM_TERVERIFIKASI
     assert len(emails_to("operator@kominfo.go.id", c.tracking_id)) == 2  # reminder + overdue
     # The head of Diskominfo reads the unverified report, so both notices reach them (not suppressed).
     assert len(emails_to("kepala@kominfo.go.id", c.tracking_id)) == 2  # overdue + escalated
@@ -218,7 +205,7 @@ def test_followup_ladder_and_recipients(
         Event.objects.filter(complaint=c, type__in=["reminder", "overdue", "escalated"]).values_list(
             "audience", flat=True
         )
-    ) == {Audience.STAFF}
+    ) == {models.Audience.STAFF}
 
 
 def test_a_followup_stops_the_ladder(disposed_report, liaison_pu, sweep, at):
@@ -277,7 +264,7 @@ def test_information_request_and_its_extension(region, file_report, operator, ci
     d = c.dispositions.get()
     first = clock_of(c, ClockKind.INFORMATION, d)
     assert first.due_at == end_of(2026, 11, 16)  # 10 working days
-    assert not Clock.objects.filter(complaint=c, kind=ClockKind.FOLLOWUP).exists()
+    assert not models.Clock.objects.filter(complaint=c, kind=ClockKind.FOLLOWUP).exists()
     at(
         local(2026, 11, 12, 9),
         workflow.extend,
@@ -310,7 +297,7 @@ def test_settlement_ceiling(disposed_report, liaison_pu, head_pu, operator, audi
     counts = sweep(end_of(2027, 1, 1) + MICRO)
     assert counts["ceiling_passed"] == 1 and "overdue" not in counts
     step = steps_of(clock)[StepKind.OVERDUE]
-    assert step.event.type == EventType.CEILING_PASSED and step.event.audience == Audience.STAFF
+    assert step.event.type == EventType.CEILING_PASSED and step.event.audience == models.Audience.STAFF
     assert "60" in step.event.body
     assert Disposition.objects.get(pk=d.pk).ceiling_passed
     assert {e for e, _ch in recipients(step.event)} == {"kepala.pu@pemda.go.id", "operator@kominfo.go.id"}
@@ -327,10 +314,10 @@ def test_reporter_reply_auto_closes_once(disposed_report, liaison_pu, citizen, s
     clock = clock_of(c, ClockKind.REPORTER_REPLY)
     assert clock.due_at == end_of(2026, 11, 18)
     assert sweep(end_of(2026, 11, 18)) == {}  # no reminder on the reporter's own clock
-    assert Complaint.objects.get(pk=c.pk).status == Status.PROSES
+    assert Complaint.objects.get(pk=c.pk).status == models.Status.PROSES
     assert sweep(end_of(2026, 11, 18) + MICRO)["auto_closed"] == 1
     c.refresh_from_db()
-    assert c.status == Status.SELESAI and c.closed_at == end_of(2026, 11, 18) + MICRO
+    assert c.status == models.Status.SELESAI and c.closed_at == end_of(2026, 11, 18) + MICRO
     action = steps_of(clock)[StepKind.ACTION]
     assert action.event.type == EventType.CLOSED and not action.skipped
     assert sweep(local(2026, 12, 30)) == {}
@@ -351,7 +338,7 @@ def test_a_reporter_reply_restarts_the_auto_close_clock(disposed_report, liaison
     at(local(2026, 11, 4, 10), workflow.finish, c.pk, by=liaison_pu, disposition=d.pk)
     at(local(2026, 11, 17, 10), workflow.reply, c.pk, by=citizen, body="Masih ada satu lubang lagi.")
     assert "auto_closed" not in sweep(local(2026, 11, 19))
-    assert Complaint.objects.get(pk=c.pk).status == Status.PROSES
+    assert Complaint.objects.get(pk=c.pk).status == models.Status.PROSES
     assert sweep(local(2026, 12, 2))["auto_closed"] == 1
 
 
@@ -382,14 +369,14 @@ def test_tunda_reminds_on_every_channel_then_archives(region, sms_reporter, oper
     assert sweep(end_of(2026, 11, 13)) == {}
     assert sweep(end_of(2026, 11, 13) + MICRO)["reminder"] == 1
     reminder = steps_of(clock)[StepKind.REMINDER].event
-    assert reminder.audience == Audience.REPORTER
+    assert reminder.audience == models.Audience.REPORTER
     assert recipients(reminder) == {(sms_reporter.email, "inapp"), (sms_reporter.email, "sms")}
     assert len(sms_outbox) == 1 and c.tracking_id in sms_outbox[0][1] and "BALAS" in sms_outbox[0][1]
     assert emails_to("operator@kominfo.go.id", c.tracking_id) == []
     assert sweep(end_of(2026, 11, 16)) == {}
     assert sweep(end_of(2026, 11, 16) + MICRO)["auto_archived"] == 1
     c.refresh_from_db()
-    assert (c.status, c.archive_reason) == (Status.ARSIP, ArchiveReason.NO_COMPLETION)
+    assert (c.status, c.archive_reason) == (models.Status.ARSIP, models.ArchiveReason.NO_COMPLETION)
     assert len(sms_outbox) == 2  # and told when it happens
     assert sweep(local(2026, 12, 1)) == {}
 
@@ -602,7 +589,7 @@ def test_a_new_holiday_moves_open_deadlines_later(disposed_report, liaison_pu, a
     settlement.refresh_from_db()
     assert settlement.due_at == settlement_before  # calendar days: holidays do not count
     event = Event.objects.get(complaint=c, type=EventType.CALENDAR_CHANGED)
-    assert event.audience == Audience.STAFF and event.disposition_id is None
+    assert event.audience == models.Audience.STAFF and event.disposition_id is None
     assert event.data["clocks"] == [
         {
             "clock": followup.pk,
@@ -700,7 +687,7 @@ def test_sql_selection_matches_the_ladder(march_holidays, disposed_report, at, d
         now = local(2026, 3, 11, hour) + timedelta(days=days)
         policy = SlaPolicy.current()
         selected = set(sla.due_clocks(now, policy).values_list("pk", flat=True))
-        for clock in Clock.objects.filter(complaint=c, stopped_at__isnull=True):
+        for clock in models.Clock.objects.filter(complaint=c, stopped_at__isnull=True):
             due = any(now > instant for _step, instant in sla.ladder(clock, policy))
             assert (clock.pk in selected) == due, (clock.kind, now)
 

@@ -4,19 +4,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from complaints import privacy, workflow
+from complaints import models, privacy, workflow
 from complaints.errors import Forbidden, Invalid, NotFound, TransitionError
-from complaints.models import (
-    Clock,
-    ClockKind,
-    Complaint,
-    DispositionStatus,
-    Event,
-    EventType,
-    IdentityAccess,
-    Status,
-    Support,
-)
+from complaints.models import Clock, ClockKind, Complaint, DispositionStatus, Event, EventType, Status, Support
 
 pytestmark = pytest.mark.django_db
 
@@ -381,7 +371,7 @@ def test_reveal_is_logged_with_a_reason(disposed_report, auditor, liaison_pu):
         workflow.reveal(c.pk, by=auditor, reason="")
     identity = workflow.reveal(c.pk, by=auditor, reason="Pemeriksaan dugaan pungli oleh Inspektorat.")
     assert identity["email"] == "alice@warga.id"
-    access = IdentityAccess.objects.get(complaint=c)
+    access = models.IdentityAccess.objects.get(complaint=c)
     assert (access.user_id, access.kind, access.role) == (auditor.pk, "reveal", "auditor")
     with pytest.raises(Forbidden):
         workflow.reveal(c.pk, by=liaison_pu, reason="Ingin tahu siapa pelapornya.")
