@@ -194,10 +194,15 @@ def test_followup_refused_to_other_opd_and_on_unverified(disposed_report, file_r
         workflow.followup(u.pk, by=liaison_pu, disposition=d.pk, body="Tidak ada disposisi.")
 
 
+def return_to_operator(c, liaison, reason):
+    """The report's one disposition goes back to the operator: the OPD says it is not theirs."""
+    d = c.dispositions.get()
+    workflow.return_disposition(c.pk, by=liaison, disposition=d.pk, reason=reason)
+
+
 def test_return_then_redispose_to_another_opd(disposed_report, liaison_pu, operator):
     c = disposed_report()
-    d = c.dispositions.get()
-    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Jalan nasional, bukan kewenangan kami.")
+    return_to_operator(c, liaison_pu, "Jalan nasional, bukan kewenangan kami.")
     c, d = refreshed(c), c.dispositions.get()
     assert c.status == Status.BELUM_DITINDAKLANJUTI  # the report keeps its status
     assert d.status == DispositionStatus.DIKEMBALIKAN and d.return_pending
@@ -225,8 +230,7 @@ def test_archive_out_of_scope_only_after_every_return(disposed_report, liaison_p
     c = disposed_report()
     with pytest.raises(TransitionError):
         workflow.archive(c.pk, by=operator, reason="out_of_scope")
-    d = c.dispositions.get()
-    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Bukan kewenangan pemerintah daerah.")
+    return_to_operator(c, liaison_pu, "Bukan kewenangan pemerintah daerah.")
     with pytest.raises(TransitionError):
         workflow.archive(c.pk, by=operator, reason="invalid", note="x")
     workflow.archive(c.pk, by=operator, reason="out_of_scope", note="Kewenangan pusat.")
@@ -237,8 +241,7 @@ def test_forward_after_every_return(disposed_report, liaison_pu, operator):
     c = disposed_report()
     with pytest.raises(TransitionError):
         workflow.forward(c.pk, by=operator, institution="bpn")
-    d = c.dispositions.get()
-    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Sengketa tanah, kewenangan BPN.")
+    return_to_operator(c, liaison_pu, "Sengketa tanah, kewenangan BPN.")
     workflow.forward(c.pk, by=operator, institution="bpn", note="Diteruskan ke BPN.")
     assert refreshed(c).forwarded_to == "bpn"
 
