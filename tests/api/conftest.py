@@ -1,5 +1,7 @@
 """Clients for the API tests: `api` (anonymous) and `client_for(user)` (a token of that user)."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -21,3 +23,15 @@ def api():
 @pytest.fixture
 def client_for(api_client_for):
     return api_client_for
+
+
+@pytest.fixture
+def report_on_jalan_poros(file_report, region):
+    """A new report on Jl. Poros in kelurahan Lamokato (kecamatan Kota), with its exact point."""
+    return file_report(
+        location_text="Jl. Poros",
+        kecamatan=region.kecamatan,
+        kelurahan=region.kelurahan,
+        lat=Decimal("-4.601234"),
+        lng=Decimal("121.903456"),
+    )

@@ -211,15 +211,15 @@ def test_total_size_per_report_is_limited(alice, form_data, settings):
 @pytest.mark.parametrize(
     "changes,field",
     [
-        ({"title": ""}, "title"),
-        ({"body": "pendek"}, "body"),
-        ({"category": ""}, "category"),
-        ({"privacy": "terbuka"}, "privacy"),
-        ({"kind": "gosip"}, "kind"),
-        ({"lng": ""}, "lat"),
-        ({"lat": "95"}, "lat"),
-        ({"incident_date": "2999-01-01"}, "incident_date"),
-        ({"kelurahan": "999999"}, "kelurahan"),
+        pytest.param({"title": ""}, "title", id="title-empty"),
+        pytest.param({"body": "pendek"}, "body", id="body-short"),
+        pytest.param({"category": ""}, "category", id="category-empty"),
+        pytest.param({"privacy": "terbuka"}, "privacy", id="privacy-unknown"),
+        pytest.param({"kind": "gosip"}, "kind", id="kind-unknown"),
+        pytest.param({"lng": ""}, "lat", id="lat-without-lng"),
+        pytest.param({"lat": "95"}, "lat", id="lat-past-90"),
+        pytest.param({"incident_date": "2999-01-01"}, "incident_date", id="incident-date-future"),
+        pytest.param({"kelurahan": "999999"}, "kelurahan", id="kelurahan-unknown"),
     ],
 )
 def test_missing_or_bad_fields_are_clear_errors(alice, form_data, changes, field):
