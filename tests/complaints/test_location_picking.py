@@ -19,6 +19,7 @@ from complaints import workflow
 from complaints.common.nearby import haversine_m, nearby_open_reports
 from complaints.evidence import uploads
 from complaints.models import Attachment, Complaint
+from tests.filing import report_form
 
 pytestmark = pytest.mark.django_db
 
@@ -58,26 +59,23 @@ def jpeg(color="red"):
 
 
 def form(region, **changes):
-    data = {
-        "kind": "aduan",
-        "title": TITLE,
-        "body": BODY,
-        "category": region.roads.pk,
-        "kecamatan": "",
-        "kelurahan": "",
-        "location_text": "",
-        "lat": IN_LAMOKATO[0],
-        "lng": IN_LAMOKATO[1],
-        "privacy": "umum",
-    }
+    """A point in Lamokato, no area chosen: the form's kecamatan and kelurahan come from the point."""
+    data = report_form(
+        region,
+        TITLE,
+        BODY,
+        kecamatan="",
+        kelurahan="",
+        location_text="",
+        lat=IN_LAMOKATO[0],
+        lng=IN_LAMOKATO[1],
+        incident_date=None,
+        target_agency=None,
+        terlapor_agency=None,
+        privacy="umum",
+    )
     data.update(changes)
     return data
-
-
-@pytest.fixture
-def alice(client, citizen):
-    client.force_login(citizen)
-    return client
 
 
 def newest():

@@ -17,6 +17,7 @@ from PIL import Image
 from agencies.models import Area
 from complaints import workflow
 from complaints.models import Attachment, Complaint, Event, EventType, Notification, Status, Support
+from tests.filing import report_form
 
 TITLE = "Jembatan kayu di Lamokato patah"
 BODY = "Jembatan kayu penghubung dusun patah sejak banjir minggu lalu, anak sekolah harus memutar jauh."
@@ -57,31 +58,9 @@ def bomb_png():
 @pytest.fixture
 def form_data(region):
     def make(**changes):
-        data = {
-            "kind": "aduan",
-            "title": TITLE,
-            "body": BODY,
-            "category": region.roads.pk,
-            "kecamatan": region.kecamatan.pk,
-            "kelurahan": region.kelurahan.pk,
-            "location_text": "Dusun II, dekat masjid",
-            "lat": "-4.6012345678",
-            "lng": "121.9034",
-            "incident_date": "2026-11-20",
-            "target_agency": "",
-            "terlapor_agency": "",
-            "privacy": "anonim",
-        }
-        data.update(changes)
-        return {k: v for k, v in data.items() if v is not None}
+        return report_form(region, TITLE, BODY, **changes)
 
     return make
-
-
-@pytest.fixture
-def alice(client, citizen):
-    client.force_login(citizen)
-    return client
 
 
 def filed_report():
