@@ -218,6 +218,23 @@ def region(db):
     return r
 
 
+@pytest.fixture
+def kota_areas(region):
+    """The region with polygons: kecamatan Kota, its kelurahan Lamokato (west) and Watubangga (east)."""
+    from shapely.geometry import box
+
+    from agencies.areas import set_boundary
+    from agencies.models import Area
+
+    set_boundary(region.kecamatan, box(121.89, -4.62, 121.92, -4.59))
+    set_boundary(region.kelurahan, box(121.89, -4.62, 121.905, -4.59))
+    region.watubangga = Area.objects.create(
+        name="Watubangga", code="01.02", level=Area.Level.KELURAHAN, parent=region.kecamatan
+    )
+    set_boundary(region.watubangga, box(121.905, -4.62, 121.92, -4.59))
+    return region
+
+
 def make_user(email, full_name, *roles, phone=None):
     from accounts.models import Membership, User
 

@@ -19,11 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 PASSWORD = "sandi-petugas-123"
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "id-ID"}
-
-
 def authenticator(secret, offset=0):
     """The code an authenticator app shows for `secret` now (or `offset` steps of 30 s later)."""
     generator = TOTP(b32decode(secret + "=" * (-len(secret) % 8)))

@@ -35,14 +35,9 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def areas(region):
+def areas(kota_areas):
     """Kota (two kelurahan side by side) and Utara north of it, with polygons."""
-    set_boundary(region.kecamatan, box(121.89, -4.62, 121.92, -4.59))
-    set_boundary(region.kelurahan, box(121.89, -4.62, 121.905, -4.59))
-    region.watubangga = Area.objects.create(
-        name="Watubangga", code="01.02", level=Area.Level.KELURAHAN, parent=region.kecamatan
-    )
-    set_boundary(region.watubangga, box(121.905, -4.62, 121.92, -4.59))
+    region = kota_areas
     region.utara = Area.objects.create(name="Utara", code="02", level=Area.Level.KECAMATAN)
     set_boundary(region.utara, box(121.89, -4.59, 121.92, -4.56))
     region.puuwonua = Area.objects.create(

@@ -226,15 +226,13 @@ def test_filing_needs_a_login(client):
 
 # Duplicates ----------------------------------------------------------------------------------------
 @pytest.fixture
-def existing(other_citizen, region, operator):
-    c = workflow.file_complaint(
+def existing(other_citizen, region, operator, file_report):
+    c = file_report(
         reporter=other_citizen,
         title="Jembatan Lamokato patah dan berbahaya",
         body="Jembatan kayu di Lamokato patah, warga harus memutar.",
-        category=region.roads,
         kecamatan=region.kecamatan,
         kelurahan=region.kelurahan,
-        privacy="umum",
     )
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     c.refresh_from_db()
@@ -273,15 +271,14 @@ def test_support_an_existing_report_instead(alice, citizen, form_data, existing)
 
 @pytest.mark.django_db
 def test_similar_ignores_other_categories_areas_private_and_closed(
-    alice, form_data, existing, region, operator, other_citizen
+    alice, form_data, existing, region, operator, other_citizen, file_report
 ):
-    hidden = workflow.file_complaint(
+    hidden = file_report(
         reporter=other_citizen,
+        privacy="rahasia",
         title="Jembatan Lamokato patah lagi",
         body="Jembatan kayu patah di Lamokato.",
-        category=region.roads,
         kecamatan=region.kecamatan,
-        privacy="rahasia",
     )
     workflow.verify(hidden.pk, by=operator, agencies=["dinas-pu"])
     body = alice.post("/lapor/", form_data()).content.decode()
