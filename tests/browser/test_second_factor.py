@@ -11,8 +11,8 @@ from base64 import b32decode
 import pytest
 from django_otp.oath import TOTP
 
+from .conftest import RECORD_VIOLATIONS, _console, violations
 from .test_citizen_flow import assert_accessible, screenshot_on_failure
-from .test_csp import RECORD_VIOLATIONS, _console, violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.real_second_factor]
 
