@@ -1,7 +1,6 @@
 """The SLA engine (docs/product.md §5): each clock's ladder before, at and after its instants, exactly
 once, in the deployment's time zone; holiday changes; policy changes."""
 
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from complaints import models, workflow
 from complaints.deadlines import sweep as sla
 from complaints.models import ClockKind, ClockStep, Complaint, Disposition, Event, EventType, Notification, StepKind
 from complaints.outbox import notify
+from tests.concurrency import run_at_once
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -236,14 +236,8 @@ def test_subdisposition_inherits_the_deadline_and_is_charged_to_the_opd(
 def test_redisposition_clock(disposed_report, liaison_pu, operator, head_diskominfo, sweep, at):
     c = at(local(2026, 11, 2, 10), disposed_report)
     d = c.dispositions.get()
-    at(
-        local(2026, 11, 3, 10),
-        workflow.return_disposition,
-        c.pk,
-        by=liaison_pu,
-        disposition=d.pk,
-        reason="Jalan provinsi, bukan kewenangan kabupaten.",
-    )
+    reason = "Jalan provinsi, bukan kewenangan kabupaten."
+    at(local(2026, 11, 3, 10), workflow.return_disposition, c.pk, by=liaison_pu, disposition=d.pk, reason=reason)
     clock = clock_of(c, ClockKind.REDISPOSITION)
     assert clock.due_at == end_of(2026, 11, 4) == Complaint.objects.get(pk=c.pk).redisposition_due_at
     assert "reminder" not in sweep(end_of(2026, 11, 3))
@@ -352,17 +346,28 @@ def sms_reporter(db):
     )
 
 
-def test_tunda_reminds_on_every_channel_then_archives(region, sms_reporter, operator, sms_outbox, sweep, at):
-    c = at(
-        local(2026, 11, 2, 9),
-        workflow.file_complaint,
-        reporter=sms_reporter,
-        title="Lampu jalan mati",
-        body="Lampu jalan di Jl. Poros mati total.",
-        channel="sms",
-        category=region.roads,
-    )
-    at(local(2026, 11, 2, 10), workflow.postpone, c.pk, by=operator, reason="Sebutkan nama desa.")
+@pytest.fixture
+def tunda_sms_report(region, sms_reporter, operator, at):
+    """tunda_sms_report() → a report by SMS filed Monday 2 November 09:00, postponed at 10:00."""
+
+    def make():
+        c = at(
+            local(2026, 11, 2, 9),
+            workflow.file_complaint,
+            reporter=sms_reporter,
+            title="Lampu jalan mati",
+            body="Lampu jalan di Jl. Poros mati total.",
+            channel="sms",
+            category=region.roads,
+        )
+        at(local(2026, 11, 2, 10), workflow.postpone, c.pk, by=operator, reason="Sebutkan nama desa.")
+        return c
+
+    return make
+
+
+def test_tunda_reminds_on_every_channel_then_archives(tunda_sms_report, sms_reporter, sms_outbox, sweep):
+    c = tunda_sms_report()
     clock = clock_of(c, ClockKind.TUNDA)
     assert clock.due_at == end_of(2026, 11, 16)
     sms_outbox.clear()
@@ -407,7 +412,7 @@ def test_verification_pauses_while_tunda_and_resumes_with_the_days_left(
 
 
 def test_a_late_sweep_skips_the_reminder_but_records_the_rest(
-    disposed_report, liaison_pu, head_pu, sms_reporter, region, operator, sms_outbox, sweep, at
+    disposed_report, liaison_pu, head_pu, tunda_sms_report, sms_outbox, sweep, at
 ):
     c = at(local(2026, 11, 2, 10), disposed_report)
     clock = clock_of(c, ClockKind.FOLLOWUP)
@@ -422,16 +427,7 @@ def test_a_late_sweep_skips_the_reminder_but_records_the_rest(
     assert (s[StepKind.ESCALATED].due_at, s[StepKind.ESCALATED].done_at) == (end_of(2026, 11, 12), late)
 
     # A tunda report whose sweep came late: archived, and no reminder after the fact.
-    t = at(
-        local(2026, 11, 2, 9),
-        workflow.file_complaint,
-        reporter=sms_reporter,
-        title="Lampu jalan mati",
-        body="Lampu jalan di Jl. Poros mati total.",
-        channel="sms",
-        category=region.roads,
-    )
-    at(local(2026, 11, 2, 10), workflow.postpone, t.pk, by=operator, reason="Sebutkan nama desa.")
+    t = tunda_sms_report()
     sms_outbox.clear()
     counts = sweep(local(2026, 11, 25))
     assert counts["auto_archived"] == 1 and counts["reminder_skipped"] == 1
@@ -468,15 +464,8 @@ def ten_reminders(disposed_report, liaison_pu, head_pu, operator, auditor, at):
 
 
 def test_repeated_sweeps_do_each_step_once(ten_reminders, sweep):
-    for instant in (
-        local(2026, 11, 7),
-        local(2026, 11, 7),
-        local(2026, 11, 10),
-        local(2026, 11, 13),
-        local(2026, 11, 13),
-        local(2026, 11, 30),
-    ):
-        sweep(instant)
+    for day in (7, 7, 10, 13, 13, 30):  # November 2026; some days twice
+        sweep(local(2026, 11, day))
     _ladder_complete(ten_reminders)
     assert Event.objects.filter(type__in=["reminder", "overdue", "escalated"]).count() == 30
     _one_email_each()
@@ -519,29 +508,14 @@ def test_a_sweep_that_fails_midway_is_rerun_to_the_same_result(ten_reminders, sw
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_the_same_time_share_the_work(ten_reminders):
-    from django.db import connections
-
     # Twenty more clocks: enough to overlap.
     more = [clock_of(c, ClockKind.FOLLOWUP) for c in _more_reports(20)]
     clocks = ten_reminders + more
     results, errors = [], []
-
-    def run(now, barrier):
-        try:
-            barrier.wait()
-            results.append(sla.sla_sweep(now))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
     for now in (local(2026, 11, 7), local(2026, 11, 13)):  # the reminders, then overdue and escalation
-        barrier = threading.Barrier(2)
-        threads = [threading.Thread(target=run, args=(now, barrier)) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        done, failed = run_at_once(lambda now=now: sla.sla_sweep(now))
+        results += done
+        errors += failed
     assert not errors and len(results) == 4
     total = sum(r["reminder"] + r["overdue"] + r["escalated"] for r in results)
     assert total == 90  # no step done twice, none dropped
