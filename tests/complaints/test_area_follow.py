@@ -3,7 +3,7 @@ confirmation, one-click unsubscribe by a signed link, the daily digest (public d
 follow per day as a database fact: docs/architecture.md, rule 3) and the Atom feeds."""
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -17,14 +17,11 @@ from complaints import workflow
 from complaints.models import AreaDigest, AreaFollow, Audience, Event, EventType, Status
 from complaints.outbox import digests
 from complaints.tasks import send_area_digests
+from tests.clock import local
 from tests.concurrency import run_at_once
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ANONIM_STREET = "Gang Melati RT 03 No. 17, rumah pelapor"
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
 
 
 T0 = local(2026, 11, 2, 8)  # the follow is confirmed

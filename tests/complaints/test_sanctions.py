@@ -16,29 +16,15 @@ from agencies.models import Agency, AgencyKind, SlaPolicy
 from complaints import tasks, workflow
 from complaints.dashboards import exports
 from complaints.deadlines import sanctions
-from complaints.deadlines import sweep as sla
 from complaints.errors import Forbidden, Invalid, NotFound, TransitionError
 from complaints.models import ClockKind, ClockStep, Sanction, SanctionEvidence, StepKind
+from tests.clock import at, local, sweep
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
 NOVEMBER = date(2026, 11, 1)
 AFTER_NOVEMBER = None  # set in fixtures: 1 December 2026 06:00 local
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
-
-
-def at(instant, fn, *args, **kwargs):
-    with time_machine.travel(instant, tick=False):
-        return fn(*args, **kwargs)
-
-
-def sweep(instant):
-    with time_machine.travel(instant, tick=False):
-        return sla.sla_sweep()
 
 
 @pytest.fixture

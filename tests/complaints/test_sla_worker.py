@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,11 @@ import time_machine
 from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
-from django.utils import timezone
 
 from complaints import workflow
 from complaints.models import Clock, ClockKind, ClockStep, EventType, Notification, StepKind
 from complaints.outbox import notify
+from tests.clock import local
 
 pytestmark = [
     pytest.mark.worker,
@@ -35,10 +34,6 @@ pytestmark = [
 REPORTS = 60
 LADDER_EVENTS = [EventType.REMINDER, EventType.OVERDUE, EventType.ESCALATED]
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
 
 
 def database_url():
