@@ -133,7 +133,7 @@ def test_a_reopened_clock_not_answered_still_climbs_its_ladder(kind, handled, ci
 
 # Late escalations --------------------------------------------------------------------------------
 def test_a_late_escalation_goes_into_the_next_month_built(
-    kind, handled, region, disposed_report, auditor, auditor_bkd, client
+    kind, handled, region, disposed_report, dinkes_report_of_monday_16, auditor, auditor_bkd, client
 ):
     # Charged to an agency that gets a November recommendation: escalated Thursday 12 November (a
     # follow-up clock: due Monday 9) or Thursday 19 November (an information clock: due Monday 16).
@@ -143,13 +143,7 @@ def test_a_late_escalation_goes_into_the_next_month_built(
     start = local(2026, 11, 16, 10) if kind == ClockKind.FOLLOWUP else local(2026, 11, 9, 10)
     late = handled(start, "Gorong-gorong ambrol di Jl. Poros")
     # Charged to an agency without a November recommendation, due and escalated on the same days.
-    late_dinkes = at(
-        local(2026, 11, 16, 10, 5),
-        disposed_report,
-        agencies=("dinkes",),
-        category=region.health,
-        title="Obat kosong di puskesmas",
-    )
+    late_dinkes = dinkes_report_of_monday_16()
     sweep(local(2026, 11, 20, 9))
     november = sanctions.build_month(NOVEMBER, now=local(2026, 12, 1, 6))
     assert [s.agency.slug for s in november["created"]] == [handled.agency]
