@@ -78,7 +78,8 @@ def noisy_jpeg():  # ~20 KB however it is encoded
 
 def form_data(region, **files):
     """The portal's road report without a point or agencies, with `files`."""
-    return report_form(region, TITLE, BODY, lat=None, lng=None, target_agency=None, terlapor_agency=None, **files)
+    details = {"location_text": "Dusun II, dekat masjid", "incident_date": "2026-11-20", "privacy": "anonim"}
+    return report_form(region, TITLE, BODY, details=False, **details, **files)
 
 
 # The storage itself ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from accounts.models import User
 from complaints import models, workflow
 from complaints.models import Audience, Complaint, DispositionStatus, Event, EventType, IdentityAccess, Status, Support
 from tests.conftest import make_user
+from tests.filing import walk_in_form
 
 pytestmark = pytest.mark.django_db
 
@@ -446,18 +447,7 @@ def test_hide_an_attachment_from_the_public(client, client_for, disposed_report,
 
 # Manual entry ------------------------------------------------------------------------------------
 def manual(region, **overrides):
-    data = {
-        "channel": "walk-in",
-        "kind": "aduan",
-        "title": "Lampu jalan mati di Jalan Poros",
-        "body": "Sudah seminggu lampu jalan di depan masjid mati, jalan gelap.",
-        "category": region.roads.pk,
-        "privacy": "umum",
-        "reporter_name": "Dewi Lestari",
-        "reporter_phone": "0812-3456-7890",
-    }
-    data.update(overrides)
-    return data
+    return walk_in_form(region, **overrides)
 
 
 def test_manual_entry_is_for_operators(client_for, liaison_pu, citizen):
