@@ -5,8 +5,6 @@ reminder, one overdue and one escalation, and each of their emails was sent once
 The worker runs `celery -A lapor worker --pool=solo` against this test's PostgreSQL database, with
 the filesystem broker and file-based email in a temporary folder."""
 
-import email
-import email.policy
 import os
 import signal
 import subprocess
@@ -24,6 +22,7 @@ from complaints import workflow
 from complaints.models import Clock, ClockKind, ClockStep, EventType, Notification, StepKind
 from complaints.outbox import notify
 from tests.clock import local
+from tests.processes import emails_in, wait_for
 
 pytestmark = [
     pytest.mark.worker,
@@ -33,7 +32,6 @@ pytestmark = [
 
 REPORTS = 60
 LADDER_EVENTS = [EventType.REMINDER, EventType.OVERDUE, EventType.ESCALATED]
-SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
 
 def database_url():
@@ -124,22 +122,7 @@ class Worker:
 
     def emails(self):
         """[(to, subject)] of every email the worker (and the final flush) wrote."""
-        out = []
-        for path in sorted(self.mail.iterdir()):
-            for chunk in path.read_bytes().split(SEPARATOR):
-                if chunk.strip():
-                    msg = email.message_from_bytes(chunk.lstrip(b"\n"), policy=email.policy.default)
-                    out.append((str(msg["To"]), " ".join(str(msg["Subject"]).split())))
-        return out
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+        return emails_in(self.mail)
 
 
 def steps(kind):
