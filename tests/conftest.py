@@ -251,6 +251,41 @@ def make_user(email, full_name, *roles, phone=None):
     return User.objects.get(pk=user.pk)
 
 
+def fail_logins(client, times):
+    """Sign in as the citizen (alice@warga.id) `times` times with a wrong password (salah-0,
+    salah-1, …) through the login form; returns the last answer."""
+    for attempt in range(times):
+        response = client.post("/akun/masuk/", {"username": "alice@warga.id", "password": f"salah-{attempt}"})
+    return response
+
+
+# The citizen's profile form (/akun/profil/) as it shows her details.
+ALICE_PROFILE = {
+    "full_name": "Alice Rahmawati",
+    "display_name": "Alice",
+    "email": "alice@warga.id",
+    "phone": "0852-9860-111",
+    "language": "id",
+}
+
+
+def profile_form(**changes):
+    """The citizen's profile form with `changes` (a change of email or phone also wants the
+    current_password)."""
+    return {**ALICE_PROFILE, **changes}
+
+
+def check_a_success_resets_the_count(client, failures):
+    """`failures` wrong passwords, then the right one signs in; after it, as many wrong ones again
+    are only wrong passwords (the count started from zero), not a lockout."""
+    fail_logins(client, failures)
+    assert (
+        client.post("/akun/masuk/", {"username": "alice@warga.id", "password": "rahasia-sekali-123"}).status_code == 302
+    )
+    client.post("/akun/keluar/")
+    assert fail_logins(client, failures).status_code == 400  # counting from zero again
+
+
 @pytest.fixture
 def citizen(db):
     return make_user("alice@warga.id", "Alice Rahmawati", phone="0852-9860-111")
