@@ -175,25 +175,20 @@ def build_world():
         reports[key] = Complaint.objects.get(pk=c.pk)
     workflow.edit_summary(reports["umum"].pk, by=operator, summary="Talud jebol di tepi sungai, mohon diperbaiki.")
 
+    def file_about_the_inspektorat(reporter, privacy, title, body):
+        return workflow.file_complaint(
+            reporter=reporter, privacy=privacy, category=r.roads, title=title, body=body, terlapor_agency=r.inspektorat
+        )
+
     # A rahasia duplicate merged into the umum report: its tracking id stays hidden.
-    merged = workflow.file_complaint(
-        reporter=users["reporter_rahasia"],
-        privacy="rahasia",
-        category=r.roads,
-        title=TITLES["merged"],
-        body="Talud yang sama jebol, laporan kedua dari saya.",
-        terlapor_agency=r.inspektorat,
+    merged = file_about_the_inspektorat(
+        users["reporter_rahasia"], "rahasia", TITLES["merged"], "Talud yang sama jebol, laporan kedua dari saya."
     )
     workflow.merge(merged.pk, by=operator, into=reports["umum"].tracking_id)
     # An umum report not yet verified: until an operator verifies it, the public sees it exactly
     # as a rahasia report. Filed by the "other citizen", about the Inspektorat too.
-    pending = workflow.file_complaint(
-        reporter=users["other_citizen"],
-        privacy="umum",
-        category=r.roads,
-        title=TITLES["pending"],
-        body="Talud di hulu juga mulai retak, mohon diperiksa.",
-        terlapor_agency=r.inspektorat,
+    pending = file_about_the_inspektorat(
+        users["other_citizen"], "umum", TITLES["pending"], "Talud di hulu juga mulai retak, mohon diperiksa."
     )
 
     # The identity log has entries: an operator's logged view and an auditor's reveal.
