@@ -386,6 +386,11 @@ def _broker_circuit_closed():
     ends) with that memory cleared, so an outage simulated in one test never leaks into another."""
     from complaints.outbox import notify
 
-    notify.reset_broker_state()
+    yield from before_and_after(notify.reset_broker_state)
+
+
+def before_and_after(reset):
+    """For an autouse fixture (`yield from`): `reset()` before the test and again after it."""
+    reset()
     yield
-    notify.reset_broker_state()
+    reset()

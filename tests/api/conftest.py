@@ -6,13 +6,13 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.conftest import before_and_after
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttles and the SMS rate limit count in the cache: every test starts from zero.
-    cache.clear()
-    yield
-    cache.clear()
+    yield from before_and_after(cache.clear)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from accounts.models import LoginFailure
 from lapor import cache as redis_cache
 from lapor import publish
-from tests.conftest import check_a_success_resets_the_count
+from tests.conftest import before_and_after, check_a_success_resets_the_count
 
 PASSWORD = "rahasia-sekali-123"
 
@@ -37,9 +37,7 @@ def _use_redis(settings, url):
 
 @pytest.fixture(autouse=True)
 def _fresh_pause():
-    redis_cache.reset()
-    yield
-    redis_cache.reset()
+    yield from before_and_after(redis_cache.reset)
 
 
 @pytest.fixture
