@@ -1,6 +1,6 @@
 """The filing form's location picker in a real browser: a report filed by tapping the map (the
 kecamatan and kelurahan follow the pin, no coordinates typed), the same form filed without
-JavaScript, and axe-core on the form with the map (docs/kota_areas.md)."""
+JavaScript, and axe-core on the form with the map (docs/areas.md)."""
 
 import re
 
