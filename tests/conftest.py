@@ -160,24 +160,56 @@ def client_for(db):
 
 
 @pytest.fixture
-def region(db):
-    from agencies.models import Agency, AgencyKind, Area, Category, SlaPolicy
+def api_client_for(db):
+    """api_client_for(user) → a DRF client carrying an API token of that user."""
+    from rest_framework.test import APIClient
 
-    def agency(slug, name, kind, parent=None):
-        return Agency.objects.create(slug=slug, name=name, short_name=name, kind=kind, parent=parent)
+    from accounts.auth import issue_token
 
-    r = type("Region", (), {})()
-    r.diskominfo = agency("diskominfo", "Diskominfo", AgencyKind.DISKOMINFO)
-    r.pu = agency("dinas-pu", "Dinas PU", AgencyKind.OPD)
-    r.bina_marga = agency("dinas-pu-bina-marga", "Bidang Bina Marga", AgencyKind.UNIT, r.pu)
-    r.dinkes = agency("dinkes", "Dinas Kesehatan", AgencyKind.OPD)
-    r.puskesmas = agency("dinkes-puskesmas-kota", "Puskesmas Kota", AgencyKind.UNIT, r.dinkes)
-    r.inspektorat = agency("inspektorat", "Inspektorat", AgencyKind.INSPEKTORAT)
-    r.bkd = agency("bkd", "BKD", AgencyKind.BKD)
-    r.ppid = agency("ppid", "PPID", AgencyKind.PPID)
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)}")
+        return client
+
+    return make
+
+
+# (attribute, slug, name, kind, parent attribute): the region's agencies, in the order they are made.
+REGION_AGENCIES = (
+    ("diskominfo", "diskominfo", "Diskominfo", "DISKOMINFO", None),
+    ("pu", "dinas-pu", "Dinas PU", "OPD", None),
+    ("bina_marga", "dinas-pu-bina-marga", "Bidang Bina Marga", "UNIT", "pu"),
+    ("dinkes", "dinkes", "Dinas Kesehatan", "OPD", None),
+    ("puskesmas", "dinkes-puskesmas-kota", "Puskesmas Kota", "UNIT", "dinkes"),
+    ("inspektorat", "inspektorat", "Inspektorat", "INSPEKTORAT", None),
+    ("bkd", "bkd", "BKD", "BKD", None),
+    ("ppid", "ppid", "PPID", "PPID", None),
+)
+
+
+def build_region(r, without=()):
+    """Make the region's agencies (but those named in `without`), the kecamatan Kota with its
+    kelurahan Lamokato and the roads category (Dinas PU) as attributes of `r`; returns `r`."""
+    from agencies.models import Agency, AgencyKind, Area, Category
+
+    for attr, slug, name, kind, parent in REGION_AGENCIES:
+        if attr not in without:
+            parent_agency = getattr(r, parent) if parent else None
+            agency = Agency.objects.create(
+                slug=slug, name=name, short_name=name, kind=AgencyKind[kind], parent=parent_agency
+            )
+            setattr(r, attr, agency)
     r.kecamatan = Area.objects.create(name="Kota", code="01", level=Area.Level.KECAMATAN)
     r.kelurahan = Area.objects.create(name="Lamokato", code="01.01", level=Area.Level.KELURAHAN, parent=r.kecamatan)
     r.roads = Category.objects.create(slug="jalan", name="Jalan dan jembatan", default_agency=r.pu)
+    return r
+
+
+@pytest.fixture
+def region(db):
+    from agencies.models import Category, SlaPolicy
+
+    r = build_region(type("Region", (), {})())
     r.health = Category.objects.create(slug="kesehatan", name="Kesehatan", default_agency=r.dinkes)
     r.pungli = Category.objects.create(
         slug="pungli", name="Pungutan liar", default_agency=r.inspektorat, oversight=True
@@ -185,6 +217,23 @@ def region(db):
     r.info = Category.objects.create(slug="informasi", name="Informasi publik", default_agency=r.ppid)
     SlaPolicy.current()
     return r
+
+
+@pytest.fixture
+def kota_areas(region):
+    """The region with polygons: kecamatan Kota, its kelurahan Lamokato (west) and Watubangga (east)."""
+    from shapely.geometry import box
+
+    from agencies.areas import set_boundary
+    from agencies.models import Area
+
+    set_boundary(region.kecamatan, box(121.89, -4.62, 121.92, -4.59))
+    set_boundary(region.kelurahan, box(121.89, -4.62, 121.905, -4.59))
+    region.watubangga = Area.objects.create(
+        name="Watubangga", code="01.02", level=Area.Level.KELURAHAN, parent=region.kecamatan
+    )
+    set_boundary(region.watubangga, box(121.905, -4.62, 121.92, -4.59))
+    return region
 
 
 def make_user(email, full_name, *roles, phone=None):
@@ -203,6 +252,41 @@ def make_user(email, full_name, *roles, phone=None):
     return User.objects.get(pk=user.pk)
 
 
+def fail_logins(client, times):
+    """Sign in as the citizen (alice@warga.id) `times` times with a wrong password (salah-0,
+    salah-1, …) through the login form; returns the last answer."""
+    for attempt in range(times):
+        response = client.post("/akun/masuk/", {"username": "alice@warga.id", "password": f"salah-{attempt}"})
+    return response
+
+
+# The citizen's profile form (/akun/profil/) as it shows her details.
+ALICE_PROFILE = {
+    "full_name": "Alice Rahmawati",
+    "display_name": "Alice",
+    "email": "alice@warga.id",
+    "phone": "0852-9860-111",
+    "language": "id",
+}
+
+
+def profile_form(**changes):
+    """The citizen's profile form with `changes` (a change of email or phone also wants the
+    current_password)."""
+    return {**ALICE_PROFILE, **changes}
+
+
+def check_a_success_resets_the_count(client, failures):
+    """`failures` wrong passwords, then the right one signs in; after it, as many wrong ones again
+    are only wrong passwords (the count started from zero), not a lockout."""
+    fail_logins(client, failures)
+    assert (
+        client.post("/akun/masuk/", {"username": "alice@warga.id", "password": "rahasia-sekali-123"}).status_code == 302
+    )
+    client.post("/akun/keluar/")
+    assert fail_logins(client, failures).status_code == 400  # counting from zero again
+
+
 @pytest.fixture
 def citizen(db):
     return make_user("alice@warga.id", "Alice Rahmawati", phone="0852-9860-111")
@@ -213,45 +297,31 @@ def other_citizen(db):
     return make_user("bob@warga.id", "Bob Santoso", phone="+62 813 1111 2222")
 
 
-@pytest.fixture
-def operator(region):
-    return make_user("operator@kominfo.go.id", "Opi Operator", ("operator", region.diskominfo))
+def staff_fixture(email, full_name, role, agency, doc=None):
+    """A fixture: a member `full_name` with `role` in the region's agency named by the attribute
+    `agency` (None: a membership without an agency)."""
+
+    def persona(region):
+        return make_user(email, full_name, (role, getattr(region, agency) if agency else None))
+
+    persona.__doc__ = doc
+    return pytest.fixture(persona)
 
 
-@pytest.fixture
-def liaison_pu(region):
-    return make_user("pu@pemda.go.id", "Lia Penghubung", ("liaison", region.pu))
-
-
-@pytest.fixture
-def liaison_bina_marga(region):
-    return make_user("binamarga@pemda.go.id", "Budi Bina", ("liaison", region.bina_marga))
-
-
-@pytest.fixture
-def liaison_dinkes(region):
-    return make_user("dinkes@pemda.go.id", "Dina Kes", ("liaison", region.dinkes))
-
-
-@pytest.fixture
-def head_pu(region):
-    return make_user("kepala.pu@pemda.go.id", "Kepala PU", ("head", region.pu))
-
-
-@pytest.fixture
-def head_diskominfo(region):
-    """The head of Diskominfo: answers for the operators' clocks, reads what operators read."""
-    return make_user("kepala@kominfo.go.id", "Kepala Kominfo", ("head", region.diskominfo))
-
-
-@pytest.fixture
-def auditor(region):
-    return make_user("auditor@inspektorat.go.id", "Audi Tor", ("auditor", region.inspektorat))
-
-
-@pytest.fixture
-def auditor_bkd(region):
-    return make_user("auditor@bkd.go.id", "Bkd Auditor", ("auditor", region.bkd))
+operator = staff_fixture("operator@kominfo.go.id", "Opi Operator", "operator", "diskominfo")
+liaison_pu = staff_fixture("pu@pemda.go.id", "Lia Penghubung", "liaison", "pu")
+liaison_bina_marga = staff_fixture("binamarga@pemda.go.id", "Budi Bina", "liaison", "bina_marga")
+liaison_dinkes = staff_fixture("dinkes@pemda.go.id", "Dina Kes", "liaison", "dinkes")
+head_pu = staff_fixture("kepala.pu@pemda.go.id", "Kepala PU", "head", "pu")
+head_diskominfo = staff_fixture(
+    "kepala@kominfo.go.id",
+    "Kepala Kominfo",
+    "head",
+    "diskominfo",
+    doc="The head of Diskominfo: answers for the operators' clocks, reads what operators read.",
+)
+auditor = staff_fixture("auditor@inspektorat.go.id", "Audi Tor", "auditor", "inspektorat")
+auditor_bkd = staff_fixture("auditor@bkd.go.id", "Bkd Auditor", "auditor", "bkd")
 
 
 @pytest.fixture
@@ -272,11 +342,14 @@ def superadmin(db):
     return User.objects.get(pk=user.pk)
 
 
-@pytest.fixture
-def liaison_without_agency(region):
-    """A liaison membership without an agency (the admin form refuses one; the data can still hold
-    it): it gives no OPD role on any report."""
-    return make_user("tanpa.instansi@pemda.go.id", "Tanpa Instansi", ("liaison", None))
+liaison_without_agency = staff_fixture(
+    "tanpa.instansi@pemda.go.id",
+    "Tanpa Instansi",
+    "liaison",
+    None,
+    doc="A liaison membership without an agency (the admin form refuses one; the data can still hold "
+    "it): it gives no OPD role on any report.",
+)
 
 
 @pytest.fixture
@@ -314,6 +387,11 @@ def _broker_circuit_closed():
     ends) with that memory cleared, so an outage simulated in one test never leaks into another."""
     from complaints.outbox import notify
 
-    notify.reset_broker_state()
+    yield from before_and_after(notify.reset_broker_state)
+
+
+def before_and_after(reset):
+    """For an autouse fixture (`yield from`): `reset()` before the test and again after it."""
+    reset()
     yield
-    notify.reset_broker_state()
+    reset()

@@ -163,6 +163,23 @@ def test_user_list_hides_phone_and_nik_but_the_form_shows_them(admin_client, pro
     assert REPORTER_EMAIL not in found
 
 
+def staff_change_form(role, agency, **fields):
+    """The admin's change form of the account "Pegawai Baru" with one role (a Membership row)."""
+    return {
+        "email": "baru@pemda.go.id",
+        "full_name": "Pegawai Baru",
+        "preferred_language": "id",
+        "is_active": "on",
+        "date_joined_0": "2026-01-05",
+        "date_joined_1": "08:00:00",
+        "membership_set-TOTAL_FORMS": "1",
+        "membership_set-INITIAL_FORMS": "0",
+        "membership_set-0-role": role,
+        "membership_set-0-agency": agency,
+        **fields,
+    }
+
+
 def test_user_can_be_added_with_roles(admin_client):
     Agency.objects.create(slug="dinkes", name="Dinas Kesehatan", kind=AgencyKind.OPD)
     response = admin_client.post(
@@ -182,22 +199,7 @@ def test_user_can_be_added_with_roles(admin_client):
     dinkes = Agency.objects.get(slug="dinkes")
     response = admin_client.post(
         _url(User, "change", user.pk),
-        {
-            "email": "baru@pemda.go.id",
-            "full_name": "Pegawai Baru",
-            "display_name": "",
-            "phone": "0812-3456-7890",
-            "nik": "",
-            "nip": "",
-            "preferred_language": "id",
-            "is_active": "on",
-            "date_joined_0": "2026-01-05",
-            "date_joined_1": "08:00:00",
-            "membership_set-TOTAL_FORMS": "1",
-            "membership_set-INITIAL_FORMS": "0",
-            "membership_set-0-role": "liaison",
-            "membership_set-0-agency": str(dinkes.pk),
-        },
+        staff_change_form("liaison", str(dinkes.pk), display_name="", phone="0812-3456-7890", nik="", nip=""),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
@@ -206,18 +208,7 @@ def test_user_can_be_added_with_roles(admin_client):
     # A liaison needs an agency (Membership.clean): the inline refuses one without.
     response = admin_client.post(
         _url(User, "change", user.pk),
-        {
-            "email": "baru@pemda.go.id",
-            "full_name": "Pegawai Baru",
-            "preferred_language": "id",
-            "is_active": "on",
-            "date_joined_0": "2026-01-05",
-            "date_joined_1": "08:00:00",
-            "membership_set-TOTAL_FORMS": "1",
-            "membership_set-INITIAL_FORMS": "0",
-            "membership_set-0-role": "head",
-            "membership_set-0-agency": "",
-        },
+        staff_change_form("head", ""),
     )
     assert response.status_code == 200
     assert not Membership.objects.filter(user=user, role=Role.HEAD).exists()

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.auth import issue_token
 from complaints.models import Clock, Complaint, Event
+from tests.filing import API_FILING
 from tests.pg import terminate
 
 pytestmark = [
@@ -24,14 +25,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="drills a PostgreSQL connection"),
 ]
 
-FILING = {
-    "title": "Jalan berlubang di depan pasar",
-    "body": "Lubang besar di Jalan Poros dekat pasar, sudah dua minggu belum diperbaiki.",
-    "kind": "aduan",
-    "category": "jalan",
-    "location": "Jl. Poros",
-    "privacy": "umum",
-}
+FILING = API_FILING
 
 
 def closed_port():

@@ -26,6 +26,8 @@ import psycopg2
 import pytest
 from django.conf import settings
 
+from tests import processes
+
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -53,12 +55,7 @@ def free_port():
 
 
 def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    processes.wait_for(condition, seconds, what, poll=0.1)
 
 
 class Cluster:

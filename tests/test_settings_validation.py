@@ -21,19 +21,20 @@ def start(module, **env):
     )
 
 
-@pytest.mark.parametrize(
-    "env, message",
-    [
-        ({"EMAIL_URL": "smpt://mail.example.go.id:587"}, "EMAIL_URL: unknown scheme smpt://"),
-        ({"EMAIL_URL": "mail.example.go.id"}, "EMAIL_URL: unknown scheme (none)"),
-        ({"SMS_BACKEND": "twilio"}, "SMS_BACKEND: unknown backend 'twilio'"),
-        ({"SMS_BACKEND": "nosuch.backends.Gateway"}, "SMS_BACKEND: no module 'nosuch.backends'"),
-        ({"SMS_BACKEND": "http"}, "SMS_BACKEND=http needs SMS_GATEWAY_URL"),
-    ],
-)
+# the message a start stops with → the setting that causes it
+BAD_SETTINGS = {
+    "EMAIL_URL: unknown scheme smpt://": {"EMAIL_URL": "smpt://mail.example.go.id:587"},
+    "EMAIL_URL: unknown scheme (none)": {"EMAIL_URL": "mail.example.go.id"},
+    "SMS_BACKEND: unknown backend 'twilio'": {"SMS_BACKEND": "twilio"},
+    "SMS_BACKEND: no module 'nosuch.backends'": {"SMS_BACKEND": "nosuch.backends.Gateway"},
+    "SMS_BACKEND=http needs SMS_GATEWAY_URL": {"SMS_BACKEND": "http"},
+}
+
+
+@pytest.mark.parametrize("message", BAD_SETTINGS)
 @pytest.mark.parametrize("module", ["lapor.settings", "lapor.wsgi", "lapor.celery"])
-def test_a_bad_setting_stops_the_start(env, message, module):
-    result = start(module, **env)
+def test_a_bad_setting_stops_the_start(message, module):
+    result = start(module, **BAD_SETTINGS[message])
     assert result.returncode != 0
     assert "django.core.exceptions.ImproperlyConfigured: " + message in result.stderr
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.auth import issue_token
 from accounts.models import ApiToken, User
+from tests.conftest import profile_form
 
 pytestmark = pytest.mark.django_db
 
@@ -161,17 +162,6 @@ def test_logout_all_is_in_the_openapi_schema(client):
 
 
 # Email and phone changes take the password --------------------------------------------------------
-def profile_data(**changes):
-    return {
-        "full_name": "Alice Rahmawati",
-        "display_name": "Alice",
-        "email": "alice@warga.id",
-        "phone": "0852-9860-111",
-        "language": "id",
-        **changes,
-    }
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -182,7 +172,7 @@ def profile_data(**changes):
 )
 def test_email_or_phone_change_without_the_password_is_refused(citizen, change):
     thief = logged_in(citizen)
-    response = thief.post("/akun/profil/", profile_data(**change))
+    response = thief.post("/akun/profil/", profile_form(**change))
     assert response.status_code == 400
     assert "kata sandi Anda saat ini" in response.content.decode()
     user = User.objects.get(pk=citizen.pk)
@@ -191,14 +181,14 @@ def test_email_or_phone_change_without_the_password_is_refused(citizen, change):
 
 def test_other_profile_fields_change_without_the_password(citizen):
     browser = logged_in(citizen)
-    response = browser.post("/akun/profil/", profile_data(display_name="Ali"))
+    response = browser.post("/akun/profil/", profile_form(display_name="Ali"))
     assert response.status_code == 302
     assert User.objects.get(pk=citizen.pk).display_name == "Ali"
 
 
 def test_new_phone_with_the_password_still_waits_for_its_code(citizen, sms_outbox):
     browser = logged_in(citizen)
-    response = browser.post("/akun/profil/", profile_data(phone="0813 9999 0000", current_password=PASSWORD))
+    response = browser.post("/akun/profil/", profile_form(phone="0813 9999 0000", current_password=PASSWORD))
     assert response.status_code == 302 and response["Location"] == "/akun/verifikasi/telepon/"
     user = User.objects.get(pk=citizen.pk)
     assert (user.phone, user.phone_verified) == ("+6281399990000", False)
@@ -223,7 +213,7 @@ def test_a_stolen_session_cannot_guess_the_password_through_the_account_pages(ci
     settings.LOGIN_LOCKOUT_ATTEMPTS = 3
     thief = logged_in(citizen)
     guesses = [
-        ("/akun/profil/", profile_data(email="pencuri@jahat.id", current_password="tebakan-1")),
+        ("/akun/profil/", profile_form(email="pencuri@jahat.id", current_password="tebakan-1")),
         (
             "/akun/profil/sandi/",
             {"old_password": "tebakan-2", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
@@ -232,7 +222,7 @@ def test_a_stolen_session_cannot_guess_the_password_through_the_account_pages(ci
     ]
     for url, data in guesses:
         assert thief.post(url, data).status_code == 400, url
-    response = thief.post("/akun/profil/", profile_data(email="pencuri@jahat.id", current_password=PASSWORD))
+    response = thief.post("/akun/profil/", profile_form(email="pencuri@jahat.id", current_password=PASSWORD))
     assert response.status_code == 400
     assert "Terlalu banyak percobaan" in response.content.decode()
     response = thief.post(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import OneTimeCode, User
 from complaints import workflow
 from complaints.models import Complaint, IdentityAccess, InboundSms, Notification
+from tests.conftest import check_a_success_resets_the_count, fail_logins, profile_form
 
 PASSWORD = "rahasia-sekali-123"
 REGISTRATION = {
@@ -246,8 +247,7 @@ def test_wrong_password_is_a_clear_error(client, citizen):
 @pytest.mark.django_db
 def test_five_failures_lock_the_account_from_that_address_for_fifteen_minutes(client, citizen, settings):
     assert settings.LOGIN_LOCKOUT_ATTEMPTS == 5 and settings.LOGIN_LOCKOUT_SECONDS == 900
-    for attempt in range(5):
-        response = client.post("/akun/masuk/", {"username": "alice@warga.id", "password": f"salah-{attempt}"})
+    response = fail_logins(client, 5)
     assert response.status_code == 429
     assert "Terlalu banyak percobaan" in response.content.decode()
     # Even the right password is refused while locked.
@@ -264,13 +264,7 @@ def test_five_failures_lock_the_account_from_that_address_for_fifteen_minutes(cl
 
 @pytest.mark.django_db
 def test_success_resets_the_count(client, citizen):
-    for attempt in range(4):
-        client.post("/akun/masuk/", {"username": "alice@warga.id", "password": f"salah-{attempt}"})
-    assert client.post("/akun/masuk/", {"username": "alice@warga.id", "password": PASSWORD}).status_code == 302
-    client.post("/akun/keluar/")
-    for attempt in range(4):
-        response = client.post("/akun/masuk/", {"username": "alice@warga.id", "password": f"salah-{attempt}"})
-    assert response.status_code == 400  # counting from zero again
+    check_a_success_resets_the_count(client, failures=4)
 
 
 @pytest.mark.django_db
@@ -295,14 +289,14 @@ def test_erased_accounts_cannot_log_in(client, citizen):
 @pytest.mark.django_db
 def test_profile_change_of_email_needs_verification_again(client, citizen, django_capture_on_commit_callbacks):
     client.force_login(citizen)
-    data = {
-        "full_name": "Alice R.",
-        "display_name": "Ali",
-        "email": "alice.baru@warga.id",
-        "phone": "0852 9860 111",
-        "language": "en",
-        "current_password": "rahasia-sekali-123",
-    }
+    data = profile_form(
+        full_name="Alice R.",
+        display_name="Ali",
+        email="alice.baru@warga.id",
+        phone="0852 9860 111",
+        language="en",
+        current_password=PASSWORD,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/akun/profil/", data)
     assert response.status_code == 302 and response["Location"] == "/akun/verifikasi/"
@@ -319,14 +313,7 @@ def test_profile_takes_a_phone_of_another_account_unverified_and_says_nothing(
 ):
     User.objects.filter(pk=other_citizen.pk).update(phone_verified=True)
     client.force_login(citizen)
-    data = {
-        "full_name": "Alice",
-        "display_name": "",
-        "email": "alice@warga.id",
-        "phone": "0813-1111-2222",
-        "language": "id",
-        "current_password": "rahasia-sekali-123",
-    }
+    data = profile_form(full_name="Alice", display_name="", phone="0813-1111-2222", current_password=PASSWORD)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/akun/profil/", data)
     # The same answer as for a fresh number; no code goes to a number another web account proved,

@@ -36,20 +36,6 @@ def sukamaju(region):
     return r
 
 
-@pytest.fixture
-def api_client_for(db):
-    from rest_framework.test import APIClient
-
-    from accounts.auth import issue_token
-
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)}")
-        return client
-
-    return make
-
-
 # route_for ---------------------------------------------------------------------------------------
 def test_health_reports_in_sukamaju_go_to_its_puskesmas(sukamaju):
     r = sukamaju

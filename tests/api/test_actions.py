@@ -32,36 +32,38 @@ def expect(response, code, *fields):
     return body
 
 
+def then(make, step):
+    """A report factory: the report `make(**kw)` gives, after `step(report)`, as stored."""
+
+    def make_then(**kw):
+        c = make(**kw)
+        step(c)
+        return fresh(c)
+
+    return make_then
+
+
 @pytest.fixture
 def in_progress(disposed_report, liaison_pu):
     """A report in proses: Dinas PU followed up."""
-
-    def make(**kw):
-        c = disposed_report(**kw)
-        workflow.followup(c.pk, by=liaison_pu, disposition=c.dispositions.get().pk, body="Tim sudah ke lokasi.")
-        return fresh(c)
-
-    return make
+    return then(
+        disposed_report,
+        lambda c: workflow.followup(
+            c.pk, by=liaison_pu, disposition=c.dispositions.get().pk, body="Tim sudah ke lokasi."
+        ),
+    )
 
 
 @pytest.fixture
 def finished(in_progress, liaison_pu):
-    def make(**kw):
-        c = in_progress(**kw)
-        workflow.finish(c.pk, by=liaison_pu, disposition=c.dispositions.get().pk)
-        return fresh(c)
-
-    return make
+    """Dinas PU finished its part."""
+    return then(in_progress, lambda c: workflow.finish(c.pk, by=liaison_pu, disposition=c.dispositions.get().pk))
 
 
 @pytest.fixture
 def closed(finished, citizen):
-    def make(**kw):
-        c = finished(**kw)
-        workflow.accept(c.pk, by=citizen)
-        return fresh(c)
-
-    return make
+    """The reporter accepted: selesai."""
+    return then(finished, lambda c: workflow.accept(c.pk, by=citizen))
 
 
 def test_actions_need_an_account(act, file_report):

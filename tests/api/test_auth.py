@@ -74,18 +74,19 @@ def test_register_refused_consent_is_400(api):
     assert not User.objects.filter(email="siti@contoh.id").exists()
 
 
-@pytest.mark.parametrize(
-    "change,field",
-    [
-        ({"email": "bukan-email"}, "email"),
-        ({"password": "123"}, "password"),
-        ({"phone": "12"}, "phone"),
-        ({"nik": "123"}, "nik"),
-        ({"full_name": ""}, "full_name"),
-    ],
-)
-def test_register_field_errors(api, change, field):
-    r = api.post(REGISTER, register_payload(**change), format="json")
+# field → a value of it that registration refuses
+REGISTER_REFUSED = {
+    "email": "bukan-email",
+    "password": "123",
+    "phone": "12",
+    "nik": "123",
+    "full_name": "",
+}
+
+
+@pytest.mark.parametrize("field", REGISTER_REFUSED)
+def test_register_field_errors(api, field):
+    r = api.post(REGISTER, register_payload(**{field: REGISTER_REFUSED[field]}), format="json")
     assert r.status_code == 400
     assert field in r.json() and r.json()["detail"]
 

@@ -189,14 +189,8 @@ def test_list_never_logs_identity_views(disposed_report, operator, client_for):
 
 
 # Detail ---------------------------------------------------------------------------------------
-def test_detail_for_the_public_and_staff(api, region, file_report, operator, client_for, liaison_pu):
-    c = file_report(
-        location_text="Jl. Poros",
-        kecamatan=region.kecamatan,
-        kelurahan=region.kelurahan,
-        lat=Decimal("-4.601234"),
-        lng=Decimal("121.903456"),
-    )
+def test_detail_for_the_public_and_staff(api, region, report_on_jalan_poros, operator, client_for, liaison_pu):
+    c = report_on_jalan_poros
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     public = api.get(detail(c)).json()
     assert public["location"] == {

@@ -22,6 +22,7 @@ from complaints import privacy, workflow
 from complaints.errors import Invalid
 from complaints.evidence import uploads
 from complaints.models import Channel, Complaint, IdentityAccess, Open311Key, Privacy
+from tests.filing import report_form
 
 pytestmark = pytest.mark.django_db
 
@@ -58,22 +59,8 @@ def open311_key(db):
 
 
 def web_data(region, **changes):
-    data = {
-        "kind": "aduan",
-        "title": TITLE,
-        "body": BODY,
-        "category": region.roads.pk,
-        "kecamatan": region.kecamatan.pk,
-        "kelurahan": region.kelurahan.pk,
-        "location_text": "Dusun II",
-        "lat": "",
-        "lng": "",
-        "incident_date": "",
-        "target_agency": "",
-        "terlapor_agency": "",
-        "privacy": "umum",
-        "step": "confirm",  # no look for similar reports: file at once
-    }
+    data = report_form(region, TITLE, BODY, location_text="Dusun II", lat="", lng="", incident_date="", privacy="umum")
+    data["step"] = "confirm"  # no look for similar reports: file at once
     data.update(changes)
     return data
 

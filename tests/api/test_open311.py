@@ -91,14 +91,8 @@ def test_service_definition(client, region):
 
 
 # Requests: reading ----------------------------------------------------------------------------------
-def test_request_fields(client, region, file_report, operator, liaison_pu):
-    c = file_report(
-        location_text="Jl. Poros",
-        kelurahan=region.kelurahan,
-        kecamatan=region.kecamatan,
-        lat=Decimal("-4.601234"),
-        lng=Decimal("121.903456"),
-    )
+def test_request_fields(client, region, report_on_jalan_poros, operator, liaison_pu):
+    c = report_on_jalan_poros
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu", "dinkes"])
     row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
     assert set(row) == REQUEST_FIELDS
@@ -222,6 +216,16 @@ def post(client, fmt="json", **fields):
     return client.post(BASE + f"requests.{fmt}", fields)
 
 
+# A request the endpoint accepts (with an api_key): the refusal tests change one field of it.
+VALID_REQUEST = {
+    "service_code": "jalan",
+    "lat": "-4.6",
+    "long": "121.9",
+    "email": "budi@contoh.id",
+    "description": "Lubang besar di tikungan dekat jembatan.",
+}
+
+
 def test_create_files_a_report(client, region, key):
     r = post(
         client,
@@ -263,17 +267,16 @@ def test_create_files_a_report(client, region, key):
 def test_create_xml_and_existing_account(client, region, key, citizen, django_capture_on_commit_callbacks):
     from django.core import mail
 
+    request = {
+        "api_key": key,
+        "service_code": "kesehatan",
+        "address_string": "Puskesmas Kota",
+        "email": "alice@warga.id",
+        "description": "Antrian puskesmas sangat panjang tanpa nomor urut.",
+        "privacy": "rahasia",
+    }
     with django_capture_on_commit_callbacks(execute=True):
-        r = post(
-            client,
-            "xml",
-            api_key=key,
-            service_code="kesehatan",
-            address_string="Puskesmas Kota",
-            email="alice@warga.id",
-            description="Antrian puskesmas sangat panjang tanpa nomor urut.",
-            privacy="rahasia",
-        )
+        r = post(client, "xml", **request)
     assert r.status_code == 201
     tracking_id = xml(r).findtext("request/service_request_id")
     c = Complaint.objects.get(tracking_id=tracking_id)
@@ -303,14 +306,7 @@ def test_create_xml_and_existing_account(client, region, key, citizen, django_ca
     ],
 )
 def test_create_refusals(client, region, key, change, code):
-    fields = {
-        "api_key": key,
-        "service_code": "jalan",
-        "lat": "-4.6",
-        "long": "121.9",
-        "email": "budi@contoh.id",
-        "description": "Lubang besar di tikungan dekat jembatan.",
-    }
+    fields = {"api_key": key, **VALID_REQUEST}
     fields.update({k: v for k, v in change.items()})
     for fmt in ("json", "xml"):
         r = post(client, fmt, **fields)
@@ -324,29 +320,12 @@ def test_create_refusals(client, region, key, change, code):
 
 def test_inactive_key_refused(client, region, key):
     Open311Key.objects.update(is_active=False)
-    r = post(
-        client,
-        api_key=key,
-        service_code="jalan",
-        lat="-4.6",
-        long="121.9",
-        email="budi@contoh.id",
-        description="Lubang besar di tikungan dekat jembatan.",
-    )
+    r = post(client, api_key=key, **VALID_REQUEST)
     assert r.status_code == 403
 
 
 def test_phone_of_another_account_is_not_taken_over(client, region, key, citizen):
-    r = post(
-        client,
-        api_key=key,
-        service_code="jalan",
-        lat="-4.6",
-        long="121.9",
-        email="budi@contoh.id",
-        phone="0852-9860-111",
-        description="Lubang besar di tikungan dekat jembatan.",
-    )
+    r = post(client, api_key=key, phone="0852-9860-111", **VALID_REQUEST)
     assert r.status_code == 201
     assert User.objects.get(email="budi@contoh.id").phone is None
 

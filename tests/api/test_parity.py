@@ -9,6 +9,7 @@ from PIL import Image
 
 from accounts.models import User
 from complaints.models import Attachment, Complaint, Support
+from tests.filing import report_form
 
 pytestmark = pytest.mark.django_db
 
@@ -122,18 +123,11 @@ def test_upload_size_limit_per_report_holds_on_the_api(file_report, citizen, cli
 def test_upload_limit_per_report_holds_on_the_web(region, citizen, client, settings):
     settings.UPLOAD_MAX_FILES = 1
     client.force_login(citizen)
-    data = {
-        "kind": "aduan",
-        "title": "Jalan berlubang di depan pasar",
-        "body": "Lubang besar di Jalan Poros dekat pasar, sudah dua minggu belum diperbaiki.",
-        "category": region.roads.pk,
-        "kecamatan": region.kecamatan.pk,
-        "kelurahan": region.kelurahan.pk,
-        "location_text": "Jl. Poros",
-        "privacy": "umum",
-        "step": "confirm",
-        "files": [jpeg(), jpeg("kedua.jpg", "blue")],
-    }
+    files = [jpeg(), jpeg("kedua.jpg", "blue")]
+    data = report_form(
+        region, API_REPORT["title"], API_REPORT["body"], details=False, location_text="Jl. Poros", privacy="umum"
+    )
+    data.update(step="confirm", files=files)
     response = client.post("/lapor/", data)
     assert response.status_code == 400 and "Maksimum 1 berkas" in response.content.decode()
     assert Complaint.objects.count() == 0

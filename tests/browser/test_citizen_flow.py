@@ -24,12 +24,6 @@ PASSWORD = "Kopi-Tubruk-2026"
 axe = Axe()
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    # Most users read Indonesian; their phones say so in Accept-Language.
-    return {**browser_context_args, "locale": "id-ID"}
-
-
 @pytest.fixture
 def photo(tmp_path):
     img = Image.new("RGB", (320, 240), (120, 90, 60))

@@ -16,11 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 IMAGE = Path(__file__).resolve().parents[2] / "docs" / "img" / "ikuti.png"
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "id-ID"}
-
-
 def test_a_citizen_follows_a_kecamatan(page, live_server, citizen, region, disposed_report):
     disposed_report(kecamatan=region.kecamatan, kelurahan=region.kelurahan)
     page.set_viewport_size({"width": 1366, "height": 900})

@@ -6,38 +6,16 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from shapely.geometry import box
 
-from agencies.areas import set_boundary
-from agencies.models import Area
 from complaints.models import Complaint
+from tests.browser.conftest import sign_in
 from tests.browser.test_citizen_flow import assert_accessible, screenshot_on_failure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "id-ID"}
-
-
-@pytest.fixture
-def areas(region):
-    set_boundary(region.kecamatan, box(121.89, -4.62, 121.92, -4.59))
-    set_boundary(region.kelurahan, box(121.89, -4.62, 121.905, -4.59))
-    region.watubangga = Area.objects.create(
-        name="Watubangga", code="01.02", level=Area.Level.KELURAHAN, parent=region.kecamatan
-    )
-    set_boundary(region.watubangga, box(121.905, -4.62, 121.92, -4.59))
-    return region
-
-
 def log_in(page, base):
-    page.goto(f"{base}/akun/masuk/")
-    page.get_by_label("Email").fill("alice@warga.id")
-    page.get_by_label(re.compile(r"^Kata sandi")).fill("rahasia-sekali-123")
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(re.compile(r"/akun/$"))
+    sign_in(page, base, "alice@warga.id", "rahasia-sekali-123")
 
 
 def fill_report(page, title):
@@ -56,7 +34,7 @@ def send(page):
     return Complaint.objects.get(tracking_id=page.locator(".big").inner_text().strip())
 
 
-def test_file_a_report_by_tapping_the_map(page, live_server, citizen, areas):
+def test_file_a_report_by_tapping_the_map(page, live_server, citizen, kota_areas):
     base = live_server.url
     page.set_viewport_size({"width": 1024, "height": 900})
     with screenshot_on_failure(page, "location-picker"):
@@ -82,17 +60,17 @@ def test_file_a_report_by_tapping_the_map(page, live_server, citizen, areas):
             " const p = m.latLngToContainerPoint([-4.605, 121.912]); return [p.x, p.y]; }"
         )
         canvas.click(position={"x": x, "y": y})
-        expect(page.locator("#id_kelurahan")).to_have_value(str(areas.watubangga.pk), timeout=10_000)
-        assert page.locator("#id_kecamatan").input_value() == str(areas.kecamatan.pk)
+        expect(page.locator("#id_kelurahan")).to_have_value(str(kota_areas.watubangga.pk), timeout=10_000)
+        assert page.locator("#id_kecamatan").input_value() == str(kota_areas.kecamatan.pk)
         assert "Watubangga" in page.locator("#map-pick-status").inner_text()
         assert page.locator("#id_lat").input_value().startswith("-4.60")
 
         report = send(page)
-        assert (report.kecamatan, report.kelurahan) == (areas.kecamatan, areas.watubangga)
+        assert (report.kecamatan, report.kelurahan) == (kota_areas.kecamatan, kota_areas.watubangga)
         assert abs(float(report.lat) + 4.605) < 0.001 and abs(float(report.lng) - 121.912) < 0.001
 
 
-def test_file_a_report_without_javascript(browser, live_server, citizen, areas):
+def test_file_a_report_without_javascript(browser, live_server, citizen, kota_areas):
     context = browser.new_context(java_script_enabled=False, locale="id-ID")
     page = context.new_page()
     base = live_server.url
@@ -105,6 +83,6 @@ def test_file_a_report_without_javascript(browser, live_server, citizen, areas):
         page.get_by_label("Kelurahan/desa").select_option(label="Watubangga")
         page.get_by_label(re.compile(r"^Lokasi:?$")).fill("Simpang pasar, depan toko emas")
         report = send(page)
-        assert (report.kecamatan, report.kelurahan) == (areas.kecamatan, areas.watubangga)
+        assert (report.kecamatan, report.kelurahan) == (kota_areas.kecamatan, kota_areas.watubangga)
         assert report.lat is None and report.location_text == "Simpang pasar, depan toko emas"
     context.close()

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
+from .conftest import violations
 from .test_citizen_flow import assert_accessible, screenshot_on_failure
-from .test_csp import violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,19 +21,7 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "peta.png"
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "id-ID", "viewport": {"width": 1366, "height": 900}}
-
-
-@pytest.fixture
-def watched(page):
-    from .test_csp import RECORD_VIOLATIONS, _console
-
-    page.problems = []
-    page.add_init_script(RECORD_VIOLATIONS)
-    page.on("console", lambda msg: _console(page, msg))
-    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-    page.on("response", lambda r: r.status >= 400 and page.problems.append(f"{r.status} {r.url}"))
-    return page
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 900}}
 
 
 def test_the_public_map_draws_outlines_and_points_and_passes_axe(watched, live_server):

@@ -11,17 +11,12 @@ from base64 import b32decode
 import pytest
 from django_otp.oath import TOTP
 
+from .conftest import RECORD_VIOLATIONS, _console, violations
 from .test_citizen_flow import assert_accessible, screenshot_on_failure
-from .test_csp import RECORD_VIOLATIONS, _console, violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.real_second_factor]
 
 PASSWORD = "sandi-petugas-123"
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "id-ID"}
 
 
 def authenticator(secret, offset=0):

@@ -9,18 +9,17 @@ import io
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from PIL import Image
 
-from complaints import workflow
 from complaints.models import Complaint, DispositionStatus, EventType, Status
+
+from .test_citizen_flow import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
-axe = Axe()
 
 
 @pytest.fixture
@@ -61,20 +60,13 @@ def screenshots_on_failure(pages):
         raise
 
 
-def assert_accessible(page):
-    results = axe.run(page)
-    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
-
-
 def test_verify_dispose_follow_up_finish_accept_and_rate(
-    browser, live_server, region, citizen, operator, liaison_pu, photo
+    browser, live_server, region, citizen, operator, liaison_pu, photo, file_report
 ):
     base = live_server.url
-    report = workflow.file_complaint(
-        reporter=citizen,
+    report = file_report(
         title="Jalan berlubang di depan SD Negeri 3",
         body="Lubang selebar satu meter, sudah dua anak jatuh dari sepeda.",
-        category=region.roads,
         kecamatan=region.kecamatan,
     )
     tid = report.tracking_id

@@ -8,22 +8,14 @@ import pytest
 
 from complaints.models import Complaint
 
+from .conftest import sign_in
 from .test_citizen_flow import screenshot_on_failure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "id-ID"}
-
-
 def sign_in_and_fill(page, base):
-    page.goto(f"{base}/akun/masuk/")
-    page.get_by_label("Email").fill("alice@warga.id")
-    page.get_by_label(re.compile(r"^Kata sandi")).fill("rahasia-sekali-123")
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(re.compile(r"/akun/$"))
+    sign_in(page, base, "alice@warga.id", "rahasia-sekali-123")
     page.goto(f"{base}/lapor/")
     page.get_by_label("Aduan").check()
     page.get_by_label("Judul").fill("Lampu jalan mati di Jalan Poros")

@@ -7,32 +7,9 @@ from django.urls import reverse
 
 from complaints import privacy, workflow
 from complaints.errors import Forbidden, Invalid, TransitionError
-from complaints.models import (
-    Audience,
-    Clock,
-    ClockKind,
-    Complaint,
-    DispositionStatus,
-    Event,
-    EventType,
-    TerlaporChange,
-)
+from complaints.models import Audience, Clock, ClockKind, Complaint, DispositionStatus, Event, EventType, TerlaporChange
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_for(db):
-    from rest_framework.test import APIClient
-
-    from accounts.auth import issue_token
-
-    def make(user):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)}")
-        return client
-
-    return make
 
 
 REASON = "Terlapor salah dipilih: kejadian di wilayah Dinas Kesehatan."
@@ -139,19 +116,19 @@ def test_rejection_keeps_the_terlapor(region, file_report, operator, head_diskom
         workflow.decide_terlapor_change(c.pk, by=head_diskominfo, approve=True, reason=REASON)
 
 
-def test_api_attack_and_decision(region, disposed_report, operator, auditor, liaison_pu, client_for):
+def test_api_attack_and_decision(region, disposed_report, operator, auditor, liaison_pu, api_client_for):
     c = disposed_report(privacy="rahasia", agencies=("dinkes",), terlapor_agency=region.pu)
-    op = client_for(operator)
+    op = api_client_for(operator)
     url = f"/api/v1/complaints/{c.tracking_id}/"
     r = op.post(url + "reclassify/", {"terlapor_agency": None, "terlapor_reason": REASON}, format="json")
     assert r.status_code == 200, r.content
     change = op.get(url).json()["terlapor_change"]
     assert change["status"] == "pending" and change["to_agency"] is None and change["from_agency"] == "dinas-pu"
     assert op.post(url + "dispose/", {"agencies": ["dinas-pu"]}, format="json").status_code == 400
-    assert client_for(liaison_pu).get(url).status_code == 404
+    assert api_client_for(liaison_pu).get(url).status_code == 404
     r = op.post(url + "terlapor-decision/", {"approve": True, "reason": REASON}, format="json")
     assert r.status_code == 403
-    r = client_for(auditor).post(url + "terlapor-decision/", {"approve": True, "reason": REASON}, format="json")
+    r = api_client_for(auditor).post(url + "terlapor-decision/", {"approve": True, "reason": REASON}, format="json")
     assert r.status_code == 200, r.content
     assert refreshed(c).terlapor_agency_id is None
 
@@ -175,7 +152,7 @@ def test_staff_page_lists_and_decides(region, file_report, operator, head_diskom
 
 # Flagging berkadar pengawasan after disposal ---------------------------------------------------------
 def test_flagging_withdraws_the_accused_disposition(
-    region, disposed_report, operator, liaison_pu, liaison_bina_marga, citizen, client_for
+    region, disposed_report, operator, liaison_pu, liaison_bina_marga, citizen, api_client_for
 ):
     c = disposed_report(privacy="rahasia")
     d = c.dispositions.get()
@@ -190,16 +167,16 @@ def test_flagging_withdraws_the_accused_disposition(
     recalled = Event.objects.get(complaint=c, type=EventType.DISPOSITION_RECALLED)
     assert recalled in privacy.timeline_for(c, citizen)
     for liaison in (liaison_pu, liaison_bina_marga):
-        assert client_for(liaison).get(f"/api/v1/complaints/{c.tracking_id}/").status_code == 404
+        assert api_client_for(liaison).get(f"/api/v1/complaints/{c.tracking_id}/").status_code == 404
         assert not privacy.roles_on(c, liaison)
     # The report goes on to the Inspektorat.
     workflow.dispose(c.pk, by=operator, agencies=["inspektorat"])
 
 
-def test_flagging_over_the_api_names_the_terlapor(region, disposed_report, operator, liaison_pu, client_for):
+def test_flagging_over_the_api_names_the_terlapor(region, disposed_report, operator, liaison_pu, api_client_for):
     c = disposed_report(privacy="rahasia")
-    r = client_for(operator).post(
+    r = api_client_for(operator).post(
         f"/api/v1/complaints/{c.tracking_id}/flag_oversight/", {"terlapor_agency": "dinas-pu"}, format="json"
     )
     assert r.status_code == 200, r.content
-    assert client_for(liaison_pu).get(f"/api/v1/complaints/{c.tracking_id}/").status_code == 404
+    assert api_client_for(liaison_pu).get(f"/api/v1/complaints/{c.tracking_id}/").status_code == 404

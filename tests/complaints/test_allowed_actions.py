@@ -55,78 +55,46 @@ def states(file_report, disposed_report, operator, liaison_pu, citizen):
     return make
 
 
+def row(reporter, operator, other_citizen=(), liaison_pu=()):
+    """One state's personas → actions: the head of Dinas PU, the head of Diskominfo and an anonymous
+    visitor get none, the Inspektorat auditor may reveal the reporter."""
+    return {
+        "reporter": set(reporter),
+        "other_citizen": set(other_citizen),
+        "operator": set(operator),
+        "liaison_pu": set(liaison_pu),
+        "head_pu": set(),
+        "auditor": {A.REVEAL},
+        "head_diskominfo": set(),
+        "anonymous": set(),
+    }
+
+
+# A report disposed to Dinas PU and not yet finished there.
+DISPOSED_OPEN = {
+    "reporter": {A.REPLY, A.PRIVACY, A.ATTACH},
+    "operator": OPERATOR_OPEN | {A.DISPOSE},
+    "other_citizen": {A.SUPPORT},
+    "liaison_pu": {A.REPLY, A.ATTACH},
+}
+
 # state → persona → exactly the report-level actions the table gives
 EXPECTED = {
-    "belum_terverifikasi": {
-        "reporter": {A.WITHDRAW, A.PRIVACY, A.ATTACH},
-        "other_citizen": set(),
-        "operator": OPERATOR_OPEN | {A.VERIFY, A.POSTPONE, A.MERGE, A.ARCHIVE, A.FORWARD},
-        "liaison_pu": set(),
-        "head_pu": set(),
-        "auditor": {A.REVEAL},
-        "head_diskominfo": set(),
-        "anonymous": set(),
-    },
-    "tunda": {
-        "reporter": {A.COMPLETE, A.PRIVACY, A.ATTACH},
-        "other_citizen": set(),
-        "operator": OPERATOR_OPEN | {A.MERGE, A.ARCHIVE},
-        "liaison_pu": set(),
-        "head_pu": set(),
-        "auditor": {A.REVEAL},
-        "head_diskominfo": set(),
-        "anonymous": set(),
-    },
-    "belum_ditindaklanjuti": {
-        "reporter": {A.REPLY, A.PRIVACY, A.ATTACH},
-        "other_citizen": {A.SUPPORT},
-        "operator": OPERATOR_OPEN | {A.DISPOSE},
-        "liaison_pu": {A.REPLY, A.ATTACH},
-        "head_pu": set(),
-        "auditor": {A.REVEAL},
-        "head_diskominfo": set(),
-        "anonymous": set(),
-    },
-    "proses": {
-        "reporter": {A.REPLY, A.PRIVACY, A.ATTACH},
-        "other_citizen": {A.SUPPORT},
-        "operator": OPERATOR_OPEN | {A.DISPOSE},
-        "liaison_pu": {A.REPLY, A.ATTACH},
-        "head_pu": set(),
-        "auditor": {A.REVEAL},
-        "head_diskominfo": set(),
-        "anonymous": set(),
-    },
-    "proses_selesai_opd": {
-        "reporter": {A.REPLY, A.ACCEPT, A.PRIVACY, A.ATTACH},
-        "other_citizen": {A.SUPPORT},
-        "operator": OPERATOR_OPEN | {A.DISPOSE},
-        "liaison_pu": set(),  # their part is done: no live disposition, no action
-        "head_pu": set(),
-        "auditor": {A.REVEAL},
-        "head_diskominfo": set(),
-        "anonymous": set(),
-    },
-    "selesai": {
-        "reporter": {A.RATE, A.REOPEN, A.PRIVACY},
-        "other_citizen": set(),
-        "operator": OPERATOR_OPEN,
-        "liaison_pu": set(),
-        "head_pu": set(),
-        "auditor": {A.REVEAL},
-        "head_diskominfo": set(),
-        "anonymous": set(),
-    },
-    "arsip": {
-        "reporter": set(),
-        "other_citizen": set(),
-        "operator": OPERATOR_ALWAYS,
-        "liaison_pu": set(),
-        "head_pu": set(),
-        "auditor": {A.REVEAL},
-        "head_diskominfo": set(),
-        "anonymous": set(),
-    },
+    "belum_terverifikasi": row(
+        reporter={A.WITHDRAW, A.PRIVACY, A.ATTACH},
+        operator=OPERATOR_OPEN | {A.VERIFY, A.POSTPONE, A.MERGE, A.ARCHIVE, A.FORWARD},
+    ),
+    "tunda": row(reporter={A.COMPLETE, A.PRIVACY, A.ATTACH}, operator=OPERATOR_OPEN | {A.MERGE, A.ARCHIVE}),
+    "belum_ditindaklanjuti": row(**DISPOSED_OPEN),
+    "proses": row(**DISPOSED_OPEN),
+    "proses_selesai_opd": row(
+        reporter={A.REPLY, A.ACCEPT, A.PRIVACY, A.ATTACH},
+        operator=OPERATOR_OPEN | {A.DISPOSE},
+        other_citizen={A.SUPPORT},
+        liaison_pu=set(),  # their part is done: no live disposition, no action
+    ),
+    "selesai": row(reporter={A.RATE, A.REOPEN, A.PRIVACY}, operator=OPERATOR_OPEN),
+    "arsip": row(reporter=set(), operator=OPERATOR_ALWAYS),
 }
 # Any verified account other than the reporter's may support an open public report ("Saya juga
 # mengalami"), staff accounts included (docs/product.md §8: `support`, any citizen) — except the

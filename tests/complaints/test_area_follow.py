@@ -2,9 +2,8 @@
 confirmation, one-click unsubscribe by a signed link, the daily digest (public data only, one per
 follow per day as a database fact: docs/architecture.md, rule 3) and the Atom feeds."""
 
-import threading
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -18,13 +17,11 @@ from complaints import workflow
 from complaints.models import AreaDigest, AreaFollow, Audience, Event, EventType, Status
 from complaints.outbox import digests
 from complaints.tasks import send_area_digests
+from tests.clock import local
+from tests.concurrency import run_at_once
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ANONIM_STREET = "Gang Melati RT 03 No. 17, rumah pelapor"
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
 
 
 T0 = local(2026, 11, 2, 8)  # the follow is confirmed
@@ -250,31 +247,13 @@ def test_a_failed_mail_is_retried_and_sent_once(region, reports, monkeypatch):
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_the_same_time_send_one_digest(region, file_report, operator):
-    from django.db import connections
-
     with time_machine.travel(T1, tick=False):
         c = file_report(title="Lampu jalan padam", kecamatan=region.kecamatan)
         workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     for i in range(10):
         AreaFollow.objects.create(email=f"p{i}@warga.id", kecamatan=region.kecamatan, confirmed_at=T0)
     mail.outbox.clear()
-    results, errors = [], []
-
-    def run(barrier):
-        try:
-            barrier.wait()
-            results.append(digests.send_area_digests(DAY1))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    barrier = threading.Barrier(2)
-    threads = [threading.Thread(target=run, args=(barrier,)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results, errors = run_at_once(lambda: digests.send_area_digests(DAY1))
     assert not errors and len(results) == 2
     assert sum(r["sent"] for r in results) == 10
     assert AreaDigest.objects.count() == 10

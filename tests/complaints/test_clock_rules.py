@@ -10,16 +10,14 @@ Both for every clock a follow-up stops: the first follow-up clock and the inform
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from complaints import workflow
 from complaints.dashboards import exports
 from complaints.deadlines import sanctions
-from complaints.deadlines import sweep as sla
 from complaints.deadlines.clocks import FOLLOWUP_STOPS
 from complaints.models import (
     Clock,
@@ -32,29 +30,12 @@ from complaints.models import (
     SanctionEvidence,
     StepKind,
 )
+from tests.clock import at, end_of, local, sweep
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
 NOVEMBER, DECEMBER = date(2026, 11, 1), date(2026, 12, 1)
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
-
-
-def end_of(y, m, d):
-    return local(y, m, d, 23, 59, 59, 999999)
-
-
-def at(instant, fn, *args, **kwargs):
-    with time_machine.travel(instant, tick=False):
-        return fn(*args, **kwargs)
-
-
-def sweep(instant):
-    with time_machine.travel(instant, tick=False):
-        return sla.sla_sweep()
 
 
 @pytest.fixture(params=[ClockKind.FOLLOWUP, ClockKind.INFORMATION])
@@ -88,7 +69,9 @@ def test_kinds_cover_every_clock_a_followup_stops():
 
 
 # A follow-up after a reopen ----------------------------------------------------------------------
-def test_a_followup_after_a_reopen_stops_the_new_clock(kind, handled, citizen):
+def reopened_on_friday_6(handled, citizen):
+    """A report handled from Monday 2 November, finished and accepted, reopened by the citizen on
+    Friday 6 November at 10:00: (report, its disposition)."""
     c = handled(local(2026, 11, 2, 10), "Jalan berlubang di depan pasar")
     d = c.dispositions.get()
     liaison = handled.liaison
@@ -96,6 +79,11 @@ def test_a_followup_after_a_reopen_stops_the_new_clock(kind, handled, citizen):
     at(local(2026, 11, 4, 9), workflow.finish, c.pk, by=liaison, disposition=d.pk)
     at(local(2026, 11, 5, 9), workflow.accept, c.pk, by=citizen)
     at(local(2026, 11, 6, 10), workflow.reopen, c.pk, by=citizen, body="Masalahnya muncul lagi setelah hujan.")
+    return c, d
+
+
+def test_a_followup_after_a_reopen_stops_the_new_clock(kind, handled, citizen):
+    c, d = reopened_on_friday_6(handled, citizen)
 
     d.refresh_from_db()
     assert d.status == DispositionStatus.DITINDAKLANJUTI
@@ -104,7 +92,14 @@ def test_a_followup_after_a_reopen_stops_the_new_clock(kind, handled, citizen):
     expected = end_of(2026, 11, 13) if kind == ClockKind.FOLLOWUP else end_of(2026, 11, 20)
     assert reopened.due_at == expected and d.due_at == expected
 
-    at(local(2026, 11, 9, 10), workflow.followup, c.pk, by=liaison, disposition=d.pk, body="Tim turun lagi hari ini.")
+    at(
+        local(2026, 11, 9, 10),
+        workflow.followup,
+        c.pk,
+        by=handled.liaison,
+        disposition=d.pk,
+        body="Tim turun lagi hari ini.",
+    )
     reopened.refresh_from_db()
     d.refresh_from_db()
     assert reopened.stopped_at == local(2026, 11, 9, 10) and reopened.stop_reason == "followed_up"
@@ -124,13 +119,7 @@ def test_a_followup_after_a_reopen_stops_the_new_clock(kind, handled, citizen):
 
 def test_a_reopened_clock_not_answered_still_climbs_its_ladder(kind, handled, citizen):
     """The rule stops clocks on a follow-up only: a reopened disposition nobody answers escalates."""
-    c = handled(local(2026, 11, 2, 10), "Jalan berlubang di depan pasar")
-    d = c.dispositions.get()
-    liaison = handled.liaison
-    at(local(2026, 11, 3, 9), workflow.followup, c.pk, by=liaison, disposition=d.pk, body="Sudah kami tinjau.")
-    at(local(2026, 11, 4, 9), workflow.finish, c.pk, by=liaison, disposition=d.pk)
-    at(local(2026, 11, 5, 9), workflow.accept, c.pk, by=citizen)
-    at(local(2026, 11, 6, 10), workflow.reopen, c.pk, by=citizen, body="Masalahnya muncul lagi setelah hujan.")
+    c, d = reopened_on_friday_6(handled, citizen)
     sweep(local(2026, 11, 30, 9))
     reopened = Clock.objects.get(disposition=d, kind=kind, started_at=local(2026, 11, 6, 10))
     assert set(reopened.steps.values_list("step", flat=True)) == {
@@ -144,7 +133,7 @@ def test_a_reopened_clock_not_answered_still_climbs_its_ladder(kind, handled, ci
 
 # Late escalations --------------------------------------------------------------------------------
 def test_a_late_escalation_goes_into_the_next_month_built(
-    kind, handled, region, disposed_report, auditor, auditor_bkd, client
+    kind, handled, region, disposed_report, dinkes_report_of_monday_16, auditor, auditor_bkd, client
 ):
     # Charged to an agency that gets a November recommendation: escalated Thursday 12 November (a
     # follow-up clock: due Monday 9) or Thursday 19 November (an information clock: due Monday 16).
@@ -154,13 +143,7 @@ def test_a_late_escalation_goes_into_the_next_month_built(
     start = local(2026, 11, 16, 10) if kind == ClockKind.FOLLOWUP else local(2026, 11, 9, 10)
     late = handled(start, "Gorong-gorong ambrol di Jl. Poros")
     # Charged to an agency without a November recommendation, due and escalated on the same days.
-    late_dinkes = at(
-        local(2026, 11, 16, 10, 5),
-        disposed_report,
-        agencies=("dinkes",),
-        category=region.health,
-        title="Obat kosong di puskesmas",
-    )
+    late_dinkes = dinkes_report_of_monday_16()
     sweep(local(2026, 11, 20, 9))
     november = sanctions.build_month(NOVEMBER, now=local(2026, 12, 1, 6))
     assert [s.agency.slug for s in november["created"]] == [handled.agency]

@@ -14,16 +14,10 @@ from rest_framework.test import APIClient
 
 from accounts.auth import issue_token
 from complaints.models import Complaint, SubmissionKey
+from tests.filing import API_FILING, walk_in_form
 
 LIST = "/api/v1/complaints/"
-FILING = {
-    "title": "Jalan berlubang di depan pasar",
-    "body": "Lubang besar di Jalan Poros dekat pasar, sudah dua minggu belum diperbaiki.",
-    "kind": "aduan",
-    "category": "jalan",
-    "location": "Jl. Poros",
-    "privacy": "umum",
-}
+FILING = API_FILING
 
 
 def web_form(region, key, **changes):
@@ -41,17 +35,7 @@ def web_form(region, key, **changes):
 
 
 def manual_form(region, key):
-    return {
-        "channel": "walk-in",
-        "kind": "aduan",
-        "title": "Lampu jalan mati di Jalan Poros",
-        "body": "Sudah seminggu lampu jalan di depan masjid mati, jalan gelap.",
-        "category": region.roads.pk,
-        "privacy": "umum",
-        "reporter_name": "Dewi Lestari",
-        "reporter_phone": "0812-3456-7890",
-        "submission_key": key,
-    }
+    return walk_in_form(region, submission_key=key)
 
 
 def form_key(html):

@@ -19,6 +19,7 @@ from complaints import workflow
 from complaints.common.nearby import haversine_m, nearby_open_reports
 from complaints.evidence import uploads
 from complaints.models import Attachment, Complaint
+from tests.filing import report_form
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +35,9 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def areas(region):
+def areas(kota_areas):
     """Kota (two kelurahan side by side) and Utara north of it, with polygons."""
-    set_boundary(region.kecamatan, box(121.89, -4.62, 121.92, -4.59))
-    set_boundary(region.kelurahan, box(121.89, -4.62, 121.905, -4.59))
-    region.watubangga = Area.objects.create(
-        name="Watubangga", code="01.02", level=Area.Level.KELURAHAN, parent=region.kecamatan
-    )
-    set_boundary(region.watubangga, box(121.905, -4.62, 121.92, -4.59))
+    region = kota_areas
     region.utara = Area.objects.create(name="Utara", code="02", level=Area.Level.KECAMATAN)
     set_boundary(region.utara, box(121.89, -4.59, 121.92, -4.56))
     region.puuwonua = Area.objects.create(
@@ -58,26 +54,23 @@ def jpeg(color="red"):
 
 
 def form(region, **changes):
-    data = {
-        "kind": "aduan",
-        "title": TITLE,
-        "body": BODY,
-        "category": region.roads.pk,
-        "kecamatan": "",
-        "kelurahan": "",
-        "location_text": "",
-        "lat": IN_LAMOKATO[0],
-        "lng": IN_LAMOKATO[1],
-        "privacy": "umum",
-    }
+    """A point in Lamokato, no area chosen: the form's kecamatan and kelurahan come from the point."""
+    data = report_form(
+        region,
+        TITLE,
+        BODY,
+        kecamatan="",
+        kelurahan="",
+        location_text="",
+        lat=IN_LAMOKATO[0],
+        lng=IN_LAMOKATO[1],
+        incident_date=None,
+        target_agency=None,
+        terlapor_agency=None,
+        privacy="umum",
+    )
     data.update(changes)
     return data
-
-
-@pytest.fixture
-def alice(client, citizen):
-    client.force_login(citizen)
-    return client
 
 
 def newest():

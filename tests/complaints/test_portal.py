@@ -17,6 +17,7 @@ from PIL import Image
 from agencies.models import Area
 from complaints import workflow
 from complaints.models import Attachment, Complaint, Event, EventType, Notification, Status, Support
+from tests.filing import report_form
 
 TITLE = "Jembatan kayu di Lamokato patah"
 BODY = "Jembatan kayu penghubung dusun patah sejak banjir minggu lalu, anak sekolah harus memutar jauh."
@@ -57,31 +58,9 @@ def bomb_png():
 @pytest.fixture
 def form_data(region):
     def make(**changes):
-        data = {
-            "kind": "aduan",
-            "title": TITLE,
-            "body": BODY,
-            "category": region.roads.pk,
-            "kecamatan": region.kecamatan.pk,
-            "kelurahan": region.kelurahan.pk,
-            "location_text": "Dusun II, dekat masjid",
-            "lat": "-4.6012345678",
-            "lng": "121.9034",
-            "incident_date": "2026-11-20",
-            "target_agency": "",
-            "terlapor_agency": "",
-            "privacy": "anonim",
-        }
-        data.update(changes)
-        return {k: v for k, v in data.items() if v is not None}
+        return report_form(region, TITLE, BODY, **changes)
 
     return make
-
-
-@pytest.fixture
-def alice(client, citizen):
-    client.force_login(citizen)
-    return client
 
 
 def filed_report():
@@ -211,15 +190,15 @@ def test_total_size_per_report_is_limited(alice, form_data, settings):
 @pytest.mark.parametrize(
     "changes,field",
     [
-        ({"title": ""}, "title"),
-        ({"body": "pendek"}, "body"),
-        ({"category": ""}, "category"),
-        ({"privacy": "terbuka"}, "privacy"),
-        ({"kind": "gosip"}, "kind"),
-        ({"lng": ""}, "lat"),
-        ({"lat": "95"}, "lat"),
-        ({"incident_date": "2999-01-01"}, "incident_date"),
-        ({"kelurahan": "999999"}, "kelurahan"),
+        pytest.param({"title": ""}, "title", id="title-empty"),
+        pytest.param({"body": "pendek"}, "body", id="body-short"),
+        pytest.param({"category": ""}, "category", id="category-empty"),
+        pytest.param({"privacy": "terbuka"}, "privacy", id="privacy-unknown"),
+        pytest.param({"kind": "gosip"}, "kind", id="kind-unknown"),
+        pytest.param({"lng": ""}, "lat", id="lat-without-lng"),
+        pytest.param({"lat": "95"}, "lat", id="lat-past-90"),
+        pytest.param({"incident_date": "2999-01-01"}, "incident_date", id="incident-date-future"),
+        pytest.param({"kelurahan": "999999"}, "kelurahan", id="kelurahan-unknown"),
     ],
 )
 def test_missing_or_bad_fields_are_clear_errors(alice, form_data, changes, field):
@@ -247,15 +226,13 @@ def test_filing_needs_a_login(client):
 
 # Duplicates ----------------------------------------------------------------------------------------
 @pytest.fixture
-def existing(other_citizen, region, operator):
-    c = workflow.file_complaint(
+def existing(other_citizen, region, operator, file_report):
+    c = file_report(
         reporter=other_citizen,
         title="Jembatan Lamokato patah dan berbahaya",
         body="Jembatan kayu di Lamokato patah, warga harus memutar.",
-        category=region.roads,
         kecamatan=region.kecamatan,
         kelurahan=region.kelurahan,
-        privacy="umum",
     )
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
     c.refresh_from_db()
@@ -294,15 +271,14 @@ def test_support_an_existing_report_instead(alice, citizen, form_data, existing)
 
 @pytest.mark.django_db
 def test_similar_ignores_other_categories_areas_private_and_closed(
-    alice, form_data, existing, region, operator, other_citizen
+    alice, form_data, existing, region, operator, other_citizen, file_report
 ):
-    hidden = workflow.file_complaint(
+    hidden = file_report(
         reporter=other_citizen,
+        privacy="rahasia",
         title="Jembatan Lamokato patah lagi",
         body="Jembatan kayu patah di Lamokato.",
-        category=region.roads,
         kecamatan=region.kecamatan,
-        privacy="rahasia",
     )
     workflow.verify(hidden.pk, by=operator, agencies=["dinas-pu"])
     body = alice.post("/lapor/", form_data()).content.decode()

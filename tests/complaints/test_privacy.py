@@ -8,19 +8,25 @@ from django.http import Http404
 from complaints import workflow
 from complaints.models import Complaint, IdentityAccess
 from complaints.privacy import Level, can, get_complaint_or_404, reporter_identity, reporter_visible_to
+from tests.conftest import staff_fixture
+
+# privacy -> (sees the report, identity level, view is logged), for the rows several personas share
+PUBLIC = {"umum": (True, Level.NAME, False), "anonim": (True, Level.NONE, False), "rahasia": (False, None, None)}
+READS_ALL = {
+    "umum": (True, Level.NAME, False),
+    "anonim": (True, Level.NONE, False),
+    "rahasia": (True, Level.NONE, False),
+}
+DISPOSED_OPD = {
+    "umum": (True, Level.CONTACT, False),
+    "anonim": (True, Level.NONE, False),
+    "rahasia": (True, Level.NONE, False),
+}
 
 # (persona, privacy) -> (sees the report, identity level, view is logged)
 MATRIX = {
-    "anonymous": {
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (False, None, None),
-    },
-    "other_citizen": {
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (False, None, None),
-    },
+    "anonymous": PUBLIC,
+    "other_citizen": PUBLIC,
     "citizen": {
         "umum": (True, Level.FULL, False),
         "anonim": (True, Level.FULL, False),
@@ -31,46 +37,14 @@ MATRIX = {
         "anonim": (True, Level.FULL, True),
         "rahasia": (True, Level.FULL, True),
     },
-    "liaison_pu": {
-        "umum": (True, Level.CONTACT, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (True, Level.NONE, False),
-    },
-    "head_pu": {
-        "umum": (True, Level.CONTACT, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (True, Level.NONE, False),
-    },
-    "liaison_dinkes": {
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (False, None, None),
-    },
-    "liaison_bina_marga": {
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (False, None, None),
-    },
-    "auditor": {
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (True, Level.NONE, False),
-    },
-    "observer": {  # Ombudsman: an auditor of an observer agency
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (True, Level.NONE, False),
-    },
-    "superadmin": {  # a role without an agency: reads everything, identity only through a reveal
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (True, Level.NONE, False),
-    },
-    "liaison_without_agency": {  # no agency, so no OPD: the public's view
-        "umum": (True, Level.NAME, False),
-        "anonim": (True, Level.NONE, False),
-        "rahasia": (False, None, None),
-    },
+    "liaison_pu": DISPOSED_OPD,
+    "head_pu": DISPOSED_OPD,
+    "liaison_dinkes": PUBLIC,
+    "liaison_bina_marga": PUBLIC,
+    "auditor": READS_ALL,
+    "observer": READS_ALL,  # Ombudsman: an auditor of an observer agency
+    "superadmin": READS_ALL,  # a role without an agency: reads everything, identity only through a reveal
+    "liaison_without_agency": PUBLIC,  # no agency, so no OPD: the public's view
 }
 
 
@@ -154,18 +128,8 @@ def test_staff_of_the_accused_agency_see_it_as_the_public(region, file_report, o
     assert reporter_visible_to(umum, liaison_dinkes).level == Level.NAME
 
 
-@pytest.fixture
-def head_dinkes(region):
-    from tests.conftest import make_user
-
-    return make_user("kepala.dinkes@pemda.go.id", "Kepala Dinkes", ("head", region.dinkes))
-
-
-@pytest.fixture
-def liaison_puskesmas(region):
-    from tests.conftest import make_user
-
-    return make_user("puskesmas@pemda.go.id", "Pus Kesmas", ("liaison", region.puskesmas))
+head_dinkes = staff_fixture("kepala.dinkes@pemda.go.id", "Kepala Dinkes", "head", "dinkes")
+liaison_puskesmas = staff_fixture("puskesmas@pemda.go.id", "Pus Kesmas", "liaison", "puskesmas")
 
 
 @pytest.mark.django_db

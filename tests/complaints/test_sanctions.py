@@ -16,29 +16,15 @@ from agencies.models import Agency, AgencyKind, SlaPolicy
 from complaints import tasks, workflow
 from complaints.dashboards import exports
 from complaints.deadlines import sanctions
-from complaints.deadlines import sweep as sla
 from complaints.errors import Forbidden, Invalid, NotFound, TransitionError
 from complaints.models import ClockKind, ClockStep, Sanction, SanctionEvidence, StepKind
+from tests.clock import at, local, sweep
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
 NOVEMBER = date(2026, 11, 1)
 AFTER_NOVEMBER = None  # set in fixtures: 1 December 2026 06:00 local
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
-
-
-def at(instant, fn, *args, **kwargs):
-    with time_machine.travel(instant, tick=False):
-        return fn(*args, **kwargs)
-
-
-def sweep(instant):
-    with time_machine.travel(instant, tick=False):
-        return sla.sla_sweep()
 
 
 @pytest.fixture
@@ -173,17 +159,13 @@ def test_a_clock_counts_once_in_the_month_it_escalated(november):
             assert timezone.localtime(datetime.fromisoformat(e["escalated_at"])).month == 12
 
 
-def test_an_escalation_recorded_after_the_month_was_built(region, staff, disposed_report, liaison_pu):
+def test_an_escalation_recorded_after_the_month_was_built(
+    region, staff, disposed_report, dinkes_report_of_monday_16, liaison_pu
+):
     early = at(local(2026, 11, 2, 10), disposed_report)
     sweep(local(2026, 11, 20, 9))  # early's escalation (12 Nov)
     late_pu = at(local(2026, 11, 16, 10), disposed_report, title="Gorong-gorong ambrol di Jl. Poros")
-    late_dinkes = at(
-        local(2026, 11, 16, 10, 5),
-        disposed_report,
-        agencies=("dinkes",),
-        category=region.health,
-        title="Obat kosong di puskesmas",
-    )
+    late_dinkes = dinkes_report_of_monday_16()
     first = build()
     assert sorted(by_agency(first)) == ["dinas-pu"]
     frozen = Sanction.objects.get(agency__slug="dinas-pu").evidence

@@ -1,7 +1,6 @@
 """The SLA engine (docs/product.md §5): each clock's ladder before, at and after its instants, exactly
 once, in the deployment's time zone; holiday changes; policy changes."""
 
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,23 +13,11 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from agencies.models import Holiday, SlaPolicy
-from complaints import workflow
+from complaints import models, workflow
 from complaints.deadlines import sweep as sla
-from complaints.models import (
-    ArchiveReason,
-    Audience,
-    Clock,
-    ClockKind,
-    ClockStep,
-    Complaint,
-    Disposition,
-    Event,
-    EventType,
-    Notification,
-    Status,
-    StepKind,
-)
+from complaints.models import ClockKind, ClockStep, Complaint, Disposition, Event, EventType, Notification, StepKind
 from complaints.outbox import notify
+from tests.concurrency import run_at_once
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +86,7 @@ def emails_to(address, tracking_id=None):
 
 
 def clock_of(complaint, kind, disposition=None):
-    qs = Clock.objects.filter(complaint=complaint, kind=kind)
+    qs = models.Clock.objects.filter(complaint=complaint, kind=kind)
     if disposition is not None:
         qs = qs.filter(disposition=disposition)
     return qs.order_by("-started_at", "-pk").first()
@@ -120,7 +107,7 @@ def test_worked_example_verification_ladder(
     assert counts["reminder"] == 1
     reminder = steps_of(clock)[StepKind.REMINDER]
     assert (reminder.due_at, reminder.done_at, reminder.skipped) == (end_of(2026, 3, 17), local(2026, 3, 18, 8), False)
-    assert reminder.event.type == EventType.REMINDER and reminder.event.audience == Audience.STAFF
+    assert reminder.event.type == EventType.REMINDER and reminder.event.audience == models.Audience.STAFF
     assert recipients(reminder.event) == {("operator@kominfo.go.id", "inapp"), ("operator@kominfo.go.id", "email")}
     assert emails_to(citizen.email) == []  # the reporter never hears of staff deadlines
 
@@ -143,7 +130,7 @@ def test_worked_example_verification_ladder(
 
     # Nothing more, ever; the report itself did not change.
     assert sweep(local(2026, 6, 1)) == {}
-    assert Complaint.objects.get(pk=c.pk).status == Status.BELUM_TERVERIFIKASI
+    assert Complaint.objects.get(pk=c.pk).status == models.Status.BELUM_TERVERIFIKASI
     assert len(emails_to("operator@kominfo.go.id", c.tracking_id)) == 2  # reminder + overdue
     # The head of Diskominfo reads the unverified report, so both notices reach them (not suppressed).
     assert len(emails_to("kepala@kominfo.go.id", c.tracking_id)) == 2  # overdue + escalated
@@ -218,7 +205,7 @@ def test_followup_ladder_and_recipients(
         Event.objects.filter(complaint=c, type__in=["reminder", "overdue", "escalated"]).values_list(
             "audience", flat=True
         )
-    ) == {Audience.STAFF}
+    ) == {models.Audience.STAFF}
 
 
 def test_a_followup_stops_the_ladder(disposed_report, liaison_pu, sweep, at):
@@ -249,14 +236,8 @@ def test_subdisposition_inherits_the_deadline_and_is_charged_to_the_opd(
 def test_redisposition_clock(disposed_report, liaison_pu, operator, head_diskominfo, sweep, at):
     c = at(local(2026, 11, 2, 10), disposed_report)
     d = c.dispositions.get()
-    at(
-        local(2026, 11, 3, 10),
-        workflow.return_disposition,
-        c.pk,
-        by=liaison_pu,
-        disposition=d.pk,
-        reason="Jalan provinsi, bukan kewenangan kabupaten.",
-    )
+    reason = "Jalan provinsi, bukan kewenangan kabupaten."
+    at(local(2026, 11, 3, 10), workflow.return_disposition, c.pk, by=liaison_pu, disposition=d.pk, reason=reason)
     clock = clock_of(c, ClockKind.REDISPOSITION)
     assert clock.due_at == end_of(2026, 11, 4) == Complaint.objects.get(pk=c.pk).redisposition_due_at
     assert "reminder" not in sweep(end_of(2026, 11, 3))
@@ -277,7 +258,7 @@ def test_information_request_and_its_extension(region, file_report, operator, ci
     d = c.dispositions.get()
     first = clock_of(c, ClockKind.INFORMATION, d)
     assert first.due_at == end_of(2026, 11, 16)  # 10 working days
-    assert not Clock.objects.filter(complaint=c, kind=ClockKind.FOLLOWUP).exists()
+    assert not models.Clock.objects.filter(complaint=c, kind=ClockKind.FOLLOWUP).exists()
     at(
         local(2026, 11, 12, 9),
         workflow.extend,
@@ -310,7 +291,7 @@ def test_settlement_ceiling(disposed_report, liaison_pu, head_pu, operator, audi
     counts = sweep(end_of(2027, 1, 1) + MICRO)
     assert counts["ceiling_passed"] == 1 and "overdue" not in counts
     step = steps_of(clock)[StepKind.OVERDUE]
-    assert step.event.type == EventType.CEILING_PASSED and step.event.audience == Audience.STAFF
+    assert step.event.type == EventType.CEILING_PASSED and step.event.audience == models.Audience.STAFF
     assert "60" in step.event.body
     assert Disposition.objects.get(pk=d.pk).ceiling_passed
     assert {e for e, _ch in recipients(step.event)} == {"kepala.pu@pemda.go.id", "operator@kominfo.go.id"}
@@ -327,10 +308,10 @@ def test_reporter_reply_auto_closes_once(disposed_report, liaison_pu, citizen, s
     clock = clock_of(c, ClockKind.REPORTER_REPLY)
     assert clock.due_at == end_of(2026, 11, 18)
     assert sweep(end_of(2026, 11, 18)) == {}  # no reminder on the reporter's own clock
-    assert Complaint.objects.get(pk=c.pk).status == Status.PROSES
+    assert Complaint.objects.get(pk=c.pk).status == models.Status.PROSES
     assert sweep(end_of(2026, 11, 18) + MICRO)["auto_closed"] == 1
     c.refresh_from_db()
-    assert c.status == Status.SELESAI and c.closed_at == end_of(2026, 11, 18) + MICRO
+    assert c.status == models.Status.SELESAI and c.closed_at == end_of(2026, 11, 18) + MICRO
     action = steps_of(clock)[StepKind.ACTION]
     assert action.event.type == EventType.CLOSED and not action.skipped
     assert sweep(local(2026, 12, 30)) == {}
@@ -351,7 +332,7 @@ def test_a_reporter_reply_restarts_the_auto_close_clock(disposed_report, liaison
     at(local(2026, 11, 4, 10), workflow.finish, c.pk, by=liaison_pu, disposition=d.pk)
     at(local(2026, 11, 17, 10), workflow.reply, c.pk, by=citizen, body="Masih ada satu lubang lagi.")
     assert "auto_closed" not in sweep(local(2026, 11, 19))
-    assert Complaint.objects.get(pk=c.pk).status == Status.PROSES
+    assert Complaint.objects.get(pk=c.pk).status == models.Status.PROSES
     assert sweep(local(2026, 12, 2))["auto_closed"] == 1
 
 
@@ -365,31 +346,42 @@ def sms_reporter(db):
     )
 
 
-def test_tunda_reminds_on_every_channel_then_archives(region, sms_reporter, operator, sms_outbox, sweep, at):
-    c = at(
-        local(2026, 11, 2, 9),
-        workflow.file_complaint,
-        reporter=sms_reporter,
-        title="Lampu jalan mati",
-        body="Lampu jalan di Jl. Poros mati total.",
-        channel="sms",
-        category=region.roads,
-    )
-    at(local(2026, 11, 2, 10), workflow.postpone, c.pk, by=operator, reason="Sebutkan nama desa.")
+@pytest.fixture
+def tunda_sms_report(region, sms_reporter, operator, at):
+    """tunda_sms_report() → a report by SMS filed Monday 2 November 09:00, postponed at 10:00."""
+
+    def make():
+        c = at(
+            local(2026, 11, 2, 9),
+            workflow.file_complaint,
+            reporter=sms_reporter,
+            title="Lampu jalan mati",
+            body="Lampu jalan di Jl. Poros mati total.",
+            channel="sms",
+            category=region.roads,
+        )
+        at(local(2026, 11, 2, 10), workflow.postpone, c.pk, by=operator, reason="Sebutkan nama desa.")
+        return c
+
+    return make
+
+
+def test_tunda_reminds_on_every_channel_then_archives(tunda_sms_report, sms_reporter, sms_outbox, sweep):
+    c = tunda_sms_report()
     clock = clock_of(c, ClockKind.TUNDA)
     assert clock.due_at == end_of(2026, 11, 16)
     sms_outbox.clear()
     assert sweep(end_of(2026, 11, 13)) == {}
     assert sweep(end_of(2026, 11, 13) + MICRO)["reminder"] == 1
     reminder = steps_of(clock)[StepKind.REMINDER].event
-    assert reminder.audience == Audience.REPORTER
+    assert reminder.audience == models.Audience.REPORTER
     assert recipients(reminder) == {(sms_reporter.email, "inapp"), (sms_reporter.email, "sms")}
     assert len(sms_outbox) == 1 and c.tracking_id in sms_outbox[0][1] and "BALAS" in sms_outbox[0][1]
     assert emails_to("operator@kominfo.go.id", c.tracking_id) == []
     assert sweep(end_of(2026, 11, 16)) == {}
     assert sweep(end_of(2026, 11, 16) + MICRO)["auto_archived"] == 1
     c.refresh_from_db()
-    assert (c.status, c.archive_reason) == (Status.ARSIP, ArchiveReason.NO_COMPLETION)
+    assert (c.status, c.archive_reason) == (models.Status.ARSIP, models.ArchiveReason.NO_COMPLETION)
     assert len(sms_outbox) == 2  # and told when it happens
     assert sweep(local(2026, 12, 1)) == {}
 
@@ -420,7 +412,7 @@ def test_verification_pauses_while_tunda_and_resumes_with_the_days_left(
 
 
 def test_a_late_sweep_skips_the_reminder_but_records_the_rest(
-    disposed_report, liaison_pu, head_pu, sms_reporter, region, operator, sms_outbox, sweep, at
+    disposed_report, liaison_pu, head_pu, tunda_sms_report, sms_outbox, sweep, at
 ):
     c = at(local(2026, 11, 2, 10), disposed_report)
     clock = clock_of(c, ClockKind.FOLLOWUP)
@@ -435,16 +427,7 @@ def test_a_late_sweep_skips_the_reminder_but_records_the_rest(
     assert (s[StepKind.ESCALATED].due_at, s[StepKind.ESCALATED].done_at) == (end_of(2026, 11, 12), late)
 
     # A tunda report whose sweep came late: archived, and no reminder after the fact.
-    t = at(
-        local(2026, 11, 2, 9),
-        workflow.file_complaint,
-        reporter=sms_reporter,
-        title="Lampu jalan mati",
-        body="Lampu jalan di Jl. Poros mati total.",
-        channel="sms",
-        category=region.roads,
-    )
-    at(local(2026, 11, 2, 10), workflow.postpone, t.pk, by=operator, reason="Sebutkan nama desa.")
+    t = tunda_sms_report()
     sms_outbox.clear()
     counts = sweep(local(2026, 11, 25))
     assert counts["auto_archived"] == 1 and counts["reminder_skipped"] == 1
@@ -481,15 +464,8 @@ def ten_reminders(disposed_report, liaison_pu, head_pu, operator, auditor, at):
 
 
 def test_repeated_sweeps_do_each_step_once(ten_reminders, sweep):
-    for instant in (
-        local(2026, 11, 7),
-        local(2026, 11, 7),
-        local(2026, 11, 10),
-        local(2026, 11, 13),
-        local(2026, 11, 13),
-        local(2026, 11, 30),
-    ):
-        sweep(instant)
+    for day in (7, 7, 10, 13, 13, 30):  # November 2026; some days twice
+        sweep(local(2026, 11, day))
     _ladder_complete(ten_reminders)
     assert Event.objects.filter(type__in=["reminder", "overdue", "escalated"]).count() == 30
     _one_email_each()
@@ -532,29 +508,14 @@ def test_a_sweep_that_fails_midway_is_rerun_to_the_same_result(ten_reminders, sw
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_the_same_time_share_the_work(ten_reminders):
-    from django.db import connections
-
     # Twenty more clocks: enough to overlap.
     more = [clock_of(c, ClockKind.FOLLOWUP) for c in _more_reports(20)]
     clocks = ten_reminders + more
     results, errors = [], []
-
-    def run(now, barrier):
-        try:
-            barrier.wait()
-            results.append(sla.sla_sweep(now))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
     for now in (local(2026, 11, 7), local(2026, 11, 13)):  # the reminders, then overdue and escalation
-        barrier = threading.Barrier(2)
-        threads = [threading.Thread(target=run, args=(now, barrier)) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        done, failed = run_at_once(lambda now=now: sla.sla_sweep(now))
+        results += done
+        errors += failed
     assert not errors and len(results) == 4
     total = sum(r["reminder"] + r["overdue"] + r["escalated"] for r in results)
     assert total == 90  # no step done twice, none dropped
@@ -602,7 +563,7 @@ def test_a_new_holiday_moves_open_deadlines_later(disposed_report, liaison_pu, a
     settlement.refresh_from_db()
     assert settlement.due_at == settlement_before  # calendar days: holidays do not count
     event = Event.objects.get(complaint=c, type=EventType.CALENDAR_CHANGED)
-    assert event.audience == Audience.STAFF and event.disposition_id is None
+    assert event.audience == models.Audience.STAFF and event.disposition_id is None
     assert event.data["clocks"] == [
         {
             "clock": followup.pk,
@@ -700,7 +661,7 @@ def test_sql_selection_matches_the_ladder(march_holidays, disposed_report, at, d
         now = local(2026, 3, 11, hour) + timedelta(days=days)
         policy = SlaPolicy.current()
         selected = set(sla.due_clocks(now, policy).values_list("pk", flat=True))
-        for clock in Clock.objects.filter(complaint=c, stopped_at__isnull=True):
+        for clock in models.Clock.objects.filter(complaint=c, stopped_at__isnull=True):
             due = any(now > instant for _step, instant in sla.ladder(clock, policy))
             assert (clock.pk in selected) == due, (clock.kind, now)
 

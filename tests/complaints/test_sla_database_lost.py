@@ -5,17 +5,16 @@ what a restart or a failover does) while its second batch of clocks is being wri
 
 import logging
 import socket
-from datetime import datetime
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
 
 from complaints import workflow
 from complaints.deadlines import sweep as sla
 from complaints.models import Clock, ClockKind, ClockStep, Event, EventType, Notification, StepKind
+from tests.clock import local
 from tests.pg import terminate
 
 pytestmark = [
@@ -25,10 +24,6 @@ pytestmark = [
 
 REPORTS = 3 * sla.CLAIM_SIZE + 5
 LADDER = {StepKind.REMINDER, StepKind.OVERDUE, StepKind.ESCALATED}
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
 
 
 @pytest.fixture

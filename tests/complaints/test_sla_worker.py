@@ -5,14 +5,11 @@ reminder, one overdue and one escalation, and each of their emails was sent once
 The worker runs `celery -A lapor worker --pool=solo` against this test's PostgreSQL database, with
 the filesystem broker and file-based email in a temporary folder."""
 
-import email
-import email.policy
 import os
 import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,11 +17,12 @@ import time_machine
 from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
-from django.utils import timezone
 
 from complaints import workflow
 from complaints.models import Clock, ClockKind, ClockStep, EventType, Notification, StepKind
 from complaints.outbox import notify
+from tests.clock import local
+from tests.processes import emails_in, wait_for
 
 pytestmark = [
     pytest.mark.worker,
@@ -34,11 +32,6 @@ pytestmark = [
 
 REPORTS = 60
 LADDER_EVENTS = [EventType.REMINDER, EventType.OVERDUE, EventType.ESCALATED]
-SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
 
 
 def database_url():
@@ -129,22 +122,7 @@ class Worker:
 
     def emails(self):
         """[(to, subject)] of every email the worker (and the final flush) wrote."""
-        out = []
-        for path in sorted(self.mail.iterdir()):
-            for chunk in path.read_bytes().split(SEPARATOR):
-                if chunk.strip():
-                    msg = email.message_from_bytes(chunk.lstrip(b"\n"), policy=email.policy.default)
-                    out.append((str(msg["To"]), " ".join(str(msg["Subject"]).split())))
-        return out
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+        return emails_in(self.mail)
 
 
 def steps(kind):

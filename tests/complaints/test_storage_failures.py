@@ -23,6 +23,7 @@ from PIL import Image
 from complaints.evidence import uploads
 from complaints.evidence.storage import AtomicFileSystemStorage
 from complaints.models import Attachment, Complaint
+from tests.filing import report_form
 
 pytestmark = pytest.mark.django_db
 
@@ -76,18 +77,9 @@ def noisy_jpeg():  # ~20 KB however it is encoded
 
 
 def form_data(region, **files):
-    return {
-        "kind": "aduan",
-        "title": TITLE,
-        "body": BODY,
-        "category": region.roads.pk,
-        "kecamatan": region.kecamatan.pk,
-        "kelurahan": region.kelurahan.pk,
-        "location_text": "Dusun II, dekat masjid",
-        "incident_date": "2026-11-20",
-        "privacy": "anonim",
-        **files,
-    }
+    """The portal's road report without a point or agencies, with `files`."""
+    details = {"location_text": "Dusun II, dekat masjid", "incident_date": "2026-11-20", "privacy": "anonim"}
+    return report_form(region, TITLE, BODY, details=False, **details, **files)
 
 
 # The storage itself ------------------------------------------------------------------------------

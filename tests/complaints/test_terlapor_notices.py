@@ -3,7 +3,6 @@ the SLA ladder's reminders, overdue and escalated notices, and the workflow's st
 an inbox or the personal-data download already holds about such a report shows no report."""
 
 import json
-from datetime import datetime
 
 import pytest
 import time_machine
@@ -13,13 +12,10 @@ from django.utils import timezone
 from complaints import workflow
 from complaints.deadlines import sweep as sla
 from complaints.models import EventType, Notification
+from tests.clock import at, local
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def local(*args):
-    return timezone.make_aware(datetime(*args))
 
 
 @pytest.fixture
@@ -29,11 +25,6 @@ def sweep(django_capture_on_commit_callbacks):
             return sla.sla_sweep()
 
     return run
-
-
-def at(instant, fn, *args, **kwargs):
-    with time_machine.travel(instant, tick=False):
-        return fn(*args, **kwargs)
 
 
 def told(user, complaint):

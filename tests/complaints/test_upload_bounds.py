@@ -23,6 +23,7 @@ from PIL import Image, ImageChops
 from complaints.errors import Invalid
 from complaints.evidence import uploads
 from complaints.models import Attachment, Complaint
+from tests.filing import report_form
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -209,17 +210,10 @@ def test_the_api_answers_429_past_the_hourly_rate_and_counts_from_the_database(c
 def test_web_filing_past_the_hourly_rate_is_a_form_error_and_files_nothing(client, citizen, region, settings):
     settings.UPLOAD_RATE_PER_HOUR = 2
     client.force_login(citizen)
-    data = {
-        "kind": "aduan",
-        "title": "Lampu jalan mati di Jl. Sultan Hasanuddin",
-        "body": "Sudah dua minggu lampu jalan di depan pasar mati, jalan sangat gelap pada malam hari.",
-        "category": region.roads.pk,
-        "kecamatan": region.kecamatan.pk,
-        "kelurahan": region.kelurahan.pk,
-        "location_text": "Depan pasar",
-        "incident_date": "2026-11-20",
-        "privacy": "anonim",
-    }
+    title = "Lampu jalan mati di Jl. Sultan Hasanuddin"
+    body = "Sudah dua minggu lampu jalan di depan pasar mati, jalan sangat gelap pada malam hari."
+    data = report_form(region, title, body, details=False, location_text="Depan pasar", privacy="anonim")
+    data["incident_date"] = "2026-11-20"
 
     def files(n):
         return [SimpleUploadedFile(f"{i}.png", _small_png()) for i in range(n)]

@@ -4,19 +4,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from complaints import privacy, workflow
+from complaints import models, privacy, workflow
 from complaints.errors import Forbidden, Invalid, NotFound, TransitionError
-from complaints.models import (
-    Clock,
-    ClockKind,
-    Complaint,
-    DispositionStatus,
-    Event,
-    EventType,
-    IdentityAccess,
-    Status,
-    Support,
-)
+from complaints.models import Clock, ClockKind, Complaint, DispositionStatus, Event, EventType, Status, Support
 
 pytestmark = pytest.mark.django_db
 
@@ -204,10 +194,15 @@ def test_followup_refused_to_other_opd_and_on_unverified(disposed_report, file_r
         workflow.followup(u.pk, by=liaison_pu, disposition=d.pk, body="Tidak ada disposisi.")
 
 
+def return_to_operator(c, liaison, reason):
+    """The report's one disposition goes back to the operator: the OPD says it is not theirs."""
+    d = c.dispositions.get()
+    workflow.return_disposition(c.pk, by=liaison, disposition=d.pk, reason=reason)
+
+
 def test_return_then_redispose_to_another_opd(disposed_report, liaison_pu, operator):
     c = disposed_report()
-    d = c.dispositions.get()
-    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Jalan nasional, bukan kewenangan kami.")
+    return_to_operator(c, liaison_pu, "Jalan nasional, bukan kewenangan kami.")
     c, d = refreshed(c), c.dispositions.get()
     assert c.status == Status.BELUM_DITINDAKLANJUTI  # the report keeps its status
     assert d.status == DispositionStatus.DIKEMBALIKAN and d.return_pending
@@ -235,8 +230,7 @@ def test_archive_out_of_scope_only_after_every_return(disposed_report, liaison_p
     c = disposed_report()
     with pytest.raises(TransitionError):
         workflow.archive(c.pk, by=operator, reason="out_of_scope")
-    d = c.dispositions.get()
-    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Bukan kewenangan pemerintah daerah.")
+    return_to_operator(c, liaison_pu, "Bukan kewenangan pemerintah daerah.")
     with pytest.raises(TransitionError):
         workflow.archive(c.pk, by=operator, reason="invalid", note="x")
     workflow.archive(c.pk, by=operator, reason="out_of_scope", note="Kewenangan pusat.")
@@ -247,8 +241,7 @@ def test_forward_after_every_return(disposed_report, liaison_pu, operator):
     c = disposed_report()
     with pytest.raises(TransitionError):
         workflow.forward(c.pk, by=operator, institution="bpn")
-    d = c.dispositions.get()
-    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Sengketa tanah, kewenangan BPN.")
+    return_to_operator(c, liaison_pu, "Sengketa tanah, kewenangan BPN.")
     workflow.forward(c.pk, by=operator, institution="bpn", note="Diteruskan ke BPN.")
     assert refreshed(c).forwarded_to == "bpn"
 
@@ -381,7 +374,7 @@ def test_reveal_is_logged_with_a_reason(disposed_report, auditor, liaison_pu):
         workflow.reveal(c.pk, by=auditor, reason="")
     identity = workflow.reveal(c.pk, by=auditor, reason="Pemeriksaan dugaan pungli oleh Inspektorat.")
     assert identity["email"] == "alice@warga.id"
-    access = IdentityAccess.objects.get(complaint=c)
+    access = models.IdentityAccess.objects.get(complaint=c)
     assert (access.user_id, access.kind, access.role) == (auditor.pk, "reveal", "auditor")
     with pytest.raises(Forbidden):
         workflow.reveal(c.pk, by=liaison_pu, reason="Ingin tahu siapa pelapornya.")

@@ -64,6 +64,12 @@ def november(region, file_report, operator, liaison_pu, liaison_dinkes, citizen)
     def followup(c, d, by):
         workflow.followup(c.pk, by=by, disposition=d.pk, body="Sudah kami tindak lanjuti di lapangan.")
 
+    def accepted(c, d):
+        """Followed up and finished by Dinas PU, then accepted by the reporter."""
+        followup(c, d, liaison_pu)
+        workflow.finish(c.pk, by=liaison_pu, disposition=d.pk)
+        workflow.accept(c.pk, by=citizen)
+
     kota = {"kecamatan": region.kecamatan}
     with at(1, month=9):
         r.h, dh = disposed("Puskesmas tutup siang hari", ("dinkes",), category=region.health)
@@ -83,22 +89,16 @@ def november(region, file_report, operator, liaison_pu, liaison_dinkes, citizen)
     with at(3):
         workflow.return_disposition(r.f.pk, by=liaison_pu, disposition=df.pk, reason="Bukan kewenangan Dinas PU.")
     with at(5):
-        followup(r.a, da, liaison_pu)
-        workflow.finish(r.a.pk, by=liaison_pu, disposition=da.pk)
-        workflow.accept(r.a.pk, by=citizen)
+        accepted(r.a, da)
         workflow.rate(r.a.pk, by=citizen, score=4)
     with at(9):
         followup(r.e, de, liaison_pu)
     with at(10, hour=15):
-        followup(r.b, db, liaison_pu)
-        workflow.finish(r.b.pk, by=liaison_pu, disposition=db.pk)
-        workflow.accept(r.b.pk, by=citizen)
+        accepted(r.b, db)
     with at(11):
         followup(r.g, dg, liaison_dinkes)
     with at(12):
-        followup(r.c, dc, liaison_pu)
-        workflow.finish(r.c.pk, by=liaison_pu, disposition=dc.pk)
-        workflow.accept(r.c.pk, by=citizen)
+        accepted(r.c, dc)
         workflow.rate(r.c.pk, by=citizen, score=2)
     with at(16):
         workflow.reopen(r.b.pk, by=citizen, body="Selokan mampet lagi setelah hujan deras.")

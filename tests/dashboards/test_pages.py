@@ -52,14 +52,14 @@ def test_head_sees_only_their_own_agency(november, client_for, head_pu, now):
 @pytest.mark.parametrize(
     "params",
     [
-        {"dari": "2026-13"},
-        {"sampai": "kemarin"},
-        {"dari": "2026-11", "sampai": "2026-01"},
-        {"dari": "2020-01", "sampai": "2026-01"},
-        {"kategori": "tidak-ada"},
-        {"kecamatan": "99"},
-        {"jenis": "keluhan"},
-        {"opd": "tidak-ada"},
+        pytest.param({"dari": "2026-13"}, id="month-13"),
+        pytest.param({"sampai": "kemarin"}, id="month-not-a-date"),
+        pytest.param({"dari": "2026-11", "sampai": "2026-01"}, id="from-after-to"),
+        pytest.param({"dari": "2020-01", "sampai": "2026-01"}, id="range-too-long"),
+        pytest.param({"kategori": "tidak-ada"}, id="unknown-category"),
+        pytest.param({"kecamatan": "99"}, id="unknown-kecamatan"),
+        pytest.param({"jenis": "keluhan"}, id="unknown-kind"),
+        pytest.param({"opd": "tidak-ada"}, id="unknown-opd"),
     ],
 )
 def test_bad_filters_are_a_clear_400(client_for, auditor, params):

@@ -5,8 +5,6 @@ answer is the normal success within a few seconds. Redis comes back (restarted e
 resumed), and then every report is stored once and every notification and SMS reply leaves once:
 what the lost queue carried is sent by the beat's outbox retry."""
 
-import email
-import email.policy
 import hashlib
 import hmac
 import json
@@ -26,7 +24,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from complaints.models import Complaint, InboundSms, Notification
-from tests.complaints.test_sla_worker import SEPARATOR, database_url, wait_for
+from tests.complaints.test_sla_worker import database_url
+from tests.processes import emails_in, wait_for
 
 pytestmark = [
     pytest.mark.worker,
@@ -148,13 +147,7 @@ class Stack:
                 process.wait(10)
 
     def emails(self):
-        out = []
-        for path in sorted(self.mail.iterdir()):
-            for chunk in path.read_bytes().split(SEPARATOR):
-                if chunk.strip():
-                    msg = email.message_from_bytes(chunk.lstrip(b"\n"), policy=email.policy.default)
-                    out.append((str(msg["To"]), " ".join(str(msg["Subject"]).split())))
-        return out
+        return emails_in(self.mail)
 
     def sms_sent(self):
         if not self.sms.exists():

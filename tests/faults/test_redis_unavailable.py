@@ -15,6 +15,7 @@ from django.core.cache import cache
 from accounts.models import LoginFailure
 from lapor import cache as redis_cache
 from lapor import publish
+from tests.conftest import before_and_after, check_a_success_resets_the_count
 
 PASSWORD = "rahasia-sekali-123"
 
@@ -36,9 +37,7 @@ def _use_redis(settings, url):
 
 @pytest.fixture(autouse=True)
 def _fresh_pause():
-    redis_cache.reset()
-    yield
-    redis_cache.reset()
+    yield from before_and_after(redis_cache.reset)
 
 
 @pytest.fixture
@@ -140,13 +139,7 @@ def test_login_lockout_counts_in_the_database_without_the_cache(outage, request,
 @pytest.mark.django_db
 def test_a_success_clears_the_database_count(redis_down, client, citizen, settings):
     settings.LOGIN_LOCKOUT_ATTEMPTS = 3
-    for attempt in range(2):
-        client.post("/akun/masuk/", {"username": "alice@warga.id", "password": f"salah-{attempt}"})
-    assert client.post("/akun/masuk/", {"username": "alice@warga.id", "password": PASSWORD}).status_code == 302
-    client.post("/akun/keluar/")
-    for attempt in range(2):
-        r = client.post("/akun/masuk/", {"username": "alice@warga.id", "password": f"salah-{attempt}"})
-    assert r.status_code == 400  # counting from zero again
+    check_a_success_resets_the_count(client, failures=2)
 
 
 @pytest.mark.django_db

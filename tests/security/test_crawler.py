@@ -113,29 +113,16 @@ def build_world():
 
     from accounts.auth import issue_token
     from accounts.models import User
-    from agencies.models import Agency, AgencyKind, Area, Category, Holiday, SlaPolicy
+    from agencies.models import Category, Holiday, SlaPolicy
     from complaints import privacy, workflow
     from complaints.dashboards import monthly_report
     from complaints.deadlines.sanctions import build_month
     from complaints.deadlines.sweep import sla_sweep
     from complaints.evidence import uploads
     from complaints.models import Clock, ClockStep, Complaint, Event, IdentityAccess, Notification, Open311Key, Sanction
-    from tests.conftest import make_user
+    from tests.conftest import build_region, make_user
 
-    def agency(slug, name, kind, parent=None):
-        return Agency.objects.create(slug=slug, name=name, short_name=name, kind=kind, parent=parent)
-
-    r = SimpleNamespace()
-    r.diskominfo = agency("diskominfo", "Diskominfo", AgencyKind.DISKOMINFO)
-    r.pu = agency("dinas-pu", "Dinas PU", AgencyKind.OPD)
-    r.bina_marga = agency("dinas-pu-bina-marga", "Bidang Bina Marga", AgencyKind.UNIT, r.pu)
-    r.dinkes = agency("dinkes", "Dinas Kesehatan", AgencyKind.OPD)
-    r.inspektorat = agency("inspektorat", "Inspektorat", AgencyKind.INSPEKTORAT)
-    r.bkd = agency("bkd", "BKD", AgencyKind.BKD)
-    r.ppid = agency("ppid", "PPID", AgencyKind.PPID)
-    r.kecamatan = Area.objects.create(name="Kota", code="01", level=Area.Level.KECAMATAN)
-    r.kelurahan = Area.objects.create(name="Lamokato", code="01.01", level=Area.Level.KELURAHAN, parent=r.kecamatan)
-    r.roads = Category.objects.create(slug="jalan", name="Jalan dan jembatan", default_agency=r.pu)
+    r = build_region(SimpleNamespace(), without={"puskesmas"})
     Category.objects.create(slug="pungli", name="Pungutan liar", default_agency=r.inspektorat, oversight=True)
     sla_policy = SlaPolicy.current()
     holiday = Holiday.objects.create(date=date(2026, 12, 25), name="Natal")
@@ -188,25 +175,20 @@ def build_world():
         reports[key] = Complaint.objects.get(pk=c.pk)
     workflow.edit_summary(reports["umum"].pk, by=operator, summary="Talud jebol di tepi sungai, mohon diperbaiki.")
 
+    def file_about_the_inspektorat(reporter, privacy, title, body):
+        return workflow.file_complaint(
+            reporter=reporter, privacy=privacy, category=r.roads, title=title, body=body, terlapor_agency=r.inspektorat
+        )
+
     # A rahasia duplicate merged into the umum report: its tracking id stays hidden.
-    merged = workflow.file_complaint(
-        reporter=users["reporter_rahasia"],
-        privacy="rahasia",
-        category=r.roads,
-        title=TITLES["merged"],
-        body="Talud yang sama jebol, laporan kedua dari saya.",
-        terlapor_agency=r.inspektorat,
+    merged = file_about_the_inspektorat(
+        users["reporter_rahasia"], "rahasia", TITLES["merged"], "Talud yang sama jebol, laporan kedua dari saya."
     )
     workflow.merge(merged.pk, by=operator, into=reports["umum"].tracking_id)
     # An umum report not yet verified: until an operator verifies it, the public sees it exactly
     # as a rahasia report. Filed by the "other citizen", about the Inspektorat too.
-    pending = workflow.file_complaint(
-        reporter=users["other_citizen"],
-        privacy="umum",
-        category=r.roads,
-        title=TITLES["pending"],
-        body="Talud di hulu juga mulai retak, mohon diperiksa.",
-        terlapor_agency=r.inspektorat,
+    pending = file_about_the_inspektorat(
+        users["other_citizen"], "umum", TITLES["pending"], "Talud di hulu juga mulai retak, mohon diperiksa."
     )
 
     # The identity log has entries: an operator's logged view and an auditor's reveal.

@@ -5,17 +5,8 @@ import datetime
 import pytest
 import time_machine
 
-from complaints import workflow
-from complaints.models import (
-    Audience,
-    Complaint,
-    Disposition,
-    DispositionStatus,
-    Event,
-    EventType,
-    IdentityAccess,
-    Status,
-)
+from complaints import models, workflow
+from complaints.models import Audience, Complaint, Disposition, DispositionStatus, Event, EventType, Status
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +92,7 @@ def test_reporter_identity_per_privacy(client_for, disposed_report, liaison_pu, 
     assert ("Alice Rahmawati" in html) is shown
     assert ("alice@warga.id" in html) is shown and ("+628529860111" in html) is shown
     assert "Lihat identitas pelapor" not in html  # a liaison never reaches a protected identity
-    assert not IdentityAccess.objects.filter(complaint=c).exists()
+    assert not models.IdentityAccess.objects.filter(complaint=c).exists()
 
 
 def test_followup_with_an_attachment(client, client_for, disposed_report, liaison_pu, png_upload):

@@ -9,20 +9,10 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import User
-from complaints import workflow
-from complaints.models import (
-    Attachment,
-    Audience,
-    Complaint,
-    Disposition,
-    DispositionStatus,
-    Event,
-    EventType,
-    IdentityAccess,
-    Status,
-    Support,
-)
+from complaints import models, workflow
+from complaints.models import Audience, Complaint, DispositionStatus, Event, EventType, IdentityAccess, Status, Support
 from tests.conftest import make_user
+from tests.filing import walk_in_form
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +122,7 @@ def test_monitor_flags_the_sixty_day_ceiling(client_for, disposed_report, operat
     workflow.followup(c.pk, by=liaison_pu, disposition=d.pk, body="Sedang kami kerjakan.")
     later = timezone.now() + datetime.timedelta(days=62)
     sla.sla_sweep(later)
-    assert Disposition.objects.get(pk=d.pk).ceiling_passed
+    assert models.Disposition.objects.get(pk=d.pk).ceiling_passed
     with time_machine.travel(later, tick=False):
         html = client_for(operator).get("/petugas/", {"tab": "dipantau", "overdue": "1"}).content.decode()
     assert c.tracking_id in html and "lewat 60 hari" in html
@@ -449,7 +439,7 @@ def test_hide_an_attachment_from_the_public(client, client_for, disposed_report,
         review_url(c), {"action": "hide_attachment", "hide_attachment-attachment": a.pk, "hide_attachment-public": "0"}
     )
     assert response.status_code == 302
-    assert not Attachment.objects.get(pk=a.pk).is_public
+    assert not models.Attachment.objects.get(pk=a.pk).is_public
     assert client.get(url).status_code == 404
     assert client_for(operator).get(url).status_code == 200
     assert client_for(citizen).get(url).status_code == 200
@@ -457,18 +447,7 @@ def test_hide_an_attachment_from_the_public(client, client_for, disposed_report,
 
 # Manual entry ------------------------------------------------------------------------------------
 def manual(region, **overrides):
-    data = {
-        "channel": "walk-in",
-        "kind": "aduan",
-        "title": "Lampu jalan mati di Jalan Poros",
-        "body": "Sudah seminggu lampu jalan di depan masjid mati, jalan gelap.",
-        "category": region.roads.pk,
-        "privacy": "umum",
-        "reporter_name": "Dewi Lestari",
-        "reporter_phone": "0812-3456-7890",
-    }
-    data.update(overrides)
-    return data
+    return walk_in_form(region, **overrides)
 
 
 def test_manual_entry_is_for_operators(client_for, liaison_pu, citizen):
