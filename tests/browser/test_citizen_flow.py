@@ -152,7 +152,8 @@ def test_pages_work_without_javascript(browser, live_server, region, disposed_re
         page.goto(f"{live_server.url}/laporan/")
         assert report.tracking_id in page.content()
         page.get_by_role("searchbox", name="Cari").fill("berlubang")
-        page.get_by_role("button", name="Tampilkan").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Tampilkan").click()
         assert report.tracking_id in page.content()
         page.goto(f"{live_server.url}/")
         page.get_by_label("Lacak laporan dengan nomor pelacakan").fill(report.tracking_id.lower())
@@ -211,12 +212,14 @@ def test_every_citizen_page_passes_axe(page, live_server, citizen, other_citizen
         page.get_by_label("Isi laporan").fill("Jembatan kayu di Lamokato patah, anak sekolah memutar.")
         page.get_by_label("Kategori").select_option(label="Jalan dan jembatan")
         page.get_by_label("Kecamatan").select_option(label="Kota")
-        page.get_by_role("button", name="Kirim laporan").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Kirim laporan").click()
         assert page.get_by_role("button", name="Tetap kirim laporan saya").count() == 1
         assert open_report.tracking_id in page.content()
         assert_accessible(page)
         # And an error state of the same form.
         page.get_by_label("Judul").fill("")
-        page.get_by_role("button", name="Tetap kirim laporan saya").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Tetap kirim laporan saya").click()
         assert "Periksa kembali isian Anda" in page.content()
         assert_accessible(page)

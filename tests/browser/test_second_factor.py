@@ -47,7 +47,8 @@ def test_operator_enrols_then_signs_in_with_a_code(page, live_server, operator):
         assert_accessible(page)
         secret = page.locator("code.secret").inner_text().strip()
         page.get_by_label("Kode 6 angka dari aplikasi").fill(authenticator(secret))
-        page.get_by_role("button", name="Aktifkan").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Aktifkan").click()
         codes = page.locator("ul.backup-codes li").all_inner_texts()
         assert len(codes) == 10
         page.get_by_role("link", name=re.compile("lanjut")).click()
