@@ -481,8 +481,10 @@ class Generator:
     def __init__(self, scale, now, by_slug, kelurahan, categories, staff, log):
         from accounts.models import User
         from complaints import models as m
+        from complaints.deadlines.clocks import LADDER_DONE
 
         self.m = m
+        self.ladder_done = LADDER_DONE
         self.rng = random.Random(SEED)
         self.now = now
         self.log = log
@@ -904,25 +906,29 @@ class Generator:
                 "due_at": due,
                 "stopped_at": stopped,
                 "stop_reason": reason,
+                # What `clocks.next_step_at` gives a running clock: its first rung not yet taken.
+                "next_step_at": None if stopped else self.ladder(kid, cid, kind, due, agency, disposition, stopped),
             }
         )
-        self.ladder(kid, cid, kind, due, agency, disposition, stopped)
+        if stopped:
+            self.ladder(kid, cid, kind, due, agency, disposition, stopped)
         return kid
 
     def ladder(self, kid, cid, kind, due, agency, disposition, stopped):
-        """The steps earlier sweeps recorded: every rung due before min(stopped, cutoff)."""
+        """The steps earlier sweeps recorded: every rung due before min(stopped, cutoff). Returns the
+        instant of the first rung not taken (the clock's next step), or `LADDER_DONE`."""
         m = self.m
         limit = min(stopped, self.cutoff) if stopped else self.cutoff
         if kind in m.STAFF_CLOCKS:
             rungs = [("reminder", self.dl.sub(due, self.policy.reminder_before_days)), ("overdue", due),
                      ("escalated", self.dl.add(due, self.policy.escalation_after_days))]  # fmt: skip
         elif kind == "tunda":
-            rungs = [("reminder", self.dl.sub(due, self.policy.reminder_before_days))]
+            rungs = [("reminder", self.dl.sub(due, self.policy.reminder_before_days)), ("action", due)]
         else:
-            return
+            rungs = [("action", due)]
         for step, at in rungs:
-            if at >= limit:
-                break
+            if at >= limit or step == "action":  # an automatic action ends the clock: never recorded here
+                return at
             done = at + timedelta(minutes=3)
             etype = "ceiling_passed" if (kind == "settlement" and step == "overdue") else step
             eid = self.event(cid, etype, done, "reporter" if kind == "tunda" else "staff", label="Sistem",
@@ -930,6 +936,7 @@ class Generator:
                              data={"clock": kid, "clock_kind": kind, "step": step})  # fmt: skip
             self.steps.add({"id": self.next_id("step"), "clock_id": kid, "step": step, "due_at": at, "done_at": done,
                             "event_id": eid, "skipped": False})  # fmt: skip
+        return self.ladder_done
 
 
 def _max_ids(cursor):
@@ -1015,6 +1022,8 @@ def check(log=print):
         "open report with an active disposition to its terlapor": """SELECT count(*) FROM complaints_disposition d
             JOIN complaints_complaint c ON c.id = d.complaint_id JOIN agencies_agency a ON a.id = d.agency_id
             WHERE c.terlapor_agency_id IS NOT NULL AND COALESCE(a.root_id, a.id) = c.terlapor_agency_id""",
+        "running clock without its next step": """SELECT count(*) FROM complaints_clock
+            WHERE stopped_at IS NULL AND next_step_at IS NULL""",
     }
     bad = {}
     with connection.cursor() as cursor:
@@ -1023,6 +1032,24 @@ def check(log=print):
             n = cursor.fetchone()[0]
             if n:
                 bad[name] = n
+    wrong = _next_steps_differ()
+    if wrong:
+        bad["next step differs from the ladder's (of 500 running clocks)"] = wrong
     if bad:
         raise SystemExit(f"the loaded data breaks invariants: {bad}")
-    log(f"invariants: {len(checks)} checks pass")
+    log(f"invariants: {len(checks) + 1} checks pass")
+
+
+def _next_steps_differ(sample=500):
+    """How many of `sample` running clocks carry a next step other than the one the sweep would
+    compute (`clocks.next_step_at` on the steps they have, under the loaded calendar and policy)."""
+    from agencies.models import SlaPolicy
+    from complaints.deadlines.clocks import next_step_at
+    from complaints.models import Clock, ClockStep
+
+    policy = SlaPolicy.current()
+    running = list(Clock.objects.filter(stopped_at__isnull=True).order_by("?")[:sample])
+    taken = {}
+    for clock_id, step in ClockStep.objects.filter(clock__in=running).values_list("clock_id", "step"):
+        taken.setdefault(clock_id, set()).add(step)
+    return sum(next_step_at(k, taken.get(k.pk, set()), policy) != k.next_step_at for k in running)

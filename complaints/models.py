@@ -677,11 +677,15 @@ class Clock(models.Model):
     continues = models.ForeignKey(
         "self", null=True, blank=True, related_name="continued_by", on_delete=models.SET_NULL, editable=False
     )
+    # The instant of the next step of its ladder while it runs (None: not known yet, the next sweep
+    # looks): written by complaints.deadlines.clocks only (docs/clocks.md, "The sweep's cost").
+    next_step_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["due_at"]
         indexes = [
             models.Index(fields=["due_at"], name="clock_running_due", condition=models.Q(stopped_at__isnull=True)),
+            models.Index(fields=["next_step_at"], name="clock_next_step", condition=models.Q(stopped_at__isnull=True)),
             models.Index(fields=["complaint", "kind"], name="clock_complaint_kind"),
         ]
 

@@ -7,20 +7,37 @@ report's or disposition's deadline column (`MIRROR`), so that queues sort and sw
 (`complaints.deadlines.sweep`) and the holiday recompute call these functions, and
 tests/complaints/test_clock_writers.py checks that no other module writes them.
 
+Each running clock also keeps `next_step_at`, the instant of the next step of its ladder (`ladder`):
+the sweep selects the clocks due with one index range scan on it, so its cost follows the work that
+is due, not the clocks that run. `None` means "not known yet": the next sweep looks at the clock and
+writes it (`record_next_steps`); a clock whose ladder is done keeps `LADDER_DONE`. Anything that
+changes a ladder's instants (a moved deadline, a holiday change, a change of the policy's reminder
+or escalation days) sets it back to `None` (`forget_next_steps`): looking once too early costs a
+read, looking too late would cost a step.
+
 A clock that continues another (a unit's clock inheriting its OPD's deadline, an extended
 information request) names it in `Clock.continues`. Who answers for a clock at each step of its
 ladder is `responsible_for`; the sweep notifies them and the sanctions list them.
 """
 
+from datetime import UTC, datetime
 from typing import NamedTuple
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role
 from agencies import calendar
 from agencies.models import Agency, AgencyKind, SlaPolicy
-from complaints.models import ACTIVE_DISPOSITION, Clock, ClockKind, Complaint, Disposition, StepKind
+from complaints.models import (
+    ACTIVE_DISPOSITION,
+    STAFF_CLOCKS,
+    Clock,
+    ClockKind,
+    Complaint,
+    Disposition,
+    StepKind,
+)
 
 # Where each clock's deadline is mirrored: (on the disposition?, column).
 MIRROR = {
@@ -61,6 +78,10 @@ ANSWERED = ("followed_up", "finished")
 HANDED_OVER = (SUBDISPOSED, EXTENDED)
 
 
+# `Clock.next_step_at` of a clock whose ladder is done: never before any `now`.
+LADDER_DONE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def diskominfo():
     return Agency.objects.filter(kind=AgencyKind.DISKOMINFO).order_by("pk").first()
 
@@ -96,11 +117,59 @@ def _mirror(complaint, disposition, kind, value):
         refresh_monitor_due([complaint.pk])
 
 
+# The ladder ------------------------------------------------------------------------------------
+def reminder_at(clock, policy):
+    return calendar.subtract_working_days(clock.due_at, policy.reminder_before_days)
+
+
+def escalation_at(clock, policy):
+    return calendar.add_working_days(clock.due_at, policy.escalation_after_days)
+
+
+def ladder(clock, policy):
+    """[(step, instant it is due)] of `clock`, in order. A step happens once `now` is past its
+    instant (the deadline itself, 23:59:59.999999 of the last working day, is still on time)."""
+    if clock.kind in STAFF_CLOCKS:
+        return [
+            (StepKind.REMINDER, reminder_at(clock, policy)),
+            (StepKind.OVERDUE, clock.due_at),
+            (StepKind.ESCALATED, escalation_at(clock, policy)),
+        ]
+    if clock.kind == ClockKind.TUNDA:
+        return [(StepKind.REMINDER, reminder_at(clock, policy)), (StepKind.ACTION, clock.due_at)]
+    return [(StepKind.ACTION, clock.due_at)]
+
+
+def next_step_at(clock, taken, policy):
+    """The instant of the first step of `clock`'s ladder not in `taken`, or `LADDER_DONE`."""
+    for step, at in ladder(clock, policy):
+        if step not in taken:
+            return at
+    return LADDER_DONE
+
+
+def record_next_steps(instants):
+    """{clock pk: instant}: what the sweep found next for the clocks it looked at, in one UPDATE."""
+    if instants:
+        Clock.objects.filter(pk__in=list(instants)).update(
+            next_step_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in instants.items()))
+        )
+
+
+def forget_next_steps(clocks=None):
+    """Set the running clocks' next steps (a queryset of clocks; None: all) back to "not known
+    yet", after something their ladders' instants depend on changed: the next sweep looks at each
+    of them once. Returns their number."""
+    qs = Clock.objects.all() if clocks is None else clocks
+    return qs.filter(stopped_at__isnull=True).update(next_step_at=None)
+
+
 # Starting and stopping -------------------------------------------------------------------------
 def start_clock(complaint, kind, now, *, disposition=None, days=None, due_at=None, continues=None):
     """Start a clock of `kind` at `now` (`days` overrides the policy length; `due_at` fixes the
     deadline, for a clock that `continues` another). Returns the Clock."""
-    length = days if days is not None else getattr(SlaPolicy.current(), POLICY_LENGTH[kind])
+    policy = SlaPolicy.current()
+    length = days if days is not None else getattr(policy, POLICY_LENGTH[kind])
     if due_at is None:
         if kind == ClockKind.SETTLEMENT:
             due_at = calendar.add_calendar_days(now, length)
@@ -112,7 +181,7 @@ def start_clock(complaint, kind, now, *, disposition=None, days=None, due_at=Non
         agency = diskominfo()
     else:
         agency = None
-    clock = Clock.objects.create(
+    clock = Clock(
         complaint=complaint,
         disposition=disposition,
         kind=kind,
@@ -122,6 +191,8 @@ def start_clock(complaint, kind, now, *, disposition=None, days=None, due_at=Non
         due_at=due_at,
         continues=continues,
     )
+    clock.next_step_at = next_step_at(clock, (), policy)
+    clock.save(force_insert=True)
     _mirror(complaint, disposition, kind, due_at)
     return clock
 
@@ -135,7 +206,7 @@ def stop_clocks(complaint, kinds, now, reason, *, disposition=None):
     if disposition is not None:
         qs = qs.filter(disposition=disposition)
     stopped = list(qs)
-    qs.update(stopped_at=now, stop_reason=reason)
+    qs.update(stopped_at=now, stop_reason=reason, next_step_at=None)
     kinds = {c.kind for c in stopped} | set(kinds)
     for column in sorted({MIRROR[kind][1] for kind in kinds if not MIRROR[kind][0]}):
         setattr(complaint, column, None)
@@ -223,7 +294,8 @@ def effective_due(clock, depth=0):
 def move_deadline(clock, complaint, due_at):
     """Move a running clock's deadline and its mirror (the holiday recompute, sla)."""
     clock.due_at = due_at
-    clock.save(update_fields=["due_at"])
+    clock.next_step_at = None  # its ladder moved with it: the next sweep looks again
+    clock.save(update_fields=["due_at", "next_step_at"])
     _mirror(complaint, clock.disposition, clock.kind, due_at)
 
 

@@ -29,11 +29,10 @@ through `complaints.deadlines.clocks`, the one writer of deadlines.
 import logging
 from collections import Counter, defaultdict
 from contextlib import nullcontext
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -42,9 +41,16 @@ from accounts.models import Role
 from agencies import calendar
 from agencies.models import SlaPolicy
 from complaints import workflow
-from complaints.deadlines.clocks import effective_due, move_deadline, responsible_for
+from complaints.deadlines.clocks import (
+    effective_due,
+    forget_next_steps,
+    ladder,
+    move_deadline,
+    next_step_at,
+    record_next_steps,
+    responsible_for,
+)
 from complaints.models import (
-    STAFF_CLOCKS,
     Audience,
     Clock,
     ClockKind,
@@ -80,57 +86,12 @@ class _DatabaseLost(Exception):
     """The database went out of reach: the sweep stops (see `sla_sweep`)."""
 
 
-# The ladder ------------------------------------------------------------------------------------
-def reminder_at(clock, policy):
-    return calendar.subtract_working_days(clock.due_at, policy.reminder_before_days)
-
-
-def escalation_at(clock, policy):
-    return calendar.add_working_days(clock.due_at, policy.escalation_after_days)
-
-
-def ladder(clock, policy):
-    """[(step, instant it is due)] of `clock`, in order. A step happens once `now` is past its
-    instant (the deadline itself, 23:59:59.999999 of the last working day, is still on time)."""
-    if clock.kind in STAFF_CLOCKS:
-        return [
-            (StepKind.REMINDER, reminder_at(clock, policy)),
-            (StepKind.OVERDUE, clock.due_at),
-            (StepKind.ESCALATED, escalation_at(clock, policy)),
-        ]
-    if clock.kind == ClockKind.TUNDA:
-        return [(StepKind.REMINDER, reminder_at(clock, policy)), (StepKind.ACTION, clock.due_at)]
-    return [(StepKind.ACTION, clock.due_at)]
-
-
-def _pending(step):
-    return ~Exists(ClockStep.objects.filter(clock_id=OuterRef("pk"), step=step))
-
-
-def due_clocks(now, policy):
-    """Running clocks with at least one step due at `now`, selected in SQL on `due_at` (the
-    partial index `clock_running_due`). The bounds are the exact inverse of `ladder`:
-
-    - reminder (end of the working day k working days before the deadline) has passed
-      ⇔ the deadline's date is on or before W, the k-th working day counted from today;
-    - escalation (end of the e-th working day after the deadline) has passed
-      ⇔ the deadline's date is before X, the e-th working day before today.
-    """
-    today = calendar.local_date(now)
-    reminder_bound = calendar.add_working_days(today - timedelta(days=1), policy.reminder_before_days)
-    escalation_bound = calendar.start_of_day(
-        calendar.local_date(calendar.subtract_working_days(now, policy.escalation_after_days))
-    )
-    staff = Q(kind__in=STAFF_CLOCKS) & (
-        Q(due_at__lte=reminder_bound) & _pending(StepKind.REMINDER)
-        | Q(due_at__lt=now) & _pending(StepKind.OVERDUE)
-        | Q(due_at__lt=escalation_bound) & _pending(StepKind.ESCALATED)
-    )
-    tunda = Q(kind=ClockKind.TUNDA) & (
-        Q(due_at__lte=reminder_bound) & _pending(StepKind.REMINDER) | Q(due_at__lt=now) & _pending(StepKind.ACTION)
-    )
-    reply = Q(kind=ClockKind.REPORTER_REPLY, due_at__lt=now) & _pending(StepKind.ACTION)
-    return Clock.objects.filter(stopped_at__isnull=True, due_at__lte=reminder_bound).filter(staff | tunda | reply)
+# The selection ---------------------------------------------------------------------------------
+def due_clocks(now, policy=None):
+    """Running clocks with a step due at `now`, or whose next step is not known yet: one range scan
+    of the partial index `clock_next_step` (`Clock.next_step_at`, docs/clocks.md). `_climb` then
+    decides on the ladder itself, so a clock looked at too early only gets its next step written."""
+    return Clock.objects.filter(stopped_at__isnull=True).filter(Q(next_step_at__isnull=True) | Q(next_step_at__lt=now))
 
 
 # The sweep -------------------------------------------------------------------------------------
@@ -223,6 +184,9 @@ def _claim_and_climb(clock_ids, now, policy, counts):
                     with notify.deferred_outbox() as outbox, transaction.atomic() if acts else nullcontext():
                         _climb(clock, taken[clock.pk], now, policy, mine, decided)
                     decided.outbox = outbox
+                    decided.next_steps[clock.pk] = next_step_at(
+                        clock, taken[clock.pk] | {row.step for row in decided.steps}, policy
+                    )
                 except Exception as exc:  # noqa: BLE001 - one bad clock must not stop the sweep; it is retried next time
                     if database_unavailable(exc):
                         raise
@@ -264,12 +228,14 @@ class _Writes:
 
     def __init__(self):
         self.events, self.outbox, self.steps, self.ceilings = [], [], [], []
+        self.next_steps = {}  # {clock pk: the instant of its next step}
 
     def extend(self, other):
         self.events += other.events
         self.outbox += other.outbox
         self.steps += other.steps
         self.ceilings += other.ceilings
+        self.next_steps.update(other.next_steps)
 
     def write(self):
         if connection.features.can_return_rows_from_bulk_insert:
@@ -281,6 +247,7 @@ class _Writes:
         ClockStep.objects.bulk_create(self.steps)
         if self.ceilings:
             Disposition.objects.filter(pk__in=self.ceilings).update(ceiling_passed=True)
+        record_next_steps(self.next_steps)
 
 
 def _claim(clock_ids):
@@ -454,6 +421,7 @@ def recompute_open_deadlines(since=None, *, batch_size=BATCH_SIZE):
     gives — later, never earlier; steps already taken stay. Updates the mirrored columns and
     notes `calendar_changed` on each affected report's staff timeline. Returns the number of
     clocks moved."""
+    forget_next_steps()  # working days moved: every running ladder may have (even with its deadline kept)
     base = Clock.objects.filter(stopped_at__isnull=True, kind__in=WORKING_DAY_CLOCKS)
     if since is not None:
         base = base.filter(due_at__gte=calendar.start_of_day(since))

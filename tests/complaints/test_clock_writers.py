@@ -1,5 +1,5 @@
-"""One writer of deadlines (docs/clocks.md): `complaints.deadlines.clocks` alone writes a clock's `due_at`,
-its mirrors on the report and the disposition and `Complaint.monitor_due_at`; a clock that
+"""One writer of deadlines (docs/clocks.md): `complaints.deadlines.clocks` alone writes a clock's `due_at`
+and `next_step_at`, its mirrors on the report and the disposition and `Complaint.monitor_due_at`; a clock that
 continues another names it in `Clock.continues`; `clocks.responsible_for` says who answers."""
 
 import ast
@@ -28,7 +28,9 @@ from tests.conftest import make_user
 pytestmark = pytest.mark.django_db
 
 WIB = datetime.timezone(datetime.timedelta(hours=7))
-DEADLINE_FIELDS = frozenset({column for _on, column in clocks.MIRROR.values()} | {"due_at", "monitor_due_at"})
+DEADLINE_FIELDS = frozenset(
+    {column for _on, column in clocks.MIRROR.values()} | {"due_at", "monitor_due_at", "next_step_at"}
+)
 WRITING_CALLS = {"update", "create", "bulk_create", "update_or_create", "get_or_create", "bulk_update"}
 MODELS_WITH_DEADLINES = {"Clock", "Disposition", "Complaint"}
 RAW_UPDATE = re.compile(r"\bUPDATE\b[^;]*\b(" + "|".join(sorted(DEADLINE_FIELDS)) + r")\b", re.IGNORECASE | re.DOTALL)
@@ -95,7 +97,8 @@ def test_the_scan_sees_the_writes_of_the_clocks_module():
         writes = {what for _line, what in deadline_writes(f.read())}
     # The forms the writer uses, so that a scan that sees nothing cannot pass for a clean tree.
     assert "assigns .due_at" in writes
-    assert "create(due_at=…)" in writes
+    assert "Clock(due_at=…)" in writes
+    assert "assigns .next_step_at" in writes
     assert "update(monitor_due_at=…)" in writes
     assert "update_fields due_at" in writes
     assert deadline_writes("d.settlement_due_at = x\nqs.update(tunda_due_at=None)\nsetattr(c, 'due_at', x)\n")

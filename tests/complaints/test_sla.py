@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agencies.models import Holiday, SlaPolicy
 from complaints import models, workflow
+from complaints.deadlines import clocks
 from complaints.deadlines import sweep as sla
 from complaints.models import ClockKind, ClockStep, Complaint, Disposition, Event, EventType, Notification, StepKind
 from complaints.outbox import notify
@@ -653,6 +654,76 @@ def test_policy_change_applies_to_clocks_started_after_it(disposed_report, sweep
     assert StepKind.OVERDUE in steps_of(new) and StepKind.OVERDUE not in steps_of(old)
 
 
+# The next step: what the sweep selects on (docs/clocks.md, "The sweep's cost") ------------------
+def test_each_running_clock_knows_its_next_step_and_a_done_ladder_is_not_read_again(disposed_report, sweep, at):
+    c = at(local(2026, 11, 2, 10), disposed_report)
+    clock = clock_of(c, ClockKind.FOLLOWUP, c.dispositions.get())
+    assert clock.next_step_at == end_of(2026, 11, 6)  # the reminder, one working day before the deadline
+    sweep(end_of(2026, 11, 6) + MICRO)
+    clock.refresh_from_db()
+    assert clock.next_step_at == end_of(2026, 11, 9)  # the deadline: the overdue step
+    sweep(local(2026, 11, 20))  # overdue and escalated
+    clock.refresh_from_db()
+    assert clock.next_step_at == clocks.LADDER_DONE
+    # Nothing is due any more: the next sweeps select no clock of this report (only its 60-day
+    # settlement clock, due much later, runs beside it), and take nothing.
+    later = local(2026, 11, 23, 9)
+    assert not sla.due_clocks(later).filter(complaint=c).exists()
+    assert "clocks" not in sweep(later)
+    assert ClockStep.objects.filter(clock=clock).count() == 3
+
+
+def test_the_selection_is_a_range_on_the_next_step(db):
+    sql = str(sla.due_clocks(local(2026, 11, 2, 10)).query)
+    assert "next_step_at" in sql and "ClockStep".lower() not in sql.lower() and "EXISTS" not in sql
+
+
+def test_a_clock_whose_next_step_is_not_known_is_read_by_the_next_sweep(disposed_report, sweep, at):
+    # A row from before the column, or one a bulk loader wrote without it: looked at once.
+    c = at(local(2026, 11, 2, 10), disposed_report)
+    clock = clock_of(c, ClockKind.FOLLOWUP, c.dispositions.get())
+    models.Clock.objects.filter(pk=clock.pk).update(next_step_at=None)
+    counts = sweep(local(2026, 11, 4, 9))  # before the reminder: nothing to take, the next step known
+    assert "reminder" not in counts
+    clock.refresh_from_db()
+    assert clock.next_step_at == end_of(2026, 11, 6)
+    models.Clock.objects.filter(pk=clock.pk).update(next_step_at=None)
+    assert sweep(local(2026, 11, 13, 9))["escalated"] == 1  # all of its due steps at once
+    assert set(steps_of(clock)) == {StepKind.REMINDER, StepKind.OVERDUE, StepKind.ESCALATED}
+
+
+def test_a_policy_change_of_the_escalation_days_moves_running_ladders(disposed_report, sweep, at):
+    c = at(local(2026, 11, 2, 10), disposed_report)  # due Monday 9 November
+    clock = clock_of(c, ClockKind.FOLLOWUP, c.dispositions.get())
+    sweep(end_of(2026, 11, 9) + MICRO)  # reminder and overdue
+    clock.refresh_from_db()
+    assert clock.next_step_at == end_of(2026, 11, 12)  # escalation: three working days later
+    policy = SlaPolicy.current()
+    policy.escalation_after_days = 1
+    policy.save()
+    assert "escalated" not in sweep(end_of(2026, 11, 10))
+    assert sweep(end_of(2026, 11, 10) + MICRO)["escalated"] == 1
+
+
+def test_a_holiday_removed_after_the_deadline_brings_the_next_step_forward(
+    disposed_report, sweep, at, django_capture_on_commit_callbacks
+):
+    holiday = Holiday.objects.create(date=date(2026, 11, 11), name="Hari jadi kabupaten")
+    c = at(local(2026, 11, 2, 10), disposed_report)  # due Monday 9 November
+    clock = clock_of(c, ClockKind.FOLLOWUP, c.dispositions.get())
+    sweep(end_of(2026, 11, 9) + MICRO)
+    clock.refresh_from_db()
+    assert clock.next_step_at == end_of(2026, 11, 13)  # three working days, Wednesday 11 a holiday
+    # The holiday is withdrawn: the deadline stays (never earlier), the escalation comes a day
+    # sooner, and a next step remembered from before must not hold it back.
+    with django_capture_on_commit_callbacks(execute=True):
+        holiday.delete()
+    assert "escalated" not in sweep(end_of(2026, 11, 12))
+    assert sweep(end_of(2026, 11, 12) + MICRO)["escalated"] == 1
+    clock.refresh_from_db()
+    assert clock.due_at == end_of(2026, 11, 9)
+
+
 # The selection in SQL matches the ladder --------------------------------------------------------
 @pytest.mark.parametrize("days", range(0, 22))
 def test_sql_selection_matches_the_ladder(march_holidays, disposed_report, at, days):
@@ -707,7 +778,8 @@ def test_a_sweeps_queries_grow_with_neither_clocks_nor_staff(
     counts, sql = _sweep_queries(local(2026, 11, 13))  # overdue and escalated: heads, operators, auditors
     assert (counts["overdue"], counts["escalated"]) == (reports, reports)
     # policy, due clocks; then in one transaction: claim the clocks, their reports and their steps,
-    # read the staff, write the events, the outbox rows and the steps (savepoints included). The
+    # read the staff, write the events, the outbox rows, the steps and the clocks' next steps
+    # (savepoints included). The
     # outbox rows go in one INSERT, or as few as the database's limit on parameters allows
     # (SQLite: a few dozen rows a statement; PostgreSQL: all of them).
     outbox = [q for q in sql if q.startswith('INSERT INTO "complaints_notification"')]
@@ -715,7 +787,7 @@ def test_a_sweeps_queries_grow_with_neither_clocks_nor_staff(
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     per_statement = connection.ops.bulk_batch_size(fields, [None] * rows)
     assert len(outbox) == -(-rows // per_statement)
-    assert len(sql) - len(outbox) <= 12, "\n".join(q[:120] for q in sql)
+    assert len(sql) - len(outbox) <= 13, "\n".join(q[:120] for q in sql)
     assert sum('FROM "accounts_membership"' in q for q in sql) == 1  # the staff, read once per sweep
     assert Notification.objects.filter(event__type=EventType.ESCALATED).count() == reports * 2 * (2 + more_staff)
 

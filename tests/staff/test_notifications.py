@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from agencies.models import SlaPolicy
 from complaints import tasks, workflow
+from complaints.deadlines import clocks
 from complaints.deadlines import sweep as sla
 from complaints.models import Audience, Clock, ClockKind, EventType, Notification
 from complaints.outbox import notify
@@ -132,7 +133,7 @@ def test_overdue_and_escalation_reach_heads_operators_and_auditors_once(
     c = disposed_report()
     clock = Clock.objects.get(complaint=c, kind=ClockKind.FOLLOWUP)
     with django_capture_on_commit_callbacks(execute=True):
-        sla.sla_sweep(sla.reminder_at(clock, SlaPolicy.current()) + datetime.timedelta(hours=1))
+        sla.sla_sweep(clocks.reminder_at(clock, SlaPolicy.current()) + datetime.timedelta(hours=1))
     reminder = {n.recipient_id for n in Notification.objects.filter(template="reminder", channel="email")}
     assert reminder == {liaison_pu.pk}
     overdue_at = clock.due_at + datetime.timedelta(hours=1)
