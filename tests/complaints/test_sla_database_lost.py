@@ -89,7 +89,9 @@ def test_a_sweep_that_loses_its_database_stops_with_one_line_and_keeps_nothing_h
     assert Event.objects.filter(type=EventType.ESCALATED).count() == sla.CLAIM_SIZE
     assert not ClockStep.objects.filter(clock_id__in=done, skipped=False, event__isnull=True).exists()
     # The sweep's notices (the filings' receipts were written before it) concern the first batch only.
-    assert not Notification.objects.exclude(template=EventType.FILED).exclude(event__complaint__clocks__in=done).exists()
+    assert (
+        not Notification.objects.exclude(template=EventType.FILED).exclude(event__complaint__clocks__in=done).exists()
+    )
 
     # The next sweep takes the rest; nothing happens twice.
     caplog.clear()

@@ -210,6 +210,29 @@ def test_head_reads_but_does_not_act(client_for, disposed_report, head_pu):
     assert not Event.objects.filter(complaint=c, type=EventType.FOLLOWUP).exists()
 
 
+def test_actions_fold_into_details_with_the_expected_one_open(client_for, disposed_report, liaison_pu):
+    import re
+
+    c = disposed_report()
+    d = c.dispositions.get()
+    lia = client_for(liaison_pu)
+
+    def opened(html):
+        found = re.findall(r'<details class="action" id="aksi-([a-z_]+)"( open)?>', html)
+        return [a for a, o in found if o], [a for a, _o in found]
+
+    page = lia.get(url(d))
+    now_open, shown = opened(page.content.decode())
+    assert now_open == ["followup"] and set(shown) == page.context["allowed"]
+    failed = lia.post(url(d), {"action": "question", "question-body": ""})
+    assert failed.status_code == 400
+    html = failed.content.decode()
+    assert opened(html)[0] == ["question"]
+    assert "Periksa isian formulir: Tanya pelapor." in html and 'href="#aksi-question"' in html
+    lia.post(url(d), {"action": "followup", "followup-body": "Perbaikan sudah selesai dikerjakan."})
+    assert opened(lia.get(url(d)).content.decode())[0] == ["finish"]  # followed up: finishing is next
+
+
 def test_unknown_and_empty_actions(client_for, disposed_report, liaison_pu):
     d = disposed_report().dispositions.get()
     lia = client_for(liaison_pu)
