@@ -33,6 +33,11 @@ def test_auditor_dashboard_shows_the_figures_and_links(november, client_for, aud
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
     assert 'role="img"' in html and '<title id="audit-filed-t">' in html
     assert "<script" not in html
+    # One table of the months under both trend charts, not one per chart.
+    assert html.count("<caption>Angka grafik per bulan</caption>") == 1
+    trend = html.split('id="audit-trend-table"', 1)[1].split("</table>", 1)[0]
+    assert '<th scope="col">Pengaduan</th><th scope="col">Tepat waktu (%)</th>' in trend
+    assert trend.count('<th scope="row">Nov 2026</th>') == 1 and html.count('<th scope="row">Nov 2026</th>') == 1
 
 
 def test_head_sees_only_their_own_agency(november, client_for, head_pu, now):
@@ -116,6 +121,12 @@ def test_public_statistics_page(november, client, now):
     html = r.content.decode()
     assert "Papan kinerja OPD" in html and "Dinas PU" in html and "&lt; 5" in html
     assert "<script" not in html and "<svg" in html
+    # The chart's months and the other figures of the same months in one table.
+    assert html.count("<caption>Angka grafik per bulan</caption>") == 1
+    assert html.count('<th scope="row">Nov 2026</th>') == 1
+    trend = html.split('id="public-trend-table"', 1)[1].split("</table>", 1)[0]
+    for heading in ("Pengaduan", "Selesai", "Tepat waktu (%)"):
+        assert f'<th scope="col">{heading}</th>' in trend
     # Nothing the public may not see: no titles at all, no reporter, no unverified report.
     for c in (november.e, november.i, november.j, november.a):
         assert c.title not in html and c.tracking_id not in html
