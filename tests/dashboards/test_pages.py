@@ -186,3 +186,19 @@ def test_pages_speak_english_too(november, client_for, auditor, client, now):
     assert "Agency scoreboard" in html and "Complaint statistics" in html
     html = client_for(auditor).get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Audit dashboard" in html and "Median first response (working days)" in html
+
+
+def test_home_and_statistics_say_why_their_counts_differ(client, disposed_report):
+    """The home page counts public reports, /statistik/ every verified one (rahasia too): each
+    says so, so "1 laporan publik" next to a statistics total of 2 is not a contradiction."""
+    cache.clear()
+    disposed_report(privacy="umum")
+    disposed_report(privacy="rahasia")
+    home = client.get("/").content.decode()
+    assert "1 laporan publik" in home
+    note = home.split('id="count-note"', 1)[1].split("</p>", 1)[0]
+    assert "hanya menghitung laporan publik" in note and "termasuk laporan rahasia" in note
+    assert 'href="/statistik/"' in note
+    stats = client.get("/statistik/").content.decode()
+    note = stats.split('id="count-note"', 1)[1].split("</p>", 1)[0]
+    assert "termasuk laporan rahasia" in note and "beranda hanya menghitung laporan publik" in note
