@@ -59,7 +59,11 @@ ROW_METRICS = (
 class MonthField(forms.CharField):
     """A `YYYY-MM` month (what <input type="month"> sends) → its first day."""
 
-    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"})
+    # Browsers without a month picker show a text box: the hint is an example, as on the other
+    # month inputs ("Bulan (mis. 2026-11)").
+    widget = forms.TextInput(
+        attrs={"type": "month", "placeholder": gettext_lazy("mis. 2026-11"), "pattern": r"\d{4}-\d{2}"}
+    )
 
     def clean(self, value):
         value = super().clean(value)

@@ -24,6 +24,8 @@ def test_audit_dashboard_is_for_auditors_and_heads(client, client_for, citizen, 
 
 def test_auditor_dashboard_shows_the_figures_and_links(november, client_for, auditor, now):
     html = client_for(auditor).get("/audit/").content.decode()
+    assert 'placeholder="mis. 2026-11"' in html and "YYYY" not in html  # the month filters' hint
+    assert re.search(r"Diperbarui \d+ \w+ \d{4} \d\d:\d\d WIB", html)
     for header in ("Pengaduan", "Belum Terverifikasi", "Belum Ditindaklanjuti", "Proses", "Selesai", "Tunda", "Arsip"):
         assert f">{header}</th>" in html
     pu_row = re.search(r'<th scope="row">Dinas PU</th>(.*?)</tr>', html, re.S).group(1)
@@ -160,6 +162,7 @@ def test_public_statistics_are_cached_by_filters(november, client, disposed_repo
 def test_operator_workload(november, client_for, operator, liaison_pu, now):
     assert client_for(liaison_pu).get("/petugas/beban-kerja/").status_code == 403
     r = client_for(operator).get("/petugas/beban-kerja/")
+    assert "Bulan (mis. 2026-11)" in r.content.decode()
     assert r.status_code == 200
     w = r.context["waiting"]
     assert (w["unverified"], w["unverified_overdue"], w["returned"], w["returned_overdue"], w["opd_overdue"]) == (

@@ -270,6 +270,14 @@ def test_each_action_is_a_details_and_the_expected_one_is_open(client_for, file_
     assert html.index('id="identity-title"') < html.index('id="actions-title"')
 
 
+def test_times_on_the_review_page_name_the_time_zone(client_for, file_report, operator):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 5, tzinfo=WIB), tick=False):
+        c = file_report()
+    html = client_for(operator).get(review_url(c)).content.decode()
+    assert "2 November 2026, 09:05 WIB" in html  # sent (the report section)
+    assert "2 Nov 2026, 09:05 WIB" in html  # the timeline
+
+
 def test_a_returned_report_opens_the_new_disposition(client_for, disposed_report, operator, liaison_pu):
     c = disposed_report()
     d = c.dispositions.get()
