@@ -558,14 +558,15 @@ class Command(BaseCommand):
         self.categories = {c.slug: c for c in Category.objects.all()}
         self.agencies = {a.slug: a for a in Agency.objects.all()}
         rng = random.Random(20260313)  # the same demo every time
-        made = {}
+        # First, while they are the only reports: the sweeps replayed as of past instants must not
+        # meet a clock that starts later.
+        made = self.seed_late_samples(random.Random(20261105))
         for sample in _samples():
             c = self.file(sample, rng)
             made[sample.key] = c
             for step in sample.steps:
                 self._step(c, step, sample, made)
             self._backdate(c, sample, rng)
-        made.update(self.seed_late_samples(rng))
         return len(made)
 
     def seed_late_samples(self, rng):
