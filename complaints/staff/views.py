@@ -639,10 +639,15 @@ def inbox(request):
     agency = _pick_agency(request, agencies)
     status = _inbox_status(request, selectors.InboxStatus.ACTIVE)
     overdue = request.GET.get("overdue") == "1"
-    page = _paginate(request, selectors.live_first(selectors.inbox(user, agency, status, overdue), status, overdue))
-    counts = selectors.status_counts(selectors.agency_dispositions(user, agency, Role.LIAISON, Role.HEAD))
+    # One row per report: an OPD's disposition lists the units it passed the report to
+    # (selectors.inbox, one_row_per_report).
+    rows = selectors.inbox(user, agency, status, overdue, one_row_per_report=True)
+    page = _paginate(request, selectors.live_first(rows, status, overdue))
+    counts = selectors.inbox_counts(user, agency)
     context = _agency_list(request, agencies, agency, status, overdue, counts, page)
-    context["rows"] = _with_countdowns(list(page.object_list))
+    context["rows"] = selectors.with_units(_with_countdowns(list(page.object_list)))
+    for d in context["rows"]:
+        _with_countdowns(d.units)
     return _render(request, "staff/inbox.html", context)
 
 
