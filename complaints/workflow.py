@@ -770,10 +770,12 @@ def file_complaint(
 
 # Operator: verification -------------------------------------------------------------------------
 @transaction.atomic
-def verify(complaint_id, *, by, agencies, note=""):
+def verify(complaint_id, *, by, agencies, note="", now=None):
     """Operator verifies a belum_terverifikasi report and disposes it to `agencies` in one step:
-    the report becomes public (unless rahasia) and belum_ditindaklanjuti."""
-    now = timezone.now()
+    the report becomes public (unless rahasia) and belum_ditindaklanjuti. `now` is the instant of
+    the decision, as for `file_complaint` (the present unless a command replays a past one, such
+    as `seed_demo`'s reports whose deadlines passed last month)."""
+    now = now or timezone.now()
     c = _lock(complaint_id, by, Action.VERIFY)
     targets = _agencies_from(agencies)
     check_targets(c, targets)

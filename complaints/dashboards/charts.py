@@ -1,8 +1,10 @@
 """Charts drawn on the server as inline SVG (docs/product.md §9: no CDN, no chart library, no JavaScript).
 
 A chart is a `Chart`: its SVG (an image with a title and a description for assistive technology)
-and the same numbers as rows, which the templates print as a table under it. Colours keep a
-contrast of at least 4.5:1 against the white background.
+and the same numbers as rows. Charts that share an x-axis (the months of a trend) form a
+`ChartGroup`, printed by templates/dashboards/_chart_group.html as the charts and one table of
+their numbers under them: the table is the charts' text alternative, so every number a chart
+shows is in it, once. Colours keep a contrast of at least 4.5:1 against the white background.
 """
 
 import math
@@ -30,6 +32,38 @@ class Chart:
     svg: str
 
 
+@dataclass(frozen=True)
+class ChartGroup:
+    """Charts over the same x-axis and the one table of their numbers: a column per chart (its
+    `value_label`), then `extra` columns of other figures of the same rows ([(heading, [shown])])."""
+
+    id: str
+    caption: str
+    row_label: str  # the x-axis: "Bulan"
+    charts: list
+    extra: list = ()
+
+    def __post_init__(self):
+        labels = [[label for label, _v in chart.rows] for chart in self.charts]
+        labels += [[None] * len(values) for _h, values in self.extra]
+        assert all(len(row) == len(labels[0]) for row in labels), "one x-axis"
+        assert all(row == labels[0] for row in labels[: len(self.charts)]), "one x-axis"
+
+    @property
+    def headings(self):
+        return [chart.value_label for chart in self.charts] + [str(heading) for heading, _v in self.extra]
+
+    @property
+    def rows(self):
+        """[(label, [the value of each column])]: the charts' rows side by side."""
+        if not self.charts:
+            return []
+        columns = [[shown for _label, shown in chart.rows] for chart in self.charts]
+        columns += [[shown(v) for v in values] for _h, values in self.extra]
+        labels = [label for label, _v in self.charts[0].rows]
+        return [(label, [column[i] for column in columns]) for i, label in enumerate(labels)]
+
+
 def _number(value):
     """A number as the reader's language writes it (Indonesian: 1.234 and 12,5), like the tables
     under the charts; anything else (a suppressed cell's "< 5") as it is."""
@@ -37,6 +71,16 @@ def _number(value):
         return value
     whole = float(value).is_integer()
     return number_format(value, decimal_pos=0 if whole else 1, use_l10n=True, force_grouping=True)
+
+
+def shown(value, suffix=""):
+    """A table cell: "—" for no figure, else the number in the reader's language with `suffix`
+    (a suppressed cell's "< 5" as it is)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return f"{_number(value)}{suffix}"
 
 
 # About the width of a character of the 11 px axis labels, to keep labels from running together.

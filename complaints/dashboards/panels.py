@@ -58,6 +58,11 @@ def _trend_charts(trend, prefix):
     ]
 
 
+def _trend_group(trend, prefix):
+    """The trend charts as one group: the charts side by side, one table of their months."""
+    return charts.ChartGroup(f"{prefix}-trend", _("Angka grafik per bulan"), _("Bulan"), _trend_charts(trend, prefix))
+
+
 def _cache_key(prefix, user, f):
     """The key of a viewer's figures: the filters, the language and the viewer's scope
     (`privacy.scope_key`: a changed membership is a new key), hashed to a fixed length."""
@@ -100,7 +105,7 @@ def head_panel(user, agency):
     return {
         "generated_at": data["generated_at"],
         "row": rows[0],
-        "charts": _trend_charts(trend, "head"),
+        "chart_group": _trend_group(trend, "head"),
         "trend": trend,
         "period_label": _period_label(f),
         "dashboard_url": _url("dashboards:audit", params),

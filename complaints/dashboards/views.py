@@ -34,7 +34,7 @@ from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import audit_views as views_audit
 from complaints.dashboards import charts, exports, monthly_report
 from complaints.dashboards import figures as dashboards
-from complaints.dashboards.panels import _cache_key, _cached_figures, _month_labels, _period_label, _trend_charts, _url
+from complaints.dashboards.panels import _cache_key, _cached_figures, _month_labels, _period_label, _trend_group, _url
 from complaints.deadlines.sanctions import parse_month
 from complaints.errors import Invalid, NotFound, WorkflowError
 from complaints.models import ACTIVE_DISPOSITION, Complaint, Disposition, Event, EventType, Kind, MonthlyReport, Status
@@ -59,7 +59,11 @@ ROW_METRICS = (
 class MonthField(forms.CharField):
     """A `YYYY-MM` month (what <input type="month"> sends) → its first day."""
 
-    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"})
+    # Browsers without a month picker show a text box: the hint is an example, as on the other
+    # month inputs ("Bulan (mis. 2026-11)").
+    widget = forms.TextInput(
+        attrs={"type": "month", "placeholder": gettext_lazy("mis. 2026-11"), "pattern": r"\d{4}-\d{2}"}
+    )
 
     def clean(self, value):
         value = super().clean(value)
@@ -211,7 +215,7 @@ def audit(request):
         "rows": data["rows"],
         "totals": totals,
         "trend": data["trend"],
-        "charts": _trend_charts(data["trend"], "audit"),
+        "chart_group": _trend_group(data["trend"], "audit"),
         "kinds": data["kinds"],
         "categories": data["categories"],
         "kecamatan": data["kecamatan"],
@@ -529,12 +533,21 @@ def statistics(request):
             "Jumlah laporan terverifikasi menurut bulan masuk; bulan dengan kurang dari 5 laporan ditulis < 5."
         ),
     )
+    group = charts.ChartGroup(
+        "public-trend",
+        _("Angka grafik per bulan"),
+        _("Bulan"),
+        [chart],
+        extra=[
+            (_("Selesai"), [charts.shown(row["selesai_shown"]) for row in data["trend"]]),
+            (_("Tepat waktu (%)"), [charts.shown(row["rate"], "%") for row in data["trend"]]),
+        ],
+    )
     context = {
         "form": form,
         "f": f,
         "data": data,
-        "trend_rows": list(zip(labels, data["trend"], strict=True)),
-        "chart": chart,
+        "chart_group": group,
         "query": urlencode(f.params()),
         "period_label": _period_label(f),
         "tables": TABLES,

@@ -20,6 +20,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -238,21 +239,72 @@ def status_counts(qs):
     )
 
 
-def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None):
+def _child_due():
+    """The nearest deadline of a disposition's live sub-dispositions (its units carry the clock on)."""
+    children = Disposition.objects.filter(parent=OuterRef("pk"), status__in=ACTIVE_DISPOSITION, due_at__isnull=False)
+    return Subquery(children.order_by("due_at").values("due_at")[:1])
+
+
+def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None, *, one_row_per_report=False):
     """A liaison's inbox for one of their agencies: nearest deadline first (the first follow-up
-    while it runs, then the 60-day ceiling); finished and returned ones after, newest first."""
+    while it runs, then the 60-day ceiling); finished and returned ones after, newest first.
+
+    `one_row_per_report` (the liaison's inbox): a unit's sub-disposition whose parent disposition
+    is listed too is not a row of its own: the parent's row lists it (`with_units`) and sorts by
+    the unit's deadline while its own clock is handed over. A sub-disposition whose parent the
+    filter leaves out (another status, not overdue) stays a row, so nothing to act on is hidden."""
     now = now or timezone.now()
     qs = _by_status(agency_dispositions(user, agency, Role.LIAISON, Role.HEAD), status)
+    if overdue_only:
+        qs = qs.filter(status__in=ACTIVE_DISPOSITION, due_at__lt=now)
     # Only a live disposition has a deadline to sort by: a finished one keeps its 60-day
     # settlement deadline as evidence, which must not order the history oldest first.
-    live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=Coalesce(F("due_at"), F("settlement_due_at"))))
+    if one_row_per_report:
+        qs = qs.exclude(parent_id__in=qs.values("pk"))
+        due = Coalesce(F("due_at"), _child_due(), F("settlement_due_at"))
+    else:
+        due = Coalesce(F("due_at"), F("settlement_due_at"))
+    live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=due))
     qs = qs.annotate(next_due=live_due).select_related(
         "complaint", "complaint__category", "complaint__kecamatan", "agency", "parent__agency"
     )
-    if overdue_only:
-        qs = qs.filter(status__in=ACTIVE_DISPOSITION, due_at__lt=now)
     live = ExpressionWrapper(Q(status__in=ACTIVE_DISPOSITION), output_field=BooleanField())
     return qs.annotate(live=live).order_by(F("live").desc(), F("next_due").asc(nulls_last=True), "-created_at", "pk")
+
+
+def with_units(rows):
+    """The rows of a one-row-per-report inbox, each with `units`: its sub-dispositions (agency,
+    status), in one query for the page."""
+    by_parent = {d.pk: d for d in rows}
+    for d in rows:
+        d.units = []
+    children = Disposition.objects.filter(parent_id__in=by_parent).select_related("agency").order_by("created_at", "pk")
+    for child in children:
+        by_parent[child.parent_id].units.append(child)
+    return rows
+
+
+def inbox_counts(user, agency, now=None):
+    """`status_counts` of the liaison's one-row-per-report inbox: a sub-disposition counts only
+    where its parent disposition, in the same OPD, is not counted under the same heading."""
+    now = now or timezone.now()
+    ids = agency.descendants_and_self_ids()
+    qs = agency_dispositions(user, agency, Role.LIAISON, Role.HEAD)
+    own_row = Q(parent__isnull=True) | ~Q(parent__agency_id__in=ids)
+
+    def rows(q, parent_q):
+        return Count("pk", filter=q & (own_row | ~parent_q))
+
+    active, parent_active = Q(status__in=ACTIVE_DISPOSITION), Q(parent__status__in=ACTIVE_DISPOSITION)
+    return cached_aggregate(
+        qs,
+        key="one-row-per-report",
+        aktif=rows(active, parent_active),
+        overdue=rows(active & Q(due_at__lt=now), parent_active & Q(parent__due_at__lt=now)),
+        ceiling=rows(active & Q(ceiling_passed=True), parent_active & Q(parent__ceiling_passed=True)),
+        semua=Count("pk", filter=own_row),
+        **{s: rows(Q(status=s), Q(parent__status=s)) for s in DispositionStatus.values},
+    )
 
 
 def live_first(qs, status, overdue_only=False):

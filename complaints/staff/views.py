@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -297,6 +298,40 @@ def _do_review_action(c, user, action, form):
     raise Invalid(_("Tindakan tidak dikenal."))
 
 
+# The name of each action on the review page: its <details> summary, and what a failed
+# submission's message at the top of the page names.
+REVIEW_TITLES = {
+    "verify": gettext_lazy("Verifikasi dan disposisikan"),
+    "refuse_return": gettext_lazy("Tolak pengembalian"),
+    "dispose": gettext_lazy("Disposisi (ulang)"),
+    "postpone": gettext_lazy("Tunda: minta pelapor melengkapi"),
+    "merge": gettext_lazy("Gabungkan ke laporan utama"),
+    "forward": gettext_lazy("Teruskan ke luar daerah"),
+    "archive": gettext_lazy("Arsipkan"),
+    "edit_summary": gettext_lazy("Ringkasan publik"),
+    "privacy": gettext_lazy("Naikkan privasi"),
+    "reclassify": gettext_lazy("Ubah klasifikasi"),
+    "flag_oversight": gettext_lazy("Berkadar pengawasan"),
+}
+
+
+def _expected_review_action(c, allowed, pending_returns):
+    """The action the report's status waits for from the operator (open by default): verification
+    of a new report, a new disposition when an OPD returned it; none otherwise."""
+    if "verify" in allowed:
+        return "verify"
+    if pending_returns and "dispose" in allowed:
+        return "dispose"
+    return None
+
+
+def _open_action(failed, expected, allowed, titles):
+    """Which action's <details> is open: the one whose submission failed, else the expected one."""
+    if failed in allowed and failed in titles:
+        return failed
+    return expected
+
+
 REVIEW_ACTIONS = {
     workflow.Action.VERIFY,
     workflow.Action.DISPOSE,
@@ -327,6 +362,7 @@ def review(request, tracking_id):
         REVIEW_ACTIONS,
         lambda action: _review_forms(c, workflow.suggested_routing(c)[0], request.POST, action),
         lambda action, form: _do_review_action(c, user, action, form),
+        titles=REVIEW_TITLES,
         model_field_errors=True,
     )
     if post.done:
@@ -355,7 +391,7 @@ class _PostedAction:
     `status`, and lands on the form's fields when it names them (`model_field_errors`: a model
     ValidationError's fields too). A GET leaves everything at rest."""
 
-    def __init__(self, request, actions, make_forms, do, *, model_field_errors=False):
+    def __init__(self, request, actions, make_forms, do, *, titles, model_field_errors=False):
         self.status, self.error, self.action, self.forms, self.form = 200, None, None, None, None
         self.show_identity = self.tried = False
         self.done = None
@@ -380,10 +416,17 @@ class _PostedAction:
                 self.error = err.message if isinstance(err, WorkflowError) else "; ".join(err.messages)
                 named = getattr(err, "fields", None) or (model_field_errors and hasattr(err, "message_dict"))
                 if form is not None and named:
-                    put_errors(form, err)
+                    put_errors(form, err)  # the form shows the messages; the top names the form
+                    self.error = self._check_form(action, titles)
             else:
                 if not self.done:
-                    self.status, self.error = 400, _("Periksa isian formulir.")
+                    self.status, self.error = 400, self._check_form(action, titles)
+
+    @staticmethod
+    def _check_form(action, titles):
+        if action in titles:  # the page links to that form (#aksi-<action>)
+            return _("Periksa isian formulir: %(form)s.") % {"form": titles[action]}
+        return _("Periksa isian formulir.")
 
 
 def _render_review(request, c, *, status=200, error=None, action=None, forms=None, show_identity=False):
@@ -396,14 +439,22 @@ def _render_review(request, c, *, status=200, error=None, action=None, forms=Non
     attachments = list(privacy.attachments_for(c, user))
     routing, why = workflow.suggested_routing(c)
     identity, identity_button = _identity(c, user, show_identity)
+    allowed = _review_actions(c, user)
+    pending_returns = [d for d in dispositions if d.return_pending]
+    failed = action if status >= 400 else None
     context = {
         "c": c,
         "error": error,
-        "failed_action": action if status >= 400 else None,
+        "failed_action": failed,
+        "failed_form": failed if failed in allowed and failed in REVIEW_TITLES else None,
+        "open_action": _open_action(
+            failed, _expected_review_action(c, allowed, pending_returns), allowed, REVIEW_TITLES
+        ),
+        "titles": REVIEW_TITLES,
         "forms": forms or _review_forms(c, routing),
-        "allowed": _review_actions(c, user),
+        "allowed": allowed,
         "dispositions": dispositions,
-        "pending_returns": [d for d in dispositions if d.return_pending],
+        "pending_returns": pending_returns,
         "attachments": attachments,
         "timeline": list(privacy.timeline_for(c, user).select_related("actor")),
         "similar": selectors.similar_reports(c, user),
@@ -588,10 +639,15 @@ def inbox(request):
     agency = _pick_agency(request, agencies)
     status = _inbox_status(request, selectors.InboxStatus.ACTIVE)
     overdue = request.GET.get("overdue") == "1"
-    page = _paginate(request, selectors.live_first(selectors.inbox(user, agency, status, overdue), status, overdue))
-    counts = selectors.status_counts(selectors.agency_dispositions(user, agency, Role.LIAISON, Role.HEAD))
+    # One row per report: an OPD's disposition lists the units it passed the report to
+    # (selectors.inbox, one_row_per_report).
+    rows = selectors.inbox(user, agency, status, overdue, one_row_per_report=True)
+    page = _paginate(request, selectors.live_first(rows, status, overdue))
+    counts = selectors.inbox_counts(user, agency)
     context = _agency_list(request, agencies, agency, status, overdue, counts, page)
-    context["rows"] = _with_countdowns(list(page.object_list))
+    context["rows"] = selectors.with_units(_with_countdowns(list(page.object_list)))
+    for d in context["rows"]:
+        _with_countdowns(d.units)
     return _render(request, "staff/inbox.html", context)
 
 
@@ -705,6 +761,26 @@ def _do_opd_action(c, d, user, action, form):
 
 OPD_ACTIONS = {"followup", "question", "reply", "subdispose", "return", "extend", "finish"}
 
+# The name of each action on the disposition page (its <details> summary; a failed submission's
+# message names it).
+OPD_TITLES = {
+    "followup": gettext_lazy("Tindak lanjut"),
+    "finish": gettext_lazy("Selesaikan disposisi"),
+    "question": gettext_lazy("Tanya pelapor"),
+    "reply": gettext_lazy("Tanggapi pelapor"),
+    "subdispose": gettext_lazy("Teruskan ke unit"),
+    "extend": gettext_lazy("Perpanjang tenggat permintaan informasi"),
+    "return": gettext_lazy("Kembalikan: bukan kewenangan"),
+}
+
+
+def _expected_opd_action(d, allowed):
+    """What the disposition waits for from the liaison (open by default): the first follow-up
+    while it waits, finishing once followed up."""
+    if d.status == DispositionStatus.DITINDAKLANJUTI and "finish" in allowed:
+        return "finish"
+    return "followup" if "followup" in allowed else None
+
 
 @login_required
 @never_cache
@@ -720,6 +796,7 @@ def disposition(request, pk):
         OPD_ACTIONS,
         lambda action: _opd_forms(d, request.POST, request.FILES, action),
         lambda action, form: _do_opd_action(c, d, user, action, form),
+        titles=OPD_TITLES,
     )
     if post.done:
         messages.success(request, post.done)
@@ -733,6 +810,8 @@ def disposition(request, pk):
     for other in others:
         other.countdown = countdown(other.due_at) if other.is_active else None
     identity, identity_button = _identity(c, user, show_identity)
+    allowed = _opd_actions(c, d, user)
+    failed = action if status >= 400 else None
     context = {
         "d": d,
         "c": c,
@@ -743,10 +822,13 @@ def disposition(request, pk):
         "timeline": list(privacy.timeline_for(c, user)),
         "identity": identity,
         "identity_button": identity_button,
-        "allowed": _opd_actions(c, d, user),
+        "allowed": allowed,
         "forms": forms or _opd_forms(d),
         "error": error,
-        "failed_action": action if status >= 400 else None,
+        "failed_action": failed,
+        "failed_form": failed if failed in allowed and failed in OPD_TITLES else None,
+        "open_action": _open_action(failed, _expected_opd_action(d, allowed), allowed, OPD_TITLES),
+        "titles": OPD_TITLES,
     }
     return _render(request, "staff/disposition.html", context, status=status)
 

@@ -144,3 +144,28 @@ def test_verify_dispose_follow_up_finish_accept_and_rate(
         EventType.RATED,
     ]
     assert c.events.get(type=EventType.FOLLOWUP).attachments.count() == 1
+
+
+def test_a_failed_action_reopens_its_form_named_at_the_top(browser, live_server, region, operator, file_report):
+    """The review page lists its actions folded; the expected one (verification) is open. A failed
+    submission comes back with that action's form open and an error at the top that names it and
+    links to it."""
+    report = file_report(title="Lampu jalan mati di Jalan Melati", kecamatan=region.kecamatan)
+    op = logged_in_page(browser, live_server, operator)
+    with screenshots_on_failure({"operator": op}):
+        op.goto(f"{live_server.url}/petugas/laporan/{report.tracking_id}/")
+        assert op.locator("#aksi-verify").get_attribute("open") is not None
+        assert op.locator("#aksi-archive").get_attribute("open") is None
+        assert not op.get_by_role("button", name="Arsipkan").is_visible()
+        op.locator("#aksi-archive > summary").click()
+        op.get_by_role("button", name="Arsipkan").click()  # nothing filled in
+        op.wait_for_load_state()
+        alert = op.locator("[role=alert]").first
+        assert "Periksa isian formulir: Arsipkan." in alert.inner_text()
+        assert op.locator("#aksi-archive").get_attribute("open") is not None
+        assert op.locator("#aksi-verify").get_attribute("open") is None
+        assert op.get_by_role("button", name="Arsipkan").is_visible()
+        assert_accessible(op)
+        alert.get_by_role("link", name="Ke formulir yang perlu diperbaiki").click()
+        assert op.url.endswith("#aksi-archive")
+    assert Complaint.objects.get(pk=report.pk).status == Status.BELUM_TERVERIFIKASI

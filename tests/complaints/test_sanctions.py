@@ -329,6 +329,8 @@ def test_payroll_export_through_the_urls_hands_no_formula(made, region, client_f
     region.pu.save(update_fields=["name"])
     sanctions.confirm(made["dinas-pu"].pk, auditor, "Terlambat, -1+1 hari;\t@SUM(1+1) tanpa alasan.")
     c = client_for(auditor)
+    page = c.get("/audit/sanksi/", {"bulan": "2026-11"}).content.decode()
+    assert "Unduh CSV" in page and page.count('class="muted csv-note noprint"') == 1  # what the file is
     r = c.get("/audit/sanksi/ekspor.csv", {"bulan": "2026-11"})
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     rows = assert_inert_csv(r.content.decode("utf-8-sig"))

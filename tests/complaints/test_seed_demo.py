@@ -247,3 +247,38 @@ def test_a_password_the_file_remembers_wrongly_is_not_shown(settings):
     line = next(row for row in kept.splitlines() if row.startswith(user.email + " "))
     assert first[0]["password"] not in kept and "(tidak diubah)" in line
     assert first[1]["password"] in kept
+
+
+def test_late_samples_escalate_and_make_last_months_sanctions():
+    """Some demo reports ran late last month: the sweep escalated them (each step once, at its
+    time) and last month's TPP recommendations list them, waiting for an auditor's decision."""
+    from agencies import calendar
+    from complaints.deadlines import sanctions
+    from complaints.models import ClockStep, Sanction, StepKind
+
+    seed()
+    escalated = ClockStep.objects.filter(step=StepKind.ESCALATED, skipped=False)
+    assert escalated.count() >= 2
+    for step in escalated.select_related("clock"):
+        assert step.due_at < step.done_at and step.clock.due_at < step.due_at
+        assert step.event is not None and step.event.created_at == step.done_at
+    month = sanctions.last_month()
+    recommended = Sanction.objects.filter(month=month, status=Sanction.Status.RECOMMENDED)
+    assert {"dinas-pu", "dinkes"} <= set(recommended.values_list("agency__slug", flat=True))
+    for s in recommended:
+        assert s.evidence and all(item["people"] for item in s.evidence)
+        assert s.evidence_rows.count() == len(s.evidence)
+    start, end = calendar.month_bounds(month)
+    assert escalated.filter(due_at__gte=start, due_at__lt=end).count() >= 2
+    # The auditor reviews them on the sanctions pages.
+    from django.test import Client
+
+    auditor = User.objects.get(email="auditor@demo.lapor.id")
+    client = Client()
+    client.force_login(auditor)
+    page = client.get("/audit/sanksi/", {"bulan": month.strftime("%Y-%m")})
+    assert page.status_code == 200 and "Dinas Pekerjaan Umum" in page.content.decode()
+    # A second run adds nothing: no sweep replayed, no recommendation built again.
+    counts = (ClockStep.objects.count(), Sanction.objects.count())
+    seed()
+    assert (ClockStep.objects.count(), Sanction.objects.count()) == counts

@@ -3,6 +3,7 @@ month labels that never run together."""
 
 import re
 
+import pytest
 from django.utils import translation
 
 from complaints.dashboards import charts
@@ -50,3 +51,29 @@ def test_month_labels_do_not_run_together():
         widest = max(len(m) for m in MONTHS) * charts.LABEL_CHAR_WIDTH
         assert all(gap >= widest for gap in gaps), (n, gaps)
     assert len(label_positions(charts.bar_chart("c", "M", [(m, 1, 1) for m in MONTHS[:6]], value_label="n"))) == 6
+
+
+def test_a_group_of_trend_charts_has_one_table_with_every_number():
+    with translation.override("id"):
+        filed = charts.bar_chart(
+            "g-filed", "Masuk", [("Jan 2026", 1234, 1234), ("Feb 2026", 3, 3)], value_label="Pengaduan"
+        )
+        rate = charts.bar_chart("g-rate", "Tepat waktu", [("Jan 2026", 12.5, 12.5), ("Feb 2026", None, None)],
+                                value_label="Tepat waktu (%)", max_value=100, suffix="%")  # fmt: skip
+        group = charts.ChartGroup(
+            "g", "Angka grafik per bulan", "Bulan", [filed, rate], extra=[("Selesai", [2, "< 5"])]
+        )
+        assert group.headings == ["Pengaduan", "Tepat waktu (%)", "Selesai"]
+        assert group.rows == [("Jan 2026", ["1.234", "12,5%", "2"]), ("Feb 2026", ["3", "—", "< 5"])]
+    # Every number a chart prints on its bars is in the table.
+    table = {v for _label, values in group.rows for v in values}
+    for chart in (filed, rate):
+        on_bars = re.findall(r'font-size="10" [^>]*>([^<]*)</text>', chart.svg)
+        assert on_bars and set(on_bars) <= table
+
+
+def test_charts_of_a_group_share_their_months():
+    a = charts.bar_chart("a", "A", [("Jan 2026", 1, 1)], value_label="n")
+    b = charts.bar_chart("b", "B", [("Feb 2026", 1, 1)], value_label="n")
+    with pytest.raises(AssertionError):
+        charts.ChartGroup("g", "Angka", "Bulan", [a, b])

@@ -138,3 +138,29 @@ def test_only_auditors_and_own_heads_request(auditor, head_pu, liaison_pu, regio
     assert monthly_report.may_request(auditor) and monthly_report.may_request(auditor, region.dinkes)
     assert monthly_report.may_request(head_pu, region.pu) and not monthly_report.may_request(head_pu, region.dinkes)
     assert not monthly_report.may_request(head_pu) and not monthly_report.may_request(liaison_pu, region.pu)
+
+
+def test_pages_offering_csv_say_what_the_file_is(november, client, client_for, auditor, now):
+    """Each page with a CSV download carries the note (dashboards/_csv_note.html) once, and the
+    note tells the truth about the file: UTF-8 with a BOM, commas, every cell quoted, decimal point."""
+    c = client_for(auditor)
+    pages = {
+        "/audit/": c,
+        "/audit/laporan/?metrik=total": c,
+        "/audit/petugas/": c,
+        "/statistik/": client,
+        "/data/": client,
+    }
+    for url, who in pages.items():
+        html = who.get(url).content.decode()
+        assert "Unduh CSV" in html, url
+        assert html.count('class="muted csv-note noprint"') == 1, url
+        note = html.split('class="muted csv-note noprint">', 1)[1].split("</p>", 1)[0]
+        assert "kolom dipisah koma (,)" in note and "angka desimal memakai titik" in note, url
+        assert "Dari Teks/CSV" in note, url
+    raw = body(c.get("/audit/ekspor.csv", {"tabel": "opd"}))
+    assert raw.startswith("\ufeff".encode())
+    first = raw.decode("utf-8-sig").splitlines()[0]
+    assert first.startswith('"Instansi","Pengaduan",') and ";" not in first
+    pu = next(line for line in raw.decode("utf-8-sig").splitlines() if line.startswith('"Dinas PU"'))
+    assert '"60.0"' in pu and '"4.5"' in pu

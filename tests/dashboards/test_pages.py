@@ -24,6 +24,8 @@ def test_audit_dashboard_is_for_auditors_and_heads(client, client_for, citizen, 
 
 def test_auditor_dashboard_shows_the_figures_and_links(november, client_for, auditor, now):
     html = client_for(auditor).get("/audit/").content.decode()
+    assert 'placeholder="mis. 2026-11"' in html and "YYYY" not in html  # the month filters' hint
+    assert re.search(r"Diperbarui \d+ \w+ \d{4} \d\d:\d\d WIB", html)
     for header in ("Pengaduan", "Belum Terverifikasi", "Belum Ditindaklanjuti", "Proses", "Selesai", "Tunda", "Arsip"):
         assert f">{header}</th>" in html
     pu_row = re.search(r'<th scope="row">Dinas PU</th>(.*?)</tr>', html, re.S).group(1)
@@ -33,6 +35,11 @@ def test_auditor_dashboard_shows_the_figures_and_links(november, client_for, aud
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
     assert 'role="img"' in html and '<title id="audit-filed-t">' in html
     assert "<script" not in html
+    # One table of the months under both trend charts, not one per chart.
+    assert html.count("<caption>Angka grafik per bulan</caption>") == 1
+    trend = html.split('id="audit-trend-table"', 1)[1].split("</table>", 1)[0]
+    assert '<th scope="col">Pengaduan</th><th scope="col">Tepat waktu (%)</th>' in trend
+    assert trend.count('<th scope="row">Nov 2026</th>') == 1 and html.count('<th scope="row">Nov 2026</th>') == 1
 
 
 def test_head_sees_only_their_own_agency(november, client_for, head_pu, now):
@@ -116,6 +123,12 @@ def test_public_statistics_page(november, client, now):
     html = r.content.decode()
     assert "Papan kinerja OPD" in html and "Dinas PU" in html and "&lt; 5" in html
     assert "<script" not in html and "<svg" in html
+    # The chart's months and the other figures of the same months in one table.
+    assert html.count("<caption>Angka grafik per bulan</caption>") == 1
+    assert html.count('<th scope="row">Nov 2026</th>') == 1
+    trend = html.split('id="public-trend-table"', 1)[1].split("</table>", 1)[0]
+    for heading in ("Pengaduan", "Selesai", "Tepat waktu (%)"):
+        assert f'<th scope="col">{heading}</th>' in trend
     # Nothing the public may not see: no titles at all, no reporter, no unverified report.
     for c in (november.e, november.i, november.j, november.a):
         assert c.title not in html and c.tracking_id not in html
@@ -149,6 +162,7 @@ def test_public_statistics_are_cached_by_filters(november, client, disposed_repo
 def test_operator_workload(november, client_for, operator, liaison_pu, now):
     assert client_for(liaison_pu).get("/petugas/beban-kerja/").status_code == 403
     r = client_for(operator).get("/petugas/beban-kerja/")
+    assert "Bulan (mis. 2026-11)" in r.content.decode()
     assert r.status_code == 200
     w = r.context["waiting"]
     assert (w["unverified"], w["unverified_overdue"], w["returned"], w["returned_overdue"], w["opd_overdue"]) == (
@@ -175,3 +189,19 @@ def test_pages_speak_english_too(november, client_for, auditor, client, now):
     assert "Agency scoreboard" in html and "Complaint statistics" in html
     html = client_for(auditor).get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Audit dashboard" in html and "Median first response (working days)" in html
+
+
+def test_home_and_statistics_say_why_their_counts_differ(client, disposed_report):
+    """The home page counts public reports, /statistik/ every verified one (rahasia too): each
+    says so, so "1 laporan publik" next to a statistics total of 2 is not a contradiction."""
+    cache.clear()
+    disposed_report(privacy="umum")
+    disposed_report(privacy="rahasia")
+    home = client.get("/").content.decode()
+    assert "1 laporan publik" in home
+    note = home.split('id="count-note"', 1)[1].split("</p>", 1)[0]
+    assert "hanya menghitung laporan publik" in note and "termasuk laporan rahasia" in note
+    assert 'href="/statistik/"' in note
+    stats = client.get("/statistik/").content.decode()
+    note = stats.split('id="count-note"', 1)[1].split("</p>", 1)[0]
+    assert "termasuk laporan rahasia" in note and "beranda hanya menghitung laporan publik" in note

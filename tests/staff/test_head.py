@@ -98,6 +98,8 @@ def test_head_page_shows_everything_with_handlers_and_overdue(november, client_f
     assert child.handlers == [("Lia Penghubung", ["Didisposisikan ke unit"]), ("Budi Bina", ["Tindak lanjut"])]
     assert [d.complaint_id for d in page.context["overdue_now"]] == [november.silent.pk]
     assert page.context["counts"]["overdue"] == 1
+    # The dashboard panel's two trend charts share one table of their months.
+    assert html.count("<svg") == 2 and html.count("<caption>Angka grafik per bulan</caption>") == 1
 
 
 def test_head_of_two_agencies_switches(client_for, region, disposed_report):

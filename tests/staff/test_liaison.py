@@ -70,6 +70,51 @@ def test_status_filter_and_agency_switch(client_for, disposed_report, region, li
     assert c.get("/opd/", {"status": "whatever"}).status_code == 200  # an unknown filter is ignored
 
 
+def test_a_sub_disposed_report_is_one_row_listing_its_unit(
+    client_for, file_report, operator, liaison_pu, liaison_bina_marga
+):
+    """The OPD's disposition and its unit's sub-disposition are one row in the OPD liaison's inbox
+    (the unit named in it, with its deadline); a part the filter shows without its parent (the
+    unit already followed up, or the unit is late) stays its own row. The unit's inbox is unchanged."""
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0, tzinfo=WIB), tick=False):
+        c = file_report(title="Jembatan kayu di Teluk Dalam lapuk")
+        workflow.verify(c.pk, by=operator, agencies=["dinas-pu"])
+        other = file_report(title="Trotoar ambles di Jalan Sudirman")
+        workflow.verify(other.pk, by=operator, agencies=["dinas-pu"])
+        d = c.dispositions.get()
+        workflow.subdispose(c.pk, by=liaison_pu, disposition=d.pk, unit="dinas-pu-bina-marga")
+    child = Disposition.objects.get(parent=d)
+    lia = client_for(liaison_pu)
+    with time_machine.travel(datetime.datetime(2026, 11, 5, 10, 0, tzinfo=WIB), tick=False):
+        page = lia.get("/opd/")
+    html = page.content.decode()
+    assert [row.pk for row in page.context["rows"]] == [
+        d.pk,
+        other.dispositions.get().pk,
+    ]  # the unit's deadline sorts it
+    assert html.count(c.tracking_id) == 1
+    row = html.split(c.tracking_id, 1)[1].split("</tr>", 1)[0]
+    assert f'<a href="/opd/disposisi/{child.pk}/">Diteruskan ke Bidang Bina Marga</a>: Menunggu' in row
+    assert "hari kerja lagi" in row  # the unit's countdown
+    assert page.context["counts"]["aktif"] == 2 and page.context["counts"]["semua"] == 2
+    assert c.tracking_id in client_for(liaison_bina_marga).get("/opd/").content.decode()
+
+    # Late: the unit holds the clock, so the overdue filter shows the unit's part as its own row
+    # (the OPD's own disposition has no deadline running) and counts it once.
+    with time_machine.travel(datetime.datetime(2026, 11, 12, 10, 0, tzinfo=WIB), tick=False):
+        late = client_for(liaison_pu).get("/opd/", {"status": "aktif", "overdue": "1"})
+    assert child.pk in [row.pk for row in late.context["rows"]] and d.pk not in [row.pk for row in late.context["rows"]]
+    assert late.context["counts"]["overdue"] == 2  # the unit's part and the other report
+
+    # The unit followed up: the OPD's part follows (one row, listing the unit's status).
+    with time_machine.travel(datetime.datetime(2026, 11, 13, 10, 0, tzinfo=WIB), tick=False):
+        workflow.followup(c.pk, by=liaison_bina_marga, disposition=child.pk, body="Lantai jembatan sudah diganti.")
+        followed = client_for(liaison_pu).get("/opd/", {"status": "ditindaklanjuti"})
+    assert [row.pk for row in followed.context["rows"]] == [d.pk]
+    assert "Diteruskan ke Bidang Bina Marga</a>: Ditindaklanjuti" in followed.content.decode()
+    assert followed.context["counts"]["ditindaklanjuti"] == 1
+
+
 # The disposition page ----------------------------------------------------------------------------
 def test_disposition_page_is_404_for_another_agency(
     client_for, disposed_report, liaison_pu, liaison_dinkes, operator, citizen
@@ -208,6 +253,29 @@ def test_head_reads_but_does_not_act(client_for, disposed_report, head_pu):
     response = client_for(head_pu).post(url(d), {"action": "followup", "followup-body": "Segera ditangani."})
     assert response.status_code == 403
     assert not Event.objects.filter(complaint=c, type=EventType.FOLLOWUP).exists()
+
+
+def test_actions_fold_into_details_with_the_expected_one_open(client_for, disposed_report, liaison_pu):
+    import re
+
+    c = disposed_report()
+    d = c.dispositions.get()
+    lia = client_for(liaison_pu)
+
+    def opened(html):
+        found = re.findall(r'<details class="action" id="aksi-([a-z_]+)"( open)?>', html)
+        return [a for a, o in found if o], [a for a, _o in found]
+
+    page = lia.get(url(d))
+    now_open, shown = opened(page.content.decode())
+    assert now_open == ["followup"] and set(shown) == page.context["allowed"]
+    failed = lia.post(url(d), {"action": "question", "question-body": ""})
+    assert failed.status_code == 400
+    html = failed.content.decode()
+    assert opened(html)[0] == ["question"]
+    assert "Periksa isian formulir: Tanya pelapor." in html and 'href="#aksi-question"' in html
+    lia.post(url(d), {"action": "followup", "followup-body": "Perbaikan sudah selesai dikerjakan."})
+    assert opened(lia.get(url(d)).content.decode())[0] == ["finish"]  # followed up: finishing is next
 
 
 def test_unknown_and_empty_actions(client_for, disposed_report, liaison_pu):

@@ -247,6 +247,60 @@ def test_empty_forms_are_400_not_500(client_for, file_report, operator):
         assert response.status_code == 400, action
 
 
+# The actions as one short list -------------------------------------------------------------------
+def details(html):
+    """{action: open?} of the page's <details class="action" id="aksi-<action>">, in order."""
+    return {m[1]: bool(m[2]) for m in re.finditer(r'<details class="action" id="aksi-([a-z_]+)"( open)?>', html)}
+
+
+def test_each_action_is_a_details_and_the_expected_one_is_open(client_for, file_report, operator):
+    c = file_report()
+    page = client_for(operator).get(review_url(c))
+    html = page.content.decode()
+    shown = details(html)
+    assert set(shown) == page.context["allowed"] - {"hide_attachment"}
+    assert [a for a, opened in shown.items() if opened] == ["verify"]  # a new report waits for verification
+    assert "<summary>Verifikasi dan disposisikan</summary>" in html
+    # One form per details: every action form of the list sits inside its own details.
+    for action in shown:
+        block = html.split(f'id="aksi-{action}"', 1)[1].split("</details>", 1)[0]
+        assert block.count("<form") == 1 and f'name="action" value="{action}"' in block
+    # Similar reports and the reporter sit above the actions.
+    assert html.index('id="similar-title"') < html.index('id="actions-title"')
+    assert html.index('id="identity-title"') < html.index('id="actions-title"')
+
+
+def test_times_on_the_review_page_name_the_time_zone(client_for, file_report, operator):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 5, tzinfo=WIB), tick=False):
+        c = file_report()
+    html = client_for(operator).get(review_url(c)).content.decode()
+    assert "2 November 2026, 09:05 WIB" in html  # sent (the report section)
+    assert "2 Nov 2026, 09:05 WIB" in html  # the timeline
+
+
+def test_a_returned_report_opens_the_new_disposition(client_for, disposed_report, operator, liaison_pu):
+    c = disposed_report()
+    d = c.dispositions.get()
+    workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Bukan kewenangan kami, urusan provinsi.")
+    shown = details(client_for(operator).get(review_url(c)).content.decode())
+    assert [a for a, opened in shown.items() if opened] == ["dispose"]
+    assert "refuse_return" in shown
+
+
+def test_a_failed_form_is_open_and_named_with_a_link_to_it(client_for, file_report, operator):
+    c = file_report()
+    response = client_for(operator).post(review_url(c), {"action": "archive", "archive-reason": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert [a for a, opened in details(html).items() if opened] == ["archive"]  # not verify any more
+    alert = html.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert "Periksa isian formulir: Arsipkan." in alert
+    assert '<a href="#aksi-archive">Ke formulir yang perlu diperbaiki</a>' in alert
+    # A refusal of an action the page does not offer any more names no form.
+    unknown = client_for(operator).post(review_url(c), {"action": "explode"}).content.decode()
+    assert "Ke formulir yang perlu diperbaiki" not in unknown
+
+
 # The other operator actions ----------------------------------------------------------------------
 def test_postpone_sends_the_message_to_the_reporter(client_for, file_report, operator, citizen):
     c = file_report()

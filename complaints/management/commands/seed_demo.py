@@ -3,7 +3,11 @@
 Builds a demo region — Diskominfo, OPDs with units, Inspektorat, BKD, PPID and an external
 observer; kecamatan and kelurahan; categories with routing; the holiday calendar; the SLA policy;
 one or more accounts per role — and a few dozen sample reports in every status, privacy level and
-kind, filed and moved only through `complaints.workflow` acting as the demo users.
+kind, filed and moved only through `complaints.workflow` acting as the demo users. A few of them
+happened last month and were left to run late: filed and verified as of then (the workflow's
+`now`), the SLA sweep replayed day by day up to now (reminder, overdue, escalated: docs/clocks.md,
+"The ladder") and last month's TPP sanction recommendations built from those escalations
+(`sanctions.build_month`), for the auditor to review.
 
 Idempotent: everything is created with get_or_create and never overwritten (an admin's edits
 stay), accounts keep their passwords unless `--password` is given, and the sample reports are
@@ -31,7 +35,7 @@ from django.utils import timezone
 
 from accounts import second_factor
 from accounts.models import Membership, Role, User
-from agencies import demo_areas, national_holidays
+from agencies import calendar, demo_areas, national_holidays
 from agencies.models import Agency, Area, Category, Holiday, SlaPolicy
 from complaints.demo_data import ACCOUNTS, AGENCIES, AREAS, CATEGORIES, DEMO_DOMAIN
 
@@ -53,6 +57,10 @@ class Sample:
     channel: str = "web"
     location: str = ""
     extra: dict = field(default_factory=dict)  # further Complaint fields; agencies by slug
+    # The late samples (`_late_samples`): filed on this day of last month at 09:00 and verified
+    # (their first step) `verify_after` days later, both as of then; the other steps run now.
+    last_month_day: int | None = None
+    verify_after: float = 0.1
 
 
 def _samples():
@@ -358,6 +366,37 @@ def _samples():
     # fmt: on
 
 
+def _late_samples():
+    """Reports of last month whose deadlines passed: no follow-up at all, a follow-up only now,
+    and a verification the operators made too late (docs/clocks.md: each escalates, and the
+    escalations due last month make its TPP sanction recommendations)."""
+    # fmt: off
+    return [
+        Sample("gorong-gorong-ambrol", 0, "warga2", "jalan-jembatan", "99.01.04.2002",
+               "Gorong-gorong ambrol di Jl. Karang Anyar",
+               "Gorong-gorong di Jl. Karang Anyar ambrol sehingga separuh badan jalan amblas. Kendaraan "
+               "roda empat tidak bisa lewat dan air meluap ke rumah warga setiap hujan.",
+               location="Jl. Karang Anyar, dekat pos ronda", last_month_day=2,
+               steps=[("verify", ["dinas-pu"])]),
+        Sample("ambulans-desa", 0, "warga", "kesehatan", "99.01.05.2001",
+               "Ambulans desa tidak bisa dihubungi malam hari",
+               "Nomor ambulans desa Sungai Lima tidak aktif setiap malam. Minggu lalu tetangga kami yang "
+               "sesak napas harus dibawa dengan mobil bak terbuka ke puskesmas.",
+               privacy="anonim", last_month_day=3,
+               steps=[("verify", ["dinkes"]),
+                      ("followup", "dinkes", "Mohon maaf atas keterlambatan jawaban. Nomor ambulans desa sudah "
+                                             "diganti dan kini dijaga 24 jam oleh petugas puskesmas.")]),
+        Sample("lampu-lalin-pasar", 0, "warga3", "transportasi", "99.01.01.1001",
+               "Lampu lalu lintas simpang Pasar Baru mati",
+               "Lampu lalu lintas di simpang empat Pasar Baru mati sejak beberapa hari. Setiap pagi "
+               "kendaraan saling serobot dan hampir terjadi tabrakan.",
+               location="Simpang empat Pasar Baru", last_month_day=5, verify_after=12,
+               steps=[("verify", ["dishub"]),
+                      ("followup", "dishub", "Pengendali lampu lalu lintas sudah diganti; lampu menyala normal.")]),
+    ]
+    # fmt: on
+
+
 class Command(BaseCommand):
     help = "Membuat wilayah, instansi, kategori, hari libur, akun dan laporan contoh untuk demo."
 
@@ -519,7 +558,9 @@ class Command(BaseCommand):
         self.categories = {c.slug: c for c in Category.objects.all()}
         self.agencies = {a.slug: a for a in Agency.objects.all()}
         rng = random.Random(20260313)  # the same demo every time
-        made = {}
+        # First, while they are the only reports: the sweeps replayed as of past instants must not
+        # meet a clock that starts later.
+        made = self.seed_late_samples(random.Random(20261105))
         for sample in _samples():
             c = self.file(sample, rng)
             made[sample.key] = c
@@ -528,11 +569,75 @@ class Command(BaseCommand):
             self._backdate(c, sample, rng)
         return len(made)
 
-    def file(self, sample, rng):
+    def seed_late_samples(self, rng):
+        """The late samples, replayed on last month's calendar: each is filed and verified as of
+        its day (`now` of the workflow), the SLA sweep runs as of 06:00 every day from the first
+        filing up to now (as the beat would have: each step once, at its time), the remaining
+        steps run now, and last month's sanction recommendations are built. Then the timeline
+        entries get the instants they were made at (seed data only, as `_backdate`)."""
+        from complaints import workflow
+        from complaints.deadlines import sanctions
+        from complaints.deadlines.sweep import sla_sweep
+        from complaints.models import Event
+
+        month = sanctions.last_month(self.now)
+        timeline = []  # (instant, order, action)
+        made, filed_at = {}, {}
+        for sample in _late_samples():
+            day = month.replace(day=sample.last_month_day)
+            filed_at[sample.key] = calendar.start_of_day(day) + timedelta(hours=9)
+            verified_at = filed_at[sample.key] + timedelta(days=sample.verify_after)
+            timeline.append((filed_at[sample.key], 0, ("file", sample)))
+            timeline.append((verified_at, 1, ("verify", sample)))
+        first = calendar.local_date(min(filed_at.values()))
+        today = calendar.local_date(self.now)
+        for n in range(1, (today - first).days + 1):
+            at = calendar.start_of_day(first + timedelta(days=n)) + timedelta(hours=6)
+            if at < self.now:
+                timeline.append((at, 2, ("sweep", None)))
+        timeline.append((self.now, 3, ("sweep", None)))
+
+        marks = []  # (last event pk, instant): the events up to that pk were made at that instant
+        for at, _order, (what, sample) in sorted(timeline, key=lambda item: (item[0], item[1])):
+            if what == "file":
+                made[sample.key] = self.file(sample, rng, now=at)
+            elif what == "verify":
+                _op, agencies = sample.steps[0]
+                workflow.verify(made[sample.key].pk, by=self.people["operator"], agencies=agencies, now=at)
+            else:
+                sla_sweep(at)
+            marks.append((Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0, at))
+        for sample in _late_samples():
+            for step in sample.steps[1:]:
+                self._step(made[sample.key], step, sample, made)
+        for c in made.values():
+            self._stamp(c, marks)
+        sanctions.build_month(month, now=self.now)
+        return made
+
+    def _stamp(self, c, marks):
+        """Seed data only: each timeline entry of a late sample, its notifications and the
+        disposition it made get the instant of the step that made them (the workflow and the sweep
+        stamp rows with the real present); the steps taken now keep theirs."""
+        from complaints.models import Complaint, Disposition, Event, Notification
+
+        first_at = None
+        for pk, disposition_id in Event.objects.filter(complaint=c).order_by("pk").values_list("pk", "disposition"):
+            at = next((instant for last, instant in marks if pk <= last), None)
+            if at is None:
+                continue
+            first_at = first_at or at
+            Event.objects.filter(pk=pk).update(created_at=at)
+            Notification.objects.filter(event_id=pk).update(created_at=at)
+            if disposition_id:
+                Disposition.objects.filter(pk=disposition_id, created_at__gt=at).update(created_at=at)
+        Complaint.objects.filter(pk=c.pk).update(created_at=first_at)
+
+    def file(self, sample, rng, now=None):
         from complaints import workflow
 
         kelurahan = self.areas[sample.kelurahan]
-        filed_on = timezone.localtime(self.now - timedelta(days=sample.age)).date()
+        filed_on = timezone.localtime(now or (self.now - timedelta(days=sample.age))).date()
         fields = {}
         for name, value in sample.extra.items():
             fields[name] = self.agencies[value] if name.endswith("_agency") else value
@@ -553,6 +658,7 @@ class Command(BaseCommand):
             lat=_coord(float(kelurahan.lat) + rng.uniform(-0.003, 0.003)),
             lng=_coord(float(kelurahan.lng) + rng.uniform(-0.003, 0.003)),
             incident_date=filed_on - timedelta(days=rng.randint(0, 6)),
+            now=now,
             **fields,
         )
 
@@ -673,13 +779,15 @@ class Command(BaseCommand):
 
     # Output ------------------------------------------------------------------------------------
     def print_table(self, accounts, holidays_made, samples_made):
-        from complaints.models import Complaint
+        from complaints.models import ClockStep, Complaint, Sanction, StepKind
 
+        escalated = ClockStep.objects.filter(step=StepKind.ESCALATED, skipped=False).count()
         self.stdout.write(
             f"Wilayah demo: {Agency.objects.count()} instansi, {Area.objects.count()} wilayah, "
             f"{Category.objects.count()} kategori, {Holiday.objects.count()} hari libur "
             f"({holidays_made} baru), {Complaint.objects.count()} laporan "
-            f"({samples_made} laporan contoh baru)."
+            f"({samples_made} laporan contoh baru), {escalated} eskalasi, "
+            f"{Sanction.objects.count()} rekomendasi sanksi TPP."
         )
         for line in account_table(accounts):
             self.stdout.write(line)
