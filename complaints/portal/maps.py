@@ -15,6 +15,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -150,14 +151,16 @@ def points(bbox, category, status, cap=None):
         )
     columns = ("tracking_id", "title", "status", "lat", "lng", "privacy", "category__name", "category__name_en")
     ids = [] if bbox is None else list(qs.order_by("lat", "lng").values_list("pk", flat=True)[:CROWDED])
-    if bbox is None or len(ids) >= CROWDED:
+    if bbox is None:
         rows = list(qs.order_by("-verified_at", "-pk").values_list(*columns)[: cap + 1])
-    elif ids:
-        rows = list(
-            Complaint.objects.filter(pk__in=ids).order_by("-verified_at", "-pk").values_list(*columns)[: cap + 1]
-        )
     else:
-        rows = []
+        if len(ids) >= CROWDED:
+            ids = _newest_ids(qs, cap + 1)
+        rows = (
+            list(Complaint.objects.filter(pk__in=ids).order_by("-verified_at", "-pk").values_list(*columns)[: cap + 1])
+            if ids
+            else []
+        )
     truncated = len(rows) > cap
     english = (translation.get_language() or "").startswith("en")
     labels = {value: str(label) for value, label in Status.choices}
@@ -186,6 +189,27 @@ def points(bbox, category, status, cap=None):
             }
         )
     return found, truncated
+
+
+def _newest_ids(qs, limit):
+    """The ids of the newest `limit` reports of a crowded window, read newest first from the index
+    that holds the window's columns (`complaint_public_point_new`, an index-only scan that stops at
+    `limit`). On PostgreSQL the planner, which estimates a box's count as if latitude and
+    longitude were independent, would otherwise read every point of the box through the (lat, lng)
+    index and sort them (seconds at a million reports: docs/benchmarks.md, "map data"); sorting and
+    bitmap scans are ruled out for this one statement, so the walk in index order is its plan."""
+    query = qs.order_by("-verified_at", "-pk").values_list("pk", flat=True)[:limit]
+    if connection.vendor != "postgresql":
+        return list(query)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+        ids = list(query)
+        # Rolled back (a read, nothing to keep): a savepoint's rollback undoes its SET LOCAL too,
+        # so the settings never outlive this statement, even inside a request's transaction.
+        transaction.set_rollback(True)
+    return ids
 
 
 class _Columns:
