@@ -91,7 +91,7 @@ def demo():
         "entered": reports.filter(entered_by__email=ROLES["operator"]).first().tracking_id,
         "secret": reports.filter(privacy="rahasia").exclude(status=Status.BELUM_TERVERIFIKASI).first().tracking_id,
         "disposition": disposition.pk,
-        "sanction": Sanction.objects.get(agency__slug="dinas-pu").pk,
+        "sanction": Sanction.objects.filter(agency__slug="dinas-pu").order_by("-month", "-pk").first().pk,
     }
 
 
