@@ -170,6 +170,11 @@ def query_counts(targets, creds):
             client.cookies["sessionid"] = creds[persona]
         counts = []
         status = None
+        if persona:
+            # A staff session's idle expiry is pushed forward (one session write) at most once
+            # every few minutes (lapor.security.StaffSessionMiddleware): spend it here, so both
+            # counts are the page's own queries, as on nearly every click.
+            client.get(url)
         for u in [url, alt] if alt else [url]:
             # Both pages cold (cached totals and aggregates emptied), so the two counts compare
             # the page's own queries, not which of them the first page left in the cache.
