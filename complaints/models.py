@@ -973,3 +973,17 @@ class AreaDigest(models.Model):
 
     def __str__(self):
         return f"digest of follow #{self.follow_id} on {self.day}"
+
+
+class Publication(models.Model):
+    """One row: the generation of what the public sees. Every change that can alter a public page
+    (a report, its timeline, attachments, dispositions, supports; the names of agencies, areas and
+    categories; the holiday calendar) adds one to it in the transaction that makes the change
+    (`complaints.common.publication`), and cached public pages are kept under the generation they
+    were rendered in, so a page rendered before a change is never served after it commits
+    (docs/architecture.md, "Cached public pages")."""
+
+    generation = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"publication generation {self.generation}"

@@ -336,6 +336,9 @@ OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)
 LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
 # Seconds the dashboards' figures (/audit/, the head's panel, /statistik/) are kept once computed.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
+# Seconds an anonymous visitor's copy of a public page is kept (complaints.common.pagecache): a
+# change the public can see ends it at once, so this bounds only what moves with the clock; 0: never.
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 # Days a filing's one-time key is kept (complaints.common.idempotency): a retry within them finds the
 # first report; beat deletes older keys daily.
 SUBMISSION_KEY_DAYS = env_int("SUBMISSION_KEY_DAYS", 30)

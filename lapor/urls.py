@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("bahasa/<str:code>/", views.switch_language, name="switch_language"),
     path("admin/", admin.site.urls),
     path("lampiran/", include("complaints.evidence.urls")),
     path("", include("complaints.dashboards.urls")),

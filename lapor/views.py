@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -26,7 +27,42 @@ WORKER_STALE_AFTER = timedelta(seconds=120)
 log = logging.getLogger(__name__)
 
 
+@never_cache
+@require_GET
+def switch_language(request, code):
+    """/bahasa/<code>/?next=…: the language links in the site header. A link, not a form, so the
+    header hands out no CSRF token and a public page stays the same for every anonymous visitor
+    (complaints.common.pagecache); changing the language cookie is all it does."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404(_("Bahasa tidak dikenal."))
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
 def home(request):
+    """The home page: a public page, kept for anonymous visitors like the others (late import:
+    lapor sits below the apps it serves)."""
+    from complaints.common.pagecache import public_page
+
+    return public_page(_home)(request)
+
+
+def _home(request):
     # Late imports: lapor sits below the apps it serves (docs/architecture.md, "Where things live").
     from complaints.common.pagination import cached_count
     from complaints.models import Complaint, Status

@@ -67,6 +67,7 @@ def _isolated_services(settings, tmp_path):
     cache.clear()
     settings.LIST_COUNT_CACHE_SECONDS = 0  # a test reads its own writes; the cache has its own test
     settings.DASHBOARD_CACHE_SECONDS = 0  # likewise; the dashboard cache tests turn it on
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # likewise; tests/test_page_cache.py turns it on
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DEMO_ACCOUNTS_FILE = tmp_path / "demo-accounts.txt"
     settings.SMS_BACKEND = "tests.conftest.RecordingSms"

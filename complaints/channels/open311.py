@@ -39,6 +39,7 @@ from agencies.models import Category
 from complaints import privacy, workflow
 from complaints.channels import claims
 from complaints.channels.sms import title_from
+from complaints.common.pagecache import public_page
 from complaints.errors import WorkflowError
 from complaints.models import (
     ACTIVE_DISPOSITION,
@@ -553,10 +554,10 @@ def not_found(request, *args, **kwargs):
 
 FMT = r"(?P<fmt>json|xml)"
 urlpatterns = [
-    re_path(rf"^discovery\.{FMT}$", discovery, name="discovery"),
-    re_path(rf"^services\.{FMT}$", services, name="services"),
-    re_path(rf"^services/(?P<code>[^/]+)\.{FMT}$", service_definition, name="service"),
-    re_path(rf"^requests\.{FMT}$", requests_view, name="requests"),
-    re_path(rf"^requests/(?P<request_id>[^/]+)\.{FMT}$", request_detail, name="request"),
+    re_path(rf"^discovery\.{FMT}$", public_page(discovery), name="discovery"),
+    re_path(rf"^services\.{FMT}$", public_page(services), name="services"),
+    re_path(rf"^services/(?P<code>[^/]+)\.{FMT}$", public_page(service_definition), name="service"),
+    re_path(rf"^requests\.{FMT}$", public_page(requests_view), name="requests"),
+    re_path(rf"^requests/(?P<request_id>[^/]+)\.{FMT}$", public_page(request_detail), name="request"),
     re_path(r"^.*$", not_found),
 ]

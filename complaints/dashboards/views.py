@@ -30,6 +30,7 @@ from agencies import calendar
 from agencies.models import Area, Category
 from complaints import privacy, workflow
 from complaints.common.forms import text_area
+from complaints.common.pagecache import public_page
 from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import audit_views as views_audit
 from complaints.dashboards import charts, exports, monthly_report
@@ -616,7 +617,7 @@ audit_urlpatterns = [
 ]
 
 public_urlpatterns = [
-    path("", statistics, name="statistics"),
+    path("", public_page(statistics), name="statistics"),
     path("ekspor.csv", statistics_export, {"fmt": "csv"}, name="statistics-csv"),
     path("ekspor.xlsx", statistics_export, {"fmt": "xlsx"}, name="statistics-xlsx"),
 ]

@@ -41,6 +41,7 @@ from accounts.models import Role
 from agencies import calendar
 from agencies.models import SlaPolicy
 from complaints import workflow
+from complaints.common import publication
 from complaints.deadlines.clocks import (
     effective_due,
     forget_next_steps,
@@ -247,6 +248,8 @@ class _Writes:
         ClockStep.objects.bulk_create(self.steps)
         if self.ceilings:
             Disposition.objects.filter(pk__in=self.ceilings).update(ceiling_passed=True)
+        if self.events or self.ceilings:  # bulk writes send no signals: the public pages move on here
+            publication.bump()
         record_next_steps(self.next_steps)
 
 

@@ -787,7 +787,8 @@ def test_a_sweeps_queries_grow_with_neither_clocks_nor_staff(
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     per_statement = connection.ops.bulk_batch_size(fields, [None] * rows)
     assert len(outbox) == -(-rows // per_statement)
-    assert len(sql) - len(outbox) <= 13, "\n".join(q[:120] for q in sql)
+    # (One of them moves the public pages' generation on: complaints.common.publication.)
+    assert len(sql) - len(outbox) <= 14, "\n".join(q[:120] for q in sql)
     assert sum('FROM "accounts_membership"' in q for q in sql) == 1  # the staff, read once per sweep
     assert Notification.objects.filter(event__type=EventType.ESCALATED).count() == reports * 2 * (2 + more_staff)
 

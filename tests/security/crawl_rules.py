@@ -116,6 +116,9 @@ RULES = {
     "home": page("list"),
     "healthz": page("public static", statuses=(503,), reason="503 while the test's broker has no worker"),
     "set_language": page("public static", reason="POST-only: a GET redirects back"),
+    "switch_language": page(
+        "public static", kwargs=lambda w: {"code": "en"}, reason="sets the language cookie, redirects back"
+    ),
     "attachment": report(via=FILES, param="key", transports=("session", "token"), shows=SEES_ALL),
     "attachment-thumb": report(via=FILES, param="key", transports=("session", "token"), shows=SEES_ALL),
     # Citizen portal --------------------------------------------------------------------------

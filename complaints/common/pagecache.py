@@ -1,0 +1,82 @@
+"""Cached public pages (docs/architecture.md, "Cached public pages").
+
+`public_page` wraps a view of a public page (home, feed, report page, statistics, map data,
+Open311 lists, Atom feeds). An anonymous GET without a session is answered from the cache when a
+copy rendered in the current publication generation (`complaints.common.publication`), the same
+language, the same day and the same address is there; otherwise the view renders it and the
+answer is kept for `PUBLIC_PAGE_CACHE_SECONDS`. Every change the public can see moves the
+generation on in its own transaction, so a copy is never served after such a change commits:
+not a report whose privacy was raised, not a hidden attachment, not an edited summary. The day is
+part of the key because countdowns count working days; the time limit bounds everything else that
+moves with the clock.
+
+Only answers that are the same for every anonymous visitor are kept: 200, not streamed, setting
+no cookie (a page that hands out a CSRF token sets one and is therefore never kept). Signed-in
+visitors, visitors with a session (a message waiting, a report being filed), API tokens and keys
+always get a fresh page. With the cache down (Redis stopped or hung) every call is a miss and the
+page is rendered as if there were no cache (lapor.cache)."""
+
+import hashlib
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone, translation
+
+from complaints.common import publication
+
+log = logging.getLogger("lapor.pagecache")
+
+HEADER = "X-Page-Cache"
+
+
+def _anonymous(request):
+    if request.method != "GET":
+        return False
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+        return False
+    if "HTTP_AUTHORIZATION" in request.META or "api_key" in request.GET:
+        return False
+    user = getattr(request, "user", None)
+    return user is None or not user.is_authenticated
+
+
+def key_for(request, generation):
+    address = hashlib.sha256(f"{request.get_host()}{request.get_full_path()}".encode()).hexdigest()
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return f"page:{generation}:{language}:{timezone.localdate().isoformat()}:{address}"
+
+
+def _keepable(response):
+    return response.status_code == 200 and not response.streaming and not response.cookies
+
+
+def _keep(key, response, seconds):
+    if _keepable(response):
+        cache.set(key, response, seconds)
+
+
+def public_page(view):
+    """Serve `view`'s anonymous answers from the cache, exactly (see the module)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        seconds = settings.PUBLIC_PAGE_CACHE_SECONDS
+        if seconds <= 0 or not _anonymous(request):
+            return view(request, *args, **kwargs)
+        # The generation first: whatever the view reads afterwards is at least this new.
+        key = key_for(request, publication.current())
+        cached = cache.get(key)
+        if cached is not None:
+            cached[HEADER] = "hit"
+            return cached
+        response = view(request, *args, **kwargs)
+        response[HEADER] = "miss"
+        if getattr(response, "is_rendered", True):
+            _keep(key, response, seconds)
+        else:  # a TemplateResponse (the API's): kept once rendered
+            response.add_post_render_callback(lambda rendered: _keep(key, rendered, seconds))
+        return response
+
+    return wrapped
