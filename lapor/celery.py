@@ -31,10 +31,15 @@ app.autodiscover_tasks()
 
 @worker_ready.connect
 def first_heartbeat(**kwargs):
-    """The worker reports itself at once: /healthz needs no wait for beat's first round (30 s)."""
+    """The worker reports itself at once for each queue it consumes (all three without -Q):
+    /healthz needs no wait for beat's first round (30 s)."""
+    from django.conf import settings
+
     from lapor.tasks import heartbeat
 
-    heartbeat()
+    for queue in app.amqp.queues.consume_from:
+        if queue in settings.TASKS_BY_QUEUE:
+            heartbeat(queue)
 
 
 @app.on_after_finalize.connect
@@ -51,7 +56,9 @@ def setup_periodic_tasks(sender, **kwargs):
     every(retry, "complaints.tasks.flush_sms_replies", "flush-sms-replies")
     # Monthly PDF requests whose task never reached the broker wait as pending rows: built here.
     every(retry, "complaints.tasks.retry_monthly_reports", "retry-monthly-reports")
-    every(30.0, "lapor.tasks.heartbeat", "worker-heartbeat")
+    # One heartbeat through each queue: /healthz knows that every kind of work has a worker taking it.
+    for queue in settings.TASKS_BY_QUEUE:
+        every(30.0, "lapor.tasks.heartbeat", f"worker-heartbeat-{queue}", args=(queue,), queue=queue)
     # A sweep that waited longer than one interval is dropped: the next one does the same work.
     every(settings.SLA_SWEEP_INTERVAL, "complaints.tasks.sla_sweep", "sla-sweep", expires=settings.SLA_SWEEP_INTERVAL)
     # Last month's TPP recommendations on day 1 at 06:00 local time (CELERY_TIMEZONE): the sweeps

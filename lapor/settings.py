@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -330,6 +331,43 @@ CELERY_TIMEZONE = TIME_ZONE
 # What a task prints (the console mail backend of the demo) is information, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Three queues by kind of work, so that a flood of one kind never holds up another (a day's
+# notifications never delay the sweep); docs/operations.md says how to run a worker per queue.
+# Every task of the project is routed here, by name, beat's entries included. A worker started
+# without -Q consumes all three (`make demo`, scripts/runtime-check.sh); anything unrouted (Celery's
+# own tasks) goes to the default queue, `reports`.
+TASKS_BY_QUEUE = {
+    # The clocks: the SLA sweep, the TPP sanctions, deadlines moved by a holiday change, the
+    # holiday calendar itself.
+    "deadlines": [
+        "complaints.tasks.sla_sweep",
+        "complaints.tasks.tpp_sanctions",
+        "complaints.tasks.recompute_deadlines",
+        "agencies.tasks.sync_holidays",
+        # Beat sends the heartbeat to every queue by name (lapor.celery); a plain call goes here.
+        "lapor.tasks.heartbeat",
+    ],
+    # Delivery: the outbox (mail, SMS, in-app), SMS replies, the daily digests.
+    "notifications": [
+        "complaints.tasks.deliver_notification",
+        "complaints.tasks.deliver_notifications",
+        "complaints.tasks.flush_outbox",
+        "complaints.tasks.send_sms_reply",
+        "complaints.tasks.flush_sms_replies",
+        "complaints.tasks.send_area_digests",
+        "complaints.tasks.flush_area_digests",
+    ],
+    # The reports' content: the monthly PDF reports, attachment files, filings' one-time keys.
+    "reports": [
+        "complaints.tasks.build_monthly_report",
+        "complaints.tasks.retry_monthly_reports",
+        "complaints.tasks.clean_media",
+        "complaints.tasks.purge_submission_keys",
+    ],
+}
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in TASKS_BY_QUEUE]
+CELERY_TASK_DEFAULT_QUEUE = "reports"
+CELERY_TASK_ROUTES = {task: {"queue": queue} for queue, tasks in TASKS_BY_QUEUE.items() for task in tasks}
 SLA_SWEEP_INTERVAL = env_int("SLA_SWEEP_INTERVAL", 300)  # seconds between sweeps
 OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)
 # Seconds a list's total (pagination, the home page counters) is cached (complaints.common.pagination); 0: never.

@@ -2,11 +2,14 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-HEARTBEAT_KEY = "worker:heartbeat"
+
+def heartbeat_key(queue):
+    return f"worker:heartbeat:{queue}"
 
 
 @shared_task(name="lapor.tasks.heartbeat")
-def heartbeat():
-    """Beat → worker round trip: /healthz reports the worker up while this stays fresh."""
-    cache.set(HEARTBEAT_KEY, timezone.now().isoformat(), 300)
+def heartbeat(queue):
+    """Beat → worker round trip through `queue`: /healthz reports the workers up while every queue's
+    heartbeat stays fresh (beat sends one to each queue, lapor.celery)."""
+    cache.set(heartbeat_key(queue), timezone.now().isoformat(), 300)
     return True

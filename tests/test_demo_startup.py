@@ -42,10 +42,23 @@ def test_the_filesystem_broker_names_a_host():
     assert Connection(url).hostname == "localhost"
 
 
-def test_a_starting_worker_writes_its_first_heartbeat():
-    from lapor.celery import first_heartbeat
-    from lapor.tasks import HEARTBEAT_KEY
+def test_a_starting_worker_writes_its_first_heartbeat_for_every_queue_it_consumes():
+    from django.conf import settings
 
-    cache.delete(HEARTBEAT_KEY)
-    first_heartbeat(sender=None)
-    assert cache.get(HEARTBEAT_KEY)
+    from lapor.celery import app, first_heartbeat
+    from lapor.tasks import heartbeat_key
+
+    queues = list(settings.TASKS_BY_QUEUE)
+    for queue in queues:
+        cache.delete(heartbeat_key(queue))
+    first_heartbeat(sender=None)  # no -Q, as in `make demo`: all three
+    assert all(cache.get(heartbeat_key(queue)) for queue in queues)
+
+    for queue in queues:
+        cache.delete(heartbeat_key(queue))
+    app.amqp.queues.select(["notifications"])  # what `-Q notifications` does in the worker
+    try:
+        first_heartbeat(sender=None)
+    finally:
+        app.amqp.queues.select(queues)
+    assert [queue for queue in queues if cache.get(heartbeat_key(queue))] == ["notifications"]

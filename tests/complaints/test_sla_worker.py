@@ -5,16 +5,10 @@ reminder, one overdue and one escalation, and each of their emails was sent once
 The worker runs `celery -A lapor worker --pool=solo` against this test's PostgreSQL database, with
 the filesystem broker and file-based email in a temporary folder."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import time_machine
-from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
 
@@ -22,7 +16,7 @@ from complaints import workflow
 from complaints.models import Clock, ClockKind, ClockStep, EventType, Notification, StepKind
 from complaints.outbox import notify
 from tests.clock import local
-from tests.processes import emails_in, wait_for
+from tests.processes import CeleryWorker, emails_in, wait_for
 
 pytestmark = [
     pytest.mark.worker,
@@ -40,85 +34,27 @@ def database_url():
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-class Worker:
-    """One `celery worker` process of ours, and a publisher on the same filesystem broker."""
+class Worker(CeleryWorker):
+    """Our `celery worker` process on this test's PostgreSQL database, mail to files."""
 
     def __init__(self, root):
-        self.root = root
-        self.data = root / "data"
         self.mail = root / "mail"
-        broker = self.data / "broker"
-        self.options = {
-            "data_folder_in": str(broker / "queue"),
-            "data_folder_out": str(broker / "queue"),
-            "processed_folder": str(broker / "processed"),
-            "control_folder": str(broker / "control"),
-            "store_processed": False,
-        }
-        for folder in {*self.options.values()} - {False}:
-            Path(folder).mkdir(parents=True, exist_ok=True)
         self.mail.mkdir(parents=True, exist_ok=True)
-        self.publisher = Celery("sla-test-publisher", broker="filesystem://")
-        self.publisher.conf.broker_transport_options = self.options
-        self.env = {
-            k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER")
-        }
-        self.env.update(
-            DATABASE_URL=database_url(),
-            DATA_DIR=str(self.data),
-            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-            EMAIL_FILE_PATH=str(self.mail),
-            SMS_BACKEND="console",
-            TIME_ZONE=django_settings.TIME_ZONE,
-            DB_CONN_MAX_AGE="0",
+        super().__init__(
+            root,
+            "sla-test",
+            env={
+                "DATABASE_URL": database_url(),
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(self.mail),
+                "SMS_BACKEND": "console",
+                "TIME_ZONE": django_settings.TIME_ZONE,
+                "DB_CONN_MAX_AGE": "0",
+            },
         )
-        self.process = None
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        self.log = self.root / f"worker-{self.starts}.log"
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "lapor",
-                "worker",
-                "--pool=solo",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-                "-n",
-                f"sla-test-{os.getpid()}-{self.starts}@%h",
-            ],
-            cwd=str(django_settings.BASE_DIR),
-            env=self.env,
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        wait_for(lambda: b"ready." in self.log.read_bytes(), 60, "the worker to start")
 
     def sweep(self, now):
-        self.publisher.send_task("complaints.tasks.sla_sweep", kwargs={"now": now.isoformat()})
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def queue_empty(self):
-        return not any(Path(self.options["data_folder_in"]).iterdir())
+        self.send("complaints.tasks.sla_sweep", now=now.isoformat())
 
     def emails(self):
         """[(to, subject)] of every email the worker (and the final flush) wrote."""
