@@ -1,5 +1,5 @@
 """The deployment files (docs/product.md §8 "Deployment", §9): docker-compose.yml is a valid Compose file
-describing web, worker, beat, PostgreSQL and Redis with HTTPS on; every environment variable
+describing web, a worker per queue, one beat, PostgreSQL and Redis with HTTPS on; every environment variable
 settings.py reads is documented in the README; CI runs the tests."""
 
 import re
@@ -12,7 +12,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
-APP_SERVICES = ("web", "worker", "beat")
+QUEUES = ("deadlines", "notifications", "reports")
+WORKERS = tuple(f"worker-{queue}" for queue in QUEUES)
+APP_SERVICES = ("web", *WORKERS, "beat")
 # Read by gunicorn itself, not by settings.py.
 NOT_SETTINGS = {"WEB_CONCURRENCY"}
 
@@ -48,13 +50,27 @@ def test_compose_file_matches_the_compose_spec():
 
 def test_compose_has_every_service_with_health_checks(compose):
     services = compose["services"]
-    assert {"web", "worker", "beat", "db", "redis"} <= set(services)
+    assert {"web", *WORKERS, "beat", "db", "redis"} <= set(services)
     for name in ("web", "db", "redis"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     assert "gunicorn lapor.wsgi:application" in " ".join(services["web"]["command"])
-    assert "celery -A lapor worker" in services["worker"]["command"]
-    assert "celery -A lapor beat" in services["beat"]["command"]
+
+
+def test_compose_runs_one_worker_per_queue_and_exactly_one_beat(compose):
+    from django.conf import settings
+
+    services = compose["services"]
+    assert list(settings.TASKS_BY_QUEUE) == list(QUEUES)
+    workers = {name: s["command"] for name, s in services.items() if "celery -A lapor worker" in str(s.get("command"))}
+    assert sorted(workers) == sorted(WORKERS), "one worker service per queue, and no other"
+    for queue in QUEUES:
+        command = workers[f"worker-{queue}"].split()
+        assert command[command.index("-Q") + 1] == queue, command
+        assert "-B" not in command and "--beat" not in command, "beat runs only in the beat service"
+    beats = [name for name, s in services.items() if "celery -A lapor beat" in str(s.get("command"))]
+    assert beats == ["beat"]
+    assert "deploy" not in services["beat"] and "scale" not in services["beat"], "beat must stay one"
 
 
 def test_every_depends_on_names_a_defined_service(compose):
@@ -70,7 +86,7 @@ def test_every_depends_on_names_a_defined_service(compose):
                     assert condition["condition"] == "service_healthy", (name, target)
     for name in APP_SERVICES:
         assert "redis" in services[name]["depends_on"], name
-    for name in ("web", "worker"):
+    for name in ("web", *WORKERS):
         assert "db" in services[name]["depends_on"], name
 
 
@@ -85,7 +101,7 @@ def test_app_services_share_the_configuration_and_media(compose):
         assert env["REDIS_URL"].startswith("redis://redis:")
         assert env["MEDIA_ROOT"] == envs[0]["MEDIA_ROOT"]
     media_root = envs[0]["MEDIA_ROOT"]
-    for name in ("web", "worker"):
+    for name in ("web", *WORKERS):
         targets = [volume.split(":")[1] for volume in services[name].get("volumes", [])]
         assert media_root in targets, f"{name} does not mount the shared media volume"
     beat_volumes = [volume.split(":") for volume in services["beat"].get("volumes", [])]
