@@ -2,13 +2,19 @@
 an anonymous visitor's copy is served again until a change the public can see commits, and never
 after it; signed-in visitors and sessions always get a fresh page; a dead cache means fresh pages."""
 
+import json
+
 import pytest
-from django.db import connection
+from django.core.cache import cache
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 
 from complaints import workflow
 from complaints.common import publication
-from complaints.common.pagecache import HEADER
+from complaints.common.pagecache import HEADER, key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +38,118 @@ def test_an_anonymous_page_is_served_again_without_the_view(client, disposed_rep
     assert len(statements) == 1 and "complaints_publication" in statements[0], statements
 
 
+def body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+OPEN311_LISTS = ("/open311/v2/requests.json", "/open311/v2/requests.xml")
+
+
 def test_a_raised_privacy_is_never_served_stale(client, disposed_report, operator):
     c = disposed_report(title="Lampu jalan padam di Zelvoran")
+    one_request = f"/open311/v2/requests/{c.tracking_id}.json"
     assert "Zelvoran" in client.get("/laporan/").content.decode()
     assert client.get("/laporan/")[HEADER] == "hit"
     assert client.get(c.get_absolute_url()).status_code == 200
+    for url in (*OPEN311_LISTS, one_request):
+        assert c.tracking_id.encode() in body(client.get(url)), url
+        assert client.get(url)[HEADER] == "hit", url
 
     workflow.change_privacy(c.pk, by=operator, privacy_level="rahasia")
 
     feed = client.get("/laporan/")
     assert feed[HEADER] == "miss" and "Zelvoran" not in feed.content.decode()
     assert client.get(c.get_absolute_url()).status_code == 404
+    for url in OPEN311_LISTS:
+        listed = client.get(url)
+        assert listed[HEADER] == "miss" and c.tracking_id.encode() not in body(listed), url
+    assert client.get(one_request).status_code == 404
+
+
+# Streamed answers (the Open311 lists) --------------------------------------------------------------
+@pytest.mark.parametrize("url", OPEN311_LISTS)
+def test_a_streamed_list_is_kept_once_it_has_been_sent_whole(client, disposed_report, url):
+    disposed_report()
+    disposed_report()
+    first = client.get(url)
+    assert first.streaming and first[HEADER] == "miss"
+    # Not kept before its stream has ended.
+    assert client.get(url)[HEADER] == "miss"
+    sent = body(first)
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(url)
+    assert again[HEADER] == "hit" and not again.streaming
+    assert again.content == sent and again["Content-Type"] == first["Content-Type"]
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1 and "complaints_publication" in statements[0], statements
+
+
+def test_a_stream_that_fails_keeps_nothing(client, disposed_report, monkeypatch):
+    from django.db import OperationalError
+
+    from complaints.channels import open311
+
+    for _i in range(3):
+        disposed_report()
+    monkeypatch.setattr(open311, "CHUNK", 2)
+    read = open311._read_chunk
+    calls = []
+
+    def fails_second_time(qs, ids):  # the database gone between two chunks
+        calls.append(ids)
+        if len(calls) > 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return read(qs, ids)
+
+    monkeypatch.setattr(open311, "_read_chunk", fails_second_time)
+    with pytest.raises(OperationalError):
+        body(client.get(OPEN311_LISTS[0]))
+    monkeypatch.setattr(open311, "_read_chunk", read)
+    whole = client.get(OPEN311_LISTS[0])
+    assert whole[HEADER] == "miss" and len(json.loads(body(whole))) == 3
+    assert client.get(OPEN311_LISTS[0])[HEADER] == "hit"
+
+
+def _served_directly(url):
+    """`url`'s answer from the view as the URLconf wraps it, and the key it is kept under. Not
+    through the test client, which closes a streamed answer only once it has been read whole."""
+    request = RequestFactory().get(url)
+    match = resolve(url)
+    return match.func(request, *match.args, **match.kwargs), key_for(request, publication.current())
+
+
+def test_a_client_gone_before_the_end_keeps_nothing(disposed_report, monkeypatch):
+    from complaints.channels import open311
+
+    for _i in range(3):
+        disposed_report()
+    monkeypatch.setattr(open311, "CHUNK", 1)
+    response, key = _served_directly(OPEN311_LISTS[0])
+    next(iter(response.streaming_content))
+    # As a WSGI server does when the client hangs up: GeneratorExit in the stream. Without the
+    # request_finished receiver that would close the test's database connection.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert cache.get(key) is None
+    # Read whole, the same answer is kept under that key.
+    response, key = _served_directly(OPEN311_LISTS[0])
+    sent = b"".join(response.streaming_content)
+    assert cache.get(key).content == sent
+
+
+def test_a_stream_over_the_limit_is_sent_whole_and_not_kept(client, disposed_report, monkeypatch):
+    from complaints.common import pagecache
+
+    for _i in range(3):
+        disposed_report()
+    size = len(body(client.get(OPEN311_LISTS[0])))  # kept: under the limit
+    cache.clear()
+    monkeypatch.setattr(pagecache, "MAX_STREAMED_BYTES", size - 1)
+    assert len(body(client.get(OPEN311_LISTS[0]))) == size
+    assert client.get(OPEN311_LISTS[0])[HEADER] == "miss"
 
 
 def test_an_edited_summary_replaces_the_cached_body(client, disposed_report, operator):

@@ -12,9 +12,15 @@ then the kelurahan and kecamatan. `GET requests` also takes a place: `lat`, `lon
 (`min_long,min_lat,max_long,max_lat`), matched against the public point only (`_near`).
 `service_request_id` is the tracking id. Dates are ISO 8601 with the offset of
 the deployment's time zone. Errors use the specification's format (`[{"code", "description"}]`).
+
+The request lists (and the single request, the same code path) are streamed, CHUNK requests at a
+time (`_render_rows`), once the parameters are checked: a bad one is still a plain 400. The page
+cache keeps a streamed list once it has been sent whole (docs/architecture.md, "Cached public
+pages").
 """
 
 import json
+import logging
 import math
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -26,9 +32,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import re_path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -55,10 +61,15 @@ from complaints.models import (
 )
 from lapor.textgate import xml_safe
 
+log = logging.getLogger("lapor.open311")
+
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-03-01T00:00:00+07:00"  # when the service list's shape last changed
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_ROWS = 1000
+# Requests read and written at a time in a streamed list: its queries grow with the chunks, not
+# the rows, and memory holds one chunk.
+CHUNK = 100
 DEFAULT_RADIUS = 1000  # metres, when `lat` and `long` come without `radius`
 MAX_RADIUS = 5000
 EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
@@ -67,6 +78,8 @@ METRES_PER_DEGREE = 111_320.0
 # at most this far from the window can still round into it.
 ROUNDING_MARGIN = 0.0005
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# The declaration names UTF-8 as the specification asks.
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 
 # Rendering -------------------------------------------------------------------------------------
@@ -109,8 +122,7 @@ def render(data, fmt, *, root=None, item=None, status=200):
                 _xml_fill(ET.SubElement(top, item), row)
         else:
             _xml_fill(top, data)
-        # ElementTree escapes text; the declaration names UTF-8 as the specification asks.
-        body = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
+        body = XML_DECLARATION + ET.tostring(top, encoding="unicode")  # ElementTree escapes text
     return HttpResponse(body.encode("utf-8"), content_type=CONTENT_TYPES[fmt], status=status)
 
 
@@ -360,8 +372,8 @@ def _near(qs, window):
     """The rows of `qs` whose PUBLIC point lies in `window` (docs/privacy.md: an anonim report has
     no public point, so it is never found by place, and an umum one only by its rounded point, so a
     query cannot locate a report more precisely than the public sees it): a bounding box on the
-    stored columns in SQL, then the rounded point tested here; nearest first for a radius, newest
-    first for a bbox. At most MAX_ROWS."""
+    stored columns in SQL, then the rounded point tested here. Their ids, nearest first for a
+    radius, newest first for a bbox; at most MAX_ROWS."""
     if window[0] == "radius":
         _kind, lat, lng, radius = window
         dlat = radius / METRES_PER_DEGREE
@@ -387,9 +399,7 @@ def _near(qs, window):
         elif box[0] <= plat <= box[2] and box[1] <= plng <= box[3]:
             found.append(((-created.timestamp(), -pk), pk))
     found.sort()
-    order = [pk for _key, pk in found[:MAX_ROWS]]
-    rows = {c.pk: c for c in qs.filter(pk__in=order)}
-    return [rows[pk] for pk in order if pk in rows]
+    return [pk for _key, pk in found[:MAX_ROWS]]
 
 
 def _list(request, fmt):
@@ -398,7 +408,7 @@ def _list(request, fmt):
     if ids:
         # The specification: with service_request_id, the other parameters are ignored.
         rows = qs.filter(tracking_id__in=ids[:MAX_ROWS]).order_by("-created_at", "-pk")
-        return _render_rows(rows, request, fmt)
+        return _render_rows(qs, _ids(rows), request, fmt)
     codes = [c.strip() for c in _param(request, "service_code").split(",") if c.strip()]
     if codes:
         qs = qs.filter(category__slug__in=codes)
@@ -426,19 +436,65 @@ def _list(request, fmt):
     except ValueError as err:
         return error(fmt, 400, err.args[0])
     if window is not None:
-        return _render_rows(_near(qs, window), request, fmt)
-    return _render_rows(qs.order_by("-created_at", "-pk")[:MAX_ROWS], request, fmt)
+        return _render_rows(qs, _near(qs, window), request, fmt)
+    return _render_rows(qs, _ids(qs.order_by("-created_at", "-pk")[:MAX_ROWS]), request, fmt)
 
 
-def _render_rows(rows, request, fmt):
-    rows = list(rows)
-    labels, dispositions = _Labels(), _dispositions_of(rows)
-    return render(
-        [request_data(c, request, labels, dispositions[c.pk]) for c in rows],
-        fmt,
-        root="service_requests",
-        item="request",
-    )
+def _ids(rows):
+    """The ids of `rows`, in their order: what a list decides before it streams."""
+    return list(rows.values_list("pk", flat=True))
+
+
+def _read_chunk(qs, ids):
+    """The reports `ids` of `qs`, in that order, as `public_requests()` reads them, and their
+    dispositions: three queries. A report `qs` no longer holds (its privacy raised since the ids
+    were decided) is left out."""
+    found = {c.pk: c for c in qs.filter(pk__in=ids).order_by()}
+    rows = [found[pk] for pk in ids if pk in found]
+    return rows, _dispositions_of(rows)
+
+
+def _render_rows(qs, ids, request, fmt):
+    """The reports `ids` of `qs` (a `public_requests()` query), in that order, as a streamed
+    `<service_requests>` list: CHUNK reports at a time are read and written, so the queries grow
+    with the chunks, not the rows, and memory holds one chunk. The bytes are those `render()`
+    gives for the same rows.
+
+    The answer is a 200 once the first piece leaves, so a failure mid-way (the database gone) is
+    logged and raised again: the server cuts the response off, the client sees it incomplete, and
+    the page cache keeps nothing (complaints.common.pagecache)."""
+    labels, language = _Labels(), translation.get_language()
+    if fmt == "json":
+        opening, separator, closing, empty = "[", ", ", "]", "[]"  # json.dumps's own separator
+    else:
+        opening, separator = XML_DECLARATION + "<service_requests>", ""
+        closing, empty = "</service_requests>", XML_DECLARATION + "<service_requests />"
+
+    def text(data):
+        if fmt == "json":
+            return json.dumps(data, ensure_ascii=False)
+        node = ET.Element("request")
+        _xml_fill(node, data)
+        return ET.tostring(node, encoding="unicode")
+
+    def pieces():
+        sent = 0
+        try:
+            for start in range(0, len(ids), CHUNK):
+                rows, dispositions = _read_chunk(qs, ids[start : start + CHUNK])
+                # The labels in the request's language, whichever is active when the server
+                # iterates.
+                with translation.override(language):
+                    texts = [text(request_data(c, request, labels, dispositions[c.pk])) for c in rows]
+                if texts:
+                    yield (separator if sent else opening) + separator.join(texts)
+                    sent += len(texts)
+        except Exception:
+            log.exception("Open311 %s broke off after %d of %d requests", request.path, sent, len(ids))
+            raise
+        yield closing if sent else empty
+
+    return StreamingHttpResponse(pieces(), content_type=CONTENT_TYPES[fmt])
 
 
 @csrf_exempt
@@ -451,10 +507,11 @@ def requests_view(request, fmt):
 
 @require_GET
 def request_detail(request, request_id, fmt):
-    c = public_requests().filter(tracking_id=request_id.replace("\x00", "").upper()[:20]).first()
-    if c is None:
+    qs = public_requests()
+    found = _ids(qs.filter(tracking_id=request_id.replace("\x00", "").upper()[:20]))
+    if not found:
         return error(fmt, 404, privacy.NOT_FOUND_MESSAGE)
-    return _render_rows([c], request, fmt)
+    return _render_rows(qs, found, request, fmt)
 
 
 # Filing --------------------------------------------------------------------------------------

@@ -10,8 +10,11 @@ not a report whose privacy was raised, not a hidden attachment, not an edited su
 part of the key because countdowns count working days; the time limit bounds everything else that
 moves with the clock.
 
-Only answers that are the same for every anonymous visitor are kept: 200, not streamed, setting
-no cookie (a page that hands out a CSRF token sets one and is therefore never kept). Signed-in
+Only answers that are the same for every anonymous visitor are kept: 200, setting no cookie (a
+page that hands out a CSRF token sets one and is therefore never kept). A streamed answer (the
+Open311 lists) goes to the client as it comes and is collected on the way; only once its stream
+ends normally is it kept, as one ordinary answer with the same headers: a stream that fails, a
+client that leaves early or a body over MAX_STREAMED_BYTES keeps nothing. Signed-in
 visitors, visitors with a session (a message waiting, a report being filed), API tokens and keys
 always get a fresh page. With the cache down (Redis stopped or hung) every call is a miss and the
 page is rendered as if there were no cache (lapor.cache)."""
@@ -22,6 +25,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils import timezone, translation
 
 from complaints.common import publication
@@ -29,6 +33,9 @@ from complaints.common import publication
 log = logging.getLogger("lapor.pagecache")
 
 HEADER = "X-Page-Cache"
+# A streamed answer is collected for the cache only up to this size: past it, it is passed on and
+# not kept. A full Open311 list (1,000 requests of a few hundred characters each) fits well under.
+MAX_STREAMED_BYTES = 5 * 1024 * 1024
 
 
 def _anonymous(request):
@@ -49,12 +56,38 @@ def key_for(request, generation):
 
 
 def _keepable(response):
-    return response.status_code == 200 and not response.streaming and not response.cookies
+    return response.status_code == 200 and not response.cookies and not getattr(response, "is_async", False)
 
 
 def _keep(key, response, seconds):
-    if _keepable(response):
+    if not _keepable(response):
+        return
+    if response.streaming:
+        response.streaming_content = _collected(key, response, seconds)
+    else:
         cache.set(key, response, seconds)
+
+
+def _collected(key, response, seconds):
+    """`response`'s stream, passed on chunk by chunk and collected on the way; kept as one ordinary
+    answer, with the headers it had when the view returned it, only when the stream ends normally.
+    An exception from the stream, or a client gone before the end (GeneratorExit at the `yield`),
+    leaves the loop before anything is kept; so does a body over MAX_STREAMED_BYTES."""
+    stream, headers = response.streaming_content, dict(response.items())
+
+    def passed_on():
+        kept, size = [], 0
+        for chunk in stream:
+            size += len(chunk)
+            if size <= MAX_STREAMED_BYTES:
+                kept.append(chunk)
+            elif kept:
+                kept.clear()
+            yield chunk
+        if size <= MAX_STREAMED_BYTES and not response.cookies:
+            cache.set(key, HttpResponse(b"".join(kept), status=response.status_code, headers=headers), seconds)
+
+    return passed_on()
 
 
 def public_page(view):

@@ -1,6 +1,7 @@
 """Open311 GeoReport v2: discovery, services, requests (list, one, create) in JSON and XML."""
 
 import io
+import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parsing our own responses in tests
 from datetime import timedelta
@@ -41,10 +42,21 @@ REQUEST_FIELDS = {
 }
 
 
+def body(response):
+    """The bytes of an answer; the request lists are streamed (read once)."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def json_of(response):
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    return json.loads(body(response))
+
+
 def xml(response):
     assert response["Content-Type"].startswith("text/xml")
-    assert response.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
-    return ET.fromstring(response.content)  # noqa: S314
+    content = body(response)
+    assert content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    return ET.fromstring(content)  # noqa: S314
 
 
 @pytest.fixture
@@ -94,7 +106,7 @@ def test_service_definition(client, region):
 def test_request_fields(client, region, report_on_jalan_poros, operator, liaison_pu):
     c = report_on_jalan_poros
     workflow.verify(c.pk, by=operator, agencies=["dinas-pu", "dinkes"])
-    row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
+    row = json_of(client.get(BASE + f"requests/{c.tracking_id}.json"))[0]
     assert set(row) == REQUEST_FIELDS
     assert row["service_request_id"] == c.tracking_id
     assert (row["status"], row["status_notes"]) == ("open", "Belum ditindaklanjuti")
@@ -119,12 +131,12 @@ def test_closed_requests_and_public_summary(client, disposed_report, operator, l
     workflow.finish(c.pk, by=liaison_pu, disposition=d.pk)
     workflow.accept(c.pk, by=citizen)
     workflow.edit_summary(c.pk, by=operator, summary="Jalan berlubang <dekat> pasar & terminal.")
-    row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
+    row = json_of(client.get(BASE + f"requests/{c.tracking_id}.json"))[0]
     assert (row["status"], row["status_notes"], row["expected_datetime"]) == ("closed", "Selesai", None)
     assert row["description"] == "Jalan berlubang <dekat> pasar & terminal."
     node = xml(client.get(BASE + f"requests/{c.tracking_id}.xml")).find("request")
     assert node.findtext("description") == "Jalan berlubang <dekat> pasar & terminal."  # escaped, parsed back
-    assert b"&lt;dekat&gt; pasar &amp; terminal" in client.get(BASE + f"requests/{c.tracking_id}.xml").content
+    assert b"&lt;dekat&gt; pasar &amp; terminal" in body(client.get(BASE + f"requests/{c.tracking_id}.xml"))
 
 
 def test_list_filters(client, region, disposed_report, liaison_pu, citizen):
@@ -136,7 +148,7 @@ def test_list_filters(client, region, disposed_report, liaison_pu, citizen):
     workflow.accept(road.pk, by=citizen)
 
     def ids(query):
-        return sorted(r["service_request_id"] for r in client.get(BASE + "requests.json" + query).json())
+        return sorted(r["service_request_id"] for r in json_of(client.get(BASE + "requests.json" + query)))
 
     assert ids("") == sorted([road.tracking_id, health.tracking_id])
     assert ids("?service_code=kesehatan") == [health.tracking_id]
@@ -162,20 +174,23 @@ def test_default_window_is_90_days(client, disposed_report):
     with time_machine.travel(timezone.now() - timedelta(days=100)):
         old = disposed_report()
     recent = disposed_report()
-    ids = [r["service_request_id"] for r in client.get(BASE + "requests.json").json()]
+    ids = [r["service_request_id"] for r in json_of(client.get(BASE + "requests.json"))]
     assert ids == [recent.tracking_id]
     start = (timezone.localdate() - timedelta(days=120)).isoformat()
-    ids = [r["service_request_id"] for r in client.get(BASE + f"requests.json?start_date={start}").json()]
+    ids = [r["service_request_id"] for r in json_of(client.get(BASE + f"requests.json?start_date={start}"))]
     assert ids == [recent.tracking_id, old.tracking_id]
 
 
 def test_at_most_1000_rows(client, disposed_report, monkeypatch):
     from complaints.channels import open311
 
-    monkeypatch.setattr(open311, "MAX_ROWS", 2)
-    for _i in range(3):
-        disposed_report()
-    assert len(client.get(BASE + "requests.json").json()) == 2
+    # Over several chunks: the newest MAX_ROWS, in order, and not a row more.
+    monkeypatch.setattr(open311, "MAX_ROWS", 3)
+    monkeypatch.setattr(open311, "CHUNK", 2)
+    made = [disposed_report() for _i in range(5)]
+    newest = [c.tracking_id for c in reversed(made)][:3]
+    assert [r["service_request_id"] for r in json_of(client.get(BASE + "requests.json"))] == newest
+    assert [n.findtext("service_request_id") for n in xml(client.get(BASE + "requests.xml"))] == newest
 
 
 def test_media_url_is_a_public_image(client, disposed_report, citizen, operator):
@@ -185,24 +200,153 @@ def test_media_url_is_a_public_image(client, disposed_report, citizen, operator)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     a = uploads.add_attachment(c, by=citizen, uploaded=SimpleUploadedFile("rumah-alice.png", out.getvalue()))
-    row = client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]
+    row = json_of(client.get(BASE + f"requests/{c.tracking_id}.json"))[0]
     assert row["media_url"] == f"http://testserver/lampiran/{a.key}/"
     assert client.get(row["media_url"]).status_code == 200
     workflow.set_attachment_public(c.pk, by=operator, attachment=a.pk, public=False)
-    assert client.get(BASE + f"requests/{c.tracking_id}.json").json()[0]["media_url"] == ""
+    assert json_of(client.get(BASE + f"requests/{c.tracking_id}.json"))[0]["media_url"] == ""
 
 
-def test_list_query_count_is_constant(client, disposed_report, django_assert_max_num_queries):
-    disposed_report()
+def _queries(client, url):
+    """The queries of one answer, its streamed body included (read inside the count)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as one:
-        client.get(BASE + "requests.json")
+    with CaptureQueriesContext(connection) as ctx:
+        assert body(client.get(url))
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_is_constant(client, disposed_report, django_assert_max_num_queries):
+    # Within a chunk (CHUNK = 100) the count does not grow with the rows.
+    disposed_report()
+    one = _queries(client, BASE + "requests.json")
     for _i in range(30):
         disposed_report()
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        assert len(client.get(BASE + "requests.xml").content) > 1000
+    with django_assert_max_num_queries(one):
+        assert len(body(client.get(BASE + "requests.xml"))) > 1000
+
+
+def test_list_queries_grow_with_chunks_not_rows(client, disposed_report, monkeypatch):
+    from complaints.channels import open311
+
+    monkeypatch.setattr(open311, "CHUNK", 5)
+    disposed_report()
+    one = _queries(client, BASE + "requests.json")
+    for _i in range(4):
+        disposed_report()
+    assert _queries(client, BASE + "requests.json") == one  # 5 rows: still one chunk
+    for _i in range(7):
+        disposed_report()
+    # 12 rows: three chunks, each the reports, their public images and their dispositions.
+    assert _queries(client, BASE + "requests.json") == one + 2 * 3
+    assert _queries(client, BASE + "requests.xml") == one + 2 * 3
+
+
+@pytest.fixture
+def varied_requests(region, disposed_report, citizen, operator, liaison_pu):
+    """Reports that exercise every field: a public image, two agencies, a closed one whose summary
+    holds XML's special characters, an anonim one, and one stored before the text gate."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with_media = disposed_report(kelurahan=region.kelurahan, kecamatan=region.kecamatan, location_text="Jl. Poros")
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10), "red").save(out, format="PNG")
+    uploads.add_attachment(with_media, by=citizen, uploaded=SimpleUploadedFile("lubang.png", out.getvalue()))
+    disposed_report(agencies=("dinas-pu", "dinkes"), lat=Decimal("-4.601234"), lng=Decimal("121.903456"))
+    closed = disposed_report()
+    d = closed.dispositions.get()
+    workflow.followup(closed.pk, by=liaison_pu, disposition=d.pk, body="Sudah ditambal.")
+    workflow.finish(closed.pk, by=liaison_pu, disposition=d.pk)
+    workflow.accept(closed.pk, by=citizen)
+    workflow.edit_summary(closed.pk, by=operator, summary="Jalan <rusak> & \"licin\" di Café 'Ümar' — pasar.")
+    disposed_report(privacy="anonim", location_text="Gang Mawar 3", lat=Decimal("-4.6"), lng=Decimal("121.9"))
+    old = disposed_report()
+    Complaint.objects.filter(pk=old.pk).update(body="Lama\x01\x0b isi <b>", location_text="Jl.\x08 Lama")
+
+
+def _rendered_at_once(fmt):
+    """The list as `render()` builds it in memory: what the streamed answer must equal."""
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from complaints.channels import open311
+
+    request = RequestFactory().get(BASE + f"requests.{fmt}")
+    rows = list(open311.public_requests().order_by("-created_at", "-pk"))
+    with translation.override("id"):
+        labels, dispositions = open311._Labels(), open311._dispositions_of(rows)
+        data = [open311.request_data(c, request, labels, dispositions[c.pk]) for c in rows]
+        return open311.render(data, fmt, root="service_requests", item="request").content
+
+
+@pytest.mark.parametrize("chunk", [2, 100])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_the_streamed_list_is_byte_for_byte_the_rendered_one(client, varied_requests, monkeypatch, chunk, fmt):
+    from complaints.channels import open311
+
+    monkeypatch.setattr(open311, "CHUNK", chunk)
+    response = client.get(BASE + f"requests.{fmt}")
+    assert response.status_code == 200 and response.streaming and not response.has_header("Content-Length")
+    assert response["Content-Type"] == open311.CONTENT_TYPES[fmt]
+    streamed = body(response)
+    expected = _rendered_at_once(fmt)
+    assert streamed == expected
+    assert expected.count(b"service_request_id") == 5 * (2 if fmt == "xml" else 1)
+    assert (b"&lt;rusak&gt; &amp;" if fmt == "xml" else b"<rusak> &") in streamed
+    assert b"/lampiran/" in streamed and "Café".encode() in streamed
+    # One request: the same path.
+    tracking_id = Complaint.objects.latest("created_at").tracking_id
+    one = client.get(BASE + f"requests/{tracking_id}.{fmt}")
+    assert one.streaming and tracking_id.encode() in body(one)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_an_empty_streamed_list_is_the_rendered_one(client, db, fmt):
+    from complaints.channels import open311
+
+    empty = open311.render([], fmt, root="service_requests", item="request").content
+    assert body(client.get(BASE + f"requests.{fmt}")) == empty  # "[]" or "<service_requests />"
+
+
+def test_a_report_made_private_while_its_list_streams_is_left_out(client, disposed_report, operator, monkeypatch):
+    from complaints.channels import open311
+
+    older, newer = disposed_report(), disposed_report()
+    monkeypatch.setattr(open311, "CHUNK", 1)
+    response = client.get(BASE + "requests.json")
+    pieces = iter(response.streaming_content)
+    first = next(pieces)  # the order is decided and the first chunk sent
+    workflow.change_privacy(older.pk, by=operator, privacy_level="rahasia")
+    rows = json.loads(first + b"".join(pieces))
+    assert [r["service_request_id"] for r in rows] == [newer.tracking_id]
+
+
+def test_a_list_cut_off_mid_way_is_logged_and_raised(client, disposed_report, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from complaints.channels import open311
+
+    for _i in range(3):
+        disposed_report()
+    monkeypatch.setattr(open311, "CHUNK", 2)
+    read = open311._read_chunk
+    calls = []
+
+    def fails_second_time(qs, ids):  # the database gone between two chunks
+        calls.append(ids)
+        if len(calls) > 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return read(qs, ids)
+
+    monkeypatch.setattr(open311, "_read_chunk", fails_second_time)
+    response = client.get(BASE + "requests.json")
+    assert response.status_code == 200
+    pieces = iter(response.streaming_content)
+    assert next(pieces).startswith(b"[{")
+    with pytest.raises(OperationalError):
+        next(pieces)
+    assert "broke off after 2 of 3 requests" in caplog.text
 
 
 def test_unknown_paths(client):
@@ -376,11 +520,11 @@ def test_anonim_request_has_no_point_and_no_street(client, region, disposed_repo
         kelurahan=region.kelurahan,
         kecamatan=region.kecamatan,
     )
-    response = client.get(BASE + f"requests/{c.tracking_id}.json")
-    row = response.json()[0]
+    content = body(client.get(BASE + f"requests/{c.tracking_id}.json"))
+    row = json.loads(content)[0]
     assert (row["lat"], row["long"]) == (None, None)
     assert row["address"] == "Lamokato, Kota"
-    assert b"Gang Mawar" not in response.content and b"4.6012" not in response.content
+    assert b"Gang Mawar" not in content and b"4.6012" not in content
     node = xml(client.get(BASE + f"requests/{c.tracking_id}.xml")).find("request")
     assert (node.findtext("lat"), node.findtext("long"), node.findtext("address")) == ("", "", "Lamokato, Kota")
 
@@ -388,7 +532,7 @@ def test_anonim_request_has_no_point_and_no_street(client, region, disposed_repo
 def test_lat_long_have_at_most_three_decimals(client, disposed_report):
     _at(disposed_report, "-4.601500", "121.903499")
     _at(disposed_report, "0.123456", "-0.987654")
-    for row in client.get(BASE + "requests.json").json():
+    for row in json_of(client.get(BASE + "requests.json")):
         for value in (row["lat"], row["long"]):
             assert value == round(value, 3)
             assert len(repr(value).split(".")[1]) <= 3
@@ -405,7 +549,7 @@ def test_radius_query_nearest_first(client, disposed_report):
     disposed_report()  # no point at all
 
     def ids(**params):
-        rows = client.get(BASE + "requests.json", {"lat": centre[0], "long": centre[1], **params}).json()
+        rows = json_of(client.get(BASE + "requests.json", {"lat": centre[0], "long": centre[1], **params}))
         return [r["service_request_id"] for r in rows]
 
     assert ids(radius="500") == [near.tracking_id, mid.tracking_id]
@@ -422,9 +566,9 @@ def test_radius_matches_the_public_point_not_the_stored_one(client, disposed_rep
     # Stored 44 m from the centre, but its public point (-4.600, 121.900) is 0 m: a client cannot
     # locate a report more precisely than the public sees it by shrinking the radius.
     a = _at(disposed_report, "-4.600400", "121.900000")
-    rows = client.get(BASE + "requests.json", {"lat": "-4.6", "long": "121.9", "radius": "1"}).json()
+    rows = json_of(client.get(BASE + "requests.json", {"lat": "-4.6", "long": "121.9", "radius": "1"}))
     assert [r["service_request_id"] for r in rows] == [a.tracking_id]
-    rows = client.get(BASE + "requests.json", {"lat": "-4.6004", "long": "121.9", "radius": "40"}).json()
+    rows = json_of(client.get(BASE + "requests.json", {"lat": "-4.6004", "long": "121.9", "radius": "40"}))
     assert rows == []
 
 
@@ -433,7 +577,7 @@ def test_radius_query_is_capped_at_max_rows(client, disposed_report, monkeypatch
 
     monkeypatch.setattr(open311, "MAX_ROWS", 3)
     made = [_at(disposed_report, f"-4.6{i}0000", "121.900000") for i in range(5)]
-    rows = client.get(BASE + "requests.json", {"lat": "-4.6", "long": "121.9", "radius": "5000"}).json()
+    rows = json_of(client.get(BASE + "requests.json", {"lat": "-4.6", "long": "121.9", "radius": "5000"}))
     assert [r["service_request_id"] for r in rows] == [c.tracking_id for c in made[:3]]
 
 
@@ -441,7 +585,7 @@ def test_bbox_query(client, disposed_report):
     inside = _at(disposed_report, "-4.601000", "121.901000")
     _at(disposed_report, "-4.620000", "121.901000")
     _at(disposed_report, "-4.601000", "121.901000", privacy="anonim")
-    rows = client.get(BASE + "requests.json", {"bbox": "121.90,-4.61,121.91,-4.60"}).json()
+    rows = json_of(client.get(BASE + "requests.json", {"bbox": "121.90,-4.61,121.91,-4.60"}))
     assert [r["service_request_id"] for r in rows] == [inside.tracking_id]
 
 
@@ -452,11 +596,11 @@ def test_place_query_count_is_constant(client, disposed_report):
     params = {"lat": "-4.6", "long": "121.9", "radius": "5000"}
     _at(disposed_report, "-4.601000", "121.901000")
     with CaptureQueriesContext(connection) as one:
-        assert len(client.get(BASE + "requests.json", params).json()) == 1
+        assert len(json_of(client.get(BASE + "requests.json", params))) == 1
     for i in range(20):
         _at(disposed_report, f"-4.6{i:02d}000", "121.901000")
     with CaptureQueriesContext(connection) as many:
-        assert len(client.get(BASE + "requests.json", params).json()) == 21
+        assert len(json_of(client.get(BASE + "requests.json", params))) == 21
     assert len(many.captured_queries) == len(one.captured_queries)
 
 
