@@ -388,6 +388,11 @@ built = sanctions.build_month(month, now=now)
 out["tpp"] = {"month": month.strftime("%Y-%m"), "seconds": round(time.monotonic() - t0, 3),
               "created": len(built["created"]),
               "evidence": sum(len(s.evidence) for s in built["created"])}
+# The dashboards' rollups after the sweep: the months of the reports it wrote events for.
+from complaints.dashboards import rollups
+t0 = time.monotonic()
+refreshed = rollups.refresh(now)
+out["rollups"] = {"months": refreshed["months"], "seconds": round(time.monotonic() - t0, 3)}
 print("BENCH_JSON " + json.dumps(out))
 """
 

@@ -147,6 +147,16 @@ def write(path, *, args, summary, results, counts, sweep, info, notes, failures,
         f"- Target ≤ 5 s, flat memory: {'met' if sweep_ok else '**not met**'}.",
         f"- `tpp_sanctions --month {sweep['tpp']['month']}`: **{sweep['tpp']['seconds']} s**, "
         f"{sweep['tpp']['created']} recommendations with {sweep['tpp']['evidence']} evidence items.",
+        *(
+            [
+                f"- Dashboard rollups after that sweep (`refresh_figures`: the months of the reports "
+                f"it wrote events for): **{sweep['rollups']['seconds']} s** for {sweep['rollups']['months']} "
+                f"months; every month from scratch (the nightly `rebuild_figures`, timed by the loader): "
+                f"{(summary or {}).get('rollup_seconds', 'not timed')} s."
+            ]
+            if "rollups" in sweep
+            else []
+        ),
         "",
         "## Targets not met",
         "",

@@ -987,3 +987,81 @@ class Publication(models.Model):
 
     def __str__(self):
         return f"publication generation {self.generation}"
+
+
+# Dashboard rollups (docs/architecture.md, "Dashboard rollups") -----------------------------------
+class RollupDims(models.Model):
+    """What every rollup row is grouped by: the month a report was filed (local time), its category,
+    kecamatan, kind and status; whether it is published (verified, not archived as invalid) and
+    rahasia; the top-level agency it accuses; `member`, the top-level agency whose reports the row
+    belongs to (0: every report; an agency: the reports disposed to it or a unit of it); and
+    `agency`, the agency the row's figures are about (0: the reports themselves). Plain ids, not
+    foreign keys: a rollup row is derived data, rebuilt from the reports, never joined."""
+
+    month = models.DateField()
+    category_id = models.BigIntegerField(null=True)
+    kecamatan_id = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=20)
+    status = models.CharField(max_length=25)
+    published = models.BooleanField()
+    rahasia = models.BooleanField()
+    accused_id = models.BigIntegerField(null=True)
+    member = models.BigIntegerField()
+    agency = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} member {self.member} agency {self.agency}"
+
+
+class FigureRollup(RollupDims):
+    """Counts per group (complaints.dashboards.rollups). On a row about the reports (`agency` 0):
+    reports, and their first-response clocks of every agency. On a row about an agency: the reports
+    disposed to it and theirs ratings, reopenings and closings, its dispositions past the 60-day
+    ceiling, answered (`responded`) and returned, and the first-response clocks and escalations it
+    was held to. Clocks still running are not here: whether they are late depends on the hour."""
+
+    reports = models.IntegerField(default=0)
+    ceiling = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    late_stopped = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "agency", "month"], name="figure_rollup_scope")]
+
+
+class ResponseRollup(RollupDims):
+    """How many of an agency's answered dispositions took `working_days` to the first follow-up:
+    the distribution the median first response is read from."""
+
+    working_days = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "agency", "month"], name="response_rollup_scope")]
+
+
+class RollupState(models.Model):
+    """One row: how far the rollups are built. `built_at` None: never built (the dashboards compute
+    from the reports). `event_mark`/`previous_mark`: the highest event id seen by the last two
+    refreshes (a refresh re-reads from the older one, so an event committed late by a slow
+    transaction is still seen). `fingerprint`: the holiday calendar and the agency tree the rows were
+    built with; when it changes, every month is rebuilt."""
+
+    built_at = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+    event_mark = models.BigIntegerField(default=0)
+    previous_mark = models.BigIntegerField(default=0)
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"rollups refreshed {self.refreshed_at}"

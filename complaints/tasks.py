@@ -55,6 +55,23 @@ def recompute_deadlines(since=None):
     return sla.recompute_open_deadlines(date.fromisoformat(since) if since else None)
 
 
+# Dashboard rollups -------------------------------------------------------------------
+@shared_task
+def refresh_figures():
+    """Rebuild the rollup months whose reports changed since the last refresh (beat)."""
+    from complaints.dashboards import rollups
+
+    return rollups.refresh()
+
+
+@shared_task
+def rebuild_figures():
+    """Rebuild every rollup month (beat, nightly)."""
+    from complaints.dashboards import rollups
+
+    return rollups.rebuild()
+
+
 # SMS gateway -------------------------------------------------------------------------
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def send_sms_reply(self, inbound_id):

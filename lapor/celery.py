@@ -75,3 +75,13 @@ def setup_periodic_tasks(sender, **kwargs):
     # (complaints/outbox/digests.py); digests whose mail failed are retried with the outbox.
     every(crontab(minute=0, hour=settings.AREA_DIGEST_HOUR), "complaints.tasks.send_area_digests", "area-digests")
     every(retry, "complaints.tasks.flush_area_digests", "flush-area-digests")
+    # The dashboards' rollups: the months of the reports changed since the last refresh, and every
+    # month once a night (complaints/dashboards/rollups.py). A refresh that waited longer than one
+    # interval is dropped: the next one reads the same events.
+    every(
+        settings.DASHBOARD_ROLLUP_INTERVAL,
+        "complaints.tasks.refresh_figures",
+        "refresh-figures",
+        expires=settings.DASHBOARD_ROLLUP_INTERVAL,
+    )
+    every(crontab(minute=15, hour=2), "complaints.tasks.rebuild_figures", "rebuild-figures")

@@ -360,6 +360,8 @@ TASKS_BY_QUEUE = {
     # The reports' content: the monthly PDF reports, attachment files, filings' one-time keys.
     "reports": [
         "complaints.tasks.build_monthly_report",
+        "complaints.tasks.refresh_figures",
+        "complaints.tasks.rebuild_figures",
         "complaints.tasks.retry_monthly_reports",
         "complaints.tasks.clean_media",
         "complaints.tasks.purge_submission_keys",
@@ -374,6 +376,10 @@ OUTBOX_RETRY_INTERVAL = env_int("OUTBOX_RETRY_INTERVAL", 60)
 LIST_COUNT_CACHE_SECONDS = env_int("LIST_COUNT_CACHE_SECONDS", 30)
 # Seconds the dashboards' figures (/audit/, the head's panel, /statistik/) are kept once computed.
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
+# Dashboard figures read from per-month rollups (complaints/dashboards/rollups.py), refreshed by beat
+# every DASHBOARD_ROLLUP_INTERVAL seconds from the events since the last refresh and rebuilt nightly.
+DASHBOARD_ROLLUPS = env_bool("DASHBOARD_ROLLUPS", True)
+DASHBOARD_ROLLUP_INTERVAL = env_int("DASHBOARD_ROLLUP_INTERVAL", 300)
 # Seconds an anonymous visitor's copy of a public page is kept (complaints.common.pagecache): a
 # change the public can see ends it at once, so this bounds only what moves with the clock; 0: never.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)

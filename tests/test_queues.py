@@ -70,6 +70,7 @@ def test_beat_sends_each_entry_to_its_queue_and_a_heartbeat_through_every_queue(
     assert landing["tpp-sanctions"] == "deadlines"
     assert landing["flush-outbox"] == "notifications"
     assert landing["retry-monthly-reports"] == "reports"
+    assert landing["refresh-figures"] == landing["rebuild-figures"] == "reports"
     heartbeats = {name: entry for name, entry in schedule.items() if entry["task"] == "lapor.tasks.heartbeat"}
     assert sorted((landing[name], entry["args"]) for name, entry in heartbeats.items()) == [
         (queue, (queue,)) for queue in QUEUES

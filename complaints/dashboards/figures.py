@@ -433,16 +433,40 @@ def agency_rows(reports, agencies, f, now=None):
     )
     responded = _grouped(_responded(reports).filter(agency__root_id__in=ids), "agency__root", n=Count("pk"))
     medians = median_first_response(reports.filter(_disposed_to(None)), "agency__root")
-    sanctions = _grouped(
+    return assemble_rows(
+        agencies,
+        counts,
+        clocks=clocks,
+        escalations=escalations,
+        returns=returns,
+        responded=responded,
+        medians=medians,
+        sanctions=sanction_counts(ids, f),
+    )
+
+
+def sanction_counts(ids, f):
+    """{agency id: {n, confirmed}}: the TPP recommendations of the period's months."""
+    return _grouped(
         Sanction.objects.filter(agency_id__in=ids, month__gte=f.start, month__lte=f.end),
         "agency",
         n=Count("pk"),
         confirmed=Count("pk", filter=Q(status=Sanction.Status.CONFIRMED)),
     )
+
+
+def assemble_rows(agencies, counts, *, clocks, escalations, returns, responded, medians, sanctions):
+    """The `AgencyRow`s from the grouped figures ({agency id: {name: value}}), whichever source
+    computed them: the reports themselves (`agency_rows`) or the rollups
+    (`complaints.dashboards.rollups`)."""
     rows = []
     for a in agencies:
         c = counts.get(a.pk, {})
         rated = c.get("rated", 0)
+        if "rating_sum" in c:
+            rating_sum = c["rating_sum"]
+        else:
+            rating_sum = sum(k * c.get(f"rating_{k}", 0) for k in range(1, 6))
         row = AgencyRow(
             agency=a,
             counts={key: c.get(key, 0) for key, _label in RECAP_COLUMNS},
@@ -457,7 +481,7 @@ def agency_rows(reports, agencies, f, now=None):
             reopened=c.get("reopened", 0),
             closed=c.get("closed", 0),
             rated=rated,
-            mean_rating=round(sum(k * c.get(f"rating_{k}", 0) for k in range(1, 6)) / rated, 2) if rated else None,
+            mean_rating=round(rating_sum / rated, 2) if rated else None,
             sanctions=sanctions.get(a.pk, {}).get("n", 0),
             sanctions_confirmed=sanctions.get(a.pk, {}).get("confirmed", 0),
         )
@@ -504,6 +528,12 @@ def monthly_trend(reports, f, now=None):
         .annotate(on_time=Count("pk", filter=_answered_in_time()), late=Count("pk", filter=_late(now)))
         .order_by()
     }
+    return assemble_trend(f, by_month, clocks)
+
+
+def assemble_trend(f, by_month, clocks):
+    """The trend rows of every month of the period from {month: {total, <status>…}} and
+    {month: {on_time, late}}, whichever source computed them."""
     result = []
     for month in f.months:
         row = {"month": month, "total": 0, **{s: 0 for s in Status.values}, "on_time": 0, "late": 0}
@@ -587,11 +617,10 @@ def public_statistics(f, now=None):
     """Everything /statistik/ shows, already suppressed, as plain data (cacheable). Per-OPD figures
     and the totals count rahasia reports; the kecamatan breakdown leaves them out."""
     now = now or timezone.now()
-    reports = scope(public_base(), f)
-    totals = status_totals(reports)
-    rows = agency_rows(reports, top_agencies().exclude(kind=AgencyKind.DISKOMINFO), f, now)
-    area_reports = privacy.for_area_breakdown(reports)
-    trend = monthly_trend(reports, f, now)
+    from complaints.dashboards import rollups
+
+    data = rollups.public_figures(f, now) or _public_figures(f, now)
+    totals, rows, trend = data["totals"], data["rows"], data["trend"]
     # Each group whose sum is known is protected as a whole (complementary suppression): the
     # status columns (their sum is the total), each breakdown, each scoreboard and trend column.
     statuses = [key for key, _label in RECAP_COLUMNS if key in PUBLIC_STATUSES]
@@ -609,11 +638,9 @@ def public_statistics(f, now=None):
     trend_selesai = protect([row[Status.SELESAI] for row in trend])
     return {
         "totals": [(key, str(label), status_cells[key]) for key, label in RECAP_COLUMNS if _public_column(key)],
-        "kinds": _protected([(key, str(label), n) for key, label, n in kind_breakdown(reports)], 2),
-        "categories": _protected(breakdown(reports, "category", "category__name"), 2),
-        "kecamatan": _protected(
-            breakdown(area_reports.filter(kecamatan__isnull=False), "kecamatan", "kecamatan__name"), 2
-        ),
+        "kinds": _protected([(key, str(label), n) for key, label, n in data["kinds"]], 2),
+        "categories": _protected(data["categories"], 2),
+        "kecamatan": _protected(data["kecamatan"], 2),
         "scoreboard": [
             {
                 "agency": r.agency.name,
@@ -638,7 +665,21 @@ def public_statistics(f, now=None):
             }
             for i, row in enumerate(trend)
         ],
-        "generated_at": now,
+        "generated_at": data.get("generated_at") or now,
+    }
+
+
+def _public_figures(f, now):
+    """The figures /statistik/ starts from, computed from the reports."""
+    reports = scope(public_base(), f)
+    area_reports = privacy.for_area_breakdown(reports)
+    return {
+        "totals": status_totals(reports),
+        "rows": agency_rows(reports, top_agencies().exclude(kind=AgencyKind.DISKOMINFO), f, now),
+        "trend": monthly_trend(reports, f, now),
+        "kinds": kind_breakdown(reports),
+        "categories": breakdown(reports, "category", "category__name"),
+        "kecamatan": breakdown(area_reports.filter(kecamatan__isnull=False), "kecamatan", "kecamatan__name"),
     }
 
 

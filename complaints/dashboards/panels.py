@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from complaints import privacy
 from complaints.common.pagination import cached_value
-from complaints.dashboards import charts
+from complaints.dashboards import charts, rollups
 from complaints.dashboards import figures as dashboards
 
 
@@ -92,6 +92,9 @@ def head_panel(user, agency):
     f = dashboards.Filters(start=start, end=end, agency=agency.top)
 
     def compute():
+        from_rollups = rollups.head_figures(viewer, agency.top, f)
+        if from_rollups is not None:
+            return from_rollups
         reports = dashboards.scope(viewer.base(), replace(f, agency=None))
         rows = dashboards.agency_rows(reports, dashboards.top_agencies().filter(pk=agency.top.pk), f)
         trend = dashboards.monthly_trend(dashboards.scope(viewer.base(), f), f)

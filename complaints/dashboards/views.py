@@ -33,7 +33,7 @@ from complaints.common.forms import text_area
 from complaints.common.pagecache import public_page
 from complaints.common.pagination import page_of, query_without
 from complaints.dashboards import audit_views as views_audit
-from complaints.dashboards import charts, exports, monthly_report
+from complaints.dashboards import charts, exports, monthly_report, rollups
 from complaints.dashboards import figures as dashboards
 from complaints.dashboards.panels import _cache_key, _cached_figures, _month_labels, _period_label, _trend_group, _url
 from complaints.deadlines.sanctions import parse_month
@@ -164,6 +164,9 @@ def _dashboard_data(viewer, f):
 
 
 def _compute_dashboard_data(viewer, f):
+    from_rollups = rollups.audit_figures(viewer, f)
+    if from_rollups is not None:
+        return from_rollups
     base = viewer.base()
     reports = dashboards.scope(base, f)
     # Rows: every report of the period (an agency's operator clocks are not "disposed to" it), the

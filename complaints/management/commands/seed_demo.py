@@ -37,6 +37,7 @@ from accounts import second_factor
 from accounts.models import Membership, Role, User
 from agencies import calendar, demo_areas, national_holidays
 from agencies.models import Agency, Area, Category, Holiday, SlaPolicy
+from complaints.dashboards import rollups
 from complaints.demo_data import ACCOUNTS, AGENCIES, AREAS, CATEGORIES, DEMO_DOMAIN
 
 
@@ -419,6 +420,8 @@ class Command(BaseCommand):
             SlaPolicy.current()
             accounts = self.seed_accounts(agencies, password)
             samples_made = self.seed_samples()
+            # The dashboards read their figures from the rollups: built now, not at beat's first refresh.
+            rollups.rebuild()
         # The printed list names only passwords set by this run (a second run lists none); the
         # file keeps those of earlier runs that still open their account.
         write_accounts_file(keep_known_passwords(accounts))
