@@ -215,6 +215,38 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The covering index's INCLUDE columns are a PostgreSQL feature; SQLite builds the index
     # without them, which is all the embedded default needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+
+def _replicas(default, urls):
+    """PostgreSQL streaming replicas as aliases replica_1, replica_2, … with the primary's connection
+    options (docs/architecture.md, "Read replicas"). Only pages marked replica-safe read from them
+    (complaints.common.replicas); in a test run each mirrors the test database."""
+    postgres = ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis")
+    if urls and default["ENGINE"] not in postgres:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS: read replicas need PostgreSQL, and DATABASE_URL is not; "
+            "unset DATABASE_REPLICA_URLS or set DATABASE_URL to postgres://…"
+        )
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        replica = dj_database_url.parse(
+            url, conn_max_age=default["CONN_MAX_AGE"], conn_health_checks=default["CONN_HEALTH_CHECKS"]
+        )
+        if replica["ENGINE"] not in postgres:
+            raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: replica {number} is not a postgres:// URL.")
+        # An unreachable replica costs a request at most this many seconds once per pause
+        # (complaints.common.replicas); `?connect_timeout=` in the URL sets another.
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+        # Reads only: a transaction around each request would be two more round trips for nothing.
+        replica["ATOMIC_REQUESTS"] = False
+        replica["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica_{number}"] = replica
+    return replicas
+
+
+DATABASES.update(_replicas(DATABASES["default"], env_list("DATABASE_REPLICA_URLS")))
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["complaints.common.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -31,6 +31,26 @@ def browser_type_launch_args():
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL, a `replica_1` alias mirroring the test database when DATABASE_REPLICA_URLS
+    gave none (Django's TEST MIRROR: the alias opens its own connection to the test database and
+    nothing is created for it), so the routing tests of tests/test_read_replicas.py run in every
+    PostgreSQL run, CI's included. Nothing reads from it unless a test turns replicas on."""
+    from django.conf import settings
+    from django.db import connections
+
+    databases = settings.DATABASES
+    if databases["default"]["ENGINE"] == "django.db.backends.postgresql" and "replica_1" not in databases:
+        databases["replica_1"] = {
+            **databases["default"],
+            "ATOMIC_REQUESTS": False,
+            "OPTIONS": dict(databases["default"]["OPTIONS"]),
+            "TEST": {"MIRROR": "default"},
+        }
+        connections.configure_settings(databases)  # the defaults the handler gives every alias
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _static_root(tmp_path_factory):
     """Tests never run collectstatic: whitenoise gets an (empty) STATIC_ROOT that exists, or it
@@ -68,6 +88,9 @@ def _isolated_services(settings, tmp_path):
     settings.LIST_COUNT_CACHE_SECONDS = 0  # a test reads its own writes; the cache has its own test
     settings.DASHBOARD_CACHE_SECONDS = 0  # likewise; the dashboard cache tests turn it on
     settings.PUBLIC_PAGE_CACHE_SECONDS = 0  # likewise; tests/test_page_cache.py turns it on
+    # A test reads its own writes inside its transaction, which a replica's connection cannot see;
+    # tests/test_read_replicas.py turns replicas on.
+    settings.DATABASE_REPLICAS = []
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DEMO_ACCOUNTS_FILE = tmp_path / "demo-accounts.txt"
     settings.SMS_BACKEND = "tests.conftest.RecordingSms"

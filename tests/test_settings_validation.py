@@ -2,6 +2,7 @@
 (gunicorn loads lapor.wsgi), the worker and beat (celery -A lapor loads lapor.celery) and every
 manage.py command — instead of failing quietly at the first message."""
 
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,14 @@ BAD_SETTINGS = {
     "SMS_BACKEND: unknown backend 'twilio'": {"SMS_BACKEND": "twilio"},
     "SMS_BACKEND: no module 'nosuch.backends'": {"SMS_BACKEND": "nosuch.backends.Gateway"},
     "SMS_BACKEND=http needs SMS_GATEWAY_URL": {"SMS_BACKEND": "http"},
+    "DATABASE_REPLICA_URLS: read replicas need PostgreSQL": {
+        "DATABASE_URL": "sqlite://:memory:",
+        "DATABASE_REPLICA_URLS": "postgres://lapor@replica.example.go.id/lapor",
+    },
+    "DATABASE_REPLICA_URLS: replica 2 is not a postgres:// URL": {
+        "DATABASE_URL": "postgres://lapor@db.example.go.id/lapor",
+        "DATABASE_REPLICA_URLS": "postgres://lapor@replica.example.go.id/lapor,mysql://lapor@other.example.go.id/lapor",
+    },
 }
 
 
@@ -51,3 +60,30 @@ def test_a_bad_setting_stops_the_start(message, module):
 def test_good_settings_start(env):
     result = start("lapor.settings", **env)
     assert result.returncode == 0, result.stderr
+
+
+def test_each_replica_is_an_alias_with_the_primarys_connection_options():
+    """docs/architecture.md, "Read replicas": replica_1, replica_2, … in DATABASE_REPLICAS, kept open
+    and checked like the primary, no request transaction, a short connect timeout unless the URL
+    names one, and a mirror of the test database in a test run."""
+    environ = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="lapor.settings",
+        DATABASE_URL="postgres://lapor@db.example.go.id/lapor",
+        DATABASE_REPLICA_URLS="postgres://lapor@r1.example.go.id/lapor, postgres://lapor@r2.example.go.id/lapor?connect_timeout=5",
+        DB_CONN_MAX_AGE="120",
+    )
+    code = "import json; from lapor import settings as s; print(json.dumps([s.DATABASE_REPLICAS, s.DATABASES]))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    replicas, databases = json.loads(result.stdout)
+    assert replicas == ["replica_1", "replica_2"] and set(databases) == {"default", *replicas}
+    assert [databases[r]["HOST"] for r in replicas] == ["r1.example.go.id", "r2.example.go.id"]
+    assert [databases[r]["OPTIONS"]["connect_timeout"] for r in replicas] == [2, 5]
+    for alias in replicas:
+        replica = databases[alias]
+        assert (replica["CONN_MAX_AGE"], replica["CONN_HEALTH_CHECKS"]) == (120, True)
+        assert replica["ATOMIC_REQUESTS"] is False and replica["TEST"] == {"MIRROR": "default"}
+    assert databases["default"]["ATOMIC_REQUESTS"] is True

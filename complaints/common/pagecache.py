@@ -17,7 +17,12 @@ ends normally is it kept, as one ordinary answer with the same headers: a stream
 client that leaves early or a body over MAX_STREAMED_BYTES keeps nothing. Signed-in
 visitors, visitors with a session (a message waiting, a report being filed), API tokens and keys
 always get a fresh page. With the cache down (Redis stopped or hung) every call is a miss and the
-page is rendered as if there were no cache (lapor.cache)."""
+page is rendered as if there were no cache (lapor.cache).
+
+The view's reads may come from a read replica (`complaints.common.replicas.reads_from_replica`, GET only); the
+generation is always read on the primary, and a replica is used only once it has replayed what the
+primary held by then, so a copy kept under a generation is never older than it
+(docs/architecture.md, "Read replicas")."""
 
 import hashlib
 import logging
@@ -29,6 +34,7 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 
 from complaints.common import publication
+from complaints.common.replicas import reads_from_replica
 
 log = logging.getLogger("lapor.pagecache")
 
@@ -92,13 +98,14 @@ def _collected(key, response, seconds):
 
 def public_page(view):
     """Serve `view`'s anonymous answers from the cache, exactly (see the module)."""
+    view = reads_from_replica(view)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         seconds = settings.PUBLIC_PAGE_CACHE_SECONDS
         if seconds <= 0 or not _anonymous(request):
             return view(request, *args, **kwargs)
-        # The generation first: whatever the view reads afterwards is at least this new.
+        # The generation first, on the primary: whatever the view reads afterwards is at least this new.
         key = key_for(request, publication.current())
         cached = cache.get(key)
         if cached is not None:

@@ -29,7 +29,9 @@ def bump(using="default"):
 
 
 def current(using="default"):
-    """The generation as committed now (0 before the first change)."""
+    """The generation as committed now (0 before the first change). Read on the primary even on a
+    page that reads from a replica (an explicit alias bypasses the router): a replica's generation
+    may lag, and a page kept under an old generation could outlive a privacy raise."""
     from complaints.models import Publication
 
     return Publication.objects.using(using).filter(pk=ROW).values_list("generation", flat=True).first() or 0

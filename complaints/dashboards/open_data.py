@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET
 
 from agencies.models import Area, Category
 from complaints import privacy
+from complaints.common.replicas import reads_from_replica
 from complaints.dashboards import exports
 from complaints.dashboards.figures import metric_filter
 from complaints.models import Complaint, Disposition, DispositionStatus
@@ -223,6 +224,7 @@ def laporan_json(request, qs):
 
 urlpatterns = [
     path("", index, name="index"),
-    path("laporan.csv", laporan_csv, name="csv"),
-    path("laporan.json", laporan_json, name="json"),
+    # The files read from a read replica when there is one (complaints.common.replicas), while they stream too.
+    path("laporan.csv", reads_from_replica(laporan_csv), name="csv"),
+    path("laporan.json", reads_from_replica(laporan_json), name="json"),
 ]

@@ -4,6 +4,7 @@ auditor's dashboard and monthly reports under /audit/ (`dashboards`), the public
 
 from django.urls import include, path
 
+from complaints.common.replicas import reads_from_replica
 from complaints.dashboards import open_data, sanction_views, views
 
 urlpatterns = [
@@ -11,5 +12,5 @@ urlpatterns = [
     path("audit/", include((views.audit_urlpatterns, "dashboards"))),
     path("statistik/", include((views.public_urlpatterns, "statistics"))),
     path("data/", include((open_data.urlpatterns, "opendata"))),
-    path("petugas/beban-kerja/", views.workload, name="workload"),
+    path("petugas/beban-kerja/", reads_from_replica(views.workload), name="workload"),
 ]

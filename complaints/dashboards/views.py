@@ -32,6 +32,7 @@ from complaints import privacy, workflow
 from complaints.common.forms import text_area
 from complaints.common.pagecache import public_page
 from complaints.common.pagination import page_of, query_without
+from complaints.common.replicas import reads_from_replica
 from complaints.dashboards import audit_views as views_audit
 from complaints.dashboards import charts, exports, monthly_report, rollups
 from complaints.dashboards import figures as dashboards
@@ -605,22 +606,23 @@ def statistics_export(request, fmt):
     )
 
 
+# Figures, lists and exports that only read may read from a read replica (complaints.common.replicas).
 audit_urlpatterns = [
-    path("", audit, name="audit"),
-    path("ekspor.csv", audit_export, {"fmt": "csv"}, name="export-csv"),
-    path("ekspor.xlsx", audit_export, {"fmt": "xlsx"}, name="export-xlsx"),
-    path("laporan/", report_list, name="reports"),
-    path("laporan/ekspor.csv", reports_export, {"fmt": "csv"}, name="reports-csv"),
-    path("laporan/ekspor.xlsx", reports_export, {"fmt": "xlsx"}, name="reports-xlsx"),
+    path("", reads_from_replica(audit), name="audit"),
+    path("ekspor.csv", reads_from_replica(audit_export), {"fmt": "csv"}, name="export-csv"),
+    path("ekspor.xlsx", reads_from_replica(audit_export), {"fmt": "xlsx"}, name="export-xlsx"),
+    path("laporan/", reads_from_replica(report_list), name="reports"),
+    path("laporan/ekspor.csv", reads_from_replica(reports_export), {"fmt": "csv"}, name="reports-csv"),
+    path("laporan/ekspor.xlsx", reads_from_replica(reports_export), {"fmt": "xlsx"}, name="reports-xlsx"),
     path("laporan/<str:tracking_id>/identitas/", reveal, name="reveal"),
     path("laporan-bulanan/", monthly_reports, name="monthly"),
     path("laporan-bulanan/<int:pk>/unduh/", monthly_download, name="monthly-download"),
-    path("petugas/", views_audit.staff_activity, name="staff-activity"),
-    path("petugas/ekspor.csv", views_audit.staff_activity_export, name="staff-activity-csv"),
+    path("petugas/", reads_from_replica(views_audit.staff_activity), name="staff-activity"),
+    path("petugas/ekspor.csv", reads_from_replica(views_audit.staff_activity_export), name="staff-activity-csv"),
 ]
 
 public_urlpatterns = [
     path("", public_page(statistics), name="statistics"),
-    path("ekspor.csv", statistics_export, {"fmt": "csv"}, name="statistics-csv"),
-    path("ekspor.xlsx", statistics_export, {"fmt": "xlsx"}, name="statistics-xlsx"),
+    path("ekspor.csv", reads_from_replica(statistics_export), {"fmt": "csv"}, name="statistics-csv"),
+    path("ekspor.xlsx", reads_from_replica(statistics_export), {"fmt": "xlsx"}, name="statistics-xlsx"),
 ]
