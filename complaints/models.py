@@ -687,6 +687,15 @@ class Clock(models.Model):
             models.Index(fields=["due_at"], name="clock_running_due", condition=models.Q(stopped_at__isnull=True)),
             models.Index(fields=["next_step_at"], name="clock_next_step", condition=models.Q(stopped_at__isnull=True)),
             models.Index(fields=["complaint", "kind"], name="clock_complaint_kind"),
+            # The dashboards' live count of running first-response clocks past their deadline
+            # (complaints/dashboards/rollups.py), read from the index alone: the rest of their
+            # figures are rollups.
+            models.Index(
+                fields=["due_at"],
+                include=["agency", "complaint"],
+                name="clock_running_followup_due",
+                condition=models.Q(stopped_at__isnull=True, kind__in=["followup", "information"]),
+            ),
         ]
 
     def __str__(self):
