@@ -260,7 +260,11 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
     # Only a live disposition has a deadline to sort by: a finished one keeps its 60-day
     # settlement deadline as evidence, which must not order the history oldest first.
     if one_row_per_report:
-        qs = qs.exclude(parent_id__in=qs.values("pk"))
+        # Correlated on the row's parent (one primary-key lookup for a sub-disposition, none for
+        # the others), not `parent_id IN (the whole list)`: reading one page of rows would
+        # otherwise compute the whole list again.
+        listed = qs
+        qs = qs.filter(Q(parent_id__isnull=True) | ~Exists(listed.filter(pk=OuterRef("parent_id"))))
         due = Coalesce(F("due_at"), _child_due(), F("settlement_due_at"))
     else:
         due = Coalesce(F("due_at"), F("settlement_due_at"))
