@@ -419,3 +419,27 @@ def before_and_after(reset):
     reset()
     yield
     reset()
+
+
+@pytest.fixture
+def open311_cut_mid_way(disposed_report, monkeypatch):
+    """Three public requests, listed two per chunk, the database gone before the second chunk
+    (OperationalError). Returns the chunk reader as it was, to put back."""
+    from django.db import OperationalError
+
+    from complaints.channels import open311
+
+    for _i in range(3):
+        disposed_report()
+    monkeypatch.setattr(open311, "CHUNK", 2)
+    read = open311._read_chunk
+    calls = []
+
+    def fails_second_time(qs, ids):
+        calls.append(ids)
+        if len(calls) > 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return read(qs, ids)
+
+    monkeypatch.setattr(open311, "_read_chunk", fails_second_time)
+    return read

@@ -84,27 +84,14 @@ def test_a_streamed_list_is_kept_once_it_has_been_sent_whole(client, disposed_re
     assert len(statements) == 1 and "complaints_publication" in statements[0], statements
 
 
-def test_a_stream_that_fails_keeps_nothing(client, disposed_report, monkeypatch):
+def test_a_stream_that_fails_keeps_nothing(client, open311_cut_mid_way, monkeypatch):
     from django.db import OperationalError
 
     from complaints.channels import open311
 
-    for _i in range(3):
-        disposed_report()
-    monkeypatch.setattr(open311, "CHUNK", 2)
-    read = open311._read_chunk
-    calls = []
-
-    def fails_second_time(qs, ids):  # the database gone between two chunks
-        calls.append(ids)
-        if len(calls) > 1:
-            raise OperationalError("server closed the connection unexpectedly")
-        return read(qs, ids)
-
-    monkeypatch.setattr(open311, "_read_chunk", fails_second_time)
     with pytest.raises(OperationalError):
         body(client.get(OPEN311_LISTS[0]))
-    monkeypatch.setattr(open311, "_read_chunk", read)
+    monkeypatch.setattr(open311, "_read_chunk", open311_cut_mid_way)
     whole = client.get(OPEN311_LISTS[0])
     assert whole[HEADER] == "miss" and len(json.loads(body(whole))) == 3
     assert client.get(OPEN311_LISTS[0])[HEADER] == "hit"

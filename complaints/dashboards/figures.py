@@ -22,6 +22,7 @@ Each figure costs one grouped query for all agencies together, so a dashboard co
 of queries for one agency or fifty, for ten reports or a million.
 """
 
+import dataclasses
 import statistics
 from dataclasses import dataclass, field
 from datetime import date
@@ -177,6 +178,18 @@ class Viewer:
 
     def may_see_agency(self, agency):
         return self.reads_all or (agency is not None and agency.pk in self.head_roots)
+
+
+def audit_scopes(viewer, f):
+    """(reports, row reports, agencies) of `viewer`'s dashboard: the reports of the filters; the
+    rows' reports, every report of the period (an agency's operator clocks are not "disposed to"
+    it), the agency filter choosing which rows — the same scope as the drill-down behind each
+    number; and the agencies that have a row."""
+    base = viewer.base()
+    agencies = viewer.agencies()
+    if f.agency:
+        agencies = agencies.filter(pk=f.agency.pk)
+    return scope(base, f), scope(base, dataclasses.replace(f, agency=None)), agencies
 
 
 def public_base():

@@ -520,14 +520,7 @@ def audit_figures(viewer, f, now=None):
     if scope.member and member != scope.member:
         return None
     now = now or timezone.now()
-    from dataclasses import replace
-
-    base = viewer.base()
-    reports = figures.scope(base, f)
-    row_reports = figures.scope(base, replace(f, agency=None))
-    agencies = viewer.agencies()
-    if f.agency:
-        agencies = agencies.filter(pk=f.agency.pk)
+    reports, row_reports, agencies = figures.audit_scopes(viewer, f)
     return {
         "rows": agency_rows(scope, scope.member, row_reports, agencies, f, now),
         "totals": status_totals(scope, f, member),

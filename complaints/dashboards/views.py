@@ -168,14 +168,7 @@ def _compute_dashboard_data(viewer, f):
     from_rollups = rollups.audit_figures(viewer, f)
     if from_rollups is not None:
         return from_rollups
-    base = viewer.base()
-    reports = dashboards.scope(base, f)
-    # Rows: every report of the period (an agency's operator clocks are not "disposed to" it), the
-    # agency filter choosing which rows; the same scope as the drill-down behind each number.
-    row_reports = dashboards.scope(base, replace(f, agency=None))
-    agencies = viewer.agencies()
-    if f.agency:
-        agencies = agencies.filter(pk=f.agency.pk)
+    reports, row_reports, agencies = dashboards.audit_scopes(viewer, f)
     return {
         "rows": dashboards.agency_rows(row_reports, agencies, f),
         "totals": dashboards.status_totals(reports),
