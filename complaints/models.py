@@ -658,6 +658,10 @@ STAFF_CLOCKS = (
 )
 
 
+# First-response clocks (complaints.deadlines.clocks.FOLLOWUP_STOPS), for the partial indexes below.
+FOLLOWUP_CLOCK = models.Q(kind__in=["followup", "information"])
+
+
 class Clock(models.Model):
     """One run of one deadline. Restarting a clock (a refused return, a reopen) is a new row, so
     each run climbs its own escalation ladder exactly once."""
@@ -690,11 +694,14 @@ class Clock(models.Model):
             # The dashboards' live count of running first-response clocks past their deadline
             # (complaints/dashboards/rollups.py), read from the index alone: the rest of their
             # figures are rollups.
+            # A head's on-time rate of the month (complaints.staff.selectors.on_time_rate).
+            models.Index(fields=["agency", "due_at"], name="clock_followup_due", condition=FOLLOWUP_CLOCK),
+            models.Index(fields=["agency", "stopped_at"], name="clock_followup_stopped", condition=FOLLOWUP_CLOCK),
             models.Index(
                 fields=["due_at"],
                 include=["agency", "complaint"],
                 name="clock_running_followup_due",
-                condition=models.Q(stopped_at__isnull=True, kind__in=["followup", "information"]),
+                condition=FOLLOWUP_CLOCK & models.Q(stopped_at__isnull=True),
             ),
         ]
 

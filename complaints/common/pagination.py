@@ -91,9 +91,13 @@ def cached_aggregate(queryset, *, key="", **aggregates):
     return _cached(queryset, extra, lambda: queryset.aggregate(**aggregates))
 
 
-def page_of(request, qs, per_page, **options):
-    """The page of `qs` the request's `page` parameter asks for (a FastPaginator's `get_page`)."""
-    return FastPaginator(qs, per_page, **options).get_page(request.GET.get("page"))
+def page_of(request, qs, per_page, *, count=None, **options):
+    """The page of `qs` the request's `page` parameter asks for (a FastPaginator's `get_page`).
+    `count`: the list's length when the caller has already counted it (a status heading's total)."""
+    paginator = FastPaginator(qs, per_page, **options)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(request.GET.get("page"))
 
 
 def query_without(request, *names):

@@ -239,6 +239,18 @@ def status_counts(qs):
     )
 
 
+def listed_count(counts, status, overdue_only=False):
+    """The length of `inbox(…, status, overdue_only)` read from the `status_counts` of the same
+    dispositions, or None where no heading counts exactly that list."""
+    if overdue_only:
+        return counts["overdue"] if status in (InboxStatus.EVERYTHING, InboxStatus.ACTIVE) else None
+    if status == InboxStatus.EVERYTHING:
+        return counts["semua"]
+    if status in DispositionStatus.values:
+        return counts[status]
+    return counts["aktif"]
+
+
 def _child_due():
     """The nearest deadline of a disposition's live sub-dispositions (its units carry the clock on)."""
     children = Disposition.objects.filter(parent=OuterRef("pk"), status__in=ACTIVE_DISPOSITION, due_at__isnull=False)
@@ -368,9 +380,16 @@ def on_time_rate(user, agency, now=None):
     now = now or timezone.now()
     start, end = calendar.month_bounds(calendar.month_of(now))
     dispositions = agency_dispositions(user, agency, Role.HEAD, Role.LIAISON)
-    clocks = Clock.objects.filter(kind__in=FOLLOWUP_STOPS, disposition__in=dispositions.values("pk")).exclude(
-        stop_reason__in=HANDED_OVER
-    )
+    this_month = Q(stopped_at__gte=start, stopped_at__lt=end) | Q(due_at__gte=start, due_at__lt=min(now, end))
+    # Only the clocks of this month, found through the agency every clock of its dispositions is
+    # held to (its top-level OPD: the partial indexes clock_followup_due and clock_followup_stopped),
+    # not by reading the clocks of every disposition it ever had.
+    clocks = Clock.objects.filter(
+        this_month,
+        kind__in=FOLLOWUP_STOPS,
+        agency_id=agency.root_id or agency.pk,
+        disposition__in=dispositions.values("pk"),
+    ).exclude(stop_reason__in=HANDED_OVER)
     answered_in_time = Q(stop_reason__in=ANSWERED, stopped_at__lte=F("due_at"))
     stopped_in_time = Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))
     # Cached like the list totals (it reads the clocks of every disposition the agency ever had),

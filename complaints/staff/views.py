@@ -117,9 +117,9 @@ def _render(request, template, context, status=200):
     return render(request, template, context, status=status)
 
 
-def _paginate(request, qs):
+def _paginate(request, qs, count=None):
     # Keys first on every page: the staff lists sort on computed deadlines over whole agencies.
-    return page_of(request, qs, PAGE_SIZE, deferred_from=0)
+    return page_of(request, qs, PAGE_SIZE, deferred_from=0, count=count)
 
 
 def _query_string(request):
@@ -858,8 +858,12 @@ def head(request):
     agency = _pick_agency(request, agencies)
     status = _inbox_status(request, selectors.InboxStatus.EVERYTHING)
     overdue = request.GET.get("overdue") == "1"
+    # The headings' totals count the same dispositions as the list: the list's length is one of them.
+    counts = selectors.status_counts(selectors.agency_dispositions(user, agency, Role.LIAISON, Role.HEAD))
     page = _paginate(
-        request, selectors.live_first(selectors.head_dispositions(user, agency, status, overdue), status, overdue)
+        request,
+        selectors.live_first(selectors.head_dispositions(user, agency, status, overdue), status, overdue),
+        count=selectors.listed_count(counts, status, overdue),
     )
     rows = _with_countdowns(list(page.object_list))
     for d in rows:
@@ -867,7 +871,6 @@ def head(request):
     overdue_now = _with_countdowns(
         list(selectors.inbox(user, agency, selectors.InboxStatus.ACTIVE, overdue_only=True)[:10])
     )
-    counts = selectors.status_counts(selectors.agency_dispositions(user, agency, Role.HEAD))
     start, _end = calendar.month_bounds(calendar.month_of(timezone.now()))
     context = {
         **_agency_list(request, agencies, agency, status, overdue, counts, page),

@@ -80,6 +80,26 @@ def test_on_time_rate_from_the_clocks(november, head_pu, region):
         assert selectors.on_time_rate(head_pu, region.pu) == {"on_time": 0, "late": 0, "rate": None}
 
 
+def test_the_list_length_comes_from_the_headings_totals(november, head_pu, region):
+    """The head's page gives its paginator the heading's total instead of counting the list again:
+    for every heading that counts exactly the list, the two agree."""
+    with at(20):
+        counts = selectors.status_counts(
+            selectors.agency_dispositions(head_pu, region.pu, selectors.Role.LIAISON, selectors.Role.HEAD)
+        )
+        for status in selectors.InboxStatus.CHOICES:
+            for overdue in (False, True):
+                listed = selectors.listed_count(counts, status, overdue)
+                if listed is None:
+                    assert overdue and status in selectors.DispositionStatus.values
+                    continue
+                assert listed == selectors.head_dispositions(head_pu, region.pu, status, overdue).count(), (
+                    status,
+                    overdue,
+                )
+        assert counts["semua"] == 8 and counts["overdue"] == 1  # the unit's own row counts too
+
+
 def test_head_page_shows_everything_with_handlers_and_overdue(november, client_for, head_pu):
     with at(20):
         page = client_for(head_pu).get("/opd/pimpinan/")
