@@ -130,7 +130,7 @@ def write(path, *, args, summary, results, counts, sweep, info, notes, failures,
         "## Pages",
         "",
         "Latency in ms. Cold: one request right after the shared cache was emptied (list totals and",
-        "aggregates recomputed); p50/p95/p99 and req/s: the load run that follows. Ratio: the page's",
+        "aggregates recomputed), on an idle server; p50/p95/p99 and req/s: the load run that follows. Ratio: the page's",
         "requests/s over the trivial view's (a Django view that runs no query, through the same",
         "middleware and server). Queries: with the test client against the same",
         f"database, on the page and on another page of the same list (page 2, page {max(deep - 1, 1)} for the deep page,",
@@ -158,8 +158,12 @@ def write(path, *, args, summary, results, counts, sweep, info, notes, failures,
             [
                 f"- Dashboard rollups after that sweep (`refresh_figures`: the months of the reports "
                 f"it wrote events for): **{sweep['rollups']['seconds']} s** for {sweep['rollups']['months']} "
-                f"months; every month from scratch (the nightly `rebuild_figures`, timed by the loader): "
-                f"{(summary or {}).get('rollup_seconds', 'not timed')} s."
+                + (
+                    f"months; every month from scratch (the nightly `rebuild_figures`, timed by the loader): "
+                    f"{summary['rollup_seconds']} s."
+                    if (summary or {}).get("rollup_seconds")
+                    else "months; the data set was loaded before the loader timed the full rebuild."
+                )
             ]
             if "rollups" in sweep
             else []
