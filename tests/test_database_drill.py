@@ -109,6 +109,23 @@ print(issue_token(alice))
 """
 
 
+def drill_env(database_url, app_data, **extra):
+    """The environment of the drills' processes: production settings (DEBUG off) on `database_url`,
+    files under `app_data`, no Redis (the embedded cache and broker), mail and SMS to the console."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER")}
+    env.update(
+        DATABASE_URL=database_url,
+        DATA_DIR=str(app_data),
+        DEBUG="0",
+        STATIC_MANIFEST="0",
+        ALLOWED_HOSTS="127.0.0.1",
+        SMS_BACKEND="console",
+        LOG_LEVEL="INFO",
+        **extra,
+    )
+    return env
+
+
 def http(method, url, body=None, token=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
@@ -159,17 +176,7 @@ def test_postgresql_stopped_and_started_again_under_a_running_gunicorn_and_worke
         conn.close()
         app_data = drill_root / "app"
         app_data.mkdir()
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER")}
-        env.update(
-            DATABASE_URL=cluster.url("drill"),
-            DATA_DIR=str(app_data),
-            DEBUG="0",
-            STATIC_MANIFEST="0",
-            ALLOWED_HOSTS="127.0.0.1",
-            SMS_BACKEND="console",
-            SLA_SWEEP_INTERVAL="2",
-            LOG_LEVEL="INFO",
-        )
+        env = drill_env(cluster.url("drill"), app_data, SLA_SWEEP_INTERVAL="2")
         manage = [sys.executable, "manage.py"]
         cwd = str(settings.BASE_DIR)
         subprocess.run([*manage, "migrate", "-v0"], cwd=cwd, env=env, check=True, timeout=300)  # noqa: S603

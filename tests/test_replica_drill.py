@@ -30,7 +30,7 @@ import pytest
 from django.conf import settings
 
 from tests import processes
-from tests.test_database_drill import BIN, SETUP, Cluster, _skip_reason, free_port, http
+from tests.test_database_drill import BIN, SETUP, Cluster, _skip_reason, drill_env, free_port, http
 
 pytestmark = pytest.mark.slow
 
@@ -109,16 +109,7 @@ def test_pages_read_from_a_streaming_replica_and_keep_answering_when_it_dies(dri
         primary.sql("CREATE DATABASE drill", dbname="postgres")
         app_data = drill_root / "app"
         app_data.mkdir()
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER")}
-        env.update(
-            DATABASE_URL=primary.url("drill"),
-            DATA_DIR=str(app_data),
-            DEBUG="0",
-            STATIC_MANIFEST="0",
-            ALLOWED_HOSTS="127.0.0.1",
-            SMS_BACKEND="console",
-            LOG_LEVEL="INFO",
-        )
+        env = drill_env(primary.url("drill"), app_data)
         cwd = str(settings.BASE_DIR)
 
         def manage(*args):
