@@ -503,6 +503,16 @@ def acting_filter(user, *roles):
     return q
 
 
+def acting_reports(user, *roles):
+    """The reports `user` works on in one of `roles` (the operator's queue and review pages): the
+    same rows as `Complaint.objects.visible_to(user).filter(acting_filter(user, *roles))` — the
+    acting branches are part of `visible_filter`, so the visibility adds nothing — without the
+    public and the reporter's branches, whose OR PostgreSQL spent 10–15 ms planning on every
+    query of a page against the table's partial indexes (docs/benchmarks.md).
+    tests/staff/test_acting_dispositions.py compares the two for every role and conflict."""
+    return Complaint.objects.filter(acting_filter(user, *roles))
+
+
 def acting_dispositions_filter(user, agency_ids, *roles):
     """A condition on `Disposition` rows of the agencies `agency_ids` (an OPD and its units):
     those whose report `user` works on in one of `roles`. The same rows as

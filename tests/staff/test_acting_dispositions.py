@@ -53,3 +53,24 @@ def test_agency_lists_match_the_privacy_rule(
     pu = set(selectors.agency_dispositions(liaison_pu, region.pu, Role.LIAISON).values_list("complaint_id", flat=True))
     assert {plain.pk, secret.pk, shared.pk, unit.pk} <= pu
     assert accused.pk not in pu  # the conflict rule: PU never works on a report accusing PU
+
+
+def test_operator_reports_match_the_privacy_rule(region, file_report, disposed_report, operator, head_pu, auditor):
+    """`privacy.acting_reports` (the operator's queue) gives exactly `visible_to` narrowed to the
+    acting branches, conflicts of interest included, for every staff role."""
+    plain = disposed_report(title="Jalan rusak biasa")
+    secret = disposed_report(title="Pungutan liar di kantor", privacy="rahasia")
+    unverified = file_report(title="Belum diverifikasi")
+    kominfo = file_report(title="Petugas Diskominfo lambat")
+    Complaint.objects.filter(pk=kominfo.pk).update(terlapor_agency=region.diskominfo)
+    both = make_user("dua.peran@pemda.go.id", "Dua Peran", ("operator", region.diskominfo), ("head", region.pu))
+    users = [operator, head_pu, auditor, both]
+    role_sets = [(Role.OPERATOR,), (Role.AUDITOR,), (Role.HEAD,), (Role.OPERATOR, Role.HEAD)]
+    for user, roles in itertools.product(users, role_sets):
+        expected = set(
+            Complaint.objects.visible_to(user).filter(privacy.acting_filter(user, *roles)).values_list("pk", flat=True)
+        )
+        assert set(privacy.acting_reports(user, *roles).values_list("pk", flat=True)) == expected, (user.email, roles)
+    queue = set(selectors.operator_reports(operator).values_list("pk", flat=True))
+    assert {plain.pk, secret.pk, unverified.pk} <= queue
+    assert kominfo.pk not in queue  # an operator never works on a report accusing Diskominfo
