@@ -124,12 +124,17 @@ def test_request_fields(client, region, report_on_jalan_poros, operator, liaison
     assert node.findtext("service_request_id") == c.tracking_id and node.findtext("lat") == "-4.601"
 
 
-def test_closed_requests_and_public_summary(client, disposed_report, operator, liaison_pu, citizen):
-    c = disposed_report()
+def settled(c, liaison, citizen):
+    """`c` followed up and finished by `liaison`, and accepted by its reporter: closed."""
     d = c.dispositions.get()
-    workflow.followup(c.pk, by=liaison_pu, disposition=d.pk, body="Sudah ditambal.")
-    workflow.finish(c.pk, by=liaison_pu, disposition=d.pk)
+    workflow.followup(c.pk, by=liaison, disposition=d.pk, body="Sudah ditambal.")
+    workflow.finish(c.pk, by=liaison, disposition=d.pk)
     workflow.accept(c.pk, by=citizen)
+    return c
+
+
+def test_closed_requests_and_public_summary(client, disposed_report, operator, liaison_pu, citizen):
+    c = settled(disposed_report(), liaison_pu, citizen)
     workflow.edit_summary(c.pk, by=operator, summary="Jalan berlubang <dekat> pasar & terminal.")
     row = json_of(client.get(BASE + f"requests/{c.tracking_id}.json"))[0]
     assert (row["status"], row["status_notes"], row["expected_datetime"]) == ("closed", "Selesai", None)
@@ -254,11 +259,7 @@ def varied_requests(region, disposed_report, citizen, operator, liaison_pu):
     Image.new("RGB", (10, 10), "red").save(out, format="PNG")
     uploads.add_attachment(with_media, by=citizen, uploaded=SimpleUploadedFile("lubang.png", out.getvalue()))
     disposed_report(agencies=("dinas-pu", "dinkes"), lat=Decimal("-4.601234"), lng=Decimal("121.903456"))
-    closed = disposed_report()
-    d = closed.dispositions.get()
-    workflow.followup(closed.pk, by=liaison_pu, disposition=d.pk, body="Sudah ditambal.")
-    workflow.finish(closed.pk, by=liaison_pu, disposition=d.pk)
-    workflow.accept(closed.pk, by=citizen)
+    closed = settled(disposed_report(), liaison_pu, citizen)
     workflow.edit_summary(closed.pk, by=operator, summary="Jalan <rusak> & \"licin\" di Café 'Ümar' — pasar.")
     disposed_report(privacy="anonim", location_text="Gang Mawar 3", lat=Decimal("-4.6"), lng=Decimal("121.9"))
     old = disposed_report()
