@@ -15,7 +15,7 @@ public sees.
 from dataclasses import dataclass
 from enum import IntEnum
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -70,7 +70,11 @@ def published_filter():
 def for_area_breakdown(qs):
     """`qs` as a breakdown by area may count it: never a rahasia report (docs/product.md §3), on the
     public page and the staff dashboards alike."""
-    return qs.exclude(privacy=Privacy.RAHASIA)
+    return qs.exclude(_not_by_area())
+
+
+def _not_by_area():
+    return Q(privacy=Privacy.RAHASIA)
 
 
 def _not_accused(agency, via=""):
@@ -81,8 +85,13 @@ def _not_accused(agency, via=""):
     if agency is None:
         return Q(pk__isnull=False)
     return Q(**{f"{via}terlapor_agency__isnull": True}) | ~Q(
-        **{f"{via}terlapor_agency__root_id": agency.root_id or agency.pk}
+        **{f"{via}terlapor_agency__root_id": _organisation(agency)}
     )
+
+
+def _organisation(agency):
+    """The top-level agency that stands for `agency` in the conflict rule."""
+    return agency.root_id or agency.pk
 
 
 def _subtree_ids(user):
@@ -511,6 +520,60 @@ def acting_reports(user, *roles):
     query of a page against the table's partial indexes (docs/benchmarks.md).
     tests/staff/test_acting_dispositions.py compares the two for every role and conflict."""
     return Complaint.objects.filter(acting_filter(user, *roles))
+
+
+# Dashboard rollups (complaints/dashboards/rollups.py) ------------------------------------------------
+def rollup_columns():
+    """What a dashboard rollup keeps of a report for this rule, as annotations on `Complaint`:
+    `published` (public aggregates count it: `published_filter`), `rahasia` (a breakdown by area
+    never counts it: `for_area_breakdown`) and `accused_id` (the organisation it names as
+    terlapor, for the conflict rule)."""
+    return {
+        "published": ExpressionWrapper(published_filter(), output_field=BooleanField()),
+        "rahasia": ExpressionWrapper(_not_by_area(), output_field=BooleanField()),
+        "accused_id": F("terlapor_agency__root_id"),
+    }
+
+
+def public_rollup_scope():
+    """The public statistics' reports (`published_filter`) in the rollups: (member, condition)."""
+    return 0, Q(published=True)
+
+
+def rollup_scope(user):
+    """The reports behind `user`'s dashboard figures (`visible_to(user)`, and for a head only the
+    reports disposed to their agency: `acting_filter(user, HEAD)`) as a condition on the rollups'
+    columns: (member, condition), member 0 for every report or the top-level agency whose
+    reports they are. None where the columns cannot say it exactly — a head of a unit, a head of
+    two agencies, an agency-wide role held with an OPD role, and a viewer who filed a report the
+    public does not see (the rollups do not know whose a report is): their figures are computed
+    from the reports."""
+    if not _authenticated(user):
+        return None
+    memberships = list(user.memberships)
+    if can(user, "audit_all"):
+        if any(m.role not in GLOBAL_READ_ROLES for m in memberships):
+            return None
+        if Complaint.objects.filter(reporter_id=user.pk).exclude(public_filter()).exists():
+            return None
+        # visible_filter: public, the user's own (none beyond the public ones, checked above),
+        # and for each agency-wide role what does not accuse its organisation.
+        q = Q(published=True, rahasia=False)
+        for m in memberships:
+            q |= _not_accused_in_rollup(m.agency)
+        return 0, q
+    heads = [m for m in memberships if m.role == Role.HEAD and m.agency_id]
+    if len(heads) != 1 or heads[0].agency.parent_id is not None:
+        return None
+    agency = heads[0].agency
+    return agency.pk, _not_accused_in_rollup(agency)
+
+
+def _not_accused_in_rollup(agency):
+    """`_not_accused` on the rollups' `accused_id` column."""
+    if agency is None:
+        return Q(pk__isnull=False)
+    return Q(accused_id__isnull=True) | ~Q(accused_id=_organisation(agency))
 
 
 def acting_dispositions_filter(user, agency_ids, *roles):

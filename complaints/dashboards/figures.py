@@ -358,16 +358,27 @@ def _grouped(qs, key, **aggregates):
     return {row.pop(key): row for row in qs.values(key).annotate(**aggregates).order_by()}
 
 
+def first_response_clocks(clocks):
+    """The first follow-up (or information) clocks among `clocks`, without those handed over to a
+    successor (a unit's sub-disposition, an extension), which count through it."""
+    return clocks.filter(kind__in=FOLLOWUP_STOPS).exclude(stop_reason__in=HANDED_OVER)
+
+
 def _first_response_clocks(reports):
-    return Clock.objects.filter(complaint__in=reports, kind__in=FOLLOWUP_STOPS).exclude(stop_reason__in=HANDED_OVER)
+    return first_response_clocks(Clock.objects.filter(complaint__in=reports))
 
 
-def _answered_in_time():
+def answered_in_time():
     return Q(stop_reason__in=ANSWERED, stopped_at__isnull=False, stopped_at__lte=F("due_at"))
 
 
-def _late(now):
+def late(now):
     return Q(due_at__lt=now) & ~Q(stopped_at__isnull=False, stopped_at__lte=F("due_at"))
+
+
+def overdue(now):
+    """A disposition still waiting for its follow-up past its deadline."""
+    return Q(status__in=ACTIVE_DISPOSITION, due_at__lt=now)
 
 
 def rate(part, whole):
@@ -418,7 +429,7 @@ def agency_rows(reports, agencies, f, now=None):
         "agency__root",
         total=_distinct(),
         **{status: _distinct(Q(complaint__status=status)) for status in Status.values},
-        overdue=_distinct(Q(status__in=ACTIVE_DISPOSITION, due_at__lt=now)),
+        overdue=_distinct(overdue(now)),
         ceiling=_distinct(Q(ceiling_passed=True)),
         reopened=_distinct(Q(complaint__reopen_count__gt=0)),
         closed=_distinct(Q(complaint__closed_at__isnull=False) | Q(complaint__reopen_count__gt=0)),
@@ -429,8 +440,8 @@ def agency_rows(reports, agencies, f, now=None):
     clocks = _grouped(
         _first_response_clocks(reports).filter(agency_id__in=ids),
         "agency",
-        on_time=Count("pk", filter=_answered_in_time()),
-        late=Count("pk", filter=_late(now)),
+        on_time=Count("pk", filter=answered_in_time()),
+        late=Count("pk", filter=late(now)),
     )
     escalations = _grouped(
         ClockStep.objects.filter(
@@ -538,7 +549,7 @@ def monthly_trend(reports, f, now=None):
         for row in _first_response_clocks(reports)
         .annotate(m=TruncMonth("complaint__created_at", tzinfo=tz))
         .values("m")
-        .annotate(on_time=Count("pk", filter=_answered_in_time()), late=Count("pk", filter=_late(now)))
+        .annotate(on_time=Count("pk", filter=answered_in_time()), late=Count("pk", filter=late(now)))
         .order_by()
     }
     return assemble_trend(f, by_month, clocks)
@@ -586,7 +597,7 @@ def metric_filter(metric, root_id, now=None):
         )
         if root_id:
             clocks = clocks.filter(agency_id=root_id)
-        return Exists(clocks.filter(_answered_in_time() if metric == "on_time" else _late(now)))
+        return Exists(clocks.filter(answered_in_time() if metric == "on_time" else late(now)))
     if metric == "escalated":
         steps = ClockStep.objects.filter(clock__complaint_id=OuterRef("pk"), step=StepKind.ESCALATED, skipped=False)
         return Exists(steps.filter(clock__agency_id=root_id) if root_id else steps)
@@ -594,7 +605,7 @@ def metric_filter(metric, root_id, now=None):
         events = Event.objects.filter(complaint_id=OuterRef("pk"), type=EventType.RETURNED)
         return Exists(events.filter(disposition__agency__root_id=root_id) if root_id else events)
     disposition_q = {
-        "overdue": Q(status__in=ACTIVE_DISPOSITION, due_at__lt=now),
+        "overdue": overdue(now),
         "ceiling": Q(ceiling_passed=True),
         "responded": Q(parent__isnull=True, first_followup_at__isnull=False),
         "reopened": Q(complaint__reopen_count__gt=0),

@@ -27,19 +27,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from accounts.models import Role
 from agencies import calendar
 from agencies.models import Agency, Category, Holiday
 from complaints import privacy
 from complaints.dashboards import figures
-from complaints.deadlines.clocks import ANSWERED, FOLLOWUP_STOPS, HANDED_OVER
+from complaints.deadlines.clocks import FOLLOWUP_STOPS
 from complaints.models import (
-    ACTIVE_DISPOSITION,
-    ArchiveReason,
     Clock,
     ClockStep,
     Complaint,
@@ -48,7 +45,6 @@ from complaints.models import (
     EventType,
     FigureRollup,
     Kind,
-    Privacy,
     ResponseRollup,
     RollupState,
     Status,
@@ -90,35 +86,33 @@ def _report_facts(month):
     start, end = calendar.month_bounds(month)
     of_month = {"complaint__created_at__gte": start, "complaint__created_at__lt": end}
     facts = {}
+    reports = Complaint.objects.filter(created_at__gte=start, created_at__lt=end).annotate(**privacy.rollup_columns())
     for (
         pk,
         category,
         kecamatan,
         kind,
         status,
-        verified,
-        archive_reason,
-        privacy_,
+        published,
+        rahasia,
         accused,
         reopens,
         closed,
         rating,
-    ) in Complaint.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
+    ) in reports.values_list(
         "pk",
         "category_id",
         "kecamatan_id",
         "kind",
         "status",
-        "verified_at",
-        "archive_reason",
-        "privacy",
-        "terlapor_agency__root_id",
+        "published",
+        "rahasia",
+        "accused_id",
         "reopen_count",
         "closed_at",
         "rating",
     ):
-        published = verified is not None and not (status == Status.ARSIP and archive_reason == ArchiveReason.INVALID)
-        dims = (month, category, kecamatan, kind, status, published, privacy_ == Privacy.RAHASIA, accused)
+        dims = (month, category, kecamatan, kind, status, published, rahasia, accused)
         own = Counter(
             reports=1,
             reopened=int(reopens > 0),
@@ -140,16 +134,19 @@ def _report_facts(month):
         if parent is None and answered is not None:
             counter["responded"] += 1
             responses.append((root, calendar.working_days_between(created, answered)))
+    # A stopped clock is on time or late for good: the figures' own conditions, as of now.
     clocks = (
-        Clock.objects.filter(kind__in=FOLLOWUP_STOPS, stopped_at__isnull=False, **of_month)
-        .exclude(stop_reason__in=HANDED_OVER)
-        .values_list("complaint_id", "agency_id", "stop_reason", "stopped_at", "due_at")
+        figures.first_response_clocks(Clock.objects.filter(stopped_at__isnull=False, **of_month))
+        .annotate(
+            on_time=ExpressionWrapper(figures.answered_in_time(), output_field=BooleanField()),
+            late=ExpressionWrapper(figures.late(timezone.now()), output_field=BooleanField()),
+        )
+        .values_list("complaint_id", "agency_id", "on_time", "late")
     )
-    for complaint, agency, reason, stopped, due in clocks:
+    for complaint, agency, on_time, late in clocks:
         if complaint not in facts:
             continue
-        on_time = int(reason in ANSWERED and stopped <= due)
-        late = int(stopped > due)
+        on_time, late = int(bool(on_time)), int(bool(late))
         by_agency = facts[complaint][1]
         keys = (0, agency) if agency is not None else (0,)
         for key in keys:
@@ -293,38 +290,14 @@ class Scope:
 
 
 def public_scope():
-    return Scope(0, Q(published=True))
-
-
-def _not_accusing(agency):
-    if agency is None:
-        return Q(pk__isnull=False)
-    return Q(accused_id__isnull=True) | ~Q(accused_id=agency.root_id or agency.pk)
+    return Scope(*privacy.public_rollup_scope())
 
 
 def viewer_scope(viewer):
-    """`viewer`'s `base()` as a Scope, or None when the groups cannot express it exactly (see the
-    module)."""
-    user = viewer.user
-    memberships = list(user.memberships)
-    if viewer.reads_all:
-        if any(m.role not in privacy.GLOBAL_READ_ROLES for m in memberships):
-            return None
-        # privacy.visible_filter: public, the user's own, and for each agency-wide role what does
-        # not accuse its organisation; the user's own reports are the one part without a column.
-        q = Q(published=True, rahasia=False)
-        branches = Q(pk__in=[])
-        for m in memberships:
-            branches |= _not_accusing(m.agency)
-        scope_q = q | branches
-        if Complaint.objects.filter(reporter_id=user.pk).exclude(privacy.public_filter()).exists():
-            return None
-        return Scope(0, scope_q)
-    heads = [m for m in memberships if m.role == Role.HEAD and m.agency_id]
-    if len(heads) != 1 or heads[0].agency.parent_id is not None:
-        return None
-    agency = heads[0].agency
-    return Scope(agency.pk, _not_accusing(agency))
+    """`viewer`'s `base()` as a Scope (`privacy.rollup_scope`), or None when the columns cannot
+    express it exactly."""
+    found = privacy.rollup_scope(viewer.user)
+    return Scope(*found) if found is not None else None
 
 
 def _rows(model, scope, f, member):
@@ -378,9 +351,7 @@ def _median(pairs):
 
 def _live_overdue(reports, ids, now):
     return figures._grouped(
-        Disposition.objects.filter(
-            complaint__in=reports, agency__root_id__in=ids, status__in=ACTIVE_DISPOSITION, due_at__lt=now
-        ),
+        Disposition.objects.filter(figures.overdue(now), complaint__in=reports, agency__root_id__in=ids),
         "agency__root",
         n=Count("complaint", distinct=True),
     )
@@ -507,13 +478,15 @@ def kecamatan_breakdown(scope, f, member):
     return _named(rows, names)
 
 
-def _ready():
-    return settings.DASHBOARD_ROLLUPS and state() is not None
+def _built():
+    """The state of rollups that may be read (switched on and built), or None."""
+    return state() if settings.DASHBOARD_ROLLUPS else None
 
 
 def audit_figures(viewer, f, now=None):
     """What `_compute_dashboard_data` shows `viewer` (rows, totals, trend, breakdowns), or None."""
-    scope = viewer_scope(viewer) if _ready() else None
+    built = _built()
+    scope = viewer_scope(viewer) if built else None
     if scope is None:
         return None
     member = f.agency.pk if f.agency else scope.member
@@ -528,13 +501,14 @@ def audit_figures(viewer, f, now=None):
         "kinds": kind_breakdown(scope, f, member),
         "categories": category_breakdown(scope, f, member),
         "kecamatan": kecamatan_breakdown(scope, f, member),
-        "generated_at": state().refreshed_at,
+        "generated_at": built.refreshed_at,
     }
 
 
 def head_figures(viewer, agency, f, now=None):
     """The head's panel (`head_panel`): the agency's row and the trend, or None."""
-    scope = viewer_scope(viewer) if _ready() else None
+    built = _built()
+    scope = viewer_scope(viewer) if built else None
     if scope is None or scope.member != agency.pk:
         return None
     now = now or timezone.now()
@@ -550,12 +524,13 @@ def head_figures(viewer, agency, f, now=None):
         now,
     )
     trend = monthly_trend(scope, f, scope.member, figures.scope(base, f), now)
-    return {"rows": rows, "trend": trend, "generated_at": state().refreshed_at}
+    return {"rows": rows, "trend": trend, "generated_at": built.refreshed_at}
 
 
 def public_figures(f, now=None):
     """The unsuppressed figures `figures.public_statistics` starts from, or None."""
-    if not _ready():
+    built = _built()
+    if built is None:
         return None
     now = now or timezone.now()
     scope = public_scope()
@@ -568,5 +543,5 @@ def public_figures(f, now=None):
         "kinds": kind_breakdown(scope, f, 0),
         "categories": category_breakdown(scope, f, 0),
         "kecamatan": kecamatan_breakdown(scope, f, 0),
-        "generated_at": state().refreshed_at,
+        "generated_at": built.refreshed_at,
     }
