@@ -291,6 +291,10 @@ def log_identity_access(complaint, user, kind, reason="", roles=()):
     )
 
 
+# What the public sees of an account: the name on the reports it filed (`_display_name`).
+PUBLIC_ACCOUNT_FIELDS = frozenset({"display_name", "full_name"})
+
+
 def _display_name(complaint):
     """The one rule for the reporter's public name (docs/privacy.md, "The reporter's name"): the
     account's display name, else the first word of its full name, else "Warga" (an erased

@@ -58,7 +58,7 @@ def setup_periodic_tasks(sender, **kwargs):
     every(retry, "complaints.tasks.retry_monthly_reports", "retry-monthly-reports")
     # One heartbeat through each queue: /healthz knows that every kind of work has a worker taking it.
     for queue in settings.TASKS_BY_QUEUE:
-        every(30.0, "lapor.tasks.heartbeat", f"worker-heartbeat-{queue}", args=(queue,), queue=queue)
+        every(30.0, "lapor.tasks.heartbeat", f"worker-heartbeat-{queue}", args=(queue,), queue=queue, expires=30)
     # A sweep that waited longer than one interval is dropped: the next one does the same work.
     every(settings.SLA_SWEEP_INTERVAL, "complaints.tasks.sla_sweep", "sla-sweep", expires=settings.SLA_SWEEP_INTERVAL)
     # Last month's TPP recommendations on day 1 at 06:00 local time (CELERY_TIMEZONE): the sweeps

@@ -236,7 +236,16 @@ def _replicas(default, urls):
             raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: replica {number} is not a postgres:// URL.")
         # An unreachable replica costs a request at most this many seconds once per pause
         # (complaints.common.replicas); `?connect_timeout=` in the URL sets another.
-        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+        options = replica.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", 2)
+        # A replica that stops answering without refusing (a frozen host, dropped packets) fails
+        # its connection within seconds instead of holding the worker until TCP gives up: the
+        # request is then answered again by the primary.
+        options.setdefault("keepalives", 1)
+        options.setdefault("keepalives_idle", 5)
+        options.setdefault("keepalives_interval", 2)
+        options.setdefault("keepalives_count", 3)
+        options.setdefault("tcp_user_timeout", 5000)
         # Reads only: a transaction around each request would be two more round trips for nothing.
         replica["ATOMIC_REQUESTS"] = False
         replica["TEST"] = {"MIRROR": "default"}

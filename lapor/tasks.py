@@ -8,7 +8,7 @@ def heartbeat_key(queue):
 
 
 @shared_task(name="lapor.tasks.heartbeat")
-def heartbeat(queue):
+def heartbeat(queue="deadlines"):  # the default: a heartbeat queued before the queues were split
     """Beat → worker round trip through `queue`: /healthz reports the workers up while every queue's
     heartbeat stays fresh (beat sends one to each queue, lapor.celery)."""
     cache.set(heartbeat_key(queue), timezone.now().isoformat(), 300)

@@ -209,3 +209,57 @@ def test_the_language_links_switch_and_return(client, disposed_report):
     assert client.get("/bahasa/xx/").status_code == 404
     home = client.get("/").content.decode()
     assert 'href="/bahasa/id/?next=/"' in home and 'lang="id"' in home
+
+
+@pytest.mark.parametrize("hands_out", ["csrf", "session", "message"])
+def test_an_answer_the_middleware_adds_a_cookie_to_is_never_kept(hands_out):
+    """A page that asks for a CSRF token, writes the session or queues a message gets its cookie
+    from the middleware after the view (and after the cache wrapper) returned: such an answer is
+    one visitor's and is never replayed to another."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages import add_message, constants
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    from complaints.common.pagecache import public_page
+
+    def view(request):
+        if hands_out == "csrf":
+            get_token(request)
+        elif hands_out == "session":
+            request.session["seen"] = True
+        else:
+            add_message(request, constants.INFO, "Terima kasih.")
+        return HttpResponse("halaman")
+
+    page = public_page(view)
+
+    def visit():
+        request = RequestFactory().get("/halaman-uji/")
+        request.user = AnonymousUser()
+        request.session = SessionStore()
+        request._messages = FallbackStorage(request)
+        return page(request)
+
+    assert visit()[HEADER] == "miss"
+    assert visit()[HEADER] == "miss"  # nothing was kept for the next visitor
+
+
+def test_only_an_accounts_public_name_moves_the_generation(citizen):
+    """The public sees an account only as the name on its reports: a new account, a sign-in or a new
+    phone keep every cached page; a changed display name ends them."""
+    from accounts.models import User
+
+    before = publication.current()
+    User.objects.create_user(email="baru@warga.id", password="rahasia-sekali-123", full_name="Warga Baru")
+    citizen.phone = "+6281234567890"
+    citizen.save(update_fields=["phone"])
+    citizen.save(update_fields=["last_login"])
+    assert publication.current() == before
+    citizen.display_name = "Alya"
+    citizen.save(update_fields=["display_name"])
+    assert publication.current() == before + 1
+    citizen.save()  # a whole save may change the name
+    assert publication.current() == before + 2

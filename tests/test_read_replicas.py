@@ -160,9 +160,12 @@ def test_unmarked_pages_and_posts_never_touch_the_replica(client_for, client, ci
     disposed_report()
     with statements() as seen:
         assert client_for(citizen).get("/akun/").status_code == 200
-        # A marked page's POST runs on the primary (Open311's filing, refused for want of a key).
-        assert client.post("/open311/v2/requests.json", {"service_code": "jalan"}).status_code >= 400
+        # A marked page's POST runs on the primary: Open311's filing looks its key up there (and
+        # refuses this one).
+        refused = client.post("/open311/v2/requests.json", {"service_code": "jalan", "api_key": "bukan-kunci"})
+        assert refused.status_code == 403
     assert not on(seen, REPLICA) and on(seen, "default")
+    assert on(seen, "default", '"complaints_open311key"')
 
 
 @on_the_mirror
@@ -173,7 +176,8 @@ def test_a_signed_in_visitor_on_a_public_page(client_for, citizen, disposed_repo
         page = visitor.get(c.get_absolute_url())
     assert page.status_code == 200 and "Zelvoran" in page.content.decode()
     assert on(seen, REPLICA, '"complaints_complaint"')
-    # Still signed in afterwards, and a write right after works on the primary.
+    # Still signed in afterwards: the session and account were read on the primary.
+    assert not on(seen, REPLICA, 'FROM "django_session"') and not on(seen, REPLICA, 'FROM "accounts_user"')
     assert visitor.get("/akun/").status_code == 200
 
 

@@ -10,8 +10,9 @@ not a report whose privacy was raised, not a hidden attachment, not an edited su
 part of the key because countdowns count working days; the time limit bounds everything else that
 moves with the clock.
 
-Only answers that are the same for every anonymous visitor are kept: 200, setting no cookie (a
-page that hands out a CSRF token sets one and is therefore never kept). A streamed answer (the
+Only answers that are the same for every anonymous visitor are kept: 200, setting no cookie — also
+none that the middleware adds on the way out, after this wrapper (a CSRF token the page asked for,
+a session it started or changed, a message it queued). A streamed answer (the
 Open311 lists) goes to the client as it comes and is collected on the way; only once its stream
 ends normally is it kept, as one ordinary answer with the same headers: a stream that fails, a
 client that leaves early or a body over MAX_STREAMED_BYTES keeps nothing. Signed-in
@@ -35,6 +36,7 @@ from django.utils import timezone, translation
 
 from complaints.common import publication
 from complaints.common.replicas import reads_from_replica
+from lapor.security import carries_personal_data
 
 log = logging.getLogger("lapor.pagecache")
 
@@ -45,14 +47,24 @@ MAX_STREAMED_BYTES = 5 * 1024 * 1024
 
 
 def _anonymous(request):
-    if request.method != "GET":
+    if request.method != "GET" or carries_personal_data(request):
         return False
     if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
         return False
-    if "HTTP_AUTHORIZATION" in request.META or "api_key" in request.GET:
-        return False
-    user = getattr(request, "user", None)
-    return user is None or not user.is_authenticated
+    return "api_key" not in request.GET
+
+
+def _hands_out_state(request):
+    """Whether the middleware will add a cookie to this answer on its way out (after the view and
+    after this wrapper): a CSRF token the page asked for, a session it started or changed, a message
+    it queued. Such an answer is one visitor's, never kept."""
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return True
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return True
+    storage = getattr(request, "_messages", None)
+    return bool(storage is not None and getattr(storage, "added_new", False))
 
 
 def key_for(request, generation):
@@ -61,20 +73,26 @@ def key_for(request, generation):
     return f"page:{generation}:{language}:{timezone.localdate().isoformat()}:{address}"
 
 
-def _keepable(response):
-    return response.status_code == 200 and not response.cookies and not getattr(response, "is_async", False)
+def _keepable(request, response):
+    return (
+        response.status_code == 200
+        and not response.cookies
+        and not getattr(response, "is_async", False)
+        and not _hands_out_state(request)
+        and not carries_personal_data(request)  # e.g. an API token the view itself authenticated
+    )
 
 
-def _keep(key, response, seconds):
-    if not _keepable(response):
+def _keep(request, key, response, seconds):
+    if not _keepable(request, response):
         return
     if response.streaming:
-        response.streaming_content = _collected(key, response, seconds)
+        response.streaming_content = _collected(request, key, response, seconds)
     else:
         cache.set(key, response, seconds)
 
 
-def _collected(key, response, seconds):
+def _collected(request, key, response, seconds):
     """`response`'s stream, passed on chunk by chunk and collected on the way; kept as one ordinary
     answer, with the headers it had when the view returned it, only when the stream ends normally.
     An exception from the stream, or a client gone before the end (GeneratorExit at the `yield`),
@@ -90,7 +108,7 @@ def _collected(key, response, seconds):
             elif kept:
                 kept.clear()
             yield chunk
-        if size <= MAX_STREAMED_BYTES and not response.cookies:
+        if size <= MAX_STREAMED_BYTES and _keepable(request, response):
             cache.set(key, HttpResponse(b"".join(kept), status=response.status_code, headers=headers), seconds)
 
     return passed_on()
@@ -114,9 +132,9 @@ def public_page(view):
         response = view(request, *args, **kwargs)
         response[HEADER] = "miss"
         if getattr(response, "is_rendered", True):
-            _keep(key, response, seconds)
-        else:  # a TemplateResponse (the API's): kept once rendered
-            response.add_post_render_callback(lambda rendered: _keep(key, rendered, seconds))
+            _keep(request, key, response, seconds)
+        else:  # a TemplateResponse: kept once rendered
+            response.add_post_render_callback(lambda rendered: _keep(request, key, rendered, seconds))
         return response
 
     return wrapped

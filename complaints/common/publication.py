@@ -37,17 +37,20 @@ def current(using="default"):
     return Publication.objects.using(using).filter(pk=ROW).values_list("generation", flat=True).first() or 0
 
 
-# Saves of these fields alone change nothing the public sees (a sign-in, a new password, the
-# session generation, the sweep's bookkeeping).
-_QUIET_FIELDS = {
-    "accounts.user": {"last_login", "password", "session_generation"},
-    "complaints.complaint": {"monitor_due_at"},
-}
+# Saves of these fields alone change nothing the public sees (the sweep's bookkeeping).
+_QUIET_FIELDS = {"complaints.complaint": {"monitor_due_at"}}
 
 
-def _changed(sender, instance, raw=False, using="default", update_fields=None, **kwargs):
+def _changed(sender, instance, raw=False, using="default", update_fields=None, created=False, **kwargs):
     if raw:  # fixtures being loaded: nothing is cached from before them
         return
+    if sender._meta.label_lower == "accounts.user":
+        # The public sees an account only as the name on its reports (privacy.PUBLIC_ACCOUNT_FIELDS):
+        # a new account, a sign-in, a password or a phone changes no public page.
+        from complaints.privacy import PUBLIC_ACCOUNT_FIELDS
+
+        if created or (update_fields is not None and not set(update_fields) & PUBLIC_ACCOUNT_FIELDS):
+            return
     quiet = _QUIET_FIELDS.get(sender._meta.label_lower)
     if quiet and update_fields is not None and set(update_fields) <= quiet:
         return

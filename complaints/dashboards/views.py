@@ -610,8 +610,9 @@ audit_urlpatterns = [
     path("laporan/<str:tracking_id>/identitas/", reveal, name="reveal"),
     path("laporan-bulanan/", monthly_reports, name="monthly"),
     path("laporan-bulanan/<int:pk>/unduh/", monthly_download, name="monthly-download"),
-    path("petugas/", reads_from_replica(views_audit.staff_activity), name="staff-activity"),
-    path("petugas/ekspor.csv", reads_from_replica(views_audit.staff_activity_export), name="staff-activity-csv"),
+    # On the primary: identity look-ups move no publication generation (see the sanction pages).
+    path("petugas/", views_audit.staff_activity, name="staff-activity"),
+    path("petugas/ekspor.csv", views_audit.staff_activity_export, name="staff-activity-csv"),
 ]
 
 public_urlpatterns = [
