@@ -8,7 +8,9 @@
 
   function baseMap(el) {
     el.hidden = false;
-    var map = L.map(el, {keyboard: true, zoomControl: true, attributionControl: true});
+    // No fade: a popup is whole from its first frame (a half-faded one reads at a fraction of its
+    // contrast, and motion is kept to what the reader asks for).
+    var map = L.map(el, {keyboard: true, zoomControl: true, attributionControl: true, fadeAnimation: false});
     var tiles = el.getAttribute("data-tile-url");
     if (tiles) {
       L.tileLayer(tiles, {attribution: el.getAttribute("data-tile-attribution") || "", maxZoom: 19}).addTo(map);
