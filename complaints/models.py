@@ -690,6 +690,11 @@ class Clock(models.Model):
         indexes = [
             models.Index(fields=["due_at"], name="clock_running_due", condition=models.Q(stopped_at__isnull=True)),
             models.Index(fields=["next_step_at"], name="clock_next_step", condition=models.Q(stopped_at__isnull=True)),
+            models.Index(
+                fields=["id"],
+                name="clock_next_step_unknown",
+                condition=models.Q(stopped_at__isnull=True, next_step_at__isnull=True),
+            ),
             models.Index(fields=["complaint", "kind"], name="clock_complaint_kind"),
             # The dashboards' live count of running first-response clocks past their deadline
             # (complaints/dashboards/rollups.py), read from the index alone: the rest of their

@@ -68,7 +68,7 @@ from lapor.db import database_unavailable, describe
 log = logging.getLogger("lapor.sla")
 
 BATCH_SIZE = 200
-SWEEP_PAGE = 5000  # candidate clocks per `due_clocks` query (ids and deadlines only)
+SWEEP_PAGE = 5000  # candidate clocks per query of a `_due_walks` walk (ids and next steps only)
 # Clocks claimed, and their steps taken, per transaction: one commit (a disk flush) for many clocks,
 # while a workflow action on one of their reports waits a fraction of a second at most.
 CLAIM_SIZE = 25
@@ -89,10 +89,25 @@ class _DatabaseLost(Exception):
 
 # The selection ---------------------------------------------------------------------------------
 def due_clocks(now, policy=None):
-    """Running clocks with a step due at `now`, or whose next step is not known yet: one range scan
-    of the partial index `clock_next_step` (`Clock.next_step_at`, docs/clocks.md). `_climb` then
-    decides on the ladder itself, so a clock looked at too early only gets its next step written."""
+    """Running clocks with a step due at `now`, or whose next step is not known yet: the union of
+    `_due_walks`, which the sweep reads one at a time. `_climb` then decides on the ladder itself,
+    so a clock looked at too early only gets its next step written."""
     return Clock.objects.filter(stopped_at__isnull=True).filter(Q(next_step_at__isnull=True) | Q(next_step_at__lt=now))
+
+
+def _due_walks(now):
+    """The two halves of `due_clocks`, each an ordered walk of its own partial index
+    (docs/clocks.md), as (queryset, order): the clocks whose next step is not known yet
+    (`next_step_at` NULL: written before the column, or cleared by a change of the policy;
+    `clock_next_step_unknown`, empty most of the time), then those with a step due, in the order
+    of that step (`clock_next_step`). With the OR of the two, or any other order, PostgreSQL
+    walked every running clock to find none due: most stopped clocks have no next step either,
+    so it believed most running ones had none."""
+    running = Clock.objects.filter(stopped_at__isnull=True)
+    return (
+        (running.filter(next_step_at__isnull=True), ("pk",)),
+        (running.filter(next_step_at__lt=now), ("next_step_at", "pk")),
+    )
 
 
 # The sweep -------------------------------------------------------------------------------------
@@ -125,19 +140,22 @@ def sla_sweep(now=None, *, batch_size=SWEEP_PAGE):
 def _sweep(now, batch_size, counts):
     policy = SlaPolicy.current()
     retry = []
-    last = None
     # One sweep names the same few staff thousands of times: read the memberships once.
     with notify.staff_snapshot():
-        while True:
-            qs = due_clocks(now, policy).order_by("due_at", "pk")
-            if last is not None:
-                qs = qs.filter(Q(due_at__gt=last[0]) | Q(due_at=last[0], pk__gt=last[1]))
-            batch = list(qs.values_list("pk", "due_at")[:batch_size])
-            for chunk in _chunks([pk for pk, _due in batch]):
-                retry += _claim_and_climb(chunk, now, policy, counts)
-            if len(batch) < batch_size:
-                break  # that was the last of them: spare the query that would find none
-            last = batch[-1][1], batch[-1][0]
+        for walk, order in _due_walks(now):
+            # Keyset pages in the walk's order: a clock climbed meanwhile has moved its next step
+            # past `now` and left the walk; one deferred to `retry` is not read twice.
+            last = None
+            while True:
+                qs = walk.order_by(*order)
+                if last is not None:
+                    qs = qs.filter(_after(order, last))
+                batch = list(qs.values_list(*order)[:batch_size])
+                for chunk in _chunks([row[-1] for row in batch]):
+                    retry += _claim_and_climb(chunk, now, policy, counts)
+                if len(batch) < batch_size:
+                    break  # that was the last of them: spare the query that would find none
+                last = batch[-1]
         for _pass in range(RETRY_PASSES):
             retry = [pk for chunk in _chunks(retry) for pk in _claim_and_climb(chunk, now, policy, counts)]
             if not retry:
@@ -145,6 +163,15 @@ def _sweep(now, batch_size, counts):
     if retry:
         counts["deferred"] += len(retry)
     return counts
+
+
+def _after(order, row):
+    """Rows after `row` in the order (a, ..., pk): the keyset condition."""
+    *keys, pk = row
+    if not keys:
+        return Q(pk__gt=pk)
+    (field,), (value,) = order[:-1], keys
+    return Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk})
 
 
 def _chunks(ids, size=CLAIM_SIZE):

@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -692,6 +693,43 @@ def test_a_clock_whose_next_step_is_not_known_is_read_by_the_next_sweep(disposed
     assert set(steps_of(clock)) == {StepKind.REMINDER, StepKind.OVERDUE, StepKind.ESCALATED}
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, sla.SWEEP_PAGE])
+def test_the_sweep_pages_through_both_walks_and_takes_every_due_step_once(
+    disposed_report, at, django_capture_on_commit_callbacks, batch_size
+):
+    # Four reports due Monday 9 November; two of their clocks have no next step known. Small pages
+    # cross from the unknown walk to the due walk and between equal next steps (the keyset's pk).
+    reports = [at(local(2026, 11, 2, 10), disposed_report) for _ in range(4)]
+    followups = [clock_of(c, ClockKind.FOLLOWUP, c.dispositions.get()) for c in reports]
+    models.Clock.objects.filter(pk__in=[followups[0].pk, followups[2].pk]).update(next_step_at=None)
+    with time_machine.travel(end_of(2026, 11, 9) + MICRO, tick=False), django_capture_on_commit_callbacks(
+        execute=True
+    ):
+        counts = sla.sla_sweep(batch_size=batch_size)
+        again = sla.sla_sweep(batch_size=batch_size)
+    # Past the deadline the reminder is recorded as skipped and the overdue step taken.
+    assert counts["overdue"] == 4 and counts["reminder_skipped"] == 4
+    assert "overdue" not in again and "reminder_skipped" not in again
+    for clock in followups:
+        assert set(steps_of(clock)) == {StepKind.REMINDER, StepKind.OVERDUE}
+        clock.refresh_from_db()
+        assert clock.next_step_at == end_of(2026, 11, 12)  # the escalation, three working days on
+
+
+def test_the_walks_are_ordered_by_their_own_index(db):
+    # Each walk is ordered by the key of its partial index (clock_next_step_unknown,
+    # clock_next_step), which is what lets PostgreSQL stop at the first clock not due.
+    (unknown, unknown_order), (due, due_order) = sla._due_walks(local(2026, 11, 2, 10))
+    assert unknown_order == ("pk",) and due_order == ("next_step_at", "pk")
+    indexes = {i.name: i for i in models.Clock._meta.indexes}
+    assert indexes["clock_next_step_unknown"].fields == ["id"]
+    assert str(indexes["clock_next_step_unknown"].condition) == str(
+        Q(stopped_at__isnull=True, next_step_at__isnull=True)
+    )
+    assert indexes["clock_next_step"].fields == ["next_step_at"]
+    assert "IS NULL" in str(unknown.query) and "< " in str(due.query)
+
+
 def test_a_policy_change_of_the_escalation_days_moves_running_ladders(disposed_report, sweep, at):
     c = at(local(2026, 11, 2, 10), disposed_report)  # due Monday 9 November
     clock = clock_of(c, ClockKind.FOLLOWUP, c.dispositions.get())
@@ -777,7 +815,7 @@ def test_a_sweeps_queries_grow_with_neither_clocks_nor_staff(
     assert counts["reminder"] == reports
     counts, sql = _sweep_queries(local(2026, 11, 13))  # overdue and escalated: heads, operators, auditors
     assert (counts["overdue"], counts["escalated"]) == (reports, reports)
-    # policy, due clocks; then in one transaction: claim the clocks, their reports and their steps,
+    # policy, the two walks of due clocks (next step unknown, next step due); then in one transaction: claim the clocks, their reports and their steps,
     # read the staff, write the events, the outbox rows, the steps and the clocks' next steps
     # (savepoints included). The
     # outbox rows go in one INSERT, or as few as the database's limit on parameters allows
@@ -788,7 +826,7 @@ def test_a_sweeps_queries_grow_with_neither_clocks_nor_staff(
     per_statement = connection.ops.bulk_batch_size(fields, [None] * rows)
     assert len(outbox) == -(-rows // per_statement)
     # (One of them moves the public pages' generation on: complaints.common.publication.)
-    assert len(sql) - len(outbox) <= 14, "\n".join(q[:120] for q in sql)
+    assert len(sql) - len(outbox) <= 15, "\n".join(q[:120] for q in sql)
     assert sum('FROM "accounts_membership"' in q for q in sql) == 1  # the staff, read once per sweep
     assert Notification.objects.filter(event__type=EventType.ESCALATED).count() == reports * 2 * (2 + more_staff)
 
