@@ -702,9 +702,7 @@ def test_the_sweep_pages_through_both_walks_and_takes_every_due_step_once(
     reports = [at(local(2026, 11, 2, 10), disposed_report) for _ in range(4)]
     followups = [clock_of(c, ClockKind.FOLLOWUP, c.dispositions.get()) for c in reports]
     models.Clock.objects.filter(pk__in=[followups[0].pk, followups[2].pk]).update(next_step_at=None)
-    with time_machine.travel(end_of(2026, 11, 9) + MICRO, tick=False), django_capture_on_commit_callbacks(
-        execute=True
-    ):
+    with time_machine.travel(end_of(2026, 11, 9) + MICRO, tick=False), django_capture_on_commit_callbacks(execute=True):
         counts = sla.sla_sweep(batch_size=batch_size)
         again = sla.sla_sweep(batch_size=batch_size)
     # Past the deadline the reminder is recorded as skipped and the overdue step taken.
