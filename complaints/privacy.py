@@ -60,6 +60,16 @@ def public_filter():
     return _verified() & ~Q(privacy=Privacy.RAHASIA) & ~_archived_invalid()
 
 
+def is_public(complaint):
+    """`public_filter` read off one report already in memory (no query): the same three conditions,
+    and tests/complaints/test_privacy_public_row.py holds the two equal on every combination."""
+    return (
+        complaint.verified_at is not None
+        and complaint.privacy != Privacy.RAHASIA
+        and not (complaint.status == Status.ARSIP and complaint.archive_reason == ArchiveReason.INVALID)
+    )
+
+
 def published_filter():
     """What public aggregates count: every report that was published, rahasia included — rahasia
     reports count in per-OPD figures so an agency cannot hide its failures there (docs/product.md §3),

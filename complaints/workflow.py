@@ -306,7 +306,7 @@ RULES = {
         _row(
             (Who.CITIZEN,),
             DISPOSED,
-            guard=lambda c: Complaint.objects.public().filter(pk=c.pk).exists(),
+            guard=privacy.is_public,
             refusal=_lazy("Hanya laporan publik yang masih terbuka dapat didukung."),
         ),
     ),
