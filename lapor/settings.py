@@ -205,6 +205,11 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
+    # No JIT compilation: it added 60–120 ms to each of the few queries costly enough to trigger
+    # it (a head's list totals, the dashboards' live counts) and saved nothing measurable on the
+    # rollup rebuilds (docs/operations.md, "PostgreSQL"). `?options=...` in DATABASE_URL replaces it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded default serves a web server and a worker at once: wait for the write lock
     # instead of failing with "database is locked".
@@ -238,6 +243,7 @@ def _replicas(default, urls):
         # (complaints.common.replicas); `?connect_timeout=` in the URL sets another.
         options = replica.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", 2)
+        options.setdefault("options", default.get("OPTIONS", {}).get("options", "-c jit=off"))
         # A replica that stops answering without refusing (a frozen host, dropped packets) fails
         # its connection within seconds instead of holding the worker until TCP gives up: the
         # request is then answered again by the primary.

@@ -87,3 +87,28 @@ def test_each_replica_is_an_alias_with_the_primarys_connection_options():
         assert (replica["CONN_MAX_AGE"], replica["CONN_HEALTH_CHECKS"]) == (120, True)
         assert replica["ATOMIC_REQUESTS"] is False and replica["TEST"] == {"MIRROR": "default"}
     assert databases["default"]["ATOMIC_REQUESTS"] is True
+    # JIT off on every PostgreSQL connection (docs/operations.md, "PostgreSQL").
+    assert {databases[a]["OPTIONS"]["options"] for a in databases} == {"-c jit=off"}
+
+
+def test_postgresql_connections_run_without_jit_unless_the_url_says_otherwise(db):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+    environ = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="lapor.settings",
+        DATABASE_URL="postgres://lapor@db.example.go.id/lapor?options=-c%20jit%3Don",
+        DATABASE_REPLICA_URLS="postgres://lapor@r1.example.go.id/lapor",
+    )
+    code = "import json; from lapor import settings as s; print(json.dumps(s.DATABASES))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    databases = json.loads(result.stdout)
+    assert databases["default"]["OPTIONS"]["options"] == "-c jit=on"
+    assert databases["replica_1"]["OPTIONS"]["options"] == "-c jit=on"
