@@ -181,6 +181,31 @@ def test_list_query_count_is_constant(request, persona, disposed_report, client_
         client.get(LIST + "?page_size=100&q=jalan")
 
 
+def test_a_public_page_costs_the_same_queries_whatever_its_reports_name(
+    api, region, disposed_report, django_assert_num_queries
+):
+    # One page of bare reports, another whose reports name a kelurahan, a terlapor, a target agency
+    # and a report they were merged into: the same number of queries for the public.
+    plain = [disposed_report() for _ in range(2)]
+    rich = [disposed_report() for _ in range(2)]
+    Complaint.objects.filter(pk__in=[c.pk for c in rich]).update(
+        kelurahan=region.kelurahan, terlapor_agency=region.dinkes, target_agency=region.pu, merged_into=plain[0]
+    )
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for page in (1, 2):
+        with CaptureQueriesContext(connection) as ctx:
+            rows = api.get(LIST + f"?page_size=2&page={page}").json()["results"]
+        counts.append(len(ctx.captured_queries))
+        if page == 1:  # the newest first: the reports naming everything
+            assert {r["merged_into"] for r in rows} == {plain[0].tracking_id}
+            assert {r["location"]["kelurahan"]["code"] for r in rows} == {"01.01"}
+            assert all(r.get("terlapor_agency") is None for r in rows)  # never shown to the public
+    assert counts[0] == counts[1], counts
+
+
 def test_list_never_logs_identity_views(disposed_report, operator, client_for):
     disposed_report(privacy="anonim")
     rows = client_for(operator).get(LIST).json()["results"]

@@ -310,7 +310,7 @@ class ComplaintSerializer(serializers.Serializer):
             "closed_at": iso(c.closed_at),
             "archive_reason": c.archive_reason or None,
             "forwarded_to": c.forwarded_to or None,
-            "merged_into": c.merged_into.tracking_id if c.merged_into_id else None,
+            "merged_into": _merged_into(c),
             "support_count": c.support_count,
             "rating": c.rating,
             "dispositions": dispositions,
@@ -856,3 +856,13 @@ class SanctionSerializer(serializers.Serializer):
 
 class ClarificationSerializer(serializers.Serializer):
     clarification = _text(5000)
+
+
+def _merged_into(c):
+    """The tracking id of the report `c` was merged into: the API's queryset reads it as a column
+    (`merged_into_tracking_id`); any other instance reads the row."""
+    if not c.merged_into_id:
+        return None
+    if hasattr(c, "merged_into_tracking_id"):
+        return c.merged_into_tracking_id
+    return c.merged_into.tracking_id
