@@ -189,8 +189,9 @@ def reset(user):
 
 
 # The gate ----------------------------------------------------------------------------------------
-# What a signed-in staff member who has not passed the second factor may still reach.
-OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/favicon.ico")
+# What a signed-in staff member who has not passed the second factor may still reach (the language
+# links in the header included: they only set the language cookie).
+OPEN_PREFIXES = ("/static/", "/bahasa/", "/healthz", "/favicon.ico")
 
 
 def _open_paths():

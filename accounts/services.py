@@ -182,6 +182,7 @@ def attach_phone(user):
     its reports, supports and notifications move to `user` and that account is closed (the person
     who proved the number is the person who texted from it). A number another web account has
     proved is refused (AccountError): it is never taken over. Returns the updated user."""
+    from complaints.common import publication
     from complaints.models import Attachment, Complaint, Notification, Support
 
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -192,6 +193,7 @@ def attach_phone(user):
         if not owner.sms_only:
             raise AccountError(_("Nomor telepon ini sudah terhubung dengan akun lain. Masuk dengan akun itu."))
         Complaint.objects.filter(reporter=owner).update(reporter=user)
+        publication.bump()  # the reports' public name is now this account's (a bulk update sends no signal)
         Attachment.objects.filter(uploaded_by=owner).update(uploaded_by=user)
         Notification.objects.filter(recipient=owner).update(recipient=user)
         Support.objects.filter(user=owner).exclude(

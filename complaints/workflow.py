@@ -25,6 +25,7 @@ from agencies.areas import locate
 from agencies.models import Agency, AgencyKind, SlaPolicy
 from agencies.routing import route_for
 from complaints import privacy
+from complaints.common import publication
 from complaints.deadlines.clocks import (
     extend_information,
     hand_over,
@@ -972,6 +973,7 @@ def merge(complaint_id, *, by, into):
         added += made
     if added:
         Complaint.objects.filter(pk=primary.pk).update(support_count=F("support_count") + added)
+        publication.bump()  # the count is on the feed and the report page; a bulk update sends no signal
     _archive(c, by, now, ArchiveReason.DUPLICATE, "", event_type=EventType.MERGED, merged_into=primary)
     _event(
         primary,
@@ -1230,6 +1232,7 @@ def support(complaint_id, *, by):
     if not created:
         raise TransitionError(_("Anda sudah mendukung laporan ini."))
     Complaint.objects.filter(pk=c.pk).update(support_count=F("support_count") + 1)
+    publication.bump()  # the count is on the feed and the report page; a bulk update sends no signal
     c.refresh_from_db(fields=["support_count"])
     return c
 

@@ -12,33 +12,33 @@ Settings (lapor/settings.py) point django-redis at `ConnectionPool` (`CONNECTION
 """
 
 import logging
-import time
 
 from redis import connection as redis_connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .pause import Pause
+
 log = logging.getLogger("lapor.cache")
 
 # Seconds the cache is left alone after a failure.
 REDIS_RETRY_AFTER = 5.0
-_state = {"down_until": 0.0}
+_pause = Pause()
 
 
 def unavailable():
     """Whether a recent failure put the cache on pause (nothing is sent to Redis meanwhile)."""
-    return time.monotonic() < _state["down_until"]
+    return _pause.active()
 
 
 def reset():
     """Forget a past failure (tests; the pause also ends by itself)."""
-    _state["down_until"] = 0.0
+    _pause.reset()
 
 
 def _trip(error):
-    if not unavailable():
+    if _pause.start(REDIS_RETRY_AFTER):
         log.warning("Redis cache unavailable (%s); cache calls are misses for %.0f s", error, REDIS_RETRY_AFTER)
-    _state["down_until"] = time.monotonic() + REDIS_RETRY_AFTER
 
 
 class _FailFast:

@@ -18,7 +18,7 @@ def connection_gone(using=DEFAULT_DB_ALIAS):
     return bool(getattr(raw, "closed", False)) or bool(getattr(raw, "broken", False))
 
 
-def _sqlstate(exc):
+def sqlstate(exc):
     """The SQLSTATE of a database error, from the driver's exception it was raised from."""
     for err in (exc, exc.__cause__):
         code = getattr(err, "pgcode", None) or getattr(err, "sqlstate", None)
@@ -36,7 +36,7 @@ def _lost(exc, using):
         # No SQLSTATE: the client could not reach the server or lost it (refused, reset, closed);
         # class 08 are connection exceptions; 57P01-57P05 the server ending the session (shutdown,
         # crash, starting up). A statement timeout (57014) or a deadlock (40P01) are not outages.
-        code = _sqlstate(exc)
+        code = sqlstate(exc)
         return code is None or code.startswith(("08", "57P"))
     return connection_gone(using)
 

@@ -10,36 +10,35 @@ not even tried: a request pays at most one timeout per outage, not one per task.
 """
 
 import logging
-import time
 
 from django.conf import settings
 
 from . import cache as redis_cache
+from .pause import Pause
 
 log = logging.getLogger("lapor.publish")
 
 BROKER_RETRY_AFTER = 30  # seconds
-_state = {"down_until": 0.0}
+_pause = Pause()
 
 
 def reset():
     """Forget a past broker failure (tests; an operator who knows the broker is back)."""
-    _state["down_until"] = 0.0
+    _pause.reset()
 
 
 def paused():
     """Whether hand-overs are skipped now: the broker failed within BROKER_RETRY_AFTER seconds, or
     it is the cache's Redis and the cache is failing."""
-    if time.monotonic() < _state["down_until"]:
+    if _pause.active():
         return True
     return bool(settings.REDIS_URL) and settings.CELERY_BROKER_URL == settings.REDIS_URL and redis_cache.unavailable()
 
 
 def pause(error):
     """Record a failed hand-over: the next ones are skipped for BROKER_RETRY_AFTER seconds."""
-    if not time.monotonic() < _state["down_until"]:
+    if _pause.start(BROKER_RETRY_AFTER):
         log.warning("broker unavailable (%s); queued work waits for the beat's retry", type(error).__name__)
-    _state["down_until"] = time.monotonic() + BROKER_RETRY_AFTER
 
 
 def send(task, *args):

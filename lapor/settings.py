@@ -430,6 +430,9 @@ DASHBOARD_ROLLUP_INTERVAL = env_int("DASHBOARD_ROLLUP_INTERVAL", 300)
 # Seconds an anonymous visitor's copy of a public page is kept (complaints.common.pagecache): a
 # change the public can see ends it at once, so this bounds only what moves with the clock; 0: never.
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
+# Whether a public page says `X-Page-Cache: hit|miss`: off, since a hit tells anyone that another
+# visitor opened the page within the last minute; the tests and drills turn it on.
+PAGE_CACHE_HEADER = env_bool("PAGE_CACHE_HEADER", False)
 # Days a filing's one-time key is kept (complaints.common.idempotency): a retry within them finds the
 # first report; beat deletes older keys daily.
 SUBMISSION_KEY_DAYS = env_int("SUBMISSION_KEY_DAYS", 30)

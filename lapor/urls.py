@@ -14,7 +14,6 @@ handler500 = "lapor.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("bahasa/<str:code>/", views.switch_language, name="switch_language"),
     path("admin/", admin.site.urls),
     path("lampiran/", include("complaints.evidence.urls")),

@@ -1,8 +1,12 @@
 """Cached public pages (complaints.common.pagecache, docs/architecture.md "Cached public pages"):
 an anonymous visitor's copy is served again until a change the public can see commits, and never
-after it; signed-in visitors and sessions always get a fresh page; a dead cache means fresh pages."""
+after it; signed-in visitors and sessions always get a fresh page; a dead cache means fresh pages;
+one visitor at a time renders a missing page; the client is not told whether its copy was cached
+(the tests turn that header on to see it)."""
 
 import json
+import threading
+import time
 
 import pytest
 from django.core.cache import cache
@@ -13,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
 from complaints import workflow
-from complaints.common import publication
-from complaints.common.pagecache import HEADER, key_for
+from complaints.common import pagecache, publication
+from complaints.common.pagecache import HEADER, key_for, lock_for
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _page_cache_on(settings):
     settings.PUBLIC_PAGE_CACHE_SECONDS = 60
+    settings.PAGE_CACHE_HEADER = True  # off in production (see the last tests)
 
 
 def test_an_anonymous_page_is_served_again_without_the_view(client, disposed_report):
@@ -196,9 +201,12 @@ def test_a_dead_cache_renders_pages_uncached(client, disposed_report, settings):
     # (Django's setting_changed receiver builds the cache handler again from these.)
     disposed_report(title="Got sumbat di Zelvoran")
     for _ in range(2):
+        started = time.monotonic()
         response = client.get("/laporan/")
         assert response.status_code == 200 and "Zelvoran" in response.content.decode()
         assert response[HEADER] == "miss"
+        # No lock could be taken, and none is waited for: the page is rendered at once.
+        assert time.monotonic() - started < pagecache.RENDER_WAIT_SECONDS
 
 
 def test_the_language_links_switch_and_return(client, disposed_report):
@@ -263,3 +271,145 @@ def test_only_an_accounts_public_name_moves_the_generation(citizen):
     assert publication.current() == before + 1
     citizen.save()  # a whole save may change the name
     assert publication.current() == before + 2
+
+
+# One renderer at a time (single flight) -------------------------------------------------------------
+class CountingPage:
+    """A public page (the wrapper as the URLconfs use it) whose view counts its runs and takes
+    `render_seconds`; `visit()` is an anonymous GET of it."""
+
+    def __init__(self, render_seconds=0.0):
+        self.runs = 0
+        self.render_seconds = render_seconds
+        self._count = threading.Lock()
+        self.page = pagecache.public_page(self.view)
+
+    def view(self, request):
+        from django.http import HttpResponse
+
+        with self._count:
+            self.runs += 1
+            run = self.runs
+        time.sleep(self.render_seconds)
+        return HttpResponse(f"halaman, rendered by run {run}")
+
+    def request(self):
+        from django.contrib.auth.models import AnonymousUser
+
+        request = RequestFactory().get("/halaman-uji/")
+        request.user = AnonymousUser()
+        return request
+
+    def visit(self):
+        return self.page(self.request())
+
+    def key(self):
+        return key_for(self.request(), publication.current())
+
+
+@pytest.fixture
+def fixed_generation(monkeypatch):
+    # The threads below open no database connection of their own (a test's data is in its
+    # transaction): the generation the page reads is fixed.
+    monkeypatch.setattr(publication, "current", lambda using="default": 41)
+
+
+def test_visitors_missing_the_same_page_at_once_render_it_once(fixed_generation):
+    page = CountingPage(render_seconds=0.3)
+    answers = []
+    visitors = [threading.Thread(target=lambda: answers.append(page.visit())) for _ in range(5)]
+    for visitor in visitors:
+        visitor.start()
+    for visitor in visitors:
+        visitor.join(10)
+    assert page.runs == 1
+    assert len(answers) == 5 and {a.content for a in answers} == {b"halaman, rendered by run 1"}
+    assert sorted(a[HEADER] for a in answers) == ["hit"] * 4 + ["miss"]
+    assert cache.get(lock_for(page.key())) is None  # released once kept
+
+
+def test_a_visitor_waits_for_the_copy_being_rendered(fixed_generation):
+    from django.http import HttpResponse
+
+    page = CountingPage()
+    key = page.key()
+    assert cache.add(lock_for(key), 1)  # another process is rendering it
+
+    def delivered():  # as that process does when its page is rendered
+        cache.set(key, HttpResponse(b"halaman, rendered elsewhere"), 60)
+        cache.delete(lock_for(key))
+
+    timer = threading.Timer(0.2, delivered)
+    started = time.monotonic()
+    timer.start()
+    try:
+        answer = page.visit()
+    finally:
+        timer.join()
+    assert page.runs == 0 and answer.content == b"halaman, rendered elsewhere" and answer[HEADER] == "hit"
+    assert 0.2 <= time.monotonic() - started < pagecache.RENDER_WAIT_SECONDS
+
+
+def test_a_copy_that_came_while_a_change_committed_is_not_served(monkeypatch):
+    """The copy another visitor rendered under generation 41 arrives while a change moves the
+    generation to 42: the visitor who waited for it gets a page rendered afresh, under 42."""
+    from django.http import HttpResponse
+
+    generations = iter([41, 41, 42, 42])  # the test's key, the visit's, after the wait, and later
+    monkeypatch.setattr(publication, "current", lambda using="default": next(generations))
+    page = CountingPage()
+    key = page.key()
+    assert cache.add(lock_for(key), 1)
+
+    def delivered():
+        cache.set(key, HttpResponse(b"halaman, rendered before the change"), 60)
+        cache.delete(lock_for(key))
+
+    timer = threading.Timer(0.1, delivered)
+    timer.start()
+    try:
+        answer = page.visit()
+    finally:
+        timer.join()
+    assert page.runs == 1 and answer.content == b"halaman, rendered by run 1" and answer[HEADER] == "miss"
+    assert page.visit()[HEADER] == "hit"  # kept under 42
+
+
+def test_a_visitor_renders_itself_when_the_other_renderer_does_not_deliver(fixed_generation, monkeypatch):
+    monkeypatch.setattr(pagecache, "RENDER_WAIT_SECONDS", 0.3)
+    page = CountingPage()
+    assert cache.add(lock_for(page.key()), 1)  # held by a renderer that never finishes
+    started = time.monotonic()
+    answer = page.visit()
+    waited = time.monotonic() - started
+    assert page.runs == 1 and answer[HEADER] == "miss" and answer.content == b"halaman, rendered by run 1"
+    assert 0.3 <= waited < 1.5  # bounded: the wait, then its own rendering
+    assert page.visit()[HEADER] == "hit" and page.runs == 1  # and its copy is kept for the next
+
+
+def test_a_renderer_that_keeps_nothing_releases_the_others_at_once(fixed_generation):
+    """A page that may not be kept (here a 404) ends the lock as soon as it is answered: the
+    visitors waiting for it render their own at once instead of waiting out the delay."""
+    from django.http import HttpResponseNotFound
+
+    page = CountingPage()
+    page.page = pagecache.public_page(lambda request: HttpResponseNotFound("tidak ada"))
+    assert page.visit().status_code == 404
+    assert cache.get(lock_for(page.key())) is None
+
+
+# Whether a copy was cached is not the client's business ---------------------------------------------
+def test_answers_do_not_say_whether_they_came_from_the_cache(client, disposed_report, settings):
+    """A hit would tell anyone that another visitor opened the page within the last minute."""
+    settings.PAGE_CACHE_HEADER = False
+    c = disposed_report()
+    first = client.get(c.get_absolute_url())
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(c.get_absolute_url())
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1  # served from the cache
+    assert again.content == first.content
+    assert HEADER not in first and HEADER not in again
+    listed = client.get(OPEN311_LISTS[0])
+    body(listed)
+    assert HEADER not in listed and HEADER not in client.get(OPEN311_LISTS[0])

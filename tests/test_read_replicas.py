@@ -1,10 +1,11 @@
 """Read replicas (complaints/common/replicas.py, docs/architecture.md "Read replicas"), against the test
 mirror `replica_1` (tests/conftest.py): a second connection to the test database, so what it
-reads is what a caught-up replica would hold. Pages marked replica-safe read from it, everything
-else and every read after a write of the same request from the primary; the publication
-generation is always read on the primary; an unreachable replica, or one that dies during a
-view, leaves the page to the primary. tests/test_replica_drill.py does the same against a real
-streaming replica.
+reads is what a caught-up replica would hold (the tests fake its answer to `pg_is_in_recovery()`:
+the mirror is the primary itself). Pages marked replica-safe read from it, everything else and
+every read after a write of the same request from the primary; the publication generation is
+read once, on the primary; an unreachable or promoted replica, or one that dies or cancels a read
+during a view, leaves the page to the primary, while the view's own errors are raised.
+tests/test_replica_drill.py does the same against a real streaming replica.
 
 On SQLite (no replicas: settings refuse them) only the router's plain decisions are tested."""
 
@@ -80,10 +81,12 @@ def test_anything_but_a_plain_read_counts_as_a_write(sql, writes):
 
 # Against the mirror (PostgreSQL) --------------------------------------------------------------
 @pytest.fixture
-def replica(settings):
+def replica(settings, monkeypatch):
     if REPLICA not in connections:
         pytest.skip("no replica_1 mirror (tests/conftest.py adds it on PostgreSQL)")
     settings.DATABASE_REPLICAS = [REPLICA]
+    # The mirror is the primary: it answers that it is not in recovery. A standby would say true.
+    monkeypatch.setattr(replicas, "IN_RECOVERY", "true")
     replicas.reset()
     yield connections[REPLICA]
     replicas.reset()
@@ -118,15 +121,18 @@ def test_a_public_page_reads_from_the_replica_and_the_generation_from_the_primar
     client, disposed_report, replica, settings, cached
 ):
     settings.PUBLIC_PAGE_CACHE_SECONDS = 60 if cached else 0
+    settings.PAGE_CACHE_HEADER = True
     disposed_report(title="Jembatan retak di Zelvoran")
     with statements() as seen:
         page = client.get("/laporan/")
     assert page.status_code == 200 and "Zelvoran" in page.content.decode()
     assert on(seen, REPLICA, '"complaints_complaint"'), seen
     assert not on(seen, "default", '"complaints_complaint"'), on(seen, "default")
-    # The generation is read on the primary before anything else; the replica is asked for its own
-    # once, to see that it has replayed it.
+    # The generation is read on the primary before anything else, once (the cache's key and the
+    # replica's check share it); the replica is asked for its own once, to see that it has
+    # replayed it.
     assert seen[0][0] == "default" and '"complaints_publication"' in seen[0][1], seen[0]
+    assert len(on(seen, "default", '"complaints_publication"')) == 1, on(seen, "default")
     assert len(on(seen, REPLICA, '"complaints_publication"')) == 1
     if cached:
         assert page[HEADER] == "miss"
@@ -181,20 +187,6 @@ def test_a_signed_in_visitor_on_a_public_page(client_for, citizen, disposed_repo
     assert visitor.get("/akun/").status_code == 200
 
 
-@on_the_mirror
-def test_a_block_marked_replica_safe_reads_from_the_replica_until_it_writes(region, replica):
-    with statements() as seen:
-        with replicas.replica_reads():
-            list(Category.objects.all())
-            assert replicas.replica_in_use() == REPLICA
-            Category.objects.filter(slug="jalan").update(name="Jalan raya")
-            assert replicas.replica_in_use() is None
-            list(Category.objects.all())
-        list(Category.objects.all())
-    reads = [alias for alias, sql in seen if sql.startswith("SELECT") and '"agencies_category"' in sql]
-    assert reads == [REPLICA, "default", "default"]
-
-
 # A read after a write: test views, each writing differently ------------------------------------------
 def _read_write_read(write):
     @replicas.reads_from_replica
@@ -215,23 +207,45 @@ def _lock():
 
 WRITES = {
     "a model saved": lambda: Category.objects.filter(slug="jalan").first().save(),
+    "a bulk update": lambda: Category.objects.filter(slug="jalan").update(name="Jalan raya"),
     "an update through an explicit alias": publication.bump,  # the router is never asked
     "a row locked": _lock,
 }
 _lost_runs = []
 
 
-def _cancel(replica):
-    # What a standby does to a read that conflicts with the WAL it replays: cancels it.
+def _recovery_conflict(replica):
+    # What a standby does to a read that conflicts with the WAL it replays: cancels it, with this
+    # SQLSTATE and message.
     with replica.cursor() as cursor:
-        cursor.execute("SET statement_timeout = 50")
-        cursor.execute("SELECT pg_sleep(5)")
+        cursor.execute(
+            "DO $$ BEGIN RAISE EXCEPTION 'canceling statement due to conflict with recovery' "
+            "USING ERRCODE = 'serialization_failure'; END $$"
+        )
 
 
 MISHAPS = {
     "the connection ends": lambda replica: pg.terminate(replica.connection.get_backend_pid()),
-    "a read is cancelled": _cancel,
+    "a read is cancelled by recovery": _recovery_conflict,
 }
+
+
+def _statement_timeout(replica):
+    with replica.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 50")
+        try:
+            cursor.execute("SELECT pg_sleep(5)")
+        finally:
+            cursor.execute("SET statement_timeout = 0")
+
+
+def _bad_query(replica):
+    with replica.cursor() as cursor:
+        cursor.execute("SELECT no_such_column FROM agencies_category")
+
+
+# Errors of the view's own: a replica would not be to blame, the primary would raise them too.
+OWN_ERRORS = {"a bad query": _bad_query, "a statement timeout": _statement_timeout}
 
 
 def _replica_fails_midway(mishap):
@@ -251,6 +265,7 @@ def _replica_fails_midway(mishap):
 urlpatterns = [
     *(path(f"write/{n}/", _read_write_read(write)) for n, write in enumerate(WRITES.values())),
     *(path(f"lost/{n}/", _replica_fails_midway(mishap)) for n, mishap in enumerate(MISHAPS.values())),
+    *(path(f"own/{n}/", _replica_fails_midway(error)) for n, error in enumerate(OWN_ERRORS.values())),
 ]
 
 
@@ -345,5 +360,40 @@ def test_a_replica_failing_during_a_view_leaves_the_view_to_the_primary(client, 
     if list(MISHAPS)[number] == "the connection ends":
         assert len(lines) == 1 and "replica_1 unavailable" in lines[0], lines  # left alone for a while
     else:
-        assert len(lines) == 1 and "failed a read" in lines[0], lines  # still in service
+        assert len(lines) == 1 and "cancelled a read" in lines[0], lines  # still in service
         assert replicas._available() == [REPLICA]
+
+
+@on_the_mirror
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("number", range(len(OWN_ERRORS)), ids=list(OWN_ERRORS))
+def test_an_error_of_the_view_on_the_replica_is_raised_not_retried(client, region, replica, number):
+    from django.db import Error
+
+    _lost_runs.clear()
+    with pytest.raises(Error):
+        client.get(f"/own/{number}/")
+    assert _lost_runs == [REPLICA]  # not run again on the primary
+    assert replicas._available() == [REPLICA]  # and the replica is not to blame
+
+
+@on_the_mirror
+def test_a_promoted_replica_is_not_read(client, disposed_report, replica, monkeypatch, caplog):
+    """A standby promoted to a primary of its own no longer replays ours: whatever its generation,
+    the primary answers, one line says why, and it is not asked again until the pause ends."""
+    disposed_report(title="Banjir di Zelvoran")
+    monkeypatch.setattr(replicas, "IN_RECOVERY", "false")  # what a promoted server answers
+    with caplog.at_level(logging.WARNING, logger="lapor.database"), statements() as seen:
+        for _ in range(2):
+            page = client.get("/laporan/")
+            assert page.status_code == 200 and "Zelvoran" in page.content.decode()
+    assert on(seen, "default", '"complaints_complaint"')
+    assert len(on(seen, REPLICA)) == 1 and not on(seen, REPLICA, '"complaints_complaint"'), on(seen, REPLICA)
+    lines = [r.getMessage() for r in caplog.records if "read replica" in r.getMessage()]
+    assert len(lines) == 1 and "replica_1 is not in recovery" in lines[0], lines
+    # Back in recovery (rebuilt as a standby) and past the pause: read again.
+    monkeypatch.setattr(replicas, "IN_RECOVERY", "true")
+    replicas.reset()
+    with statements() as seen:
+        assert client.get("/laporan/").status_code == 200
+    assert on(seen, REPLICA, '"complaints_complaint"')

@@ -10,7 +10,10 @@ sees who answered a page:
   the replica is behind, so the primary answers;
 - replay resumed, the replica answers again, with the new category;
 - the replica crashes (`pg_ctl stop -m immediate`): the same gunicorn keeps answering 200 from
-  the primary, and a category added now is on the next page.
+  the primary, and a category added now is on the next page;
+- the replica, started again, is promoted (`pg_promote()`): a primary of its own, holding
+  everything the old primary had, so its generation looks caught up; a fresh gunicorn does not
+  read it (`pg_is_in_recovery()` is false) and says so once.
 
 Its own clusters, not the test database: a base backup of the shared server would copy every
 database on it, and that server need not accept replication connections. Needs root (to run
@@ -135,16 +138,22 @@ def test_pages_read_from_a_streaming_replica_and_keep_answering_when_it_dies(dri
 
         port = free_port()
         env["DATABASE_REPLICA_URLS"] = replica.url("drill")
-        web_log = drill_root / "gunicorn.log"
-        gunicorn = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "gunicorn", "lapor.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1"],
-            cwd=cwd,
-            env=env,
-            stdout=web_log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        env["PAGE_CACHE_HEADER"] = "1"  # to see that each page below is rendered, not a cached copy
         base = f"http://127.0.0.1:{port}"
-        processes.wait_for(lambda: _answers(base + "/"), 60, "gunicorn to start", poll=0.2)
+
+        def serve(log_name):
+            web_log = drill_root / log_name
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "gunicorn", "lapor.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1"],
+                cwd=cwd,
+                env=env,
+                stdout=web_log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            processes.wait_for(lambda: _answers(base + "/"), 60, "gunicorn to start", poll=0.2)
+            return process, web_log
+
+        gunicorn, web_log = serve("gunicorn.log")
         pages = iter(range(1, 100))
 
         def services():
@@ -185,6 +194,23 @@ def test_pages_read_from_a_streaming_replica_and_keep_answering_when_it_dies(dri
         assert gunicorn.poll() is None, "gunicorn died"
         lines = [line for line in web_log.read_text().splitlines() if "read replica replica_1 unavailable" in line]
         assert len(lines) == 1, web_log.read_text()[-3000:]
+
+        # The replica promoted: not ours any more, though its generation looks caught up ------------
+        gunicorn.terminate()
+        gunicorn.wait(20)
+        replica.start()
+        started.append(replica)
+        processes.wait_for(caught_up, 30, "the restarted replica to catch up", poll=0.2)
+        replica.sql("SELECT pg_promote()::text")
+        processes.wait_for(lambda: replica.sql("SELECT pg_is_in_recovery()") is False, 30, "the promotion", poll=0.2)
+        assert caught_up()
+        gunicorn, web_log = serve("gunicorn-promoted.log")  # a process that never paused the replica
+        body, reads = services()
+        assert '"sampah"' in body and reads == (1, 0), reads
+        body, reads = services()
+        assert reads == (1, 0), reads
+        lines = [line for line in web_log.read_text().splitlines() if "read replica replica_1" in line]
+        assert len(lines) == 1 and "is not in recovery" in lines[0], web_log.read_text()[-3000:]
     finally:
         if gunicorn is not None and gunicorn.poll() is None:
             gunicorn.terminate()

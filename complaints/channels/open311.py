@@ -13,10 +13,11 @@ then the kelurahan and kecamatan. `GET requests` also takes a place: `lat`, `lon
 `service_request_id` is the tracking id. Dates are ISO 8601 with the offset of
 the deployment's time zone. Errors use the specification's format (`[{"code", "description"}]`).
 
-The request lists (and the single request, the same code path) are streamed, CHUNK requests at a
-time (`_render_rows`), once the parameters are checked: a bad one is still a plain 400. The page
-cache keeps a streamed list once it has been sent whole (docs/architecture.md, "Cached public
-pages").
+The request lists are streamed, CHUNK requests at a time (`_render_rows`), once the parameters
+are checked: a bad one is still a plain 400. The page cache keeps a streamed list once it has been
+sent whole (docs/architecture.md, "Cached public pages"). A single request is one plain answer, the
+bytes of a list of that one request, read in two queries: the report (its category, places and
+first public image in the same row) and its dispositions.
 """
 
 import json
@@ -31,7 +32,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import re_path, reverse
 from django.utils import timezone, translation
@@ -189,21 +190,21 @@ def service_definition(request, code, fmt):
 
 # Requests ---------------------------------------------------------------------------------------
 def public_requests():
-    """The reports Open311 may show: what an anonymous visitor sees, with what the fields read."""
+    """The reports Open311 may show: what an anonymous visitor sees, with what the fields read (the
+    key of the first public image, `media_url`, in the same row)."""
     anonymous = AnonymousUser()
+    first_public_image = (
+        Attachment.objects.filter(
+            privacy.public_attachments_q(), complaint=OuterRef("pk"), content_type__startswith="image/"
+        )
+        .order_by("created_at", "pk")
+        .values("key")[:1]
+    )
     return (
         Complaint.objects.visible_to(anonymous)
         .public()
         .select_related("category", "kecamatan", "kelurahan")
-        .prefetch_related(
-            Prefetch(
-                "attachments",
-                queryset=Attachment.objects.filter(
-                    privacy.public_attachments_q(), content_type__startswith="image/"
-                ).order_by("created_at", "pk"),
-                to_attr="public_media",
-            ),
-        )
+        .annotate(public_media_key=Subquery(first_public_image))
     )
 
 
@@ -256,7 +257,7 @@ def request_data(c, request, labels, dispositions):
         if parent is None and status != DispositionStatus.DIKEMBALIKAN
     ]
     deadlines = [due for _parent, status, due, _name in dispositions if status in ACTIVE_DISPOSITION and due]
-    media = getattr(c, "public_media", None)
+    media = c.public_media_key
     address = ", ".join(
         p
         for p in (
@@ -283,7 +284,7 @@ def request_data(c, request, labels, dispositions):
         "zipcode": "",
         "lat": float(coords[0]) if coords else None,
         "long": float(coords[1]) if coords else None,
-        "media_url": request.build_absolute_uri(reverse("attachment", kwargs={"key": media[0].key})) if media else "",
+        "media_url": request.build_absolute_uri(reverse("attachment", kwargs={"key": media})) if media else "",
     }
 
 
@@ -447,7 +448,7 @@ def _ids(rows):
 
 def _read_chunk(qs, ids):
     """The reports `ids` of `qs`, in that order, as `public_requests()` reads them, and their
-    dispositions: three queries. A report `qs` no longer holds (its privacy raised since the ids
+    dispositions: two queries. A report `qs` no longer holds (its privacy raised since the ids
     were decided) is left out."""
     found = {c.pk: c for c in qs.filter(pk__in=ids).order_by()}
     rows = [found[pk] for pk in ids if pk in found]
@@ -507,11 +508,14 @@ def requests_view(request, fmt):
 
 @require_GET
 def request_detail(request, request_id, fmt):
-    qs = public_requests()
-    found = _ids(qs.filter(tracking_id=request_id.replace("\x00", "").upper()[:20]))
+    """One request, as the list of it alone: the report's row, then its dispositions."""
+    # The tracking id is unique: no ORDER BY (compiling one hashes every selected column).
+    found = list(public_requests().filter(tracking_id=request_id.replace("\x00", "").upper()[:20]).order_by()[:1])
     if not found:
         return error(fmt, 404, privacy.NOT_FOUND_MESSAGE)
-    return _render_rows(qs, found, request, fmt)
+    c = found[0]
+    data = request_data(c, request, _Labels(), _dispositions_of([c])[c.pk])
+    return render([data], fmt, root="service_requests", item="request")
 
 
 # Filing --------------------------------------------------------------------------------------

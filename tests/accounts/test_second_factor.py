@@ -219,6 +219,18 @@ def test_staff_without_a_device_reach_only_enrolment(client, operator, no_device
     assert fresh.post(CODE, {"code": _code_for(secret, offset=1)})["Location"] == "/petugas/"
 
 
+def test_staff_at_enrolment_can_switch_the_language(client, operator):
+    """The enrolment page's header links to the other language: that link is open before the
+    second factor, as the language switch it replaced was."""
+    password_step(client, operator)
+    page = client.get(ENROL).content.decode()
+    assert f'href="/bahasa/en/?next={ENROL}"' in page
+    switched = client.get(f"/bahasa/en/?next={ENROL}")
+    assert switched.status_code == 302 and switched["Location"] == ENROL
+    assert switched.cookies["django_language"].value == "en"
+    assert '<html lang="en">' in client.get(ENROL).content.decode()
+
+
 def test_an_old_password_only_session_of_enrolled_staff_must_give_the_code(operator):
     """A staff session from before the second factor (or one whose device was replaced) is not
     verified: it is sent to give a code before anything else."""

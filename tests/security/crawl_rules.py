@@ -115,7 +115,6 @@ RULES = {
     # Site ------------------------------------------------------------------------------------
     "home": page("list"),
     "healthz": page("public static", statuses=(503,), reason="503 while the test's broker has no worker"),
-    "set_language": page("public static", reason="POST-only: a GET redirects back"),
     "switch_language": page(
         "public static", kwargs=lambda w: {"code": "en"}, reason="sets the language cookie, redirects back"
     ),
