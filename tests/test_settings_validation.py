@@ -22,6 +22,17 @@ def start(module, **env):
     )
 
 
+def databases_with(**env):
+    """(DATABASE_REPLICAS, DATABASES) as the settings make them from `env`, in a fresh interpreter."""
+    environ = dict(os.environ, DJANGO_SETTINGS_MODULE="lapor.settings", **env)
+    code = "import json; from lapor import settings as s; print(json.dumps([s.DATABASE_REPLICAS, s.DATABASES]))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 # the message a start stops with → the setting that causes it
 BAD_SETTINGS = {
     "EMAIL_URL: unknown scheme smpt://": {"EMAIL_URL": "smpt://mail.example.go.id:587"},
@@ -66,19 +77,11 @@ def test_each_replica_is_an_alias_with_the_primarys_connection_options():
     """docs/architecture.md, "Read replicas": replica_1, replica_2, … in DATABASE_REPLICAS, kept open
     and checked like the primary, no request transaction, a short connect timeout unless the URL
     names one, and a mirror of the test database in a test run."""
-    environ = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="lapor.settings",
+    replicas, databases = databases_with(
         DATABASE_URL="postgres://lapor@db.example.go.id/lapor",
         DATABASE_REPLICA_URLS="postgres://lapor@r1.example.go.id/lapor, postgres://lapor@r2.example.go.id/lapor?connect_timeout=5",
         DB_CONN_MAX_AGE="120",
     )
-    code = "import json; from lapor import settings as s; print(json.dumps([s.DATABASE_REPLICAS, s.DATABASES]))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    replicas, databases = json.loads(result.stdout)
     assert replicas == ["replica_1", "replica_2"] and set(databases) == {"default", *replicas}
     assert [databases[r]["HOST"] for r in replicas] == ["r1.example.go.id", "r2.example.go.id"]
     assert [databases[r]["OPTIONS"]["connect_timeout"] for r in replicas] == [2, 5]
@@ -98,17 +101,9 @@ def test_postgresql_connections_run_without_jit_unless_the_url_says_otherwise(db
         with connection.cursor() as cursor:
             cursor.execute("SHOW jit")
             assert cursor.fetchone()[0] == "off"
-    environ = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="lapor.settings",
+    _replicas, databases = databases_with(
         DATABASE_URL="postgres://lapor@db.example.go.id/lapor?options=-c%20jit%3Don",
         DATABASE_REPLICA_URLS="postgres://lapor@r1.example.go.id/lapor",
     )
-    code = "import json; from lapor import settings as s; print(json.dumps(s.DATABASES))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    databases = json.loads(result.stdout)
     assert databases["default"]["OPTIONS"]["options"] == "-c jit=on"
     assert databases["replica_1"]["OPTIONS"]["options"] == "-c jit=on"
