@@ -4,6 +4,7 @@ after it; signed-in visitors and sessions always get a fresh page; a dead cache 
 one visitor at a time renders a missing page; the client is not told whether its copy was cached
 (the tests turn that header on to see it)."""
 
+import contextlib
 import json
 import threading
 import time
@@ -328,24 +329,33 @@ def test_visitors_missing_the_same_page_at_once_render_it_once(fixed_generation)
     assert cache.get(lock_for(page.key())) is None  # released once kept
 
 
-def test_a_visitor_waits_for_the_copy_being_rendered(fixed_generation):
+@contextlib.contextmanager
+def delivered_elsewhere(key, body, *, after):
+    """Within the block, `after` seconds on, another process delivers its rendered copy of the page
+    under `key` and releases the lock, as the one holding it does."""
     from django.http import HttpResponse
+
+    def deliver():
+        cache.set(key, HttpResponse(body), 60)
+        cache.delete(lock_for(key))
+
+    timer = threading.Timer(after, deliver)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.join()
+
+
+def test_a_visitor_waits_for_the_copy_being_rendered(fixed_generation):
 
     page = CountingPage()
     key = page.key()
     assert cache.add(lock_for(key), 1)  # another process is rendering it
 
-    def delivered():  # as that process does when its page is rendered
-        cache.set(key, HttpResponse(b"halaman, rendered elsewhere"), 60)
-        cache.delete(lock_for(key))
-
-    timer = threading.Timer(0.2, delivered)
     started = time.monotonic()
-    timer.start()
-    try:
+    with delivered_elsewhere(key, b"halaman, rendered elsewhere", after=0.2):
         answer = page.visit()
-    finally:
-        timer.join()
     assert page.runs == 0 and answer.content == b"halaman, rendered elsewhere" and answer[HEADER] == "hit"
     assert 0.2 <= time.monotonic() - started < pagecache.RENDER_WAIT_SECONDS
 
@@ -353,7 +363,6 @@ def test_a_visitor_waits_for_the_copy_being_rendered(fixed_generation):
 def test_a_copy_that_came_while_a_change_committed_is_not_served(monkeypatch):
     """The copy another visitor rendered under generation 41 arrives while a change moves the
     generation to 42: the visitor who waited for it gets a page rendered afresh, under 42."""
-    from django.http import HttpResponse
 
     generations = iter([41, 41, 42, 42])  # the test's key, the visit's, after the wait, and later
     monkeypatch.setattr(publication, "current", lambda using="default": next(generations))
@@ -361,16 +370,8 @@ def test_a_copy_that_came_while_a_change_committed_is_not_served(monkeypatch):
     key = page.key()
     assert cache.add(lock_for(key), 1)
 
-    def delivered():
-        cache.set(key, HttpResponse(b"halaman, rendered before the change"), 60)
-        cache.delete(lock_for(key))
-
-    timer = threading.Timer(0.1, delivered)
-    timer.start()
-    try:
+    with delivered_elsewhere(key, b"halaman, rendered before the change", after=0.1):
         answer = page.visit()
-    finally:
-        timer.join()
     assert page.runs == 1 and answer.content == b"halaman, rendered by run 1" and answer[HEADER] == "miss"
     assert page.visit()[HEADER] == "hit"  # kept under 42
 
