@@ -370,6 +370,11 @@ class Disposition(models.Model):
     extended_at = models.DateTimeField(null=True, blank=True, editable=False)
     extension_reason = models.TextField(blank=True, editable=False)
     ceiling_passed = models.BooleanField(default=False, editable=False)
+    # The deadline the liaison's inbox sorts a live disposition by: its own running deadline (first
+    # follow-up or information), else the nearest running deadline of its live units (they carry its
+    # clock on), else its 60-day settlement; None once it is not live. Kept by
+    # `complaints.deadlines.clocks` (docs/clocks.md); never set by hand.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("disposisi")
@@ -385,10 +390,26 @@ class Disposition(models.Model):
             models.Index(
                 fields=["complaint"], name="disposition_return_pending", condition=models.Q(return_pending=True)
             ),
+            # The liaison's inbox: the live dispositions in the inbox's order, read a page at a time
+            # (selectors.live_first).
+            models.Index(
+                fields=["next_due_at", "-created_at", "id"],
+                name="disposition_live_next_due",
+                condition=models.Q(status__in=["menunggu", "ditindaklanjuti"]),
+            ),
         ]
 
     def __str__(self):
         return f"{self.complaint_id} → {self.agency_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # A full save of a disposition read earlier must not put back an old `next_due_at`:
+            # `complaints.deadlines.clocks` keeps it.
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "next_due_at"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self):

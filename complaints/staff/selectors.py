@@ -20,7 +20,6 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
-    Subquery,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -251,12 +250,6 @@ def listed_count(counts, status, overdue_only=False):
     return counts["aktif"]
 
 
-def _child_due():
-    """The nearest deadline of a disposition's live sub-dispositions (its units carry the clock on)."""
-    children = Disposition.objects.filter(parent=OuterRef("pk"), status__in=ACTIVE_DISPOSITION, due_at__isnull=False)
-    return Subquery(children.order_by("due_at").values("due_at")[:1])
-
-
 def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None, *, one_row_per_report=False):
     """A liaison's inbox for one of their agencies: nearest deadline first (the first follow-up
     while it runs, then the 60-day ceiling); finished and returned ones after, newest first.
@@ -264,7 +257,9 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
     `one_row_per_report` (the liaison's inbox): a unit's sub-disposition whose parent disposition
     is listed too is not a row of its own: the parent's row lists it (`with_units`) and sorts by
     the unit's deadline while its own clock is handed over. A sub-disposition whose parent the
-    filter leaves out (another status, not overdue) stays a row, so nothing to act on is hidden."""
+    filter leaves out (another status, not overdue) stays a row, so nothing to act on is hidden.
+    That deadline is stored (`Disposition.next_due_at`, kept by `complaints.deadlines.clocks`), so
+    the inbox reads its live rows in the order of the index `disposition_live_next_due`."""
     now = now or timezone.now()
     qs = _by_status(agency_dispositions(user, agency, Role.LIAISON, Role.HEAD), status)
     if overdue_only:
@@ -277,10 +272,10 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
         # otherwise compute the whole list again.
         listed = qs
         qs = qs.filter(Q(parent_id__isnull=True) | ~Exists(listed.filter(pk=OuterRef("parent_id"))))
-        due = Coalesce(F("due_at"), _child_due(), F("settlement_due_at"))
+        # Already None for a disposition that is not live.
+        live_due = F("next_due_at")
     else:
-        due = Coalesce(F("due_at"), F("settlement_due_at"))
-    live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=due))
+        live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=Coalesce(F("due_at"), F("settlement_due_at"))))
     qs = qs.annotate(next_due=live_due).select_related(
         "complaint", "complaint__category", "complaint__kecamatan", "agency", "parent__agency"
     )
@@ -331,7 +326,11 @@ def live_first(qs, status, overdue_only=False):
     groups = []
     if status not in DispositionStatus.values or status in ACTIVE_DISPOSITION:
         live = (F("next_due").asc(nulls_last=True), F("created_at").desc(), F("pk").asc())
-        groups.append((qs.filter(status__in=ACTIVE_DISPOSITION), live))
+        # Every status but "semua" (and "overdue only") already keeps only live rows: the condition
+        # said twice would make PostgreSQL count its selectivity twice, expect a few hundred rows
+        # where an OPD has thousands, and sort them all instead of walking the deadline index.
+        already_live = status != InboxStatus.EVERYTHING or overdue_only
+        groups.append((qs if already_live else qs.filter(status__in=ACTIVE_DISPOSITION), live))
     inactive = status == InboxStatus.EVERYTHING or (
         status in DispositionStatus.values and status not in ACTIVE_DISPOSITION
     )
