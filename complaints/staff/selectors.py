@@ -133,7 +133,7 @@ def operator_queue(user, tab, filters=None, now=None):
     monitor), each annotated with `queue_due` (the deadline shown)."""
     now = now or timezone.now()
     filters = filters or {}
-    qs = filter_reports(operator_reports(user), filters).select_related("category", "kecamatan", "kelurahan")
+    qs = filter_reports(operator_reports(user), filters).select_related("category", "kecamatan")
     if tab == Tab.TUNDA:
         qs = qs.filter(status=Status.TUNDA).annotate(queue_due=F("tunda_due_at"))
     elif tab == Tab.RETURNED:
@@ -146,10 +146,10 @@ def operator_queue(user, tab, filters=None, now=None):
             )
         )
     elif tab == Tab.MONITOR:
-        ceiling = Exists(
-            Disposition.objects.filter(complaint_id=OuterRef("pk"), ceiling_passed=True, status__in=ACTIVE_DISPOSITION)
-        )
-        qs = qs.filter(status__in=MONITORED).annotate(queue_due=F("monitor_due_at"), ceiling=ceiling)
+        # Whether a live disposition passed its 60-day ceiling is read from the prefetched
+        # dispositions (`with_ceilings`), not annotated: PostgreSQL would compute it for every
+        # monitored report to give 25 of them.
+        qs = qs.filter(status__in=MONITORED).annotate(queue_due=F("monitor_due_at"))
         qs = qs.prefetch_related(
             Prefetch(
                 "dispositions",
@@ -162,9 +162,21 @@ def operator_queue(user, tab, filters=None, now=None):
     if filters.get("overdue"):
         overdue = Q(queue_due__lt=now)
         if tab == Tab.MONITOR:
-            overdue |= Q(ceiling=True)
+            overdue |= Exists(
+                Disposition.objects.filter(
+                    complaint_id=OuterRef("pk"), ceiling_passed=True, status__in=ACTIVE_DISPOSITION
+                )
+            )
         qs = qs.filter(overdue)
     return qs.order_by(F("queue_due").asc(nulls_last=True), "created_at", "pk")
+
+
+def with_ceilings(rows):
+    """The rows of the monitored tab, each with `ceiling`: whether a live disposition of the report
+    passed its 60-day ceiling (from the prefetched `all_dispositions`)."""
+    for c in rows:
+        c.ceiling = any(d.ceiling_passed and d.status in ACTIVE_DISPOSITION for d in c.all_dispositions)
+    return rows
 
 
 def similar_reports(complaint, user, limit=8):
@@ -283,6 +295,16 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
     return qs.annotate(live=live).order_by(F("live").desc(), F("next_due").asc(nulls_last=True), "-created_at", "pk")
 
 
+def inbox_rows(user, agency):
+    """Where the liaison's inbox reads a page's rows by key (`live_first`'s `read`): the
+    dispositions of the agency's subtree on reports the user works on, with what a row shows. The
+    list's own conditions (status, one row per report) chose the keys already; said again, they
+    cost more to plan than the 25 rows cost to read."""
+    return agency_dispositions(user, agency, Role.LIAISON, Role.HEAD).select_related(
+        "complaint", "complaint__category", "complaint__kecamatan", "agency"
+    )
+
+
 def with_units(rows):
     """The rows of a one-row-per-report inbox, each with `units`: its sub-dispositions (agency,
     status), in one query for the page."""
@@ -318,11 +340,12 @@ def inbox_counts(user, agency, now=None):
     )
 
 
-def live_first(qs, status, overdue_only=False):
+def live_first(qs, status, overdue_only=False, read=None):
     """An inbox (`inbox`, `head_dispositions` with the same `status` and `overdue_only`) for pagination, in the inbox's
     own order — the live dispositions by nearest deadline, then the finished and returned ones
     newest first — read as groups (`pagination.Grouped`) instead of one sort over every
-    disposition an OPD ever had. Only the groups the status filter can match are read."""
+    disposition an OPD ever had. Only the groups the status filter can match are read; the page's
+    rows are read from `read` when given (`inbox_rows`)."""
     groups = []
     if status not in DispositionStatus.values or status in ACTIVE_DISPOSITION:
         live = (F("next_due").asc(nulls_last=True), F("created_at").desc(), F("pk").asc())
@@ -336,7 +359,7 @@ def live_first(qs, status, overdue_only=False):
     )
     if inactive and not overdue_only:  # only a live disposition can be overdue
         groups.append((qs.exclude(status__in=ACTIVE_DISPOSITION), (F("created_at").desc(), F("pk").asc())))
-    return Grouped(qs, groups)
+    return Grouped(qs, groups, read=read)
 
 
 HANDLING_EVENTS = (

@@ -170,12 +170,22 @@ def queue(request):
         tab = selectors.Tab.UNVERIFIED
     form = QueueFilterForm(request.GET or None)
     filters = form.filters()
-    page = _paginate(request, selectors.operator_queue(user, tab, filters))
+    counts = selectors.tab_counts(user, filters)
+    # The tab's total is its list's length, but with "overdue only" (which the tabs do not count).
+    # Each tab is read in the order of its own index (the deadline columns the clocks keep): a page
+    # is one query with its joins, keys first only past the first pages (pagination.DEFERRED_FROM).
+    page = page_of(
+        request,
+        selectors.operator_queue(user, tab, filters),
+        PAGE_SIZE,
+        count=None if filters.get("overdue") else counts[tab],
+    )
     countdown = selectors.Countdowns()
     rows = list(page.object_list)
     for c in rows:
         c.countdown = countdown(c.queue_due)
-    counts = selectors.tab_counts(user, filters)
+    if tab == selectors.Tab.MONITOR:
+        selectors.with_ceilings(rows)
     context = {
         "tab": tab,
         "tabs": [(key, str(label), counts[key]) for key, label in TABS],
@@ -642,8 +652,13 @@ def inbox(request):
     # One row per report: an OPD's disposition lists the units it passed the report to
     # (selectors.inbox, one_row_per_report).
     rows = selectors.inbox(user, agency, status, overdue, one_row_per_report=True)
-    page = _paginate(request, selectors.live_first(rows, status, overdue))
+    # The headings' totals count the same rows as the list: the list's length is one of them.
     counts = selectors.inbox_counts(user, agency)
+    page = _paginate(
+        request,
+        selectors.live_first(rows, status, overdue, read=selectors.inbox_rows(user, agency)),
+        count=selectors.listed_count(counts, status, overdue),
+    )
     context = _agency_list(request, agencies, agency, status, overdue, counts, page)
     context["rows"] = selectors.with_units(_with_countdowns(list(page.object_list)))
     for d in context["rows"]:
