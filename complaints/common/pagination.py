@@ -184,6 +184,9 @@ class Grouped:
         return rows_in_order(self.read, self._keys(offset, stop))
 
     def _keys(self, offset, stop):
+        if len(self.groups) == 1:  # one group (a status filter): its own order, without numbering
+            qs, order = self.groups[0]
+            return list(qs.order_by(*order).values_list("pk", flat=True)[offset:stop])
         parts, params = [], []
         for i, (qs, order) in enumerate(self.groups):
             numbered = (

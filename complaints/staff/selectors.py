@@ -60,21 +60,27 @@ class Countdown:
 
 class Countdowns:
     """Working days from `now` to each deadline, computed once per distinct date (queues repeat
-    the same few dates, and each computation walks the holiday calendar)."""
+    the same few dates, and each computation walks the holiday calendar), and each countdown once
+    per distinct deadline (most are the end of a working day)."""
 
     def __init__(self, now=None):
         self.now = now or timezone.now()
         self._memo = {}
+        self._countdowns = {}
 
     def __call__(self, due):
         if due is None:
             return None
-        day = calendar.local_date(due)
-        if day not in self._memo:
-            self._memo[day] = calendar.working_days_between(self.now, due)
-        days = self._memo[day]
-        overdue = due < self.now
-        return Countdown(due=due, days=max(-days, 0) if overdue else max(days, 0), overdue=overdue)
+        countdown = self._countdowns.get(due)
+        if countdown is None:
+            day = calendar.local_date(due)
+            if day not in self._memo:
+                self._memo[day] = calendar.working_days_between(self.now, due)
+            days = self._memo[day]
+            overdue = due < self.now
+            countdown = Countdown(due=due, days=max(-days, 0) if overdue else max(days, 0), overdue=overdue)
+            self._countdowns[due] = countdown
+        return countdown
 
 
 # The operator's queue --------------------------------------------------------------------------
@@ -237,6 +243,19 @@ def _by_status(qs, status):
     return qs.filter(status__in=ACTIVE_DISPOSITION)
 
 
+def _filtered(status, overdue_only, now, via=""):
+    """What `_by_status` and "overdue only" keep, as a condition on the disposition `via` leads to
+    ("parent__": a row's parent disposition)."""
+    q = Q()
+    if status in DispositionStatus.values:
+        q &= Q(**{f"{via}status": status})
+    elif status != InboxStatus.EVERYTHING:
+        q &= Q(**{f"{via}status__in": ACTIVE_DISPOSITION})
+    if overdue_only:
+        q &= Q(**{f"{via}status__in": ACTIVE_DISPOSITION, f"{via}due_at__lt": now})
+    return q
+
+
 def status_counts(qs):
     """{disposition status: count} of a disposition queryset in one query, plus active and overdue."""
     now = timezone.now()
@@ -279,11 +298,15 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
     # Only a live disposition has a deadline to sort by: a finished one keeps its 60-day
     # settlement deadline as evidence, which must not order the history oldest first.
     if one_row_per_report:
-        # Correlated on the row's parent (one primary-key lookup for a sub-disposition, none for
-        # the others), not `parent_id IN (the whole list)`: reading one page of rows would
-        # otherwise compute the whole list again.
-        listed = qs
-        qs = qs.filter(Q(parent_id__isnull=True) | ~Exists(listed.filter(pk=OuterRef("parent_id"))))
+        # The parent is listed when it is a disposition of this subtree that the filter keeps (the
+        # same conditions as `inbox_counts`); the visibility rule, a condition on the report, holds
+        # for it when it holds for the row. Read through the parent's primary key (one lookup for a
+        # sub-disposition, none for the others), not `parent_id IN (the whole list)`: reading one
+        # page would otherwise compute the whole list again.
+        parent_listed = Q(parent__agency_id__in=agency.descendants_and_self_ids()) & _filtered(
+            status, overdue_only, now, via="parent__"
+        )
+        qs = qs.filter(Q(parent_id__isnull=True) | ~parent_listed)
         # Already None for a disposition that is not live.
         live_due = F("next_due_at")
     else:

@@ -126,6 +126,18 @@ def _query_string(request):
     return query_without(request)
 
 
+def _links(viewname, sample):
+    """`value -> reverse(viewname, args=[value])` for the rows of a page at the cost of one
+    reverse: the links of a list differ only in one path segment, a tracking id or a primary key
+    (`sample`: a value of that kind the URL pattern accepts), which needs no quoting. The {% url %}
+    tag cost a twentieth of a list's time."""
+    marker = str(sample)
+    prefix, found, suffix = reverse(viewname, args=[marker]).rpartition(marker)
+    if not found:
+        raise ValueError(f"{viewname}: {marker} is not in its URL")
+    return lambda value: f"{prefix}{value}{suffix}"
+
+
 # Every staff role's start page -------------------------------------------------------------------
 @login_required
 @require_GET
@@ -181,9 +193,11 @@ def queue(request):
         count=None if filters.get("overdue") else counts[tab],
     )
     countdown = selectors.Countdowns()
+    review_url = _links("staff:review", "LPR-0000-0000")
     rows = list(page.object_list)
     for c in rows:
         c.countdown = countdown(c.queue_due)
+        c.review_url = review_url(c.tracking_id)
     if tab == selectors.Tab.MONITOR:
         selectors.with_ceilings(rows)
     context = {
@@ -661,8 +675,12 @@ def inbox(request):
     )
     context = _agency_list(request, agencies, agency, status, overdue, counts, page)
     context["rows"] = selectors.with_units(_with_countdowns(list(page.object_list)))
+    disposition_url = _links("opd:disposition", 2**31 - 1)
     for d in context["rows"]:
+        d.url = disposition_url(d.pk)
         _with_countdowns(d.units)
+        for u in d.units:
+            u.url = disposition_url(u.pk)
     return _render(request, "staff/inbox.html", context)
 
 

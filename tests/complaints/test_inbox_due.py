@@ -14,6 +14,7 @@ import time_machine
 from django.apps import apps
 from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from agencies.models import Agency, AgencyKind, Holiday
 from complaints import workflow
@@ -175,9 +176,12 @@ def test_a_full_save_keeps_the_inbox_deadline(disposed_report):
 
 
 # The inbox's order -------------------------------------------------------------------------------
-def computed_order(user, agency, status):
-    """The liaison inbox's order as it was before the column: the deadline computed in the query."""
+def computed_order(user, agency, status, overdue=False):
+    """The liaison inbox's rows and order as they were before the column: the deadline computed in
+    the query, and a sub-disposition left out when its parent is in the list itself."""
     qs = selectors._by_status(selectors.agency_dispositions(user, agency, "liaison", "head"), status)
+    if overdue:
+        qs = qs.filter(status__in=ACTIVE_DISPOSITION, due_at__lt=timezone.now())
     listed = qs
     qs = qs.filter(Q(parent_id__isnull=True) | ~Exists(listed.filter(pk=OuterRef("parent_id"))))
     units = Disposition.objects.filter(parent=OuterRef("pk"), status__in=ACTIVE_DISPOSITION, due_at__isnull=False)
@@ -212,6 +216,8 @@ def busy_opd(file_report, operator, liaison_pu, liaison_bina_marga, region):
                 if i % 4 == 2:
                     child = c.dispositions.get(parent=d)
                     workflow.followup(c.pk, by=liaison_bina_marga, disposition=child.pk, body="Unit meninjau.")
+                elif i % 4 == 3:  # the OPD answers itself: its unit still waits
+                    workflow.followup(c.pk, by=liaison_pu, disposition=d.pk, body="Kami tinjau bersama unit.")
             elif step == 4:
                 workflow.return_disposition(c.pk, by=liaison_pu, disposition=d.pk, reason="Bukan kewenangan kami.")
             elif step == 5:
@@ -219,23 +225,29 @@ def busy_opd(file_report, operator, liaison_pu, liaison_bina_marga, region):
                 workflow.finish(c.pk, by=liaison_pu, disposition=d.pk)
 
 
+@pytest.mark.parametrize("overdue", [False, True])
 @pytest.mark.parametrize("status", ["aktif", "semua", "menunggu", "ditindaklanjuti", "selesai"])
-def test_the_inbox_order_is_the_computed_order(busy_opd, liaison_pu, liaison_bina_marga, region, status):
+def test_the_inbox_order_is_the_computed_order(busy_opd, liaison_pu, liaison_bina_marga, region, status, overdue):
     with at(20):
         for user, agency in ((liaison_pu, region.pu), (liaison_bina_marga, region.bina_marga)):
-            before = computed_order(user, agency, status)
-            qs = selectors.inbox(user, agency, status, one_row_per_report=True)
+            before = computed_order(user, agency, status, overdue)
+            qs = selectors.inbox(user, agency, status, overdue, one_row_per_report=True)
             assert list(qs.values_list("pk", flat=True)) == before
-            paged = FastPaginator(selectors.live_first(qs, status), 4, deferred_from=0)
+            read = selectors.inbox_rows(user, agency)
+            paged = FastPaginator(selectors.live_first(qs, status, overdue, read=read), 4, deferred_from=0)
             pages = [d.pk for n in paged.page_range for d in paged.page(n)]
             assert pages == before
-    if status == "aktif":
+    if status == "aktif" and not overdue:
         # The fixture makes rows whose order the column decides: OPD rows sorted by their unit's
         # deadline, others by their own or their ceiling.
         rows = list(selectors.inbox(liaison_pu, region.pu, status, one_row_per_report=True))
         assert any(d.due_at is None and d.next_due_at != d.settlement_due_at for d in rows)
         assert any(d.due_at is None and d.next_due_at == d.settlement_due_at for d in rows)
         assert len(rows) >= 10
+    if status == "menunggu" and not overdue:
+        # A unit still waiting on a report its OPD has answered is a row of its own.
+        units = selectors.inbox(liaison_pu, region.pu, status, one_row_per_report=True).filter(parent__isnull=False)
+        assert units.exists()
 
 
 # The migration -----------------------------------------------------------------------------------
