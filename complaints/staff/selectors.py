@@ -152,17 +152,10 @@ def operator_queue(user, tab, filters=None, now=None):
             )
         )
     elif tab == Tab.MONITOR:
-        # Whether a live disposition passed its 60-day ceiling is read from the prefetched
-        # dispositions (`with_ceilings`), not annotated: PostgreSQL would compute it for every
-        # monitored report to give 25 of them.
+        # Each row's dispositions, and whether a live one passed its 60-day ceiling, are read for
+        # the page by `with_dispositions` (an annotation would make PostgreSQL compute the ceiling
+        # for every monitored report to give 25 of them).
         qs = qs.filter(status__in=MONITORED).annotate(queue_due=F("monitor_due_at"))
-        qs = qs.prefetch_related(
-            Prefetch(
-                "dispositions",
-                queryset=Disposition.objects.select_related("agency").order_by("created_at", "pk"),
-                to_attr="all_dispositions",
-            )
-        )
     else:
         qs = qs.filter(status=Status.BELUM_TERVERIFIKASI).annotate(queue_due=F("verification_due_at"))
     if filters.get("overdue"):
@@ -177,9 +170,16 @@ def operator_queue(user, tab, filters=None, now=None):
     return qs.order_by(F("queue_due").asc(nulls_last=True), "created_at", "pk")
 
 
-def with_ceilings(rows):
-    """The rows of the monitored tab, each with `ceiling`: whether a live disposition of the report
-    passed its 60-day ceiling (from the prefetched `all_dispositions`)."""
+def with_dispositions(rows):
+    """The rows of the monitored tab, each with `all_dispositions` (its dispositions, oldest first,
+    with their agency) and `ceiling` (whether a live one passed its 60-day ceiling), in one query
+    for the page (cheaper than prefetch_related's machinery for the same query)."""
+    by_report = {c.pk: c for c in rows}
+    for c in rows:
+        c.all_dispositions = []
+    dispositions = Disposition.objects.filter(complaint_id__in=by_report).select_related("agency")
+    for d in dispositions.order_by("created_at", "pk"):
+        by_report[d.complaint_id].all_dispositions.append(d)
     for c in rows:
         c.ceiling = any(d.ceiling_passed and d.status in ACTIVE_DISPOSITION for d in c.all_dispositions)
     return rows

@@ -199,7 +199,7 @@ def queue(request):
         c.countdown = countdown(c.queue_due)
         c.review_url = review_url(c.tracking_id)
     if tab == selectors.Tab.MONITOR:
-        selectors.with_ceilings(rows)
+        selectors.with_dispositions(rows)
     context = {
         "tab": tab,
         "tabs": [(key, str(label), counts[key]) for key, label in TABS],
