@@ -134,12 +134,27 @@ def tab_counts(user, filters=None):
     return counts
 
 
+# What a row of the operator's queue shows (templates/staff/queue.html): the report's other
+# columns are not read (tests/staff/test_queries.py would see a column read later, one query a row).
+QUEUE_ROW_FIELDS = (
+    "tracking_id",
+    "title",
+    "created_at",
+    "privacy",
+    "oversight",
+    "kind",
+    "channel",
+    "category__name",
+    "kecamatan__name",
+)
+
+
 def operator_queue(user, tab, filters=None, now=None):
     """The rows of one tab, sorted by the deadline that binds the operator (or the OPD, for the
     monitor), each annotated with `queue_due` (the deadline shown)."""
     now = now or timezone.now()
     filters = filters or {}
-    qs = filter_reports(operator_reports(user), filters).select_related("category", "kecamatan")
+    qs = filter_reports(operator_reports(user), filters).select_related("category", "kecamatan").only(*QUEUE_ROW_FIELDS)
     if tab == Tab.TUNDA:
         qs = qs.filter(status=Status.TUNDA).annotate(queue_due=F("tunda_due_at"))
     elif tab == Tab.RETURNED:
@@ -318,13 +333,37 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
     return qs.annotate(live=live).order_by(F("live").desc(), F("next_due").asc(nulls_last=True), "-created_at", "pk")
 
 
+# What a row of the liaison's inbox shows (templates/staff/inbox.html, views._with_countdowns): the
+# other columns, most of them the report's, are not read (tests/staff/test_queries.py would see a
+# column read later, one query a row).
+INBOX_ROW_FIELDS = (
+    "complaint_id",
+    "agency_id",
+    "parent_id",
+    "status",
+    "created_at",
+    "due_at",
+    "settlement_due_at",
+    "first_followup_at",
+    "ceiling_passed",
+    "complaint__tracking_id",
+    "complaint__title",
+    "complaint__kind",
+    "complaint__category__name",
+    "complaint__kecamatan__name",
+    "agency__name",
+)
+
+
 def inbox_rows(user, agency):
     """Where the liaison's inbox reads a page's rows by key (`live_first`'s `read`): the
     dispositions of the agency's subtree on reports the user works on, with what a row shows. The
     list's own conditions (status, one row per report) chose the keys already; said again, they
     cost more to plan than the 25 rows cost to read."""
-    return agency_dispositions(user, agency, Role.LIAISON, Role.HEAD).select_related(
-        "complaint", "complaint__category", "complaint__kecamatan", "agency"
+    return (
+        agency_dispositions(user, agency, Role.LIAISON, Role.HEAD)
+        .select_related("complaint", "complaint__category", "complaint__kecamatan", "agency")
+        .only(*INBOX_ROW_FIELDS)
     )
 
 
