@@ -978,8 +978,10 @@ def load(scale, now=None, log=print):
         t = time.monotonic()
         from complaints.deadlines.clocks import refresh_monitor_due
 
-        refresh_monitor_due()  # the reports' nearest live deadline, as complaints.deadlines.clocks keeps it
-        log(f"monitored deadlines: {time.monotonic() - t:.1f} s")
+        # The reports' nearest live deadline and the dispositions' inbox deadline, as
+        # complaints.deadlines.clocks keeps them.
+        refresh_monitor_due()
+        log(f"monitored and inbox deadlines: {time.monotonic() - t:.1f} s")
         for table in tables.values():
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), GREATEST(MAX(id), 1)) FROM \"{table}\""  # noqa: S608 - table names from the models, no input
@@ -1024,6 +1026,12 @@ def check(log=print):
         "monitored deadline differs from its live dispositions'": """SELECT count(*) FROM complaints_complaint c
             WHERE c.monitor_due_at IS DISTINCT FROM (SELECT MIN(COALESCE(d.due_at, d.settlement_due_at))
                 FROM complaints_disposition d WHERE d.complaint_id = c.id AND d.status IN ('menunggu','ditindaklanjuti'))""",
+        "inbox deadline differs from the disposition's and its units'": """SELECT count(*)
+            FROM complaints_disposition d WHERE d.next_due_at IS DISTINCT FROM CASE
+                WHEN d.status IN ('menunggu','ditindaklanjuti') THEN COALESCE(d.due_at,
+                    (SELECT MIN(u.due_at) FROM complaints_disposition u
+                        WHERE u.parent_id = d.id AND u.status IN ('menunggu','ditindaklanjuti')),
+                    d.settlement_due_at) END""",
         "closed report without closed_at": """SELECT count(*) FROM complaints_complaint
             WHERE status IN ('selesai','arsip') AND closed_at IS NULL""",
         "open report with an active disposition to its terlapor": """SELECT count(*) FROM complaints_disposition d

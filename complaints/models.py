@@ -9,11 +9,15 @@ Status fields are written only by `complaints.workflow`; lists reach people only
 import re
 import secrets
 import uuid
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import optional_agency
@@ -129,7 +133,23 @@ class ComplaintQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
-class Complaint(models.Model):
+@lru_cache(maxsize=256)
+def _choice_labels(field, language):
+    return {make_hashable(value): str(label) for value, label in field.flatchoices}
+
+
+class ChoiceLabels:
+    """`get_FOO_display()` with each field's choice labels translated once per language and process.
+    Django's own translates every label of the field on each call (it hashes the lazy labels):
+    a staff list calls it a few times a row, and that was a tenth of its time."""
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        labels = _choice_labels(field, get_language())
+        return force_str(labels.get(make_hashable(value), value), strings_only=True)
+
+
+class Complaint(ChoiceLabels, models.Model):
     tracking_id = models.CharField(_("nomor pelacakan"), max_length=13, unique=True, editable=False)
     kind = models.CharField(_("jenis"), max_length=10, choices=Kind.choices, default=Kind.ADUAN)
     privacy = models.CharField(_("privasi"), max_length=10, choices=Privacy.choices, default=Privacy.UMUM)
@@ -344,7 +364,7 @@ class DispositionStatus(models.TextChoices):
 ACTIVE_DISPOSITION = (DispositionStatus.MENUNGGU, DispositionStatus.DITINDAKLANJUTI)
 
 
-class Disposition(models.Model):
+class Disposition(ChoiceLabels, models.Model):
     """One report sent to one agency (or, with `parent`, sub-disposed to a unit under it)."""
 
     complaint = models.ForeignKey(Complaint, related_name="dispositions", on_delete=models.CASCADE)
@@ -370,6 +390,11 @@ class Disposition(models.Model):
     extended_at = models.DateTimeField(null=True, blank=True, editable=False)
     extension_reason = models.TextField(blank=True, editable=False)
     ceiling_passed = models.BooleanField(default=False, editable=False)
+    # The deadline the liaison's inbox sorts a live disposition by: its own running deadline (first
+    # follow-up or information), else the nearest running deadline of its live units (they carry its
+    # clock on), else its 60-day settlement; None once it is not live. Kept by
+    # `complaints.deadlines.clocks` (docs/clocks.md); never set by hand.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("disposisi")
@@ -385,10 +410,26 @@ class Disposition(models.Model):
             models.Index(
                 fields=["complaint"], name="disposition_return_pending", condition=models.Q(return_pending=True)
             ),
+            # The liaison's inbox: the live dispositions in the inbox's order, read a page at a time
+            # (selectors.live_first).
+            models.Index(
+                fields=["next_due_at", "-created_at", "id"],
+                name="disposition_live_next_due",
+                condition=models.Q(status__in=["menunggu", "ditindaklanjuti"]),
+            ),
         ]
 
     def __str__(self):
         return f"{self.complaint_id} → {self.agency_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # A full save of a disposition read earlier must not put back an old `next_due_at`:
+            # `complaints.deadlines.clocks` keeps it.
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "next_due_at"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self):
@@ -447,7 +488,7 @@ class AppendOnlyError(Exception):
     pass
 
 
-class Event(models.Model):
+class Event(ChoiceLabels, models.Model):
     """An append-only entry of a report's timeline."""
 
     complaint = models.ForeignKey(Complaint, related_name="events", on_delete=models.CASCADE)

@@ -158,12 +158,16 @@ class Grouped:
     and limited), then the page's rows from `rows` (with its joins and prefetches).
 
     `rows`: the whole list (what is counted and what rows are read from); `groups`:
-    [(queryset narrowing `rows` to one group, its order as `order_by` arguments)], in list order.
-    Give FastPaginator a Grouped as its object list."""
+    [(queryset narrowing `rows` to one group, its order as `order_by` arguments)], in list order;
+    `read` (default `rows`): where the page's rows are read from by key — for a list whose own
+    conditions cost more to plan than to check, the same rows or more under the same visibility rule,
+    with the page's joins and prefetches (a row whose state changed between the two reads then shows
+    its new state instead of leaving the page). Give FastPaginator a Grouped as its object list."""
 
-    def __init__(self, rows, groups):
+    def __init__(self, rows, groups, read=None):
         self.rows = rows
         self.groups = groups
+        self.read = rows if read is None else read
 
     def count(self):
         return cached_count(self.rows)
@@ -177,9 +181,12 @@ class Grouped:
         offset, stop = item.start or 0, item.stop
         if stop <= offset or not self.groups:
             return []
-        return rows_in_order(self.rows, self._keys(offset, stop))
+        return rows_in_order(self.read, self._keys(offset, stop))
 
     def _keys(self, offset, stop):
+        if len(self.groups) == 1:  # one group (a status filter): its own order, without numbering
+            qs, order = self.groups[0]
+            return list(qs.order_by(*order).values_list("pk", flat=True)[offset:stop])
         parts, params = [], []
         for i, (qs, order) in enumerate(self.groups):
             numbered = (

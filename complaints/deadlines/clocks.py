@@ -2,8 +2,9 @@
 
 Each clock is a `Clock` row whose `due_at` is computed once, when it starts, and mirrored in the
 report's or disposition's deadline column (`MIRROR`), so that queues sort and sweeps select in SQL
-(docs/architecture.md, rule 4). Every write of a `due_at`, of one of its mirrors and of
-`Complaint.monitor_due_at` (the nearest live disposition deadline) is here; the workflow, the sweep
+(docs/architecture.md, rule 4). Every write of a `due_at`, of one of its mirrors, of
+`Complaint.monitor_due_at` (the nearest live disposition deadline) and of `Disposition.next_due_at`
+(the deadline the liaison's inbox sorts by) is here; the workflow, the sweep
 (`complaints.deadlines.sweep`) and the holiday recompute call these functions, and
 tests/complaints/test_clock_writers.py checks that no other module writes them.
 
@@ -23,7 +24,7 @@ ladder is `responsible_for`; the sweep notifies them and the sanctions list them
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from django.db.models import Case, OuterRef, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role
@@ -99,9 +100,25 @@ def next_live_due():
     )
 
 
+def inbox_due():
+    """For a disposition (the row itself): the deadline the liaison's inbox sorts it by while it is
+    live — its own running deadline, else the nearest running deadline of its live units (a
+    sub-disposition carries the clock on), else its 60-day settlement; None once it is not live."""
+    units = Disposition.objects.filter(parent=OuterRef("pk"), status__in=ACTIVE_DISPOSITION, due_at__isnull=False)
+    nearest_unit = Subquery(units.order_by("due_at").values("due_at")[:1])
+    return Case(When(status__in=ACTIVE_DISPOSITION, then=Coalesce(F("due_at"), nearest_unit, F("settlement_due_at"))))
+
+
 def refresh_monitor_due(complaint_ids=None):
-    """Recompute `Complaint.monitor_due_at` of the given reports (None: every report; the
-    benchmark's loader), after a disposition deadline or a disposition status changed. One UPDATE."""
+    """Recompute the deadlines the lists sort by, after a disposition deadline or a disposition
+    status changed: `Disposition.next_due_at` of the reports' dispositions, then
+    `Complaint.monitor_due_at` of the reports (None: every report; the benchmark's loader and the
+    migration that added the column). Two UPDATEs; with None, only the rows that are live or still
+    carry a value are written."""
+    dispositions = Disposition.objects.filter(Q(status__in=ACTIVE_DISPOSITION) | Q(next_due_at__isnull=False))
+    if complaint_ids is not None:
+        dispositions = Disposition.objects.filter(complaint_id__in=complaint_ids)
+    dispositions.update(next_due_at=inbox_due())
     qs = Complaint.objects.all() if complaint_ids is None else Complaint.objects.filter(pk__in=complaint_ids)
     return qs.update(monitor_due_at=next_live_due())
 

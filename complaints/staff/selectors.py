@@ -20,7 +20,6 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
-    Subquery,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -61,21 +60,27 @@ class Countdown:
 
 class Countdowns:
     """Working days from `now` to each deadline, computed once per distinct date (queues repeat
-    the same few dates, and each computation walks the holiday calendar)."""
+    the same few dates, and each computation walks the holiday calendar), and each countdown once
+    per distinct deadline (most are the end of a working day)."""
 
     def __init__(self, now=None):
         self.now = now or timezone.now()
         self._memo = {}
+        self._countdowns = {}
 
     def __call__(self, due):
         if due is None:
             return None
-        day = calendar.local_date(due)
-        if day not in self._memo:
-            self._memo[day] = calendar.working_days_between(self.now, due)
-        days = self._memo[day]
-        overdue = due < self.now
-        return Countdown(due=due, days=max(-days, 0) if overdue else max(days, 0), overdue=overdue)
+        countdown = self._countdowns.get(due)
+        if countdown is None:
+            day = calendar.local_date(due)
+            if day not in self._memo:
+                self._memo[day] = calendar.working_days_between(self.now, due)
+            days = self._memo[day]
+            overdue = due < self.now
+            countdown = Countdown(due=due, days=max(-days, 0) if overdue else max(days, 0), overdue=overdue)
+            self._countdowns[due] = countdown
+        return countdown
 
 
 # The operator's queue --------------------------------------------------------------------------
@@ -129,12 +134,27 @@ def tab_counts(user, filters=None):
     return counts
 
 
+# What a row of the operator's queue shows (templates/staff/queue.html): the report's other
+# columns are not read (tests/staff/test_queries.py would see a column read later, one query a row).
+QUEUE_ROW_FIELDS = (
+    "tracking_id",
+    "title",
+    "created_at",
+    "privacy",
+    "oversight",
+    "kind",
+    "channel",
+    "category__name",
+    "kecamatan__name",
+)
+
+
 def operator_queue(user, tab, filters=None, now=None):
     """The rows of one tab, sorted by the deadline that binds the operator (or the OPD, for the
     monitor), each annotated with `queue_due` (the deadline shown)."""
     now = now or timezone.now()
     filters = filters or {}
-    qs = filter_reports(operator_reports(user), filters).select_related("category", "kecamatan", "kelurahan")
+    qs = filter_reports(operator_reports(user), filters).select_related("category", "kecamatan").only(*QUEUE_ROW_FIELDS)
     if tab == Tab.TUNDA:
         qs = qs.filter(status=Status.TUNDA).annotate(queue_due=F("tunda_due_at"))
     elif tab == Tab.RETURNED:
@@ -147,25 +167,37 @@ def operator_queue(user, tab, filters=None, now=None):
             )
         )
     elif tab == Tab.MONITOR:
-        ceiling = Exists(
-            Disposition.objects.filter(complaint_id=OuterRef("pk"), ceiling_passed=True, status__in=ACTIVE_DISPOSITION)
-        )
-        qs = qs.filter(status__in=MONITORED).annotate(queue_due=F("monitor_due_at"), ceiling=ceiling)
-        qs = qs.prefetch_related(
-            Prefetch(
-                "dispositions",
-                queryset=Disposition.objects.select_related("agency").order_by("created_at", "pk"),
-                to_attr="all_dispositions",
-            )
-        )
+        # Each row's dispositions, and whether a live one passed its 60-day ceiling, are read for
+        # the page by `with_dispositions` (an annotation would make PostgreSQL compute the ceiling
+        # for every monitored report to give 25 of them).
+        qs = qs.filter(status__in=MONITORED).annotate(queue_due=F("monitor_due_at"))
     else:
         qs = qs.filter(status=Status.BELUM_TERVERIFIKASI).annotate(queue_due=F("verification_due_at"))
     if filters.get("overdue"):
         overdue = Q(queue_due__lt=now)
         if tab == Tab.MONITOR:
-            overdue |= Q(ceiling=True)
+            overdue |= Exists(
+                Disposition.objects.filter(
+                    complaint_id=OuterRef("pk"), ceiling_passed=True, status__in=ACTIVE_DISPOSITION
+                )
+            )
         qs = qs.filter(overdue)
     return qs.order_by(F("queue_due").asc(nulls_last=True), "created_at", "pk")
+
+
+def with_dispositions(rows):
+    """The rows of the monitored tab, each with `all_dispositions` (its dispositions, oldest first,
+    with their agency) and `ceiling` (whether a live one passed its 60-day ceiling), in one query
+    for the page (cheaper than prefetch_related's machinery for the same query)."""
+    by_report = {c.pk: c for c in rows}
+    for c in rows:
+        c.all_dispositions = []
+    dispositions = Disposition.objects.filter(complaint_id__in=by_report).select_related("agency")
+    for d in dispositions.order_by("created_at", "pk"):
+        by_report[d.complaint_id].all_dispositions.append(d)
+    for c in rows:
+        c.ceiling = any(d.ceiling_passed and d.status in ACTIVE_DISPOSITION for d in c.all_dispositions)
+    return rows
 
 
 def similar_reports(complaint, user, limit=8):
@@ -226,6 +258,19 @@ def _by_status(qs, status):
     return qs.filter(status__in=ACTIVE_DISPOSITION)
 
 
+def _filtered(status, overdue_only, now, via=""):
+    """What `_by_status` and "overdue only" keep, as a condition on the disposition `via` leads to
+    ("parent__": a row's parent disposition)."""
+    q = Q()
+    if status in DispositionStatus.values:
+        q &= Q(**{f"{via}status": status})
+    elif status != InboxStatus.EVERYTHING:
+        q &= Q(**{f"{via}status__in": ACTIVE_DISPOSITION})
+    if overdue_only:
+        q &= Q(**{f"{via}status__in": ACTIVE_DISPOSITION, f"{via}due_at__lt": now})
+    return q
+
+
 def status_counts(qs):
     """{disposition status: count} of a disposition queryset in one query, plus active and overdue."""
     now = timezone.now()
@@ -251,12 +296,6 @@ def listed_count(counts, status, overdue_only=False):
     return counts["aktif"]
 
 
-def _child_due():
-    """The nearest deadline of a disposition's live sub-dispositions (its units carry the clock on)."""
-    children = Disposition.objects.filter(parent=OuterRef("pk"), status__in=ACTIVE_DISPOSITION, due_at__isnull=False)
-    return Subquery(children.order_by("due_at").values("due_at")[:1])
-
-
 def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None, *, one_row_per_report=False):
     """A liaison's inbox for one of their agencies: nearest deadline first (the first follow-up
     while it runs, then the 60-day ceiling); finished and returned ones after, newest first.
@@ -264,7 +303,9 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
     `one_row_per_report` (the liaison's inbox): a unit's sub-disposition whose parent disposition
     is listed too is not a row of its own: the parent's row lists it (`with_units`) and sorts by
     the unit's deadline while its own clock is handed over. A sub-disposition whose parent the
-    filter leaves out (another status, not overdue) stays a row, so nothing to act on is hidden."""
+    filter leaves out (another status, not overdue) stays a row, so nothing to act on is hidden.
+    That deadline is stored (`Disposition.next_due_at`, kept by `complaints.deadlines.clocks`), so
+    the inbox reads its live rows in the order of the index `disposition_live_next_due`."""
     now = now or timezone.now()
     qs = _by_status(agency_dispositions(user, agency, Role.LIAISON, Role.HEAD), status)
     if overdue_only:
@@ -272,20 +313,58 @@ def inbox(user, agency, status=InboxStatus.ACTIVE, overdue_only=False, now=None,
     # Only a live disposition has a deadline to sort by: a finished one keeps its 60-day
     # settlement deadline as evidence, which must not order the history oldest first.
     if one_row_per_report:
-        # Correlated on the row's parent (one primary-key lookup for a sub-disposition, none for
-        # the others), not `parent_id IN (the whole list)`: reading one page of rows would
-        # otherwise compute the whole list again.
-        listed = qs
-        qs = qs.filter(Q(parent_id__isnull=True) | ~Exists(listed.filter(pk=OuterRef("parent_id"))))
-        due = Coalesce(F("due_at"), _child_due(), F("settlement_due_at"))
+        # The parent is listed when it is a disposition of this subtree that the filter keeps (the
+        # same conditions as `inbox_counts`); the visibility rule, a condition on the report, holds
+        # for it when it holds for the row. Read through the parent's primary key (one lookup for a
+        # sub-disposition, none for the others), not `parent_id IN (the whole list)`: reading one
+        # page would otherwise compute the whole list again.
+        parent_listed = Q(parent__agency_id__in=agency.descendants_and_self_ids()) & _filtered(
+            status, overdue_only, now, via="parent__"
+        )
+        qs = qs.filter(Q(parent_id__isnull=True) | ~parent_listed)
+        # Already None for a disposition that is not live.
+        live_due = F("next_due_at")
     else:
-        due = Coalesce(F("due_at"), F("settlement_due_at"))
-    live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=due))
+        live_due = Case(When(status__in=ACTIVE_DISPOSITION, then=Coalesce(F("due_at"), F("settlement_due_at"))))
     qs = qs.annotate(next_due=live_due).select_related(
         "complaint", "complaint__category", "complaint__kecamatan", "agency", "parent__agency"
     )
     live = ExpressionWrapper(Q(status__in=ACTIVE_DISPOSITION), output_field=BooleanField())
     return qs.annotate(live=live).order_by(F("live").desc(), F("next_due").asc(nulls_last=True), "-created_at", "pk")
+
+
+# What a row of the liaison's inbox shows (templates/staff/inbox.html, views._with_countdowns): the
+# other columns, most of them the report's, are not read (tests/staff/test_queries.py would see a
+# column read later, one query a row).
+INBOX_ROW_FIELDS = (
+    "complaint_id",
+    "agency_id",
+    "parent_id",
+    "status",
+    "created_at",
+    "due_at",
+    "settlement_due_at",
+    "first_followup_at",
+    "ceiling_passed",
+    "complaint__tracking_id",
+    "complaint__title",
+    "complaint__kind",
+    "complaint__category__name",
+    "complaint__kecamatan__name",
+    "agency__name",
+)
+
+
+def inbox_rows(user, agency):
+    """Where the liaison's inbox reads a page's rows by key (`live_first`'s `read`): the
+    dispositions of the agency's subtree on reports the user works on, with what a row shows. The
+    list's own conditions (status, one row per report) chose the keys already; said again, they
+    cost more to plan than the 25 rows cost to read."""
+    return (
+        agency_dispositions(user, agency, Role.LIAISON, Role.HEAD)
+        .select_related("complaint", "complaint__category", "complaint__kecamatan", "agency")
+        .only(*INBOX_ROW_FIELDS)
+    )
 
 
 def with_units(rows):
@@ -323,21 +402,26 @@ def inbox_counts(user, agency, now=None):
     )
 
 
-def live_first(qs, status, overdue_only=False):
+def live_first(qs, status, overdue_only=False, read=None):
     """An inbox (`inbox`, `head_dispositions` with the same `status` and `overdue_only`) for pagination, in the inbox's
     own order — the live dispositions by nearest deadline, then the finished and returned ones
     newest first — read as groups (`pagination.Grouped`) instead of one sort over every
-    disposition an OPD ever had. Only the groups the status filter can match are read."""
+    disposition an OPD ever had. Only the groups the status filter can match are read; the page's
+    rows are read from `read` when given (`inbox_rows`)."""
     groups = []
     if status not in DispositionStatus.values or status in ACTIVE_DISPOSITION:
         live = (F("next_due").asc(nulls_last=True), F("created_at").desc(), F("pk").asc())
-        groups.append((qs.filter(status__in=ACTIVE_DISPOSITION), live))
+        # Every status but "semua" (and "overdue only") already keeps only live rows: the condition
+        # said twice would make PostgreSQL count its selectivity twice, expect a few hundred rows
+        # where an OPD has thousands, and sort them all instead of walking the deadline index.
+        already_live = status != InboxStatus.EVERYTHING or overdue_only
+        groups.append((qs if already_live else qs.filter(status__in=ACTIVE_DISPOSITION), live))
     inactive = status == InboxStatus.EVERYTHING or (
         status in DispositionStatus.values and status not in ACTIVE_DISPOSITION
     )
     if inactive and not overdue_only:  # only a live disposition can be overdue
         groups.append((qs.exclude(status__in=ACTIVE_DISPOSITION), (F("created_at").desc(), F("pk").asc())))
-    return Grouped(qs, groups)
+    return Grouped(qs, groups, read=read)
 
 
 HANDLING_EVENTS = (

@@ -1,6 +1,7 @@
 """One writer of deadlines (docs/clocks.md): `complaints.deadlines.clocks` alone writes a clock's `due_at`
-and `next_step_at`, its mirrors on the report and the disposition and `Complaint.monitor_due_at`; a clock that
-continues another names it in `Clock.continues`; `clocks.responsible_for` says who answers."""
+and `next_step_at`, its mirrors on the report and the disposition, `Complaint.monitor_due_at` and
+`Disposition.next_due_at`; a clock that continues another names it in `Clock.continues`;
+`clocks.responsible_for` says who answers."""
 
 import ast
 import datetime
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 WIB = datetime.timezone(datetime.timedelta(hours=7))
 DEADLINE_FIELDS = frozenset(
-    {column for _on, column in clocks.MIRROR.values()} | {"due_at", "monitor_due_at", "next_step_at"}
+    {column for _on, column in clocks.MIRROR.values()} | {"due_at", "monitor_due_at", "next_due_at", "next_step_at"}
 )
 WRITING_CALLS = {"update", "create", "bulk_create", "update_or_create", "get_or_create", "bulk_update"}
 MODELS_WITH_DEADLINES = {"Clock", "Disposition", "Complaint"}
@@ -100,6 +101,7 @@ def test_the_scan_sees_the_writes_of_the_clocks_module():
     assert "Clock(due_at=…)" in writes
     assert "assigns .next_step_at" in writes
     assert "update(monitor_due_at=…)" in writes
+    assert "update(next_due_at=…)" in writes
     assert "update_fields due_at" in writes
     assert deadline_writes("d.settlement_due_at = x\nqs.update(tunda_due_at=None)\nsetattr(c, 'due_at', x)\n")
     assert deadline_writes('cursor.execute("UPDATE complaints_disposition SET due_at = %s")')
