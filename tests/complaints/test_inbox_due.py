@@ -255,7 +255,7 @@ def test_the_migration_fills_the_column_as_the_writer_keeps_it(busy_opd):
     kept = dict(Disposition.objects.values_list("pk", "next_due_at"))
     assert sum(due is not None for due in kept.values()) >= 10
     Disposition.objects.update(next_due_at=None)
-    migration = importlib.import_module("complaints.migrations.0017_disposition_next_due")
+    migration = importlib.import_module("complaints.migrations.0018_disposition_next_due")
     migration.fill_next_due(apps, None)
     assert dict(Disposition.objects.values_list("pk", "next_due_at")) == kept
     # And the loader's refresh of every row gives the same.

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0003_area_boundary_arearoute'),
-        ('complaints', '0016_clock_followup_month'),
+        ("complaints", "0017_clock_next_step_unknown"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
