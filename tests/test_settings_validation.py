@@ -107,3 +107,16 @@ def test_postgresql_connections_run_without_jit_unless_the_url_says_otherwise(db
     )
     assert databases["default"]["OPTIONS"]["options"] == "-c jit=on"
     assert databases["replica_1"]["OPTIONS"]["options"] == "-c jit=on"
+
+
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_the_loaded_application_is_kept_out_of_the_garbage_collectors_walks(interface):
+    # What loading made lives as long as the process (lapor/servers.py): frozen once loaded.
+    code = (
+        "import gc; from lapor import servers; before = gc.get_freeze_count(); "
+        f"servers.application_for({interface!r}); print(before, gc.get_freeze_count())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    before, after = map(int, result.stdout.split())
+    assert before == 0 and after > 10000
