@@ -34,15 +34,20 @@ words match at least 1% of them), the index reads at most about 1% of the list.
 
 Duplicates (`similar_open_reports`) on PostgreSQL also match a title that appears, misspelt or
 not, in the new report's text (`pg_trgm` word similarity), which full-text stemming misses.
+`rank_similar` ranks the same way among a few candidates the caller chose (the operator's review
+page: the newest open reports of the same category and kecamatan), so its cost is bounded by the
+candidates, not by how many reports match a common word.
 """
 
 import re
 
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Case,
     Expression,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -227,3 +232,81 @@ def similar_open_reports(category, kecamatan, text, limit=5, *, user=None):
             scored.append((overlap, c.created_at, c))
     scored.sort(key=lambda row: (row[0], row[1]), reverse=True)
     return [c for _overlap, _created, c in scored[:limit]]
+
+
+def _similar_query(text):
+    """(full-text OR-query over the words of `text`, the text a title is looked for in), or None
+    without a meaningful word."""
+    from django.contrib.postgres.search import SearchQuery
+
+    terms = words(text)
+    if not terms:
+        return None
+    # One tsquery `w1 | w2 | …` (each word normalised by the configuration, as `plainto_tsquery`
+    # does one): the same query as `similar_open_reports` ORs word by word, which Django builds
+    # and compiles as a tree of a dozen expressions. `words` leaves letters and digits only, so no
+    # word can be read as an operator.
+    query = SearchQuery(" | ".join(terms), config=SEARCH_CONFIG, search_type="raw")
+    return query, " ".join(words(text, limit=40))
+
+
+def rank_similar(reports, text, limit, candidates):
+    """Among the first `candidates` reports of `reports` (a queryset the caller narrowed and
+    ordered, newest first), those that resemble `text` first, best first, as `similar_open_reports`
+    ranks them; then the others, newest first. Each has `similar` (whether it resembles `text`);
+    its relations are the caller's to read.
+
+    PostgreSQL: one query scores the candidates (each function computed once per row: an
+    expression repeated in the select list, the filter and the order is computed again each
+    time), the other reads the `limit` best ones."""
+    if not _is_postgres():
+        return _rank_similar_in_python(reports[:candidates], text, limit)
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.contrib.postgres.fields import ArrayField
+    from django.contrib.postgres.search import SearchRank
+
+    keys = ArraySubquery(reports.values("pk")[:candidates])
+    scored = Complaint.objects.filter(_key_among(keys))
+    spec = _similar_query(text)
+    if spec is None:
+        rows = [(pk, created, False, 0.0) for pk, created in scored.values_list("pk", "created_at")]
+    else:
+        query, typed = spec
+        vector = PublicDocument()
+        scored = scored.alias(search_vector=vector).annotate(
+            found=ExpressionWrapper(Q(search_vector=query), output_field=BooleanField()),
+            text_rank=SearchRank(vector, query),
+            title_match=Func(F("title"), Value(typed), function="WORD_SIMILARITY", output_field=FloatField()),
+        )
+        rows = [
+            (pk, created, found or title_match >= 0.6, text_rank + title_match)
+            for pk, created, found, text_rank, title_match in scored.values_list(
+                "pk", "created_at", "found", "text_rank", "title_match"
+            )
+        ]
+    # Resembling first, by rank; then newest first (the rank of the others is not used).
+    rows.sort(key=lambda row: (row[2], row[3] if row[2] else 0.0, row[1], row[0]), reverse=True)
+    best = {pk: similar for pk, _created, similar, _rank in rows[:limit]}
+    # `pk = ANY(array)`: read even when no candidate is left (`pk__in=[]` skips the query), so the
+    # page's query count does not depend on what it finds.
+    chosen = Value(list(best), output_field=ArrayField(BigIntegerField()))
+    found = {c.pk: c for c in reports.filter(_key_among(chosen)).order_by()}
+    return [_mark(found[pk], similar) for pk, similar in best.items() if pk in found]
+
+
+def _rank_similar_in_python(candidates, text, limit):
+    wanted = set(words(text))
+    rows = []
+    for c in candidates:
+        public_text = c.public_summary or c.body
+        overlap = len(wanted & set(words(f"{c.title} {public_text}", limit=None))) if wanted else 0
+        # As `similar_open_reports`: one shared word among many is chance.
+        similar = bool(wanted) and overlap >= min(2, len(wanted))
+        rows.append((similar, overlap if similar else 0, c.created_at, c.pk, _mark(c, similar)))
+    rows.sort(key=lambda row: row[:4], reverse=True)
+    return [row[-1] for row in rows[:limit]]
+
+
+def _mark(c, similar):
+    c.similar = similar
+    return c

@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role
-from agencies import calendar
+from agencies import calendar, reference
 from complaints import privacy
 from complaints.common import search
 from complaints.common.pagination import Grouped, cached_aggregate
@@ -168,29 +168,26 @@ def operator_queue(user, tab, filters=None, now=None):
     return qs.order_by(F("queue_due").asc(nulls_last=True), "created_at", "pk")
 
 
+# How many open reports of the same category and kecamatan the review page compares a report with.
+SIMILAR_CANDIDATES = 50
+
+
 def similar_reports(complaint, user, limit=8):
-    """Possible duplicates for the review page: the ranked similar open public reports
-    (`search.similar_open_reports`), then other open reports of the same category and kecamatan
-    the operator works on (unverified ones too: duplicates usually arrive together)."""
-    found = [
-        c
-        for c in search.similar_open_reports(
-            complaint.category, complaint.kecamatan, f"{complaint.title} {complaint.body}", limit, user=user
-        )
-        if c.pk != complaint.pk
-    ]
-    if complaint.category_id and len(found) < limit:
-        more = (
-            operator_reports(user)
-            .open()
-            .filter(category_id=complaint.category_id)
-            .exclude(pk__in=[complaint.pk, *[c.pk for c in found]])
-            .select_related("category", "kecamatan", "kelurahan")
-            .order_by("-created_at")
-        )
-        if complaint.kecamatan_id:
-            more = more.filter(kecamatan_id=complaint.kecamatan_id)
-        found.extend(more[: limit - len(found)])
+    """Possible duplicates for the review page, among the newest `SIMILAR_CANDIDATES` open reports
+    of the same category and kecamatan that the operator works on (unverified ones too: duplicates
+    usually arrive together; a report without a category with the others without one, a report
+    without a kecamatan with those of its category anywhere): those whose words resemble the report's first, ranked as the citizens'
+    "similar reports" are (`search.rank_similar`), then the others, newest first. The candidates
+    are read in the order of the partial index `complaint_open_category_area`, so the page costs
+    the same queries and time whatever the report holds and however many reports match a common
+    word."""
+    candidates = operator_reports(user).open().filter(category_id=complaint.category_id).exclude(pk=complaint.pk)
+    if complaint.kecamatan_id:
+        candidates = candidates.filter(kecamatan_id=complaint.kecamatan_id)
+    newest = candidates.order_by("-created_at", "-pk")
+    found = search.rank_similar(newest, f"{complaint.title} {complaint.body}", limit, SIMILAR_CANDIDATES)
+    for c in found:  # what the page shows of them, from the rows kept per process
+        reference.attach(c, category="categories", kecamatan="areas", kelurahan="areas")
     return found
 
 
