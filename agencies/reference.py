@@ -24,6 +24,7 @@ from threading import Lock
 from time import monotonic
 
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS
 
 CACHE_KEY = "agencies:reference:v1"
 RECHECK_SECONDS = 1.0
@@ -79,18 +80,23 @@ def tables():
     def build():
         from .models import Agency, Area, AreaRoute, Category
 
-        agencies = {a.pk: a for a in Agency.objects.order_by("pk")}
+        # From the primary, even inside a block that reads from a replica: rows kept under the new
+        # version must not come from a replica that has not replayed the change yet.
+        db = DEFAULT_DB_ALIAS
+        agencies = {a.pk: a for a in Agency.objects.using(db).order_by("pk")}
         for a in agencies.values():
             _link(a, "parent", agencies)
             _link(a, "root", agencies)
-        categories = {c.pk: c for c in Category.objects.order_by("pk")}
+        categories = {c.pk: c for c in Category.objects.using(db).order_by("pk")}
         for c in categories.values():
             _link(c, "default_agency", agencies)
-        areas = {a.pk: a for a in Area.objects.order_by("pk")}
+        areas = {a.pk: a for a in Area.objects.using(db).order_by("pk")}
         for a in areas.values():
             _link(a, "parent", areas)
-        routes = AreaRoute.objects.filter(agency__is_active=True).values_list(
-            "category_id", "kecamatan_id", "agency_id"
+        routes = (
+            AreaRoute.objects.using(db)
+            .filter(agency__is_active=True)
+            .values_list("category_id", "kecamatan_id", "agency_id")
         )
         return {
             "agencies": agencies,

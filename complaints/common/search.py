@@ -43,7 +43,6 @@ import re
 
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
     Case,
     Expression,
@@ -254,44 +253,32 @@ def rank_similar(reports, text, limit, candidates):
     """Among the first `candidates` reports of `reports` (a queryset the caller narrowed and
     ordered, newest first), those that resemble `text` first, best first, as `similar_open_reports`
     ranks them; then the others, newest first. Each has `similar` (whether it resembles `text`);
-    its relations are the caller's to read.
+    its relations are the caller's to read. One query.
 
-    PostgreSQL: one query scores the candidates (each function computed once per row: an
-    expression repeated in the select list, the filter and the order is computed again each
-    time), the other reads the `limit` best ones."""
+    PostgreSQL scores the candidates with each function computed once per row (an expression
+    repeated in the select list, a filter and the order is computed again each time: the trigram
+    similarity three times over) and the order is made here."""
     if not _is_postgres():
         return _rank_similar_in_python(reports[:candidates], text, limit)
     from django.contrib.postgres.expressions import ArraySubquery
-    from django.contrib.postgres.fields import ArrayField
     from django.contrib.postgres.search import SearchRank
 
-    keys = ArraySubquery(reports.values("pk")[:candidates])
-    scored = Complaint.objects.filter(_key_among(keys))
+    found = Complaint.objects.filter(_key_among(ArraySubquery(reports.values("pk")[:candidates]))).order_by()
     spec = _similar_query(text)
     if spec is None:
-        rows = [(pk, created, False, 0.0) for pk, created in scored.values_list("pk", "created_at")]
+        rows = [(c, False, 0.0) for c in found]
     else:
         query, typed = spec
         vector = PublicDocument()
-        scored = scored.alias(search_vector=vector).annotate(
-            found=ExpressionWrapper(Q(search_vector=query), output_field=BooleanField()),
+        found = found.alias(search_vector=vector).annotate(
+            words_found=ExpressionWrapper(Q(search_vector=query), output_field=BooleanField()),
             text_rank=SearchRank(vector, query),
             title_match=Func(F("title"), Value(typed), function="WORD_SIMILARITY", output_field=FloatField()),
         )
-        rows = [
-            (pk, created, found or title_match >= 0.6, text_rank + title_match)
-            for pk, created, found, text_rank, title_match in scored.values_list(
-                "pk", "created_at", "found", "text_rank", "title_match"
-            )
-        ]
+        rows = [(c, c.words_found or c.title_match >= 0.6, c.text_rank + c.title_match) for c in found]
     # Resembling first, by rank; then newest first (the rank of the others is not used).
-    rows.sort(key=lambda row: (row[2], row[3] if row[2] else 0.0, row[1], row[0]), reverse=True)
-    best = {pk: similar for pk, _created, similar, _rank in rows[:limit]}
-    # `pk = ANY(array)`: read even when no candidate is left (`pk__in=[]` skips the query), so the
-    # page's query count does not depend on what it finds.
-    chosen = Value(list(best), output_field=ArrayField(BigIntegerField()))
-    found = {c.pk: c for c in reports.filter(_key_among(chosen)).order_by()}
-    return [_mark(found[pk], similar) for pk, similar in best.items() if pk in found]
+    rows.sort(key=lambda row: (row[1], row[2] if row[1] else 0.0, row[0].created_at, row[0].pk), reverse=True)
+    return [marked(c, similar) for c, similar, _rank in rows[:limit]]
 
 
 def _rank_similar_in_python(candidates, text, limit):
@@ -302,11 +289,12 @@ def _rank_similar_in_python(candidates, text, limit):
         overlap = len(wanted & set(words(f"{c.title} {public_text}", limit=None))) if wanted else 0
         # As `similar_open_reports`: one shared word among many is chance.
         similar = bool(wanted) and overlap >= min(2, len(wanted))
-        rows.append((similar, overlap if similar else 0, c.created_at, c.pk, _mark(c, similar)))
+        rows.append((similar, overlap if similar else 0, c.created_at, c.pk, marked(c, similar)))
     rows.sort(key=lambda row: row[:4], reverse=True)
     return [row[-1] for row in rows[:limit]]
 
 
-def _mark(c, similar):
+def marked(c, similar):
+    """`c` with `similar` set: whether it resembles the text it was compared with."""
     c.similar = similar
     return c

@@ -79,3 +79,22 @@ def test_a_report_without_a_category_is_compared_with_the_others_without_one(fil
     like = uncategorised("Permintaan data anggaran jalan")
     file_report(title="Minta data anggaran jalan desa")  # in a category
     assert titles(selectors.similar_reports(c, operator)) == [like.title]
+
+
+def test_what_was_found_is_kept_for_a_while_the_reports_read_fresh(
+    file_report, operator, region, settings, django_assert_num_queries
+):
+    settings.LIST_COUNT_CACHE_SECONDS = 30
+    c = file_report(kecamatan=region.kecamatan)
+    first, second = (
+        file_report(kecamatan=region.kecamatan, title=f"Jalan berlubang di depan pasar {i}") for i in (1, 2)
+    )
+    assert titles(selectors.similar_reports(c, operator)) == [second.title, first.title]
+    later = file_report(kecamatan=region.kecamatan, title="Jalan berlubang di depan pasar 3")
+    workflow.archive(first.pk, by=operator, reason="invalid", note="Bukan laporan.")
+    with django_assert_num_queries(1):  # the same one query as when nothing was kept
+        kept = selectors.similar_reports(c, operator)
+    assert titles(kept) == [second.title]  # the archived one drops out; the new one waits
+    assert kept[0].similar
+    c.save()  # a new version of the report: looked for again
+    assert titles(selectors.similar_reports(c, operator)) == [later.title, second.title]
