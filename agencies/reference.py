@@ -24,7 +24,7 @@ from threading import Lock
 from time import monotonic
 
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 
 CACHE_KEY = "agencies:reference:v1"
 RECHECK_SECONDS = 1.0
@@ -72,9 +72,11 @@ def new_request(**kwargs):
 
 
 def tables():
-    """The reference rows, kept (`memo`): {"agencies", "categories", "areas": {pk: instance}} with
-    their relations among themselves set (an agency's parent and root, a category's default agency,
-    an area's parent), and "routes": {(category id, kecamatan id): agency id} of the routes to an
+    """The reference rows, kept (`memo`): {"agencies", "categories", "areas": {pk: instance}} in the
+    database's order (agencies and areas by name, categories by their order then name) with their
+    relations among themselves set (an agency's parent and root, a category's default agency, an
+    area's parent); "names": {"agencies", "areas": {name: its place in that order}}, to sort as
+    the database would; and "routes": {(category id, kecamatan id): agency id} of the routes to an
     active agency. Read-only: `row` hands out copies."""
 
     def build():
@@ -83,14 +85,14 @@ def tables():
         # From the primary, even inside a block that reads from a replica: rows kept under the new
         # version must not come from a replica that has not replayed the change yet.
         db = DEFAULT_DB_ALIAS
-        agencies = {a.pk: a for a in Agency.objects.using(db).order_by("pk")}
+        agencies = {a.pk: a for a in Agency.objects.using(db).order_by("name", "pk")}
         for a in agencies.values():
             _link(a, "parent", agencies)
             _link(a, "root", agencies)
-        categories = {c.pk: c for c in Category.objects.using(db).order_by("pk")}
+        categories = {c.pk: c for c in Category.objects.using(db).order_by("order", "name", "pk")}
         for c in categories.values():
             _link(c, "default_agency", agencies)
-        areas = {a.pk: a for a in Area.objects.using(db).order_by("pk")}
+        areas = {a.pk: a for a in Area.objects.using(db).order_by("name", "pk")}
         for a in areas.values():
             _link(a, "parent", areas)
         routes = (
@@ -102,10 +104,23 @@ def tables():
             "agencies": agencies,
             "categories": categories,
             "areas": areas,
+            "names": {"agencies": _places(agencies), "areas": _places(areas)},
             "routes": {(category, kecamatan): agency for category, kecamatan, agency in routes},
         }
 
     return memo(("tables",), build)
+
+
+def _places(rows):
+    return {name: place for place, name in enumerate(dict.fromkeys(r.name for r in rows.values()))}
+
+
+def by_parent_then_name(rows, table):
+    """`rows` of `table` ("agencies", "areas") in the order of `ORDER BY parent.name, name` in the
+    database: its collation, and rows without a parent where it puts NULLs."""
+    places = tables()["names"][table]
+    orphans = float("inf") if connections[DEFAULT_DB_ALIAS].features.nulls_order_largest else float("-inf")
+    return sorted(rows, key=lambda r: (places[r.parent.name] if r.parent_id else orphans, places[r.name]))
 
 
 def _link(obj, name, rows):

@@ -70,19 +70,29 @@ def kecamatan_areas():
 
 
 def _reference_choices():
-    """Every list of the reference tables the staff forms offer, in their querysets' order and with
-    their labels, read together once per process, version of the tables and language
-    (agencies/reference.py): a page costs the same queries whichever of its forms it shows."""
+    """Every list of the reference tables the staff forms offer, in the order and with the labels
+    of their querysets (`disposable_agencies`, `terlapor_agencies`, …), made from the rows kept per
+    process (agencies/reference.py) once per version of the tables and language: a page costs
+    the same queries whichever of its forms it shows, and none once the rows are kept."""
 
     def build():
-        (_empty, kelurahan_label), *kelurahan_groups = kelurahan_choices()
+        kept = reference.tables()
+        agencies = list(kept["agencies"].values())  # by name
+        areas = list(kept["areas"].values())  # by name
+        disposable = [a for a in agencies if a.is_active and a.kind not in (AgencyKind.OBSERVER, AgencyKind.DISKOMINFO)]
+        kelurahan = [a for a in areas if a.level == Area.Level.KELURAHAN]
+        (_empty, kelurahan_label), *kelurahan_groups = kelurahan_choices(
+            areas=reference.by_parent_then_name(kelurahan, "areas")
+        )
         return {
-            "disposable": widgets.Options([(a.slug, agency_label(a)) for a in disposable_agencies()]),
-            "terlapor": widgets.Options([(a.pk, agency_label(a)) for a in terlapor_agencies()]),
-            "categories": widgets.Options(
-                [(c.pk, category_label(c)) for c in Category.objects.order_by("order", "name")]
+            "disposable": widgets.Options(
+                [(a.slug, agency_label(a)) for a in reference.by_parent_then_name(disposable, "agencies")]
             ),
-            "kecamatan": widgets.Options([(a.pk, a.name) for a in kecamatan_areas()]),
+            "terlapor": widgets.Options(
+                [(a.pk, agency_label(a)) for a in agencies if a.is_active and a.kind != AgencyKind.OBSERVER]
+            ),
+            "categories": widgets.Options([(c.pk, category_label(c)) for c in kept["categories"].values()]),
+            "kecamatan": widgets.Options([(a.pk, a.name) for a in areas if a.level == Area.Level.KECAMATAN]),
             "kelurahan": widgets.Options(kelurahan_groups, kelurahan_label),
         }
 

@@ -90,3 +90,29 @@ def test_a_deleted_category_leaves_the_lists(region):
     assert extra.pk in dict(category_choices())
     extra.delete()
     assert extra.pk not in dict(category_choices())
+
+
+def test_the_kept_lists_are_the_querysets_lists(region):
+    """The staff forms' lists, made from the kept rows, are what their querysets give: the same
+    rows, order (the database's collation, units under their OPD) and labels."""
+    from complaints.portal.forms import category_label, kelurahan_choices
+    from complaints.staff import forms
+
+    Agency.objects.create(slug="lama", name="Badan lama", kind=AgencyKind.OPD, is_active=False)
+    Agency.objects.create(slug="ombudsman", name="Ombudsman", kind=AgencyKind.OBSERVER)
+    Agency.objects.create(slug="pu-cipta", name="bidang Cipta Karya", kind=AgencyKind.UNIT, parent=region.pu)
+    Agency.objects.create(slug="dinkes-uptd", name="UPTD Puskesmas", kind=AgencyKind.UNIT, parent=region.dinkes)
+    kota = Area.objects.create(name="Aman", code="03", level=Area.Level.KECAMATAN)
+    Area.objects.create(name="Zamrud", code="03.01", level=Area.Level.KELURAHAN, parent=kota)
+    Area.objects.create(name="aceh", code="01.09", level=Area.Level.KELURAHAN, parent=region.kecamatan)
+    Category.objects.create(slug="a-lain", name="Lain-lain", order=9)
+
+    assert list(forms.disposable_agency_choices()) == [
+        (a.slug, forms.agency_label(a)) for a in forms.disposable_agencies()
+    ]
+    assert list(forms.terlapor_agency_choices()) == [(a.pk, forms.agency_label(a)) for a in forms.terlapor_agencies()]
+    assert list(forms.category_choices()) == [
+        (c.pk, category_label(c)) for c in Category.objects.order_by("order", "name")
+    ]
+    assert list(forms.kecamatan_choices()) == [(a.pk, a.name) for a in forms.kecamatan_areas()]
+    assert list(forms.kelurahan_options()) == kelurahan_choices()
