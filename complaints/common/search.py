@@ -249,21 +249,26 @@ def _similar_query(text):
     return query, " ".join(words(text, limit=40))
 
 
-def rank_similar(reports, text, limit, candidates):
+def rank_similar(reports, text, limit, candidates, *, fields=None):
     """Among the first `candidates` reports of `reports` (a queryset the caller narrowed and
     ordered, newest first), those that resemble `text` first, best first, as `similar_open_reports`
     ranks them; then the others, newest first. Each has `similar` (whether it resembles `text`);
-    its relations are the caller's to read. One query.
+    its relations are the caller's to read. One query; `fields`: the only columns read of them
+    (with what the ranking needs).
 
     PostgreSQL scores the candidates with each function computed once per row (an expression
     repeated in the select list, a filter and the order is computed again each time: the trigram
     similarity three times over) and the order is made here."""
     if not _is_postgres():
+        if fields is not None:
+            reports = reports.only(*fields, "title", "body", "public_summary", "created_at")
         return _rank_similar_in_python(reports[:candidates], text, limit)
     from django.contrib.postgres.expressions import ArraySubquery
     from django.contrib.postgres.search import SearchRank
 
     found = Complaint.objects.filter(_key_among(ArraySubquery(reports.values("pk")[:candidates]))).order_by()
+    if fields is not None:
+        found = found.only(*fields, "created_at")
     spec = _similar_query(text)
     if spec is None:
         rows = [(c, False, 0.0) for c in found]

@@ -172,6 +172,8 @@ def operator_queue(user, tab, filters=None, now=None):
 
 # How many open reports of the same category and kecamatan the review page compares a report with.
 SIMILAR_CANDIDATES = 50
+# What the review page shows of each (templates/staff/review.html, "Laporan serupa").
+SIMILAR_FIELDS = ("tracking_id", "title", "status", "created_at", "category_id", "kecamatan_id", "kelurahan_id")
 
 
 def similar_reports(complaint, user, limit=8):
@@ -205,11 +207,13 @@ def similar_reports(complaint, user, limit=8):
     )
     kept = cache.get(key)
     if kept:
-        rows = {c.pk: c for c in candidates.filter(pk__in=[pk for pk, _similar in kept]).order_by()}
+        chosen = candidates.filter(pk__in=[pk for pk, _similar in kept]).only(*SIMILAR_FIELDS).order_by()
+        rows = {c.pk: c for c in chosen}
         found = [search.marked(rows[pk], similar) for pk, similar in kept if pk in rows]
     else:
         newest = candidates.order_by("-created_at", "-pk")
-        found = search.rank_similar(newest, f"{complaint.title} {complaint.body}", limit, SIMILAR_CANDIDATES)
+        text = f"{complaint.title} {complaint.body}"
+        found = search.rank_similar(newest, text, limit, SIMILAR_CANDIDATES, fields=SIMILAR_FIELDS)
         if found:  # an empty list is looked for again: the next page costs the same one query
             cache.set(key, [(c.pk, c.similar) for c in found], settings.LIST_COUNT_CACHE_SECONDS)
     for c in found:  # what the page shows of them, from the rows kept per process

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -196,7 +196,11 @@ def _operator_report(user, tracking_id, *, review=False):
     # The category, areas and agencies come from the rows kept per process (agencies/reference.py)
     # rather than five more joins: PostgreSQL spent milliseconds planning each join of a query
     # that reads one row.
-    reports = selectors.operator_reports(user).select_related("reporter", "merged_into", "entered_by")
+    reports = (
+        selectors.operator_reports(user)
+        .select_related("reporter", "entered_by")
+        .annotate(merged_into_tracking_id=F("merged_into__tracking_id"))  # all the page shows of it
+    )
     if review:
         # What the page and the transition table's guards read of the report's dispositions
         # (workflow.available_actions asks whether every one was returned, whether a return is
@@ -454,7 +458,7 @@ def _render_review(request, c, *, status=200, error=None, action=None, forms=Non
         d.settlement = countdown(d.settlement_due_at) if d.is_active else None
     # The rows the privacy rule gives, their relations from what the page already holds (the
     # report's dispositions, its timeline, the reference rows) instead of joins in each query.
-    timeline = list(privacy.timeline_for(c, user).select_related(None))
+    timeline = list(privacy.timeline_for(c, user).select_related(None).defer("data", "client_ip", "user_agent"))
     by_pk = {d.pk: d for d in dispositions}
     for e in timeline:
         reference.attach(e, actor_agency="agencies")
