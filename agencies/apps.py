@@ -8,4 +8,8 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("Instansi dan kalender")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from django.core.signals import request_started
+
+        from . import reference, signals  # noqa: F401
+
+        request_started.connect(reference.new_request, dispatch_uid="agencies-reference-request")

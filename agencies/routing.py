@@ -1,6 +1,7 @@
 """Where a category's reports go: `route_for(category, kecamatan)`."""
 
-from .models import Area, AreaRoute
+from . import reference
+from .models import Area
 
 
 def route_for(category, kecamatan):
@@ -15,11 +16,10 @@ def route_for(category, kecamatan):
     else:
         kecamatan_id = kecamatan
     if kecamatan_id is not None:
-        route = (
-            AreaRoute.objects.filter(category=category, kecamatan_id=kecamatan_id, agency__is_active=True)
-            .select_related("agency", "agency__root")
-            .first()
-        )
-        if route is not None:
-            return route.agency
+        # The routes, kept per process with the agencies (agencies/reference.py).
+        agency_id = reference.tables()["routes"].get((category.pk, kecamatan_id))
+        if agency_id is not None:
+            agency = reference.row("agencies", agency_id)
+            if agency is not None:
+                return agency
     return category.default_agency if category.default_agency_id else None

@@ -1,7 +1,10 @@
 """When the holiday table changes: reload the calendar everywhere and, after the commit, announce
 `holidays_changed` so the apps that keep deadlines move the open ones later (never earlier) —
 docs/product.md §5. `complaints` connects it (`complaints.deadlines.holidays`) and runs the
-recompute in a Celery task, so the admin's save stays fast and the worker reads the committed table."""
+recompute in a Celery task, so the admin's save stays fast and the worker reads the committed table.
+
+When an agency, a category, an area or a route changes: a new version of the reference tables, so every
+process builds the lists it keeps from them again (agencies/reference.py)."""
 
 import threading
 from contextlib import contextmanager
@@ -11,8 +14,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
-from . import calendar
-from .models import Holiday
+from . import calendar, reference
+from .models import Agency, Area, AreaRoute, Category, Holiday
 
 _batch = threading.local()
 
@@ -63,3 +66,14 @@ def holiday_saved(sender, instance, raw=False, **kwargs):
 def queue_recompute(since):
     """Announce the change: the receivers recompute the deadlines that depend on the calendar."""
     holidays_changed.send(sender=Holiday, since=since)
+
+
+@receiver([post_save, post_delete], sender=Agency)
+@receiver([post_save, post_delete], sender=Category)
+@receiver([post_save, post_delete], sender=Area)
+@receiver([post_save, post_delete], sender=AreaRoute)
+def reference_saved(sender, instance, **kwargs):
+    reference.invalidate()  # this transaction sees its own change at once
+    # Other processes must build again after the commit: one that built before it would have kept
+    # the old rows under the new version.
+    transaction.on_commit(reference.invalidate)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Role
 from accounts.verification import is_verified_reporter
-from agencies import calendar
+from agencies import calendar, reference
 from agencies.areas import locate
 from agencies.models import Agency, AgencyKind, SlaPolicy
 from agencies.routing import route_for
@@ -553,6 +553,13 @@ def _fits_target(c, agency):
     return True
 
 
+def _first_active(kind):
+    """The first active agency of `kind` (by id), from the agencies kept per process
+    (agencies/reference.py): a suggestion costs no query."""
+    found = [a for a in reference.tables()["agencies"].values() if a.is_active and a.kind == kind]
+    return reference.row("agencies", min(a.pk for a in found)) if found else None
+
+
 def suggested_routing(c):
     """(agencies to preselect, why): the category's routing (its route for the report's kecamatan,
     else its default agency: agencies.routing.route_for); for a report berkadar pengawasan the
@@ -562,7 +569,7 @@ def suggested_routing(c):
     default = route_for(c.category, c.kecamatan_id) if c.category_id else None
     if c.is_oversight:
         if default is None or default.kind not in OVERSIGHT_AGENCY_KINDS:
-            default = Agency.objects.active().filter(kind=AgencyKind.INSPEKTORAT).order_by("pk").first()
+            default = _first_active(AgencyKind.INSPEKTORAT)
         why = _("Berkadar pengawasan: hanya ke Inspektorat (atau BKD untuk disiplin ASN), tidak ke terlapor.")
         candidates = [default]
     elif default is not None:
@@ -570,7 +577,7 @@ def suggested_routing(c):
         if default.pk != c.category.default_agency_id:
             why = _("Sesuai rute kategori untuk kecamatan laporan ini.")
     elif c.kind == Kind.INFORMASI:
-        candidates = [Agency.objects.active().filter(kind=AgencyKind.PPID).order_by("pk").first()]
+        candidates = [_first_active(AgencyKind.PPID)]
         why = _("Permintaan informasi publik: ke PPID.")
     else:
         candidates, why = [c.target_agency], _("Usulan pelapor.")

@@ -64,12 +64,12 @@ def _static_root(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _isolated_services(settings, tmp_path):
-    """Each test: in-process cache, eager Celery, media in a temporary folder, fresh calendar, the
-    default language (a request in English leaves English active in the thread, and a later test
+    """Each test: in-process cache, eager Celery, media in a temporary folder, fresh calendar and
+    reference lists, the default language (a request in English leaves English active in the thread, and a later test
     calling gettext directly would read English)."""
     from django.utils import translation
 
-    from agencies import calendar
+    from agencies import calendar, reference
     from lapor.celery import app
 
     translation.activate(settings.LANGUAGE_CODE)
@@ -97,8 +97,10 @@ def _isolated_services(settings, tmp_path):
     app.conf.task_always_eager = True
     RecordingSms.sent.clear()
     calendar.invalidate()
+    reference.invalidate()
     yield
     calendar.invalidate()
+    reference.invalidate()
     translation.activate(settings.LANGUAGE_CODE)
 
 

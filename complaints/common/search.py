@@ -34,6 +34,9 @@ words match at least 1% of them), the index reads at most about 1% of the list.
 
 Duplicates (`similar_open_reports`) on PostgreSQL also match a title that appears, misspelt or
 not, in the new report's text (`pg_trgm` word similarity), which full-text stemming misses.
+`rank_similar` ranks the same way among a few candidates the caller chose (the operator's review
+page: the newest open reports of the same category and kecamatan), so its cost is bounded by the
+candidates, not by how many reports match a common word.
 """
 
 import re
@@ -43,6 +46,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Expression,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -227,3 +231,75 @@ def similar_open_reports(category, kecamatan, text, limit=5, *, user=None):
             scored.append((overlap, c.created_at, c))
     scored.sort(key=lambda row: (row[0], row[1]), reverse=True)
     return [c for _overlap, _created, c in scored[:limit]]
+
+
+def _similar_query(text):
+    """(full-text OR-query over the words of `text`, the text a title is looked for in), or None
+    without a meaningful word."""
+    from django.contrib.postgres.search import SearchQuery
+
+    terms = words(text)
+    if not terms:
+        return None
+    # One tsquery `w1 | w2 | …` (each word normalised by the configuration, as `plainto_tsquery`
+    # does one): the same query as `similar_open_reports` ORs word by word, which Django builds
+    # and compiles as a tree of a dozen expressions. `words` leaves letters and digits only, so no
+    # word can be read as an operator.
+    query = SearchQuery(" | ".join(terms), config=SEARCH_CONFIG, search_type="raw")
+    return query, " ".join(words(text, limit=40))
+
+
+def rank_similar(reports, text, limit, candidates, *, fields=None):
+    """Among the first `candidates` reports of `reports` (a queryset the caller narrowed and
+    ordered, newest first), those that resemble `text` first, best first, as `similar_open_reports`
+    ranks them; then the others, newest first. Each has `similar` (whether it resembles `text`);
+    its relations are the caller's to read. One query; `fields`: the only columns read of them
+    (with what the ranking needs).
+
+    PostgreSQL scores the candidates with each function computed once per row (an expression
+    repeated in the select list, a filter and the order is computed again each time: the trigram
+    similarity three times over) and the order is made here."""
+    if not _is_postgres():
+        if fields is not None:
+            reports = reports.only(*fields, "title", "body", "public_summary", "created_at")
+        return _rank_similar_in_python(reports[:candidates], text, limit)
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.contrib.postgres.search import SearchRank
+
+    found = Complaint.objects.filter(_key_among(ArraySubquery(reports.values("pk")[:candidates]))).order_by()
+    if fields is not None:
+        found = found.only(*fields, "created_at")
+    spec = _similar_query(text)
+    if spec is None:
+        rows = [(c, False, 0.0) for c in found]
+    else:
+        query, typed = spec
+        vector = PublicDocument()
+        found = found.alias(search_vector=vector).annotate(
+            words_found=ExpressionWrapper(Q(search_vector=query), output_field=BooleanField()),
+            text_rank=SearchRank(vector, query),
+            title_match=Func(F("title"), Value(typed), function="WORD_SIMILARITY", output_field=FloatField()),
+        )
+        rows = [(c, c.words_found or c.title_match >= 0.6, c.text_rank + c.title_match) for c in found]
+    # Resembling first, by rank; then newest first (the rank of the others is not used).
+    rows.sort(key=lambda row: (row[1], row[2] if row[1] else 0.0, row[0].created_at, row[0].pk), reverse=True)
+    return [marked(c, similar) for c, similar, _rank in rows[:limit]]
+
+
+def _rank_similar_in_python(candidates, text, limit):
+    wanted = set(words(text))
+    rows = []
+    for c in candidates:
+        public_text = c.public_summary or c.body
+        overlap = len(wanted & set(words(f"{c.title} {public_text}", limit=None))) if wanted else 0
+        # As `similar_open_reports`: one shared word among many is chance.
+        similar = bool(wanted) and overlap >= min(2, len(wanted))
+        rows.append((similar, overlap if similar else 0, c.created_at, c.pk, marked(c, similar)))
+    rows.sort(key=lambda row: row[:4], reverse=True)
+    return [row[-1] for row in rows[:limit]]
+
+
+def marked(c, similar):
+    """`c` with `similar` set: whether it resembles the text it was compared with."""
+    c.similar = similar
+    return c

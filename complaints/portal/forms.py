@@ -80,14 +80,20 @@ def optional_agency_field(label, empty_label, help_text):
     )
 
 
-def kelurahan_choices(kecamatan_id=None):
+def kelurahan_choices(kecamatan_id=None, *, areas=None):
     """Kelurahan grouped by kecamatan (<optgroup>), or only those of one kecamatan once chosen
-    (the server-side filter that works without JavaScript)."""
-    qs = Area.objects.filter(level=Area.Level.KELURAHAN).select_related("parent").order_by("parent__name", "name")
-    if kecamatan_id:
-        qs = qs.filter(parent_id=kecamatan_id)
+    (the server-side filter that works without JavaScript). `areas`: the kelurahan, with their
+    kecamatan, in this order, when the caller has them already (agencies/reference.py)."""
+    if areas is None:
+        areas = (
+            Area.objects.filter(level=Area.Level.KELURAHAN).select_related("parent").order_by("parent__name", "name")
+        )
+        if kecamatan_id:
+            areas = areas.filter(parent_id=kecamatan_id)
+    elif kecamatan_id:
+        areas = [a for a in areas if a.parent_id == kecamatan_id]
     groups = {}
-    for area in qs:
+    for area in areas:
         groups.setdefault(area.parent.name if area.parent_id else "", []).append((str(area.pk), area.name))
     return [("", _("— pilih kelurahan/desa —")), *groups.items()]
 

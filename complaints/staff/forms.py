@@ -2,17 +2,25 @@
 liaison's actions on a disposition.
 
 The forms validate input only; every change goes through `complaints.workflow`, whose errors the
-views put back on these forms."""
+views put back on these forms.
+
+The review page's forms offer lists of the reference tables (agencies, categories, areas): each is
+read once per process and version of those tables (`agencies.reference`) and rendered by the
+widgets of `complaints.common.choices`, which write their options without a template each. The
+fields still validate against their querysets."""
 
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.phone import normalize_phone
+from agencies import reference
 from agencies.models import Agency, AgencyKind, Area, Category
 from complaints import workflow
+from complaints.common import widgets
 from complaints.common.forms import text_area
 from complaints.models import (
     MANUAL_CHANNELS,
@@ -31,8 +39,8 @@ from complaints.portal.forms import (
     CategoryChoiceField,
     EvidenceField,
     ReportForm,
+    category_label,
     kelurahan_choices,
-    optional_agency_field,
 )
 
 FILE_ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
@@ -47,16 +55,88 @@ def disposable_agencies():
     )
 
 
+def agency_label(agency):
+    """An agency as the lists show it: a unit with its parent OPD."""
+    return agency.name if not agency.parent_id else f"{agency.name} — {agency.parent.name}"
+
+
+def terlapor_agencies():
+    """The agencies a report can name as terlapor."""
+    return Agency.objects.active().exclude(kind=AgencyKind.OBSERVER).select_related("parent").order_by("name")
+
+
+def kecamatan_areas():
+    return Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name")
+
+
+def _reference_choices():
+    """Every list of the reference tables the staff forms offer, in the order and with the labels
+    of their querysets (`disposable_agencies`, `terlapor_agencies`, …), made from the rows kept per
+    process (agencies/reference.py) once per version of the tables and language: a page costs
+    the same queries whichever of its forms it shows, and none once the rows are kept."""
+
+    def build():
+        kept = reference.tables()
+        agencies = list(kept["agencies"].values())  # by name
+        areas = list(kept["areas"].values())  # by name
+        disposable = [a for a in agencies if a.is_active and a.kind not in (AgencyKind.OBSERVER, AgencyKind.DISKOMINFO)]
+        kelurahan = [a for a in areas if a.level == Area.Level.KELURAHAN]
+        (_empty, kelurahan_label), *kelurahan_groups = kelurahan_choices(
+            areas=reference.by_parent_then_name(kelurahan, "areas")
+        )
+        return {
+            "disposable": widgets.Options(
+                [(a.slug, agency_label(a)) for a in reference.by_parent_then_name(disposable, "agencies")]
+            ),
+            "terlapor": widgets.Options(
+                [(a.pk, agency_label(a)) for a in agencies if a.is_active and a.kind != AgencyKind.OBSERVER]
+            ),
+            "categories": widgets.Options([(c.pk, category_label(c)) for c in kept["categories"].values()]),
+            "kecamatan": widgets.Options([(a.pk, a.name) for a in areas if a.level == Area.Level.KECAMATAN]),
+            "kelurahan": widgets.Options(kelurahan_groups, kelurahan_label),
+        }
+
+    return reference.memo(("staff-choices", get_language()), build)
+
+
+def disposable_agency_choices():
+    return _reference_choices()["disposable"]
+
+
+def terlapor_agency_choices():
+    return _reference_choices()["terlapor"]
+
+
+def category_choices():
+    return _reference_choices()["categories"]
+
+
+def kecamatan_choices():
+    return _reference_choices()["kecamatan"]
+
+
+def kelurahan_options():
+    """The kelurahan grouped by kecamatan, led by the empty choice (`kelurahan_choices`)."""
+    return _reference_choices()["kelurahan"]
+
+
+def use_kept_choices(field, kept):
+    """Render `field` (a model choice field: it still validates against its queryset) from the
+    kept list, led by the field's empty choice when it has one."""
+    empty = getattr(field, "empty_label", None)
+    field.widget.choices = kept.with_empty(empty) if empty is not None else kept
+
+
 class AgencySlugsField(forms.ModelMultipleChoiceField):
     """Agencies by slug (the workflow takes slugs), shown with their parent OPD."""
 
-    widget = forms.CheckboxSelectMultiple
+    widget = widgets.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):
         super().__init__(queryset=Agency.objects.none(), to_field_name="slug", **kwargs)
 
     def label_from_instance(self, obj):
-        return obj.name if not obj.parent_id else f"{obj.name} — {obj.parent.name}"
+        return agency_label(obj)
 
 
 # The operator's queue ----------------------------------------------------------------------------
@@ -85,7 +165,13 @@ class QueueFilterForm(forms.Form):
 
 
 # The review page ---------------------------------------------------------------------------------
-class VerifyForm(forms.Form):
+class ActionForm(forms.Form):
+    """A form of the review page: its field groups written in Python (complaints/common/widgets.py)."""
+
+    bound_field_class = widgets.FieldGroup
+
+
+class VerifyForm(ActionForm):
     agencies = AgencySlugsField(
         label=_("Disposisikan ke"),
         help_text=_("Pilih satu atau lebih OPD. Usulan dari kategori sudah dicentang."),
@@ -96,6 +182,7 @@ class VerifyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agencies"].queryset = disposable_agencies()
+        use_kept_choices(self.fields["agencies"], disposable_agency_choices())
 
 
 class DisposeForm(VerifyForm):
@@ -108,7 +195,7 @@ class DisposeForm(VerifyForm):
         self.fields["note"].label = _("Catatan / alasan")
 
 
-class RefuseReturnForm(forms.Form):
+class RefuseReturnForm(ActionForm):
     disposition = forms.IntegerField(widget=forms.HiddenInput)
     note = text_area(
         _("Alasan menolak pengembalian"),
@@ -118,7 +205,7 @@ class RefuseReturnForm(forms.Form):
     )
 
 
-class PostponeForm(forms.Form):
+class PostponeForm(ActionForm):
     reason = text_area(
         _("Yang perlu dilengkapi pelapor"),
         max_length=2000,
@@ -128,9 +215,10 @@ class PostponeForm(forms.Form):
     )
 
 
-class ArchiveForm(forms.Form):
+class ArchiveForm(ActionForm):
     reason = forms.ChoiceField(
         label=_("Alasan arsip"),
+        widget=widgets.Select,
         choices=[
             (r.value, r.label) for r in (ArchiveReason.INVALID, ArchiveReason.OUT_OF_SCOPE, ArchiveReason.NO_COMPLETION)
         ],
@@ -145,15 +233,18 @@ class ArchiveForm(forms.Form):
     )
 
 
-class ForwardForm(forms.Form):
-    institution = forms.ChoiceField(label=_("Teruskan ke instansi di luar daerah"), choices=Institution.choices)
+class ForwardForm(ActionForm):
+    institution = forms.ChoiceField(
+        label=_("Teruskan ke instansi di luar daerah"), choices=Institution.choices, widget=widgets.Select
+    )
     note = text_area(_("Keterangan untuk pelapor"), max_length=2000, rows=2, required=False)
 
 
-class MergeForm(forms.Form):
+class MergeForm(ActionForm):
     into = forms.CharField(
         label=_("Nomor laporan utama"),
         max_length=20,
+        widget=widgets.TextInput,
         help_text=_("Laporan ini diarsipkan sebagai duplikat; pelapornya mengikuti laporan utama."),
     )
 
@@ -164,7 +255,7 @@ class MergeForm(forms.Form):
         return value
 
 
-class SummaryForm(forms.Form):
+class SummaryForm(ActionForm):
     summary = text_area(
         _("Ringkasan publik"),
         max_length=10000,
@@ -177,8 +268,8 @@ class SummaryForm(forms.Form):
     )
 
 
-class RaisePrivacyForm(forms.Form):
-    privacy = forms.ChoiceField(label=_("Naikkan privasi menjadi"), choices=())
+class RaisePrivacyForm(ActionForm):
+    privacy = forms.ChoiceField(label=_("Naikkan privasi menjadi"), choices=(), widget=widgets.Select)
 
     def __init__(self, *args, current=Privacy.UMUM, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,18 +278,30 @@ class RaisePrivacyForm(forms.Form):
         ]
 
 
-class ReclassifyForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Jenis"), choices=Kind.choices)
+class ReclassifyForm(ActionForm):
+    kind = forms.ChoiceField(label=_("Jenis"), choices=Kind.choices, widget=widgets.Select)
     category = CategoryChoiceField(
-        label=_("Kategori"), queryset=Category.objects.none(), required=False, empty_label=_("— tanpa kategori —")
+        label=_("Kategori"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("— tanpa kategori —"),
+        widget=widgets.Select,
     )
     kecamatan = forms.ModelChoiceField(
-        label=_("Kecamatan"), queryset=Area.objects.none(), required=False, empty_label=_("— tidak diketahui —")
+        label=_("Kecamatan"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=_("— tidak diketahui —"),
+        widget=widgets.Select,
     )
-    kelurahan = forms.ChoiceField(label=_("Kelurahan/desa"), required=False)
-    location_text = forms.CharField(label=_("Lokasi"), max_length=255, required=False)
+    kelurahan = forms.ChoiceField(label=_("Kelurahan/desa"), required=False, widget=widgets.Select)
+    location_text = forms.CharField(label=_("Lokasi"), max_length=255, required=False, widget=widgets.TextInput)
     terlapor_agency = AgencyChoiceField(
-        label=_("Instansi terlapor"), queryset=Agency.objects.none(), required=False, empty_label=_("— tidak ada —")
+        label=_("Instansi terlapor"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=_("— tidak ada —"),
+        widget=widgets.Select,
     )
     terlapor_reason = text_area(
         _("Alasan mengubah terlapor"),
@@ -229,11 +332,13 @@ class ReclassifyForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         self.complaint = complaint
         self.fields["category"].queryset = Category.objects.order_by("order", "name")
-        self.fields["kecamatan"].queryset = Area.objects.filter(level=Area.Level.KECAMATAN).order_by("name")
-        self.fields["terlapor_agency"].queryset = (
-            Agency.objects.active().exclude(kind=AgencyKind.OBSERVER).select_related("parent").order_by("name")
-        )
-        self.fields["kelurahan"].choices = kelurahan_choices()
+        self.fields["kecamatan"].queryset = kecamatan_areas()
+        self.fields["terlapor_agency"].queryset = terlapor_agencies()
+        use_kept_choices(self.fields["category"], category_choices())
+        use_kept_choices(self.fields["kecamatan"], kecamatan_choices())
+        use_kept_choices(self.fields["terlapor_agency"], terlapor_agency_choices())
+        # A plain choice field: it validates against these choices (then `clean_kelurahan`).
+        self.fields["kelurahan"].choices = kelurahan_options()
 
     def clean_kelurahan(self):
         value = self.cleaned_data.get("kelurahan")
@@ -274,21 +379,23 @@ class TerlaporDecisionForm(forms.Form):
     reason = text_area(_("Alasan"), max_length=2000, rows=2, min_length=10)
 
 
-class FlagOversightForm(forms.Form):
-    terlapor_agency = optional_agency_field(
-        _("Instansi terlapor"),
-        _("— tidak disebut —"),
-        _("Disposisi yang masih berjalan ke instansi ini (dan unit di bawah atau di atasnya) ditarik."),
+class FlagOversightForm(ActionForm):
+    terlapor_agency = AgencyChoiceField(
+        label=_("Instansi terlapor"),
+        queryset=Agency.objects.none(),
+        required=False,
+        empty_label=_("— tidak disebut —"),
+        help_text=_("Disposisi yang masih berjalan ke instansi ini (dan unit di bawah atau di atasnya) ditarik."),
+        widget=widgets.Select,
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["terlapor_agency"].queryset = (
-            Agency.objects.active().exclude(kind=AgencyKind.OBSERVER).select_related("parent").order_by("name")
-        )
+        self.fields["terlapor_agency"].queryset = terlapor_agencies()
+        use_kept_choices(self.fields["terlapor_agency"], terlapor_agency_choices())
 
 
-class AttachmentVisibilityForm(forms.Form):
+class AttachmentVisibilityForm(ActionForm):
     attachment = forms.IntegerField(widget=forms.HiddenInput)
     public = forms.TypedChoiceField(
         choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1", widget=forms.HiddenInput

@@ -10,6 +10,8 @@ are joined or prefetched here so a page costs the same number of queries for 1 r
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
@@ -26,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role
-from agencies import calendar
+from agencies import calendar, reference
 from complaints import privacy
 from complaints.common import search
 from complaints.common.pagination import Grouped, cached_aggregate
@@ -200,29 +202,54 @@ def with_dispositions(rows):
     return rows
 
 
+# How many open reports of the same category and kecamatan the review page compares a report with.
+SIMILAR_CANDIDATES = 50
+# What the review page shows of each (templates/staff/review.html, "Laporan serupa").
+SIMILAR_FIELDS = ("tracking_id", "title", "status", "created_at", "category_id", "kecamatan_id", "kelurahan_id")
+
+
 def similar_reports(complaint, user, limit=8):
-    """Possible duplicates for the review page: the ranked similar open public reports
-    (`search.similar_open_reports`), then other open reports of the same category and kecamatan
-    the operator works on (unverified ones too: duplicates usually arrive together)."""
-    found = [
-        c
-        for c in search.similar_open_reports(
-            complaint.category, complaint.kecamatan, f"{complaint.title} {complaint.body}", limit, user=user
+    """Possible duplicates for the review page, among the newest `SIMILAR_CANDIDATES` open reports
+    of the same category and kecamatan that the operator works on (unverified ones too: duplicates
+    usually arrive together; a report without a category is compared with the others without one,
+    one without a kecamatan with those of its category anywhere): those whose words resemble the
+    report's first, ranked as the citizens' "similar reports" are (`search.rank_similar`), then the
+    others, newest first. The candidates are read in the order of the partial index
+    `complaint_open_category_area`, so the page costs the same queries and time whatever the
+    report holds and however many reports match a common word.
+
+    Which reports were found is kept for LIST_COUNT_CACHE_SECONDS under the report's version
+    (`updated_at`, category, kecamatan) and the operator's scope; the reports themselves are read
+    again each time (the same single query), so one closed or merged since, or one the operator no
+    longer works on, drops out at once. A report filed since shows once the time is up."""
+    candidates = operator_reports(user).open().filter(category_id=complaint.category_id).exclude(pk=complaint.pk)
+    if complaint.kecamatan_id:
+        candidates = candidates.filter(kecamatan_id=complaint.kecamatan_id)
+    key = "similar-reports:" + ":".join(
+        str(part)
+        for part in (
+            complaint.pk,
+            complaint.updated_at.isoformat(),
+            complaint.category_id,
+            complaint.kecamatan_id,
+            privacy.scope_key(user),
+            limit,
+            SIMILAR_CANDIDATES,
         )
-        if c.pk != complaint.pk
-    ]
-    if complaint.category_id and len(found) < limit:
-        more = (
-            operator_reports(user)
-            .open()
-            .filter(category_id=complaint.category_id)
-            .exclude(pk__in=[complaint.pk, *[c.pk for c in found]])
-            .select_related("category", "kecamatan", "kelurahan")
-            .order_by("-created_at")
-        )
-        if complaint.kecamatan_id:
-            more = more.filter(kecamatan_id=complaint.kecamatan_id)
-        found.extend(more[: limit - len(found)])
+    )
+    kept = cache.get(key)
+    if kept:
+        chosen = candidates.filter(pk__in=[pk for pk, _similar in kept]).only(*SIMILAR_FIELDS).order_by()
+        rows = {c.pk: c for c in chosen}
+        found = [search.marked(rows[pk], similar) for pk, similar in kept if pk in rows]
+    else:
+        newest = candidates.order_by("-created_at", "-pk")
+        text = f"{complaint.title} {complaint.body}"
+        found = search.rank_similar(newest, text, limit, SIMILAR_CANDIDATES, fields=SIMILAR_FIELDS)
+        if found:  # an empty list is looked for again: the next page costs the same one query
+            cache.set(key, [(c.pk, c.similar) for c in found], settings.LIST_COUNT_CACHE_SECONDS)
+    for c in found:  # what the page shows of them, from the rows kept per process
+        reference.attach(c, category="categories", kecamatan="areas", kelurahan="areas")
     return found
 
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -23,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
-from agencies import calendar
+from agencies import calendar, reference
 from complaints import privacy, workflow
 from complaints.channels import claims
 from complaints.common import idempotency
@@ -215,23 +216,38 @@ def queue(request):
 
 
 # The review page --------------------------------------------------------------------------------
-def _operator_report(user, tracking_id):
-    return privacy.get_complaint_or_404(
-        user,
-        tracking_id,
-        selectors.operator_reports(user).select_related(
-            "category",
-            "category__default_agency",
-            "kecamatan",
-            "kelurahan",
-            "reporter",
-            "target_agency",
-            "terlapor_agency",
-            "terlapor_agency__root",
-            "merged_into",
-            "entered_by",
-        ),
+def _operator_report(user, tracking_id, *, review=False):
+    # The category, areas and agencies come from the rows kept per process (agencies/reference.py)
+    # rather than five more joins: PostgreSQL spent milliseconds planning each join of a query
+    # that reads one row.
+    reports = (
+        selectors.operator_reports(user)
+        .select_related("reporter", "entered_by")
+        .annotate(merged_into_tracking_id=F("merged_into__tracking_id"))  # all the page shows of it
     )
+    if review:
+        # What the page and the transition table's guards read of the report's dispositions
+        # (workflow.available_actions asks whether every one was returned, whether a return is
+        # pending), in one query however many it has.
+        reports = reports.prefetch_related(
+            Prefetch("dispositions", queryset=Disposition.objects.order_by("created_at", "pk"))
+        )
+    c = privacy.get_complaint_or_404(user, tracking_id, reports)
+    reference.attach(
+        c,
+        category="categories",
+        kecamatan="areas",
+        kelurahan="areas",
+        target_agency="agencies",
+        terlapor_agency="agencies",
+    )
+    if review:
+        dispositions = {d.pk: d for d in c.dispositions.all()}
+        for d in dispositions.values():
+            reference.attach(d, agency="agencies")
+            if d.parent_id in dispositions:  # a unit's disposition names its OPD's, of the same report
+                d.parent = dispositions[d.parent_id]
+    return c
 
 
 def _review_actions(c, user):
@@ -241,26 +257,30 @@ def _review_actions(c, user):
     return {str(a) for a in allowed & REVIEW_ACTIONS}
 
 
-def _review_forms(c, routing, data=None, action=None):
+def _review_forms(c, routing, actions, data=None, action=None):
+    """The forms of `actions` (those the page offers, and the one posted): a form the page does
+    not show is not built."""
+
     def bound(name):
         return data if action == name else None
 
-    return {
-        "verify": VerifyForm(bound("verify"), prefix="verify", initial={"agencies": [a.slug for a in routing]}),
-        "dispose": DisposeForm(bound("dispose"), prefix="dispose"),
-        "refuse_return": RefuseReturnForm(bound("refuse_return"), prefix="refuse_return"),
-        "postpone": PostponeForm(bound("postpone"), prefix="postpone"),
-        "archive": ArchiveForm(bound("archive"), prefix="archive"),
-        "forward": ForwardForm(bound("forward"), prefix="forward"),
-        "merge": MergeForm(bound("merge"), prefix="merge"),
-        "edit_summary": SummaryForm(
+    makers = {
+        "verify": lambda: VerifyForm(bound("verify"), prefix="verify", initial={"agencies": [a.slug for a in routing]}),
+        "dispose": lambda: DisposeForm(bound("dispose"), prefix="dispose"),
+        "refuse_return": lambda: RefuseReturnForm(bound("refuse_return"), prefix="refuse_return"),
+        "postpone": lambda: PostponeForm(bound("postpone"), prefix="postpone"),
+        "archive": lambda: ArchiveForm(bound("archive"), prefix="archive"),
+        "forward": lambda: ForwardForm(bound("forward"), prefix="forward"),
+        "merge": lambda: MergeForm(bound("merge"), prefix="merge"),
+        "edit_summary": lambda: SummaryForm(
             bound("edit_summary"), prefix="edit_summary", initial={"summary": c.public_summary}
         ),
-        "privacy": RaisePrivacyForm(bound("privacy"), prefix="privacy", current=c.privacy),
-        "reclassify": ReclassifyForm(bound("reclassify"), prefix="reclassify", complaint=c),
-        "flag_oversight": FlagOversightForm(bound("flag_oversight"), prefix="flag_oversight"),
-        "hide_attachment": AttachmentVisibilityForm(bound("hide_attachment"), prefix="hide_attachment"),
+        "privacy": lambda: RaisePrivacyForm(bound("privacy"), prefix="privacy", current=c.privacy),
+        "reclassify": lambda: ReclassifyForm(bound("reclassify"), prefix="reclassify", complaint=c),
+        "flag_oversight": lambda: FlagOversightForm(bound("flag_oversight"), prefix="flag_oversight"),
+        "hide_attachment": lambda: AttachmentVisibilityForm(bound("hide_attachment"), prefix="hide_attachment"),
     }
+    return {name: make() for name, make in makers.items() if name in actions}
 
 
 def _do_review_action(c, user, action, form):
@@ -380,11 +400,11 @@ def review(request, tracking_id):
     the forms to decide. POST `action=identity` shows (and logs) a protected identity."""
     user = request.user
     _require_operator(user)
-    c = _operator_report(user, tracking_id)
+    c = _operator_report(user, tracking_id, review=True)
     post = _PostedAction(
         request,
         REVIEW_ACTIONS,
-        lambda action: _review_forms(c, workflow.suggested_routing(c)[0], request.POST, action),
+        lambda action: _review_forms(c, workflow.suggested_routing(c)[0], {action}, request.POST, action),
         lambda action, form: _do_review_action(c, user, action, form),
         titles=REVIEW_TITLES,
         model_field_errors=True,
@@ -395,7 +415,7 @@ def review(request, tracking_id):
             return redirect("staff:review", tracking_id=post.form.cleaned_data["into"])
         return redirect("staff:review", tracking_id=c.tracking_id)
     if post.tried:
-        c = _operator_report(user, tracking_id)
+        c = _operator_report(user, tracking_id, review=True)
     return _render_review(
         request,
         c,
@@ -456,11 +476,26 @@ class _PostedAction:
 def _render_review(request, c, *, status=200, error=None, action=None, forms=None, show_identity=False):
     user = request.user
     countdown = selectors.Countdowns()
-    dispositions = list(c.dispositions.select_related("agency", "parent__agency").order_by("created_at", "pk"))
+    dispositions = list(c.dispositions.all())  # prefetched by _operator_report
     for d in dispositions:
         d.countdown = countdown(d.due_at) if d.is_active else None
         d.settlement = countdown(d.settlement_due_at) if d.is_active else None
-    attachments = list(privacy.attachments_for(c, user))
+    # The rows the privacy rule gives, their relations from what the page already holds (the
+    # report's dispositions, its timeline, the reference rows) instead of joins in each query.
+    timeline = list(privacy.timeline_for(c, user).select_related(None).defer("data", "client_ip", "user_agent"))
+    by_pk = {d.pk: d for d in dispositions}
+    for e in timeline:
+        reference.attach(e, actor_agency="agencies")
+        if e.disposition_id in by_pk:
+            e.disposition = by_pk[e.disposition_id]
+    events = {e.pk: e for e in timeline}
+    attachments = list(privacy.attachments_for(c, user).select_related(None))
+    for a in attachments:
+        if a.event_id in events:
+            a.event = events[a.event_id]
+    terlapor_change = c.terlapor_changes.filter(status=TerlaporChange.Status.PENDING).first()
+    if terlapor_change is not None:
+        reference.attach(terlapor_change, from_agency="agencies", to_agency="agencies")
     routing, why = workflow.suggested_routing(c)
     identity, identity_button = _identity(c, user, show_identity)
     allowed = _review_actions(c, user)
@@ -475,12 +510,13 @@ def _render_review(request, c, *, status=200, error=None, action=None, forms=Non
             failed, _expected_review_action(c, allowed, pending_returns), allowed, REVIEW_TITLES
         ),
         "titles": REVIEW_TITLES,
-        "forms": forms or _review_forms(c, routing),
+        # The posted form (bound, with its errors) and unbound ones for the other actions offered.
+        "forms": {**_review_forms(c, routing, allowed - set(forms or ())), **(forms or {})},
         "allowed": allowed,
         "dispositions": dispositions,
         "pending_returns": pending_returns,
         "attachments": attachments,
-        "timeline": list(privacy.timeline_for(c, user).select_related("actor")),
+        "timeline": timeline,
         "similar": selectors.similar_reports(c, user),
         "routing": routing,
         "routing_why": why,
@@ -490,9 +526,7 @@ def _render_review(request, c, *, status=200, error=None, action=None, forms=Non
         "verification_due": countdown(c.verification_due_at),
         "redisposition_due": countdown(c.redisposition_due_at),
         "tunda_due": countdown(c.tunda_due_at),
-        "terlapor_change": c.terlapor_changes.filter(status=TerlaporChange.Status.PENDING)
-        .select_related("to_agency")
-        .first(),
+        "terlapor_change": terlapor_change,
     }
     return _render(request, "staff/review.html", context, status=status)
 

@@ -72,13 +72,19 @@ def test_one_route_per_category_and_kecamatan(sukamaju):
     assert route_for(r.roads, r.sukamaju) == r.bina_marga
 
 
-def test_route_for_is_one_query(sukamaju, django_assert_num_queries):
+def test_route_for_reads_the_routes_kept_per_process(sukamaju, django_assert_num_queries):
+    """The routes and agencies are read once per process and version of the reference tables
+    (agencies/reference.py): no query after that, and a change of a route is seen at once."""
     r = sukamaju
     health = Category.objects.select_related("default_agency").get(pk=r.health.pk)
-    with django_assert_num_queries(1):
+    route_for(health, r.sukamaju)  # reads the reference tables
+    with django_assert_num_queries(0):
         assert route_for(health, r.sukamaju).name == "UPTD Puskesmas Sukamaju"
-    with django_assert_num_queries(1):
         assert route_for(health, r.kecamatan).name == "Dinas Kesehatan"
+    r.route.delete()
+    assert route_for(health, r.sukamaju) == r.dinkes
+    AreaRoute.objects.create(category=r.health, kecamatan=r.kecamatan, agency=r.puskesmas_sukamaju)
+    assert route_for(health, r.kecamatan) == r.puskesmas_sukamaju
 
 
 # The rules (the same as Category.clean) ----------------------------------------------------------
