@@ -22,4 +22,7 @@ def route_for(category, kecamatan):
             agency = reference.row("agencies", agency_id)
             if agency is not None:
                 return agency
-    return category.default_agency if category.default_agency_id else None
+    if category.default_agency_id is None:
+        return None
+    # A copy of the kept agency: the category may itself be a kept row, whose relations are shared.
+    return reference.row("agencies", category.default_agency_id) or category.default_agency
