@@ -12,7 +12,7 @@ import time
 import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished
-from django.db import close_old_connections, connection
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
@@ -313,6 +313,9 @@ def fixed_generation(monkeypatch):
     # The threads below open no database connection of their own (a test's data is in its
     # transaction): the generation the page reads is fixed.
     monkeypatch.setattr(publication, "current", lambda using="default": 41)
+    # Nor a request transaction (the wrapper opens it around the view; on the embedded SQLite a
+    # thread's would wait for the test's own).
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "ATOMIC_REQUESTS", False)
 
 
 def test_visitors_missing_the_same_page_at_once_render_it_once(fixed_generation):
@@ -414,3 +417,48 @@ def test_answers_do_not_say_whether_they_came_from_the_cache(client, disposed_re
     listed = client.get(OPEN311_LISTS[0])
     body(listed)
     assert HEADER not in listed and HEADER not in client.get(OPEN311_LISTS[0])
+
+
+def test_a_visitor_waits_outside_any_transaction_and_the_view_runs_inside_one(fixed_generation, monkeypatch):
+    """A stampede on one page must not hold a primary connection idle in a transaction per waiter:
+    the wrapper takes the request's transaction (ATOMIC_REQUESTS) around the view only."""
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "ATOMIC_REQUESTS", True)
+    page = CountingPage()
+    assert page.page._non_atomic_requests == {"default"}  # Django does not open it around the wait
+    depth = len(connection.atomic_blocks)  # the test case's own blocks
+    seen = {}
+
+    def waiting(key, lock):
+        seen["wait"] = len(connection.atomic_blocks)
+        return None  # the copy never comes: this visitor renders
+
+    def view(request):
+        seen["view"] = len(connection.atomic_blocks)
+        return CountingPage.view(page, request)
+
+    monkeypatch.setattr(pagecache, "_rendering_elsewhere", waiting)
+    page.page = pagecache.public_page(view)
+    assert cache.add(lock_for(page.key()), "someone-else")
+    page.visit()
+    assert seen == {"wait": depth, "view": depth + 1}
+
+
+def test_a_renderer_releases_only_its_own_lock(fixed_generation, monkeypatch):
+    """A render longer than the lock's life: the lock lapsed and another renderer took it; finishing
+    must not release that one."""
+    page = CountingPage()
+    lock = lock_for(page.key())
+
+    def slow_view(request):
+        cache.delete(lock)  # lapsed meanwhile
+        assert cache.add(lock, "the-next-renderer")
+        return CountingPage.view(page, request)
+
+    page.page = pagecache.public_page(slow_view)
+    page.visit()
+    assert cache.get(lock) == "the-next-renderer"
+    # Its own lock it does release.
+    page.page = pagecache.public_page(page.view)
+    cache.clear()
+    page.visit()
+    assert cache.get(lock) is None

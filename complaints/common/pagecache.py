@@ -39,10 +39,13 @@ generation is never older than it (docs/architecture.md, "Read replicas")."""
 import hashlib
 import logging
 import time
+import uuid
+from contextlib import nullcontext
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpResponse
 from django.utils import timezone, translation
 
@@ -63,11 +66,12 @@ RENDER_LOCK_SECONDS = 10
 
 
 def _anonymous(request):
-    if request.method != "GET" or carries_personal_data(request):
+    # The cookies and the query first: they cost nothing, where the account check loads the session.
+    if request.method != "GET" or "api_key" in request.GET:
         return False
     if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
         return False
-    return "api_key" not in request.GET
+    return not carries_personal_data(request)
 
 
 def _hands_out_state(request):
@@ -142,6 +146,14 @@ def _collected(request, key, response, seconds, done):
     return passed_on()
 
 
+def _request_transaction():
+    """The request's transaction as ATOMIC_REQUESTS asks for it (the wrapper opts out of Django's,
+    which would also enclose the wait for another visitor's copy)."""
+    if connections[DEFAULT_DB_ALIAS].settings_dict.get("ATOMIC_REQUESTS"):
+        return transaction.atomic(using=DEFAULT_DB_ALIAS)
+    return nullcontext()
+
+
 def _told(response, how):
     if settings.PAGE_CACHE_HEADER:
         response[HEADER] = how
@@ -166,11 +178,15 @@ def _rendering_elsewhere(key, lock):
 def public_page(view):
     """Serve `view`'s anonymous answers from the cache, exactly (see the module)."""
 
+    # The request's transaction (ATOMIC_REQUESTS) is opened here, around the view only: a visitor
+    # waiting for another's copy must not hold a primary connection idle in a transaction.
+    @transaction.non_atomic_requests
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         seconds = settings.PUBLIC_PAGE_CACHE_SECONDS
         if seconds <= 0 or not _anonymous(request):
-            return replicas.run_view(view, request, args, kwargs)
+            with _request_transaction():
+                return replicas.run_view(view, request, args, kwargs)
         # The generation first, once, on the primary: whatever the view reads afterwards, on the
         # primary or on a replica that has replayed it, is at least this new.
         generation = publication.current()
@@ -180,7 +196,8 @@ def public_page(view):
             return _told(cached, "hit")
         lock = lock_for(key)
         # True: this visitor renders; False: another is rendering it; None: the cache is down.
-        holder = cache.add(lock, 1, timeout=RENDER_LOCK_SECONDS)
+        token = uuid.uuid4().hex
+        holder = cache.add(lock, token, timeout=RENDER_LOCK_SECONDS)
         if holder is False:
             cached = _rendering_elsewhere(key, lock)
             if cached is not None:
@@ -192,11 +209,13 @@ def public_page(view):
                 generation, key = now, key_for(request, now)  # rendered afresh, without the lock
 
         def done():
-            if holder:
+            # Only our own lock: one that lapsed during a long render may be another renderer's now.
+            if holder and cache.get(lock) == token:
                 cache.delete(lock)
 
         try:
-            response = replicas.run_view(view, request, args, kwargs, generation=generation)
+            with _request_transaction():
+                response = replicas.run_view(view, request, args, kwargs, generation=generation)
         except BaseException:
             done()
             raise
