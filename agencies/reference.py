@@ -28,6 +28,9 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 CACHE_KEY = "agencies:reference:v1"
 RECHECK_SECONDS = 1.0
+# A version lapses after this long, so an invalidation a process could not send (its cache paused
+# after a Redis failure) is healed by then: every process builds its lists again once.
+VERSION_SECONDS = 300
 _local = {"version": None, "checked": float("-inf"), "memo": {}}
 _lock = Lock()
 
@@ -38,8 +41,10 @@ def version():
         return _local["version"]
     found = cache.get(CACHE_KEY)
     if found is None:
-        found = uuid.uuid4().hex
-        cache.set(CACHE_KEY, found, None)
+        # `add`: processes that find none at once agree on one (the first one's).
+        new = uuid.uuid4().hex
+        cache.add(CACHE_KEY, new, VERSION_SECONDS)
+        found = cache.get(CACHE_KEY) or new
     with _lock:
         if found != _local["version"]:
             _local["memo"] = {}
@@ -49,7 +54,7 @@ def version():
 
 def invalidate():
     """The tables changed: every process builds its lists again (this one at once)."""
-    cache.set(CACHE_KEY, uuid.uuid4().hex, None)
+    cache.set(CACHE_KEY, uuid.uuid4().hex, VERSION_SECONDS)
     with _lock:
         _local.update(version=None, memo={})
 

@@ -433,8 +433,10 @@ class Disposition(ChoiceLabels, models.Model):
         if not self._state.adding and kwargs.get("update_fields") is None:
             # A full save of a disposition read earlier must not put back an old `next_due_at`:
             # `complaints.deadlines.clocks` keeps it.
+            # Nor load the columns a list left out (`.only()`) just to write them back unchanged.
+            left_out = self.get_deferred_fields() | {"next_due_at"}
             kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "next_due_at"
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.attname not in left_out
             ]
         super().save(*args, **kwargs)
 

@@ -116,3 +116,29 @@ def test_the_kept_lists_are_the_querysets_lists(region):
     ]
     assert list(forms.kecamatan_choices()) == [(a.pk, a.name) for a in forms.kecamatan_areas()]
     assert list(forms.kelurahan_options()) == kelurahan_choices()
+
+
+def test_the_version_lapses_so_a_lost_invalidation_heals(monkeypatch):
+    """A process whose cache was paused could not send its invalidation: the version it would have
+    replaced lapses after VERSION_SECONDS, and every process builds its lists again."""
+    lapses = []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def add(self, key, value, timeout=None):
+            lapses.append(timeout)
+            return cache.add(key, value, timeout)
+
+        def set(self, key, value, timeout=None):
+            lapses.append(timeout)
+            return cache.set(key, value, timeout)
+
+    monkeypatch.setattr(reference, "cache", Recording())
+    cache.delete(reference.CACHE_KEY)
+    reference._local.update(version=None)
+    first = reference.version()
+    reference.invalidate()
+    assert reference.version() != first
+    assert lapses and all(t == reference.VERSION_SECONDS for t in lapses)

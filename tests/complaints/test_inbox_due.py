@@ -176,6 +176,23 @@ def test_a_full_save_keeps_the_inbox_deadline(disposed_report):
     assert fresh.next_due_at == due and fresh.note == "Catatan baru"
 
 
+def test_a_full_save_of_a_partly_read_row_writes_what_was_read_and_loads_nothing(disposed_report):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = disposed_report()
+    row = Disposition.objects.only("pk", "note").get(complaint=c)
+    row.note = "Catatan baru"
+    with CaptureQueriesContext(connection) as ctx:
+        row.save()
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not [q for q in sql if q.startswith("SELECT")], sql  # no column left out is loaded
+    (update,) = [q for q in sql if q.startswith('UPDATE "complaints_disposition"')]
+    assert '"note"' in update and '"agency_id"' not in update
+    fresh = Disposition.objects.get(pk=row.pk)
+    assert fresh.note == "Catatan baru" and fresh.agency_id == c.dispositions.get().agency_id
+
+
 # The inbox's order -------------------------------------------------------------------------------
 def computed_order(user, agency, status, overdue=False):
     """The liaison inbox's rows and order as they were before the column: the deadline computed in
