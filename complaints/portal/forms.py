@@ -55,9 +55,14 @@ class CategoryChoiceField(forms.ModelChoiceField):
         return category_label(obj)
 
 
+def agency_label(agency):
+    """An agency as the lists show it: a unit with its parent OPD."""
+    return agency.name if not agency.parent_id else f"{agency.name} — {agency.parent.name}"
+
+
 class AgencyChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.name if not obj.parent_id else f"{obj.name} — {obj.parent.name}"
+        return agency_label(obj)
 
 
 # Fields the citizen and staff forms build alike.

@@ -39,6 +39,7 @@ from complaints.portal.forms import (
     CategoryChoiceField,
     EvidenceField,
     ReportForm,
+    agency_label,
     category_label,
     kelurahan_choices,
 )
@@ -53,11 +54,6 @@ def disposable_agencies():
         .select_related("parent")
         .order_by("parent__name", "name")
     )
-
-
-def agency_label(agency):
-    """An agency as the lists show it: a unit with its parent OPD."""
-    return agency.name if not agency.parent_id else f"{agency.name} — {agency.parent.name}"
 
 
 def terlapor_agencies():
